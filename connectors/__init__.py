@@ -1,0 +1,1 @@
+"""Platform adapters and the message model they produce."""

@@ -1,0 +1,131 @@
+"""The values every part of Vigile exchanges: chat messages, platform events, actions, verdicts."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+# Timestamps are UTC unix seconds (float) everywhere: cheap to create at 5,000 msg/s,
+# unambiguous in SQLite, and turned into dates only for display and reports.
+
+
+def utc_now() -> float:
+    return time.time()
+
+
+class Platform(StrEnum):
+    TWITCH = "twitch"
+    YOUTUBE = "youtube"
+    SCENARIO = "scenario"
+
+
+class Role(StrEnum):
+    BROADCASTER = "broadcaster"
+    MODERATOR = "moderator"
+    VIP = "vip"
+    SUBSCRIBER = "subscriber"  # Twitch subscriber, YouTube member
+    VERIFIED = "verified"
+
+
+class MessageKind(StrEnum):
+    CHAT = "chat"
+    ACTION = "action"  # Twitch /me
+    PAID = "paid"  # bits, super chat, super sticker
+    SYSTEM = "system"
+
+
+@dataclass(frozen=True, slots=True)
+class ChatMessage:
+    platform: str
+    channel: str
+    id: str  # the platform's message id
+    author_id: str
+    author_name: str
+    text: str
+    sent_at: float
+    received_at: float = field(default_factory=utc_now)
+    roles: frozenset[Role] = frozenset()
+    kind: MessageKind = MessageKind.CHAT
+    amount: float | None = None  # paid messages: in `currency` (bits count as "BITS")
+    currency: str | None = None
+    reply_to: str | None = None  # id of the parent message
+    first_message: bool = False
+    raw: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def key(self) -> str:
+        """The same message on every desk: platform message ids are unique per platform."""
+        return f"{self.platform}:{self.id}"
+
+
+@dataclass(frozen=True, slots=True)
+class PlatformEvent:
+    """Anything in a stream that is not a chat message: raids, deletions, bans, gaps, bad lines."""
+
+    platform: str
+    channel: str
+    kind: str  # e.g. "raid", "clearmsg", "ban", "reconnect", "malformed", "alert:raid"
+    ts: float = field(default_factory=utc_now)
+    data: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+
+class ActionKind(StrEnum):
+    BAN = "ban"
+    TIMEOUT = "timeout"
+    DELETE = "delete"
+    WARN = "warn"
+    UNBAN = "unban"
+    DISMISS = "dismiss"
+    ESCALATE = "escalate"
+    APPROVE = "approve"
+    CLEAR = "clear"
+
+
+class ActionResult(StrEnum):
+    OK = "ok"
+    FAILED = "failed"
+    SIMULATED = "simulated"  # replay, demo and rehearsal never touch a platform
+
+
+@dataclass(frozen=True, slots=True)
+class ModAction:
+    kind: ActionKind
+    platform: str
+    channel: str
+    moderator: str
+    target_author_id: str | None = None
+    target_message_id: str | None = None
+    duration_s: int | None = None  # timeouts
+    reason: str = ""
+    requested_at: float = field(default_factory=utc_now)
+    result: ActionResult = ActionResult.SIMULATED
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    rule_id: str
+    category: str
+    severity: int  # 1..5
+    span: tuple[int, int]  # [start, end) in the original text
+    how: str  # "exact", "hashtag", "phrase", later "leet", "fuzzy:1"…
+    term: str = ""  # the rule term that matched, normalised
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    matches: tuple[Match, ...] = ()
+    tags: frozenset[str] = frozenset()
+    priority: int = 0  # 0..100
+    action: str = "none"  # review | hide | timeout:SECONDS | ban | reply | none
+    rules_version: int = 0
+
+    @property
+    def flagged(self) -> bool:
+        return bool(self.matches)
+
+
+CLEAN = Verdict()

@@ -1,0 +1,1 @@
+"""Everything that decides what a message is."""

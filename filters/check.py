@@ -1,0 +1,71 @@
+"""`vigile check`: judge a stream of lines, one JSON verdict out per line in, in order."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any, BinaryIO
+
+from connectors.model import Verdict
+from filters.triage import Triage
+
+_CHUNK = 1 << 16
+
+
+def verdict_json(verdict: Verdict) -> dict[str, Any]:
+    return {
+        "flagged": verdict.flagged,
+        "priority": verdict.priority,
+        "action": verdict.action,
+        "tags": sorted(verdict.tags),
+        "matches": [
+            {
+                "rule": m.rule_id,
+                "category": m.category,
+                "severity": m.severity,
+                "span": list(m.span),
+                "how": m.how,
+                "term": m.term,
+            }
+            for m in verdict.matches
+        ],
+    }
+
+
+def check_line(triage: Triage, line: str) -> dict[str, Any]:
+    """One input line (plain text, or a JSON object with a "text" key) → one output object."""
+    if not line.lstrip().startswith("{"):
+        return verdict_json(triage.judge_text(line))
+    try:
+        data = json.loads(line)
+    except json.JSONDecodeError as exc:
+        return {"error": f"malformed JSON: {exc.msg} at column {exc.colno}"}
+    if not isinstance(data, dict) or not isinstance(data.get("text"), str):
+        return {"error": 'a JSON line must be an object with a string "text"'}
+    result = verdict_json(triage.judge_text(data["text"]))
+    if "id" in data:
+        result["id"] = data["id"]
+    return result
+
+
+def check_stream(triage: Triage, fd: int, out: BinaryIO) -> int:
+    """Reads whatever input is available, answers every complete line in it, flushes once per
+    read: streaming for a live pipe, and batched for a file. Returns the number of lines."""
+    pending = b""
+    count = 0
+    while True:
+        chunk = os.read(fd, _CHUNK)
+        lines = (pending + chunk).split(b"\n")
+        pending = lines.pop() if chunk else b""
+        if not chunk and lines and lines[-1] == b"":
+            lines.pop()  # the input ended with a newline: no extra empty line
+        answers = []
+        for raw in lines:
+            text = raw.decode("utf-8", errors="replace").removesuffix("\r")
+            answers.append(json.dumps(check_line(triage, text), ensure_ascii=False))
+        if answers:
+            out.write(("\n".join(answers) + "\n").encode())
+            out.flush()
+            count += len(answers)
+        if not chunk:
+            return count

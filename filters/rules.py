@@ -1,0 +1,216 @@
+"""Rule packs: the human-edited TOML format, its validation, and errors that name file and line."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+ACTIONS = ("review", "hide", "ban", "reply")
+_TIMEOUT = re.compile(r"timeout:(\d+)\Z")
+_RULE_KEYS = {
+    "id",
+    "category",
+    "severity",
+    "action",
+    "terms",
+    "hashtags",
+    "allow",
+    "regex",
+    "fuzzy",
+    "lang",
+    "description",
+}
+
+
+class RulePackError(ValueError):
+    """A pack that cannot be used, with where and why, in the `file:line: reason` form."""
+
+    def __init__(self, file: str, line: int | None, reason: str) -> None:
+        self.file, self.line, self.reason = file, line, reason
+        where = f"{file}:{line}" if line else file
+        super().__init__(f"{where}: {reason}")
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    id: str
+    category: str
+    severity: int
+    action: str
+    terms: tuple[str, ...] = ()
+    hashtags: tuple[str, ...] = ()
+    allow: tuple[str, ...] = ()
+    regex: str | None = None
+    fuzzy: int = 0  # maximum edits; 0 is exact only (fuzzy matching arrives with the full engine)
+    lang: str | None = None
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RulePack:
+    name: str
+    version: int
+    rules: tuple[Rule, ...]
+    origin: str = "<memory>"  # file path or where the edit came from
+    text: str = ""  # the TOML it was parsed from, kept for versioning
+
+
+def _line_of(text: str, needle: str) -> int | None:
+    """Best-effort line of something in the source: tomllib does not report positions."""
+    for number, line in enumerate(text.splitlines(), start=1):
+        if needle in line:
+            return number
+    return None
+
+
+_RULE_HEADER = re.compile(r"\s*\[\[\s*rules\s*\]\]")
+_KEY = re.compile(r"\s*([\w-]+)\s*=")
+
+
+def _rule_key_lines(text: str) -> list[dict[str, int]]:
+    """For each [[rules]] table in order: its keys and the line each is on ("" is the header)."""
+    tables: list[dict[str, int]] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if _RULE_HEADER.match(line):
+            tables.append({"": number})
+        elif line.lstrip().startswith("["):
+            tables.append({})  # another table: keys below it are not a rule's
+        elif tables and (key := _KEY.match(line)):
+            tables[-1].setdefault(key[1], number)
+    return [t for t in tables if "" in t]
+
+
+def _str_list(value: Any, what: str, fail: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        fail(f"{what} must be a list of strings", what)
+    cleaned = tuple(v.strip() for v in value)
+    if any(not v for v in cleaned):
+        fail(f"{what} contains an empty string", what)
+    return cleaned
+
+
+def _parse_rule(raw: Any, index: int, file: str, lines: dict[str, int]) -> Rule:
+    rule_id = raw.get("id") if isinstance(raw, dict) else None
+
+    def fail(reason: str, key: str = "") -> None:
+        label = f"rule {rule_id!r}" if isinstance(rule_id, str) else f"rule #{index + 1}"
+        raise RulePackError(file, lines.get(key) or lines.get(""), f"{label}: {reason}")
+
+    if not isinstance(raw, dict):
+        fail("must be a table ([[rules]])")
+    if not isinstance(rule_id, str) or not re.fullmatch(r"[\w.:-]+", rule_id):
+        fail("needs an id made of letters, digits, '_', '-', '.' or ':'", "id")
+    unknown = set(raw) - _RULE_KEYS
+    if unknown:
+        fail(f"unknown key(s): {', '.join(sorted(unknown))}", min(unknown))
+    category = raw.get("category")
+    if not isinstance(category, str) or not category.strip():
+        fail("needs a category", "category")
+    severity = raw.get("severity", 3)
+    if not isinstance(severity, int) or isinstance(severity, bool) or not 1 <= severity <= 5:
+        fail(f"severity must be a whole number from 1 to 5, not {severity!r}", "severity")
+    action = raw.get("action", "review")
+    if not isinstance(action, str) or not (action in ACTIONS or _TIMEOUT.match(action)):
+        fail(
+            f"unknown action {action!r} (use review, hide, timeout:SECONDS, ban or reply)", "action"
+        )
+    terms = _str_list(raw.get("terms", []), "terms", fail)
+    hashtags = _str_list(raw.get("hashtags", []), "hashtags", fail)
+    allow = _str_list(raw.get("allow", []), "allow", fail)
+    regex = raw.get("regex")
+    if regex is not None:
+        if not isinstance(regex, str) or not regex:
+            fail("regex must be a non-empty string", "regex")
+        try:
+            re.compile(regex)
+        except re.error as exc:
+            fail(f"regex does not compile: {exc}", "regex")
+    if not (terms or hashtags or regex):
+        fail("needs at least one of terms, hashtags or regex")
+    fuzzy = raw.get("fuzzy", False)
+    if isinstance(fuzzy, bool):
+        fuzzy = 1 if fuzzy else 0
+    if not isinstance(fuzzy, int) or not 0 <= fuzzy <= 3:
+        fail("fuzzy must be true, false or a number of edits from 0 to 3", "fuzzy")
+    lang = raw.get("lang")
+    if lang is not None and not isinstance(lang, str):
+        fail("lang must be a language code such as 'fr' or 'en'", "lang")
+    return Rule(
+        id=rule_id,
+        category=category.strip().lower(),
+        severity=severity,
+        action=action,
+        terms=terms,
+        hashtags=tuple(h if h.startswith("#") else f"#{h}" for h in hashtags),
+        allow=allow,
+        regex=regex,
+        fuzzy=fuzzy,
+        lang=lang,
+        description=str(raw.get("description", "")),
+    )
+
+
+def parse_pack(text: str, file: str = "<memory>") -> RulePack:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        match = re.search(r"\(at line (\d+)", str(exc))
+        raise RulePackError(file, int(match[1]) if match else None, f"TOML syntax: {exc}") from exc
+    header = data.get("pack", {})
+    if not isinstance(header, dict):
+        raise RulePackError(file, _line_of(text, "pack"), "[pack] must be a table")
+    name = header.get("name", Path(file).stem)
+    version = header.get("version", 1)
+    if not isinstance(name, str) or not isinstance(version, int):
+        raise RulePackError(
+            file, _line_of(text, "[pack]"), "pack name must be text, version a number"
+        )
+    raw_rules = data.get("rules", [])
+    if not isinstance(raw_rules, list):
+        raise RulePackError(
+            file, _line_of(text, "rules"), "rules must be an array of tables ([[rules]])"
+        )
+    key_lines = _rule_key_lines(text)
+    rules = tuple(
+        _parse_rule(raw, i, file, key_lines[i] if i < len(key_lines) else {})
+        for i, raw in enumerate(raw_rules)
+    )
+    check_unique_ids(rules, file, [t.get("id") for t in key_lines])
+    return RulePack(name=name, version=version, rules=rules, origin=file, text=text)
+
+
+def check_unique_ids(
+    rules: tuple[Rule, ...], file: str, id_lines: list[int | None] | None = None
+) -> None:
+    seen: set[str] = set()
+    for index, rule in enumerate(rules):
+        if rule.id in seen:
+            line = id_lines[index] if id_lines and index < len(id_lines) else None
+            raise RulePackError(file, line, f"duplicate rule id {rule.id!r}")
+        seen.add(rule.id)
+
+
+def load_pack(path: str | Path) -> RulePack:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RulePackError(str(path), None, f"cannot read: {exc}") from exc
+    return parse_pack(text, str(path))
+
+
+STARTER_PACKS = ("starter-en.toml", "starter-fr.toml")
+
+
+def load_starter_packs() -> list[RulePack]:
+    """The English and French packs shipped inside the package."""
+    folder = resources.files("filters") / "packs"
+    return [
+        parse_pack(folder.joinpath(n).read_text("utf-8"), f"starter:{n}") for n in STARTER_PACKS
+    ]

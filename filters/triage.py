@@ -1,0 +1,94 @@
+"""Turn a message into a Verdict with the current rules; swap rules atomically between messages."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from connectors.model import CLEAN, ChatMessage, Match, Verdict, utc_now
+from filters.matcher import CompiledRules
+from filters.rules import RulePack
+
+# Severity sets the base priority; each further match adds a little, so a message that is a
+# slur *and* a threat climbs above a message that is only one of them.
+_PRIORITY_PER_SEVERITY = 18
+_PRIORITY_PER_EXTRA_MATCH = 5
+_ACTION_RANK = {"none": 0, "reply": 1, "review": 2, "hide": 3, "timeout": 4, "ban": 5}
+
+
+@dataclass(frozen=True, slots=True)
+class RulesVersion:
+    version: int
+    author: str
+    origin: str  # "file", "starter", "editor", "hub"…
+    ts: float
+    packs: tuple[RulePack, ...]
+
+    @property
+    def text(self) -> str:
+        return "\n".join(f"# pack: {p.name} ({p.origin})\n{p.text}" for p in self.packs)
+
+    @property
+    def digest(self) -> str:
+        return hashlib.sha256(self.text.encode()).hexdigest()
+
+
+def _action_rank(action: str) -> int:
+    return _ACTION_RANK.get(action.partition(":")[0], 0)
+
+
+def verdict_for(matches: tuple[Match, ...], actions: dict[str, str], version: int) -> Verdict:
+    if not matches:
+        return Verdict(rules_version=version) if version else CLEAN
+    top = max(m.severity for m in matches)
+    priority = min(
+        100, top * _PRIORITY_PER_SEVERITY + _PRIORITY_PER_EXTRA_MATCH * (len(matches) - 1)
+    )
+    action = max((actions[m.rule_id] for m in matches), key=_action_rank)
+    return Verdict(
+        matches=matches,
+        tags=frozenset(m.category for m in matches),
+        priority=priority,
+        action=action,
+        rules_version=version,
+    )
+
+
+class Triage:
+    """Holds the live rule set. `swap` replaces it in one assignment, so a message is always
+    judged by one complete rule set: the old one or the new one, never a half-built one."""
+
+    def __init__(
+        self, packs: list[RulePack], author: str = "system", origin: str = "start"
+    ) -> None:
+        self.history: list[RulesVersion] = []
+        self.listeners: list[Callable[[RulesVersion], None]] = []
+        self._rules: CompiledRules
+        self.swap(packs, author, origin)
+
+    @property
+    def rules(self) -> CompiledRules:
+        return self._rules
+
+    @property
+    def version(self) -> int:
+        return self._rules.version
+
+    def swap(self, packs: list[RulePack], author: str, origin: str) -> RulesVersion:
+        """Compile first (raising RulePackError on a bad set, keeping the old one), then swap."""
+        version = len(self.history) + 1
+        compiled = CompiledRules(packs, version)
+        self._rules = compiled  # one reference assignment: atomic for every reader
+        entry = RulesVersion(version, author, origin, utc_now(), tuple(packs))
+        self.history.append(entry)
+        for listener in self.listeners:
+            listener(entry)
+        return entry
+
+    def judge_text(self, text: str) -> Verdict:
+        rules = self._rules
+        return verdict_for(rules.match(text), rules.actions, rules.version)
+
+    def judge(self, message: ChatMessage) -> Verdict:
+        return self.judge_text(message.text)

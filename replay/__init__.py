@@ -1,0 +1,1 @@
+"""Recorded sessions: storage, playback, load tests, reports."""

@@ -1,0 +1,127 @@
+"""The headless desk: hub → triage → store, the one path every command and the TUI share."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from connectors.hub import Hub, Source
+from connectors.model import ChatMessage, PlatformEvent, Verdict, utc_now
+from filters.triage import RulesVersion, Triage
+from replay.store import SessionStore
+
+# Platform events that mean "this message is gone": the store marks it, the evidence keeps it.
+DELETION_KINDS = frozenset({"clearmsg", "delete"})
+_YIELD_EVERY = 200  # let the UI and the store writer breathe during a flood
+
+
+class RateMeter:
+    """Events per second over a sliding window of one-second buckets."""
+
+    def __init__(self, window_s: int = 5) -> None:
+        self._window = window_s
+        self._buckets: deque[list[float]] = deque()  # [second, count]
+
+    def add(self, now: float, count: int = 1) -> None:
+        second = int(now)
+        if self._buckets and self._buckets[-1][0] == second:
+            self._buckets[-1][1] += count
+        else:
+            self._buckets.append([second, count])
+            while self._buckets and self._buckets[0][0] < second - self._window:
+                self._buckets.popleft()
+
+    def rate(self, now: float) -> float:
+        """Average over the last complete seconds of the window."""
+        second = int(now)
+        total = sum(c for s, c in self._buckets if second - self._window <= s < second)
+        return total / self._window
+
+
+@dataclass(slots=True)
+class PipelineStats:
+    messages: int = 0
+    flagged: int = 0
+    events: int = 0
+
+
+Listener = Callable[[ChatMessage | PlatformEvent, Verdict | None, int | None], None]
+
+
+class Pipeline:
+    """Consumes the hub, judges each message with the current rules, records everything.
+
+    Listeners (the TUI, the load test) receive `(item, verdict, seq)` synchronously and must
+    only buffer: the per-message path runs thousands of times a second.
+    """
+
+    def __init__(self, hub: Hub, triage: Triage, store: SessionStore) -> None:
+        self.hub, self.triage, self.store = hub, triage, store
+        self.stats = PipelineStats()
+        self.message_rate = RateMeter()
+        self.flag_rate = RateMeter()
+        self.listeners: list[Listener] = []
+        for version in triage.history:
+            self._record_rules(version)
+        triage.listeners.append(self._record_rules)
+
+    def _record_rules(self, v: RulesVersion) -> None:
+        self.store.add_rule_version(v.ts, v.version, v.author, v.origin, v.digest, v.text)
+
+    async def run(self) -> PipelineStats:
+        judge, store, stats = self.triage.judge, self.store, self.stats
+        try:
+            async for item in self.hub:
+                now = utc_now()
+                if isinstance(item, ChatMessage):
+                    verdict = judge(item)
+                    seq = store.add_message(item, verdict)
+                    stats.messages += 1
+                    self.message_rate.add(now)
+                    if verdict.flagged:
+                        stats.flagged += 1
+                        self.flag_rate.add(now)
+                    for listener in self.listeners:
+                        listener(item, verdict, seq)
+                    if stats.messages % _YIELD_EVERY == 0:
+                        await asyncio.sleep(0)
+                else:
+                    store.add_event(item)
+                    stats.events += 1
+                    if item.kind in DELETION_KINDS and "message_id" in item.data:
+                        store.mark_deleted(item.platform, str(item.data["message_id"]), item.ts)
+                    for listener in self.listeners:
+                        listener(item, None, None)
+        finally:
+            await self.hub.stop()
+        return stats
+
+
+@dataclass(slots=True)
+class SessionPlan:
+    """What to run and where to record it."""
+
+    name: str
+    kind: str  # live | replay | demo | rehearsal
+    sources: list[Source]
+    db_path: Path
+    info: dict[str, object] = field(default_factory=dict)
+
+
+async def run_session(
+    plan: SessionPlan, triage: Triage, on_ready: Callable[[Pipeline], None] | None = None
+) -> PipelineStats:
+    """Open the store, record the session through the pipeline until the sources end or the
+    task is cancelled, and always finish with a final flush."""
+    store = await SessionStore.open(plan.db_path)
+    try:
+        await store.start_session(plan.name, plan.kind, [s.name for s in plan.sources], plan.info)
+        pipeline = Pipeline(Hub(plan.sources), triage, store)
+        if on_ready:
+            on_ready(pipeline)
+        return await pipeline.run()
+    finally:
+        await store.close()

@@ -1,0 +1,505 @@
+"""The session store: one SQLite file per session, written in batches by one task, crash-safe."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import logging
+import sqlite3
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from connectors.model import (
+    ChatMessage,
+    MessageKind,
+    ModAction,
+    PlatformEvent,
+    Role,
+    Verdict,
+    utc_now,
+)
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+GENESIS_HASH = "0" * 64
+
+# Verdicts are stored for flagged messages only: a clean verdict carries nothing a report or a
+# replay needs, and skipping it halves the rows written during a normal stream.
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS sessions (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    kind TEXT NOT NULL,              -- live | replay | scenario | demo | rehearsal
+    started_at REAL NOT NULL,
+    ended_at REAL,
+    sources TEXT NOT NULL DEFAULT '[]',
+    info TEXT NOT NULL DEFAULT '{}'
+);
+CREATE TABLE IF NOT EXISTS messages (
+    seq INTEGER PRIMARY KEY,
+    session_id INTEGER NOT NULL REFERENCES sessions(id),
+    platform TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    msg_id TEXT NOT NULL,
+    author_id TEXT NOT NULL,
+    author_name TEXT NOT NULL,
+    roles TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    text TEXT NOT NULL,
+    amount REAL,
+    currency TEXT,
+    reply_to TEXT,
+    first_message INTEGER NOT NULL,
+    sent_at REAL NOT NULL,
+    received_at REAL NOT NULL,
+    raw TEXT NOT NULL,
+    deleted_at REAL,
+    hash TEXT NOT NULL               -- sha256(previous hash + canonical fields)
+);
+CREATE INDEX IF NOT EXISTS messages_by_platform_id ON messages(platform, msg_id);
+CREATE INDEX IF NOT EXISTS messages_by_author ON messages(platform, author_id);
+CREATE TABLE IF NOT EXISTS verdicts (
+    message_seq INTEGER PRIMARY KEY REFERENCES messages(seq),
+    rules_version INTEGER NOT NULL,
+    priority INTEGER NOT NULL,
+    action TEXT NOT NULL,
+    tags TEXT NOT NULL,
+    matches TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS labels (
+    message_seq INTEGER PRIMARY KEY REFERENCES messages(seq),
+    should_flag INTEGER NOT NULL,
+    category TEXT,
+    raid_member INTEGER NOT NULL,
+    question INTEGER NOT NULL,
+    phase TEXT
+);
+CREATE TABLE IF NOT EXISTS actions (
+    id INTEGER PRIMARY KEY,
+    session_id INTEGER NOT NULL REFERENCES sessions(id),
+    ts REAL NOT NULL,
+    platform TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    moderator TEXT NOT NULL,
+    target_author_id TEXT,
+    target_message_id TEXT,
+    duration_s INTEGER,
+    reason TEXT NOT NULL,
+    result TEXT NOT NULL,
+    detail TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS rule_versions (
+    id INTEGER PRIMARY KEY,
+    session_id INTEGER NOT NULL REFERENCES sessions(id),
+    ts REAL NOT NULL,
+    version INTEGER NOT NULL,
+    author TEXT NOT NULL,
+    origin TEXT NOT NULL,
+    digest TEXT NOT NULL,
+    content TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS events (
+    id INTEGER PRIMARY KEY,
+    session_id INTEGER NOT NULL REFERENCES sessions(id),
+    ts REAL NOT NULL,                -- UTC unix seconds
+    platform TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    data TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_by_kind ON events(kind, ts);
+"""
+
+
+class StoreError(RuntimeError):
+    """A database that cannot be used, with a message a user can act on."""
+
+
+@dataclass(frozen=True, slots=True)
+class Label:
+    """Ground truth attached to a generated message (scenarios), for scoring."""
+
+    should_flag: bool
+    category: str | None = None
+    raid_member: bool = False
+    question: bool = False
+    phase: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredMessage:
+    seq: int
+    session_id: int
+    message: ChatMessage
+    deleted_at: float | None
+    hash: str
+    label: Label | None = None
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True, default=str)
+
+
+def chain_hash(previous: str, fields: tuple[Any, ...]) -> str:
+    """Hash of one message row, chained to the one before: any edit, deletion or reordering of
+    stored messages changes every hash after it."""
+    return hashlib.sha256((previous + _json(fields)).encode()).hexdigest()
+
+
+def _hashed_fields(m: ChatMessage) -> tuple[Any, ...]:
+    return (
+        m.platform,
+        m.channel,
+        m.id,
+        m.author_id,
+        m.author_name,
+        str(m.kind),
+        m.text,
+        m.sent_at,
+        m.received_at,
+    )
+
+
+def _message_from_row(row: sqlite3.Row) -> ChatMessage:
+    return ChatMessage(
+        platform=row["platform"],
+        channel=row["channel"],
+        id=row["msg_id"],
+        author_id=row["author_id"],
+        author_name=row["author_name"],
+        text=row["text"],
+        sent_at=row["sent_at"],
+        received_at=row["received_at"],
+        roles=frozenset(Role(r) for r in json.loads(row["roles"])),
+        kind=MessageKind(row["kind"]),
+        amount=row["amount"],
+        currency=row["currency"],
+        reply_to=row["reply_to"],
+        first_message=bool(row["first_message"]),
+        raw=json.loads(row["raw"]),
+    )
+
+
+# One INSERT per table, in the order a batch is written (messages before what refers to them).
+_INSERTS = {
+    "messages": "INSERT INTO messages(seq, session_id, platform, channel, msg_id, author_id,"
+    " author_name, roles, kind, text, amount, currency, reply_to, first_message, sent_at,"
+    " received_at, raw, hash) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+    "verdicts": "INSERT INTO verdicts(message_seq, rules_version, priority, action, tags, matches)"
+    " VALUES (?,?,?,?,?,?)",
+    "labels": "INSERT INTO labels(message_seq, should_flag, category, raid_member, question,"
+    " phase) VALUES (?,?,?,?,?,?)",
+    "events": "INSERT INTO events(session_id, ts, platform, channel, kind, data)"
+    " VALUES (?,?,?,?,?,?)",
+    "actions": "INSERT INTO actions(session_id, ts, platform, channel, kind, moderator,"
+    " target_author_id, target_message_id, duration_s, reason, result, detail)"
+    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+    "rule_versions": "INSERT INTO rule_versions(session_id, ts, version, author, origin, digest,"
+    " content) VALUES (?,?,?,?,?,?,?)",
+    "deletions": "UPDATE messages SET deleted_at = ? WHERE platform = ? AND msg_id = ?"
+    " AND deleted_at IS NULL",
+}
+
+
+def _message_row(seq: int, session: int | None, m: ChatMessage, digest: str) -> tuple[Any, ...]:
+    roles = _json(sorted(m.roles))
+    return (seq, session, m.platform, m.channel, m.id, m.author_id, m.author_name, roles,
+            str(m.kind), m.text, m.amount, m.currency, m.reply_to, int(m.first_message),
+            m.sent_at, m.received_at, _json(dict(m.raw)), digest)  # fmt: skip
+
+
+def _verdict_row(seq: int, v: Verdict) -> tuple[Any, ...]:
+    matches = _json([asdict(m) for m in v.matches])
+    return (seq, v.rules_version, v.priority, v.action, _json(sorted(v.tags)), matches)
+
+
+def _label_row(seq: int, lb: Label) -> tuple[Any, ...]:
+    return (seq, int(lb.should_flag), lb.category, int(lb.raid_member), int(lb.question), lb.phase)
+
+
+def _action_row(session: int | None, a: ModAction) -> tuple[Any, ...]:
+    return (session, a.requested_at, a.platform, a.channel, str(a.kind), a.moderator,
+            a.target_author_id, a.target_message_id, a.duration_s, a.reason, str(a.result),
+            a.detail)  # fmt: skip
+
+
+class SessionStore:
+    """Buffers rows in memory and commits them in one transaction every `batch_rows` rows or
+    `batch_interval` seconds. `add_*` never wait on the disk: a slow disk grows `pending` (lag),
+    it never drops rows. If a commit fails (locked, full, read-only), the rows stay buffered,
+    `last_error` says why, and the next tick retries."""
+
+    def __init__(
+        self, db: aiosqlite.Connection, path: Path, batch_rows: int, batch_interval: float
+    ) -> None:
+        self.path = path
+        self.session_id: int | None = None
+        self.last_error: str | None = None
+        self.committed_messages = 0
+        self._db = db
+        self._batch_rows = batch_rows
+        self._batch_interval = batch_interval
+        self._batch: dict[str, list[tuple[Any, ...]]] = {table: [] for table in _INSERTS}
+        self.pending = 0  # rows buffered, not yet committed
+        self._wake = asyncio.Event()
+        self._writer: asyncio.Task[None] | None = None
+        self._next_seq = 1
+        self._last_hash = GENESIS_HASH
+
+    # -- opening and closing ------------------------------------------------------------------
+
+    @classmethod
+    async def open(
+        cls,
+        path: str | Path,
+        *,
+        batch_rows: int = 500,
+        batch_interval: float = 0.25,
+        busy_timeout_ms: int = 5_000,
+    ) -> SessionStore:
+        path = Path(path)
+        try:
+            db = await aiosqlite.connect(path, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open session database {path}: {exc}") from exc
+        db.row_factory = sqlite3.Row
+        store = cls(db, path, batch_rows, batch_interval)
+        try:
+            await store._prepare(busy_timeout_ms)
+        except sqlite3.Error as exc:
+            await db.close()
+            raise StoreError(f"{path} is not a usable Vigile session database: {exc}") from exc
+        except StoreError:
+            await db.close()
+            raise
+        return store
+
+    async def _prepare(self, busy_timeout_ms: int) -> None:
+        await self._db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+        await self._db.execute("PRAGMA journal_mode = WAL")
+        await self._db.execute("PRAGMA synchronous = NORMAL")
+        await self._db.execute("PRAGMA foreign_keys = OFF")  # rows are written in batch order
+        async with self._db.execute(
+            "SELECT name FROM sqlite_master WHERE type='table' AND name='meta'"
+        ) as cur:
+            has_meta = await cur.fetchone() is not None
+        if has_meta:
+            async with self._db.execute("SELECT value FROM meta WHERE key='schema_version'") as cur:
+                row = await cur.fetchone()
+            found = int(row[0]) if row else 0
+            if found > SCHEMA_VERSION:
+                raise StoreError(
+                    f"{self.path} was written by a newer Vigile (schema {found}, "
+                    f"this one reads up to {SCHEMA_VERSION})"
+                )
+        await self._db.executescript(SCHEMA)
+        await self._db.execute(
+            "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)",
+            (str(SCHEMA_VERSION),),
+        )
+        async with self._db.execute(
+            "SELECT seq, hash FROM messages ORDER BY seq DESC LIMIT 1"
+        ) as cur:
+            last = await cur.fetchone()
+        if last:
+            self._next_seq, self._last_hash = last["seq"] + 1, last["hash"]
+
+    async def start_session(
+        self,
+        name: str,
+        kind: str,
+        sources: list[str],
+        info: Mapping[str, Any] | None = None,
+        started_at: float | None = None,
+    ) -> int:
+        cursor = await self._db.execute(
+            "INSERT INTO sessions(name, kind, started_at, sources, info) VALUES (?, ?, ?, ?, ?)",
+            (name, kind, started_at or utc_now(), _json(sources), _json(dict(info or {}))),
+        )
+        self.session_id = cursor.lastrowid
+        self._writer = asyncio.create_task(self._write_loop(), name="store-writer")
+        return self.session_id  # type: ignore[return-value]
+
+    async def close(self) -> None:
+        """Final flush, end the session, checkpoint the WAL. Raises StoreError if rows could not
+        be written, so a caller never believes a lost recording was saved."""
+        if self._writer:
+            self._writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._writer
+            self._writer = None
+        try:
+            await self.flush()
+            if self.pending:
+                raise StoreError(
+                    f"{self.pending} rows could not be written to {self.path}: {self.last_error}"
+                )
+            if self.session_id is not None:
+                await self._db.execute(
+                    "UPDATE sessions SET ended_at = ? WHERE id = ?", (utc_now(), self.session_id)
+                )
+            await self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            await self._db.close()
+
+    async def __aenter__(self) -> SessionStore:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    # -- writing ------------------------------------------------------------------------------
+
+    def _queue(self, table: str, row: tuple[Any, ...]) -> None:
+        self._batch[table].append(row)
+        self.pending += 1
+        if self.pending >= self._batch_rows:
+            self._wake.set()
+
+    def add_message(
+        self, message: ChatMessage, verdict: Verdict | None = None, label: Label | None = None
+    ) -> int:
+        """Queue a message (with its verdict and ground-truth label); returns its seq.
+
+        The hash chain advances here, in arrival order, so a failed commit that is retried
+        later writes exactly the same rows."""
+        seq = self._next_seq
+        self._next_seq += 1
+        self._last_hash = chain_hash(self._last_hash, _hashed_fields(message))
+        self._queue("messages", _message_row(seq, self.session_id, message, self._last_hash))
+        if verdict is not None and verdict.flagged:  # clean verdicts carry nothing to keep
+            self._queue("verdicts", _verdict_row(seq, verdict))
+        if label is not None:
+            self._queue("labels", _label_row(seq, label))
+        return seq
+
+    def add_event(self, e: PlatformEvent) -> None:
+        row = (self.session_id, e.ts, e.platform, e.channel, e.kind, _json(dict(e.data)))
+        self._queue("events", row)
+
+    def add_action(self, action: ModAction) -> None:
+        self._queue("actions", _action_row(self.session_id, action))
+
+    def add_rule_version(
+        self, ts: float, version: int, author: str, origin: str, digest: str, content: str
+    ) -> None:
+        self._queue(
+            "rule_versions", (self.session_id, ts, version, author, origin, digest, content)
+        )
+
+    def mark_deleted(self, platform: str, msg_id: str, ts: float) -> None:
+        """Deleted messages are kept and marked, never removed (the evidence needs them)."""
+        self._queue("deletions", (ts, platform, msg_id))
+
+    async def _write_loop(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self._batch_interval)
+            self._wake.clear()
+            await self.flush()
+
+    async def flush(self) -> None:
+        if not self.pending:
+            return
+        batch, count = self._batch, self.pending
+        self._batch, self.pending = {table: [] for table in _INSERTS}, 0
+        try:
+            await self._db.execute("BEGIN IMMEDIATE")
+            for table, rows in batch.items():
+                if rows:
+                    await self._db.executemany(_INSERTS[table], rows)
+            await self._db.execute("COMMIT")
+        except (sqlite3.Error, OSError) as exc:
+            # Put the batch back in front of what arrived meanwhile; retry on the next tick.
+            for table, rows in batch.items():
+                self._batch[table][:0] = rows
+            self.pending += count
+            if self.last_error != str(exc):
+                log.error("session store %s: write failed, %d rows kept: %s", self.path, count, exc)
+            self.last_error = str(exc)
+            with contextlib.suppress(sqlite3.Error):
+                await self._db.execute("ROLLBACK")
+            return
+        self.committed_messages += len(batch["messages"])
+        self.last_error = None
+
+    # -- reading ------------------------------------------------------------------------------
+
+    async def count(self, table: str) -> int:
+        if table not in {
+            "sessions",
+            "messages",
+            "verdicts",
+            "labels",
+            "actions",
+            "rule_versions",
+            "events",
+        }:
+            raise ValueError(f"unknown table {table!r}")
+        async with self._db.execute(f"SELECT count(*) FROM {table}") as cur:
+            row = await cur.fetchone()
+        return int(row[0]) if row else 0
+
+    async def sessions(self) -> list[dict[str, Any]]:
+        async with self._db.execute("SELECT * FROM sessions ORDER BY id") as cur:
+            rows = await cur.fetchall()
+        return [
+            {**dict(r), "sources": json.loads(r["sources"]), "info": json.loads(r["info"])}
+            for r in rows
+        ]
+
+    async def messages(self, session_id: int | None = None) -> AsyncIterator[StoredMessage]:
+        """Stored messages in recording order, with their labels."""
+        query = (
+            "SELECT m.*, l.should_flag, l.category, l.raid_member, l.question, l.phase"
+            " FROM messages m LEFT JOIN labels l ON l.message_seq = m.seq"
+        )
+        params: tuple[Any, ...] = ()
+        if session_id is not None:
+            query += " WHERE m.session_id = ?"
+            params = (session_id,)
+        async with self._db.execute(query + " ORDER BY m.seq", params) as cur:
+            cur.arraysize = 500  # one thread hop per 500 rows, not per row
+            async for row in cur:
+                label = None
+                if row["should_flag"] is not None:
+                    label = Label(
+                        bool(row["should_flag"]),
+                        row["category"],
+                        bool(row["raid_member"]),
+                        bool(row["question"]),
+                        row["phase"],
+                    )
+                yield StoredMessage(
+                    row["seq"],
+                    row["session_id"],
+                    _message_from_row(row),
+                    row["deleted_at"],
+                    row["hash"],
+                    label,
+                )
+
+    async def events(self, session_id: int | None = None) -> list[PlatformEvent]:
+        query, params = "SELECT * FROM events", ()
+        if session_id is not None:
+            query, params = query + " WHERE session_id = ?", (session_id,)
+        async with self._db.execute(query + " ORDER BY ts, id", params) as cur:
+            rows = await cur.fetchall()
+        return [
+            PlatformEvent(r["platform"], r["channel"], r["kind"], r["ts"], json.loads(r["data"]))
+            for r in rows
+        ]
+
+    async def rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
+        """Read-only query helper for reports and tests."""
+        async with self._db.execute(sql, params) as cur:
+            return list(await cur.fetchall())

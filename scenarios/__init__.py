@@ -1,0 +1,1 @@
+"""Rehearsal scenarios as data files and the generator that turns one into a session."""

@@ -1,0 +1,32 @@
+"""Shared fixtures: small generated sessions, never the developer's own config or network."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from scenarios.format import Scenario, load_scenario
+from scenarios.generate import write_session
+
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(home / ".local/state"))
+
+
+@pytest.fixture
+def tiny_scenario() -> Scenario:
+    return load_scenario(str(DATA / "tiny.toml"))
+
+
+@pytest.fixture
+async def tiny_session(tmp_path: Path, tiny_scenario: Scenario) -> Path:
+    path = tmp_path / "tiny.db"
+    await write_session(tiny_scenario, path)
+    return path

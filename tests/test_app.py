@@ -1,0 +1,182 @@
+"""The desk driven by Textual's pilot, on replays and on a source fed by the test."""
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from connectors.model import ChatMessage, PlatformEvent
+from filters.rules import load_starter_packs
+from filters.triage import Triage
+from replay.pipeline import SessionPlan
+from replay.player import ReplaySource
+from replay.store import SessionStore
+from tui.app import VigileApp
+from tui.widgets.live_feed import LiveFeed
+from tui.widgets.priority_pane import PriorityPane
+
+SIZE = (160, 45)
+
+
+class FedSource:
+    """A chat source the test feeds by hand, like a platform that sends when it wants."""
+
+    name = "twitch:fed"
+
+    def __init__(self) -> None:
+        self.queue: asyncio.Queue[ChatMessage | PlatformEvent | None] = asyncio.Queue()
+        self.count = 0
+
+    def say(self, text: str, author: str = "viewer") -> ChatMessage:
+        self.count += 1
+        message = ChatMessage(
+            "twitch",
+            "fed",
+            f"m{self.count}",
+            f"id-{author}",
+            author,
+            text,
+            sent_at=float(self.count),
+        )
+        self.queue.put_nowait(message)
+        return message
+
+    async def stream(self) -> AsyncIterator[ChatMessage | PlatformEvent]:
+        while (item := await self.queue.get()) is not None:
+            yield item
+
+
+def desk(tmp_path: Path, *sources) -> VigileApp:
+    plan = SessionPlan("test desk", "demo", list(sources), tmp_path / "desk.db")
+    return VigileApp(plan, Triage(load_starter_packs()))
+
+
+async def wait_for(pilot, condition, seconds: float = 10.0) -> None:
+    for _ in range(int(seconds / 0.05)):
+        if condition():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError("condition not met in time")
+
+
+def screen_text(app: VigileApp) -> str:
+    return "\n".join(
+        "".join(segment.text for segment in strip)
+        for strip in app.screen._compositor.render_strips()
+    )
+
+
+async def test_a_replay_fills_both_panes_and_quitting_saves_it(tmp_path, tiny_session) -> None:
+    app = desk(tmp_path, ReplaySource(tiny_session, speed=None))
+    async with app.run_test(size=SIZE) as pilot:
+        feed, pane = app.query_one(LiveFeed), app.query_one(PriorityPane)
+        await wait_for(pilot, lambda: feed.line_count > 100 and len(pane.items) > 10)
+        await pilot.pause(0.2)
+        text = screen_text(app)
+        assert "Priority (" in text and "Live feed" in text
+        newest = feed.lines()[-1].message
+        assert newest.author_name in text  # tail mode shows the newest message
+        assert any(item.message.text[:20] in text for item in pane.items.values())
+        await pilot.press("q")
+    async with await SessionStore.open(tmp_path / "desk.db") as store:
+        async with await SessionStore.open(tiny_session) as source:
+            assert await store.count("messages") == await source.count("messages")
+        (session,) = await store.sessions()
+        assert session["ended_at"] is not None
+
+
+async def test_priority_pane_orders_by_priority_then_age(tmp_path) -> None:
+    source = FedSource()
+    app = desk(tmp_path, source)
+    async with app.run_test(size=SIZE) as pilot:
+        source.say("c'est combien ?")  # question, low priority
+        source.say("kill yourself")  # threat, top priority
+        source.say("is it in stock?")
+        pane = app.query_one(PriorityPane)
+        await wait_for(pilot, lambda: len(pane.items) == 3)
+        ordered = [pane.get_row_at(i)[5].plain for i in range(pane.row_count)]
+        assert ordered == ["kill yourself", "c'est combien ?", "is it in stock?"]
+        await pilot.press("q")
+
+
+async def test_pause_freezes_the_feed_and_counts_new_messages(tmp_path) -> None:
+    source = FedSource()
+    app = desk(tmp_path, source)
+    async with app.run_test(size=SIZE) as pilot:
+        feed = app.query_one(LiveFeed)
+        for n in range(60):
+            source.say(f"line {n}")
+        await wait_for(pilot, lambda: feed.line_count == 60)
+        await pilot.press("p")
+        assert not feed.tail
+        top = feed.scroll_y
+        for n in range(60, 80):
+            source.say(f"line {n}")
+        await wait_for(pilot, lambda: feed.line_count == 80)
+        await pilot.pause(0.1)
+        assert feed.scroll_y == top and feed.unseen == 20
+        assert "paused · 20 new" in screen_text(app)
+        await pilot.press("p")
+        await pilot.pause(0.1)
+        assert feed.tail and feed.unseen == 0 and feed.scroll_y == feed.max_scroll_y
+        assert "line 79" in screen_text(app)
+        await pilot.press("q")
+
+
+async def test_dismiss_removes_the_item_and_records_the_action(tmp_path) -> None:
+    source = FedSource()
+    app = desk(tmp_path, source)
+    async with app.run_test(size=SIZE) as pilot:
+        target = source.say("t'es qu'une salope", author="troll")
+        pane = app.query_one(PriorityPane)
+        await wait_for(pilot, lambda: len(pane.items) == 1)
+        pane.focus()
+        await pilot.press("d")
+        assert not pane.items and pane.row_count == 0
+        await pilot.press("q")
+    async with await SessionStore.open(tmp_path / "desk.db") as store:
+        (action,) = await store.rows("SELECT * FROM actions")
+    assert (action["kind"], action["target_message_id"], action["target_author_id"]) == (
+        "dismiss",
+        target.id,
+        "id-troll",
+    )
+
+
+async def test_hostile_text_is_shown_inert_in_both_panes(tmp_path) -> None:
+    source = FedSource()
+    app = desk(tmp_path, source)
+    hostile = (
+        "[bold red]salope[/bold red] \x1b[2J\x1b]0;pwned\x07 \u202eevil z\u0336\u0337\u0338\u0339o"
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        source.say(hostile, author="[link=http://x]mod[/link]\x1b[31m")
+        pane = app.query_one(PriorityPane)
+        await wait_for(pilot, lambda: len(pane.items) == 1)
+        await pilot.pause(0.2)
+        text = screen_text(app)
+        assert "[bold red]salope[/bold red]" in text  # markup shown as typed
+        assert "[link=http://x]mod[/link]" in text
+        assert "\x1b" not in text and "\x07" not in text and "\u202e" not in text
+        assert "␛[2J" in text
+        line = "".join(seg.text for seg in app.query_one(LiveFeed).lines()[0].strip(app.console))
+        assert "\x1b" not in line and line.endswith("\ufffdevil z\u0336\u0337o")  # zalgo cut
+        await pilot.press("q")
+    async with await SessionStore.open(tmp_path / "desk.db") as store:
+        (stored,) = [s async for s in store.messages()]
+    assert stored.message.text == hostile  # stored verbatim
+
+
+async def test_deleted_messages_are_struck_through(tmp_path) -> None:
+    source = FedSource()
+    app = desk(tmp_path, source)
+    async with app.run_test(size=SIZE) as pilot:
+        message = source.say("this will be deleted")
+        source.queue.put_nowait(
+            PlatformEvent("twitch", "fed", "clearmsg", data={"message_id": message.id})
+        )
+        feed = app.query_one(LiveFeed)
+        await wait_for(pilot, lambda: feed.line_count == 1 and feed.lines()[0].deleted)
+        strip = feed.lines()[0].strip(app.console)
+        struck = [seg for seg in strip if "deleted" in seg.text]
+        assert struck and all(seg.style and seg.style.strike for seg in struck)
+        await pilot.press("q")

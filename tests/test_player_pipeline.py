@@ -1,0 +1,82 @@
+import time
+from pathlib import Path
+
+from connectors.hub import Hub
+from connectors.model import ChatMessage, PlatformEvent
+from filters.rules import load_starter_packs
+from filters.triage import Triage
+from replay.pipeline import Pipeline, RateMeter, SessionPlan, run_session
+from replay.player import ReplaySource
+from replay.store import SessionStore
+
+
+async def test_replay_at_max_speed_yields_every_message_in_order(tiny_session: Path) -> None:
+    async with await SessionStore.open(tiny_session) as store:
+        original = [s.message async for s in store.messages()]
+    replayed = [m async for m in Hub([ReplaySource(tiny_session, speed=None)])]
+    messages = [m for m in replayed if isinstance(m, ChatMessage)]
+    assert [m.id for m in messages] == [m.id for m in original]
+    assert all(m.sent_at == o.sent_at for m, o in zip(messages, original, strict=True))
+    assert all(m.received_at > o.received_at for m, o in zip(messages, original, strict=True))
+    kinds = [e.kind for e in replayed if isinstance(e, PlatformEvent)]
+    assert kinds == ["scenario:phase", "scenario:phase", "raid"]
+
+
+async def test_replay_keeps_the_pacing_at_ten_times_speed(tiny_session: Path) -> None:
+    async with await SessionStore.open(tiny_session) as store:
+        sent = [s.message.sent_at async for s in store.messages()]
+    span = sent[-1] - sent[0]
+    started = time.monotonic()
+    count = len([m async for m in Hub([ReplaySource(tiny_session, speed=10)])])
+    elapsed = time.monotonic() - started
+    assert count >= len(sent)
+    assert span / 10 * 0.9 <= elapsed <= span / 10 + 0.5
+
+
+async def test_pipeline_records_everything_with_verdicts_and_rules(tmp_path, tiny_session) -> None:
+    out = tmp_path / "run.db"
+    triage = Triage(load_starter_packs())
+    seen: list[tuple[object, object]] = []
+    plan = SessionPlan("rehearsal", "replay", [ReplaySource(tiny_session, speed=None)], out)
+    stats = await run_session(
+        plan,
+        triage,
+        on_ready=lambda p: p.listeners.append(
+            lambda item, verdict, seq: seen.append((item, verdict))
+        ),
+    )
+    async with await SessionStore.open(tiny_session) as source:
+        total = await source.count("messages")
+    async with await SessionStore.open(out) as store:
+        assert await store.count("messages") == total == stats.messages
+        assert await store.count("verdicts") == stats.flagged > 0
+        (version,) = await store.rows("SELECT * FROM rule_versions")
+        assert version["version"] == 1 and "starter-fr" in version["content"]
+        (session,) = await store.sessions()
+        assert session["kind"] == "replay" and session["ended_at"]
+        flagged_rows = await store.rows(
+            "SELECT m.text, v.matches FROM verdicts v JOIN messages m ON m.seq = v.message_seq"
+        )
+    assert len([v for _, v in seen if v is not None and v.flagged]) == stats.flagged
+    assert all('"rule_id"' in row["matches"] for row in flagged_rows)
+
+
+async def test_a_rule_swap_mid_stream_is_recorded(tmp_path, tiny_session) -> None:
+    out = tmp_path / "run.db"
+    triage = Triage(load_starter_packs())
+    async with await SessionStore.open(out) as store:
+        await store.start_session("s", "replay", [])
+        pipeline = Pipeline(Hub([ReplaySource(tiny_session, speed=None)]), triage, store)
+        triage.swap(load_starter_packs()[:1], "supervisor", "editor")
+        await pipeline.run()
+    async with await SessionStore.open(out) as store:
+        rows = await store.rows("SELECT version, author, origin FROM rule_versions ORDER BY id")
+    assert [tuple(r) for r in rows] == [(1, "system", "start"), (2, "supervisor", "editor")]
+
+
+def test_rate_meter_averages_complete_seconds() -> None:
+    meter = RateMeter(window_s=2)
+    for t in (100.1, 100.5, 101.2, 101.3, 101.9, 102.0):
+        meter.add(t)
+    assert meter.rate(102.5) == (2 + 3) / 2
+    assert meter.rate(110.0) == 0

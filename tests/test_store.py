@@ -1,0 +1,235 @@
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from connectors.model import (
+    ActionKind,
+    ActionResult,
+    ChatMessage,
+    Match,
+    MessageKind,
+    ModAction,
+    PlatformEvent,
+    Role,
+    Verdict,
+)
+from replay.store import GENESIS_HASH, SCHEMA_VERSION, Label, SessionStore, StoreError, chain_hash
+
+HOSTILE = "[bold red]x[/bold red] \x1b[2J z̷̢̛a̸l̴g̵o \u202etxet\u202c 🙂"
+
+
+def message(n: int, text: str = "hello", **extra) -> ChatMessage:
+    return ChatMessage(
+        "twitch",
+        "chan",
+        f"id{n}",
+        f"a{n % 3}",
+        f"Author{n % 3}",
+        text,
+        sent_at=1_000.0 + n,
+        received_at=1_000.5 + n,
+        **extra,
+    )
+
+
+async def test_round_trip_keeps_every_field(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    full = message(
+        1,
+        HOSTILE,
+        roles=frozenset({Role.SUBSCRIBER, Role.VIP}),
+        kind=MessageKind.PAID,
+        amount=5.0,
+        currency="EUR",
+        reply_to="id0",
+        first_message=True,
+        raw={"badges": "vip/1"},
+    )
+    verdict = Verdict(
+        (Match("r1", "sexism", 4, (0, 5), "exact", "salope"),), frozenset({"sexism"}), 72, "hide", 3
+    )
+    async with await SessionStore.open(path) as store:
+        await store.start_session("night", "live", ["twitch:chan"], {"event": "race"})
+        store.add_message(full, verdict, Label(True, "sexism", raid_member=True, phase="raid"))
+        store.add_message(message(2))
+        store.add_event(PlatformEvent("twitch", "chan", "raid", 1_003.0, {"viewers": 12}))
+        store.add_action(
+            ModAction(
+                ActionKind.TIMEOUT,
+                "twitch",
+                "chan",
+                "mod1",
+                "a1",
+                "id1",
+                600,
+                "slur",
+                1_004.0,
+                ActionResult.SIMULATED,
+            )
+        )
+        store.add_rule_version(1_000.0, 1, "sup", "file", "abc", "[pack]")
+    async with await SessionStore.open(path) as store:
+        stored = [s async for s in store.messages()]
+        assert [s.message for s in stored] == [full, message(2)]
+        assert stored[0].message.raw == {"badges": "vip/1"}
+        assert stored[0].label == Label(True, "sexism", True, False, "raid")
+        assert stored[1].label is None
+        assert (await store.events())[0].data == {"viewers": 12}
+        (row,) = await store.rows("SELECT * FROM verdicts")
+        assert (row["message_seq"], row["priority"], row["action"], row["rules_version"]) == (
+            1,
+            72,
+            "hide",
+            3,
+        )
+        assert '"span":[0,5]' in row["matches"]
+        (action,) = await store.rows("SELECT * FROM actions")
+        assert (action["kind"], action["duration_s"], action["result"]) == (
+            "timeout",
+            600,
+            "simulated",
+        )
+        (session,) = await store.sessions()
+        assert session["sources"] == ["twitch:chan"] and session["ended_at"] is not None
+        assert await store.count("rule_versions") == 1
+        assert await store.count("verdicts") == 1  # clean verdicts are not stored
+
+
+async def test_rows_are_batched_and_committed_on_flush(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    store = await SessionStore.open(path, batch_rows=1_000, batch_interval=60)
+    await store.start_session("s", "live", [])
+    for n in range(10):
+        store.add_message(message(n))
+    reader = sqlite3.connect(path)
+    assert reader.execute("SELECT count(*) FROM messages").fetchone()[0] == 0
+    assert store.pending == 10
+    await store.flush()
+    assert reader.execute("SELECT count(*) FROM messages").fetchone()[0] == 10
+    assert store.pending == 0
+    await store.close()
+
+
+async def test_a_full_batch_wakes_the_writer(tmp_path: Path) -> None:
+    import asyncio
+
+    store = await SessionStore.open(tmp_path / "s.db", batch_rows=50, batch_interval=60)
+    await store.start_session("s", "live", [])
+    for n in range(120):
+        store.add_message(message(n))
+    for _ in range(100):
+        await asyncio.sleep(0.01)
+        if store.committed_messages >= 100:
+            break
+    assert store.committed_messages >= 100  # written long before the 60 s interval
+    await store.close()
+
+
+async def test_hash_chain_links_each_message_to_the_previous(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    async with await SessionStore.open(path) as store:
+        await store.start_session("s", "live", [])
+        for n in range(5):
+            store.add_message(message(n))
+    async with await SessionStore.open(path) as store:
+        stored = [s async for s in store.messages()]
+    previous = GENESIS_HASH
+    for s in stored:
+        m = s.message
+        previous = chain_hash(
+            previous,
+            (
+                m.platform,
+                m.channel,
+                m.id,
+                m.author_id,
+                m.author_name,
+                str(m.kind),
+                m.text,
+                m.sent_at,
+                m.received_at,
+            ),
+        )
+        assert s.hash == previous
+    # A second session in the same file continues the chain.
+    async with await SessionStore.open(path) as store:
+        await store.start_session("s2", "live", [])
+        store.add_message(message(9))
+    async with await SessionStore.open(path) as store:
+        last = [s async for s in store.messages()][-1]
+    assert last.hash == chain_hash(
+        previous, ("twitch", "chan", "id9", "a0", "Author0", "chat", "hello", 1_009.0, 1_009.5)
+    )
+
+
+async def test_deleted_messages_are_marked_not_removed(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    async with await SessionStore.open(path) as store:
+        await store.start_session("s", "live", [])
+        store.add_message(message(1))
+        store.mark_deleted("twitch", "id1", 1_010.0)
+    async with await SessionStore.open(path) as store:
+        (stored,) = [s async for s in store.messages()]
+    assert stored.deleted_at == 1_010.0 and stored.message.text == "hello"
+
+
+async def test_a_locked_database_keeps_rows_buffered_and_retries(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    store = await SessionStore.open(path, busy_timeout_ms=50)
+    await store.start_session("s", "live", [])
+    blocker = sqlite3.connect(path, isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+    store.add_message(message(1))
+    await store.flush()
+    assert store.pending == 1 and "locked" in (store.last_error or "")
+    store.add_message(message(2))
+    blocker.execute("ROLLBACK")
+    await store.flush()
+    assert store.pending == 0 and store.last_error is None
+    await store.close()
+    async with await SessionStore.open(path) as reopened:
+        ids = [s.message.id async for s in reopened.messages()]
+    assert ids == ["id1", "id2"]  # order kept across the failed attempt
+
+
+async def test_close_raises_when_rows_cannot_be_saved(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    store = await SessionStore.open(path, busy_timeout_ms=50)
+    await store.start_session("s", "live", [])
+    blocker = sqlite3.connect(path, isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")
+    store.add_message(message(1))
+    with pytest.raises(StoreError, match="1 rows could not be written"):
+        await store.close()
+    blocker.execute("ROLLBACK")
+
+
+async def test_a_corrupt_file_gives_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "broken.db"
+    path.write_bytes(b"this is not a database, just some text " * 200)
+    with pytest.raises(StoreError, match="not a usable Vigile session database"):
+        await SessionStore.open(path)
+
+
+async def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "future.db"
+    async with await SessionStore.open(path):
+        pass
+    db = sqlite3.connect(path)
+    db.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION + 1),))
+    db.commit()
+    db.close()
+    with pytest.raises(StoreError, match="newer Vigile"):
+        await SessionStore.open(path)
+
+
+async def test_the_file_is_in_wal_mode_with_a_schema_version(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    async with await SessionStore.open(path):
+        pass
+    db = sqlite3.connect(path)
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0] == "1"
+    tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert {"sessions", "messages", "verdicts", "actions", "rule_versions", "events"} <= tables

@@ -1,0 +1,1 @@
+"""The Textual desk and the vigile command line."""

@@ -1,0 +1,183 @@
+"""The moderator desk: header, priority pane beside the live feed, footer of keys."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from pathlib import Path
+
+from textual import work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.widgets import Footer
+from textual.worker import Worker, WorkerState
+
+from connectors.model import (
+    ActionKind,
+    ActionResult,
+    ChatMessage,
+    ModAction,
+    PlatformEvent,
+    Verdict,
+    utc_now,
+)
+from filters.triage import Triage
+from replay.pipeline import DELETION_KINDS, Pipeline, SessionPlan, run_session
+from tui.widgets.desk_header import DeskFigures, DeskHeader
+from tui.widgets.live_feed import LiveFeed
+from tui.widgets.priority_pane import PriorityItem, PriorityPane
+
+FRAME_S = 1 / 30  # drain the inbox at frame rate: ingest at wire speed, draw at frame rate
+_INBOX_LIMIT = 50_000  # beyond this the feed only needs the newest; the store has everything
+
+
+class VigileApp(App[None]):
+    CSS_PATH = "app.tcss"
+    TITLE = "Vigile"
+    BINDINGS = [
+        Binding("q", "quit", "Quit", id="app.quit", tooltip="Save the recording and quit"),
+        Binding(
+            "p",
+            "toggle_pause",
+            "Pause feed",
+            id="feed.pause",
+            tooltip="Freeze the live feed; new messages are counted",
+        ),
+        Binding("tab", "focus_next", "Next pane", id="app.focus_next", show=False),
+    ]
+
+    def __init__(self, plan: SessionPlan, triage: Triage, moderator: str = "me") -> None:
+        super().__init__()
+        self.plan, self.triage, self.moderator = plan, triage, moderator
+        self.pipeline: Pipeline | None = None
+        self.recording: Path = plan.db_path
+        self._inbox: deque[tuple[ChatMessage | PlatformEvent, Verdict | None, int | None]] = deque(
+            maxlen=_INBOX_LIMIT
+        )
+        self._stopped = asyncio.Event()
+        self.pipeline_error: BaseException | None = None
+
+    def compose(self) -> ComposeResult:
+        yield DeskHeader(id="header")
+        with Horizontal(id="panes"):
+            yield PriorityPane(id="priority")
+            yield LiveFeed(id="feed")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#priority").border_title = "Priority"
+        self.query_one("#feed").border_title = "Live feed"
+        self.run_pipeline()
+        self.set_interval(FRAME_S, self._drain)
+        self.set_interval(0.5, self._refresh_header)
+        self.set_interval(1.0, self.query_one(PriorityPane).refresh_ages)
+        self.query_one(PriorityPane).focus()
+
+    # -- the pipeline, as a worker of the app -------------------------------------------------
+
+    def _attach(self, pipeline: Pipeline) -> None:
+        self.pipeline = pipeline
+        pipeline.listeners.append(
+            lambda item, verdict, seq: self._inbox.append((item, verdict, seq))
+        )
+
+    @work(exclusive=True, group="pipeline", exit_on_error=False)
+    async def run_pipeline(self) -> None:
+        try:
+            await run_session(self.plan, self.triage, on_ready=self._attach)
+        finally:
+            self._stopped.set()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state is WorkerState.ERROR:
+            self.pipeline_error = event.worker.error
+            self.notify(f"Recording stopped: {event.worker.error}", severity="error", timeout=30)
+        elif event.state is WorkerState.SUCCESS and event.worker.group == "pipeline":
+            self.notify("All sources have ended. The recording is saved.", timeout=10)
+
+    # -- drawing ------------------------------------------------------------------------------
+
+    def _drain(self) -> None:
+        if not self._inbox:
+            return
+        feed = self.query_one(LiveFeed)
+        pane = self.query_one(PriorityPane)
+        batch: list[tuple[ChatMessage, Verdict]] = []
+        flagged: list[PriorityItem] = []
+        inbox = self._inbox
+        now = utc_now()
+        while inbox:
+            item, verdict, seq = inbox.popleft()
+            if isinstance(item, ChatMessage) and verdict is not None:
+                batch.append((item, verdict))
+                if verdict.flagged:
+                    flagged.append(PriorityItem(item, verdict, seq, now))
+            elif isinstance(item, PlatformEvent) and item.kind in DELETION_KINDS:
+                feed.add(batch)
+                batch = []
+                feed.mark_deleted(f"{item.platform}:{item.data.get('message_id')}")
+        feed.add(batch)
+        pane.add_items(flagged)
+        self._update_titles()
+
+    def _update_titles(self) -> None:
+        feed = self.query_one(LiveFeed)
+        pane = self.query_one(PriorityPane)
+        pane.border_title = f"Priority ({len(pane.items)})"
+        feed.border_title = "Live feed" if feed.tail else f"Live feed — paused · {feed.unseen} new"
+
+    def _refresh_header(self) -> None:
+        pipeline = self.pipeline
+        if pipeline is None:
+            return
+        now = utc_now()
+        figures = DeskFigures(
+            title=self.plan.name,
+            sources=tuple(pipeline.hub.statuses()),
+            messages_per_s=pipeline.message_rate.rate(now),
+            flagged_per_s=pipeline.flag_rate.rate(now),
+            messages=pipeline.stats.messages,
+            flagged=pipeline.stats.flagged,
+            queue=pipeline.hub.depth,
+            unsaved=pipeline.store.pending,
+            store_error=pipeline.store.last_error,
+        )
+        self.query_one(DeskHeader).show(figures)
+        self._update_titles()
+
+    # -- actions ------------------------------------------------------------------------------
+
+    def action_toggle_pause(self) -> None:
+        feed = self.query_one(LiveFeed)
+        if feed.tail:
+            feed.pause()
+        else:
+            feed.action_resume_tail()
+        self._update_titles()
+
+    def on_priority_pane_dismissed(self, event: PriorityPane.Dismissed) -> None:
+        if self.pipeline is None:
+            return
+        m = event.item.message
+        self.pipeline.store.add_action(
+            ModAction(
+                kind=ActionKind.DISMISS,
+                platform=m.platform,
+                channel=m.channel,
+                moderator=self.moderator,
+                target_author_id=m.author_id,
+                target_message_id=m.id,
+                result=ActionResult.OK,
+                detail=f"flagged {utc_now() - event.item.flagged_at:.1f}s before",
+            )
+        )
+
+    async def action_quit(self) -> None:
+        """Stop the sources, flush the recording, then leave: nothing received is lost."""
+        self.workers.cancel_group(self, "pipeline")
+        try:
+            await asyncio.wait_for(self._stopped.wait(), timeout=10)
+        except TimeoutError:
+            self.notify("The recording did not close in time", severity="error")
+        self.exit()

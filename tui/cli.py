@@ -1,0 +1,230 @@
+"""The `vigile` command line. Headless commands never import Textual."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import tempfile
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from filters.rules import RulePack, RulePackError, load_pack, load_starter_packs
+
+# Commands that exist in the interface but whose work is still open: they say so and fail,
+# rather than pretend.
+NOT_YET = {
+    "watch": "reading live Twitch and YouTube chats (issues #4, #5 and #7)",
+    "record": "headless recording of live chats (issues #4 and #5)",
+    "loadtest": "the replay load test (issue #6)",
+    "bilan": "the post-event report (issue #9)",
+    "export-evidence": "the evidence export (issue #6)",
+    "verify": "verifying an evidence file (issue #6)",
+    "login": "storing a moderator token (issues #4 and #5)",
+    "hub": "the team desk (issue #10)",
+}
+
+
+def _packs(paths: Sequence[str] | None) -> list[RulePack]:
+    return [load_pack(p) for p in paths] if paths else load_starter_packs()
+
+
+def _fail(command: str, message: str, code: int = 2) -> int:
+    print(f"vigile {command}: {message}", file=sys.stderr)
+    return code
+
+
+def _stamp() -> str:
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+# -- scenario -----------------------------------------------------------------------------------
+
+
+def cmd_scenario(args: argparse.Namespace) -> int:
+    from scenarios.format import ScenarioError, load_scenario
+    from scenarios.generate import write_session
+
+    try:
+        scenario = load_scenario(args.scenario)
+    except ScenarioError as exc:
+        return _fail("scenario", str(exc))
+    db = Path(args.db)
+    if db.exists():
+        if not args.force:
+            return _fail("scenario", f"{db} already exists (use --force to replace it)")
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{db}{suffix}").unlink(missing_ok=True)
+    summary = asyncio.run(write_session(scenario, db))
+    print(
+        f"{scenario.name}: {summary.messages} messages ({summary.flagged_labels} labelled for "
+        f"moderation, {summary.raid_messages} from raid accounts), {summary.events} events, "
+        f"{scenario.duration:.0f} s of chat → {db}"
+    )
+    return 0
+
+
+# -- check --------------------------------------------------------------------------------------
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from filters.check import check_stream
+    from filters.triage import Triage
+
+    try:
+        triage = Triage(_packs(args.rules), author="cli", origin="file")
+    except RulePackError as exc:
+        return _fail("check", str(exc))
+    check_stream(triage, sys.stdin.fileno(), sys.stdout.buffer)
+    return 0
+
+
+# -- the desk: demo and replay ------------------------------------------------------------------
+
+
+def _run_desk(
+    name: str,
+    kind: str,
+    source_file: Path,
+    speed: float | None,
+    db: Path,
+    packs: list[RulePack],
+    source_name: str | None = None,
+) -> int:
+    from filters.triage import Triage
+    from replay.pipeline import SessionPlan
+    from replay.player import ReplaySource
+    from tui.app import VigileApp
+
+    triage = Triage(packs, author="desk", origin="file")
+    source = ReplaySource(source_file, speed=speed, name=source_name)
+    plan = SessionPlan(name, kind, [source], db, {"replay_of": str(source_file), "speed": speed})
+    app = VigileApp(plan, triage)
+    app.run()
+    print(f"Session recorded to {db}")
+    if app.pipeline_error is not None:
+        return _fail(kind, f"the recording stopped: {app.pipeline_error}", 1)
+    return 0
+
+
+def _default_recording(stem: str, db: str | None) -> Path:
+    if db:
+        return Path(db)
+    folder = Path(tempfile.mkdtemp(prefix="vigile-"))
+    return folder / f"{stem}-{_stamp()}.db"
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from scenarios.format import load_scenario
+    from scenarios.generate import write_session
+
+    try:
+        packs = _packs(args.rules)
+    except RulePackError as exc:
+        return _fail("demo", str(exc))
+    recording = _default_recording("demo", args.db)
+    scenario_db = recording.with_name(f"{recording.stem}-scenario.db")
+    scenario_db.unlink(missing_ok=True)
+    asyncio.run(write_session(load_scenario("demo"), scenario_db))
+    return _run_desk("demo", "demo", scenario_db, args.speed, recording, packs, "scenario:demo")
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    source = Path(args.file)
+    if not source.is_file():
+        return _fail("replay", f"no session file at {source}")
+    try:
+        packs = _packs(args.rules)
+    except RulePackError as exc:
+        return _fail("replay", str(exc))
+    speed = None if args.max else args.speed
+    return _run_desk(
+        f"replay of {source.stem}",
+        "replay",
+        source,
+        speed,
+        _default_recording(f"{source.stem}-replay", args.db),
+        packs,
+    )
+
+
+# -- the parser ---------------------------------------------------------------------------------
+
+
+def _speed(value: str) -> float:
+    speed = float(value.lower().removeprefix("x"))
+    if speed <= 0:
+        raise argparse.ArgumentTypeError("speed must be positive")
+    return speed
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="vigile", description="A terminal desk for moderating live Twitch and YouTube chats."
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    rules_help = "rule pack file (TOML); repeat for several; default: the starter packs"
+
+    p = sub.add_parser("demo", help="the desk on a bundled scenario, no account or network needed")
+    p.add_argument("--speed", type=_speed, default=1.0, help="pacing multiplier (default 1)")
+    p.add_argument("--db", help="where to record the demo session (default: a temporary file)")
+    p.add_argument("--rules", action="append", help=rules_help)
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("watch", help="the desk on live chats: twitch:CHANNEL youtube:VIDEO")
+    p.add_argument("sources", nargs="*")
+    p = sub.add_parser("record", help="headless recording of live chats")
+    p.add_argument("sources", nargs="*")
+
+    p = sub.add_parser("replay", help="the desk on a recorded session")
+    p.add_argument("file")
+    p.add_argument("--speed", type=_speed, default=1.0, help="pacing multiplier (default 1)")
+    p.add_argument("--max", action="store_true", help="as fast as possible")
+    p.add_argument("--db", help="where to record this replay (default: a temporary file)")
+    p.add_argument("--rules", action="append", help=rules_help)
+    p.set_defaults(func=cmd_replay)
+
+    p = sub.add_parser("check", help="judge stdin lines (text or JSON with 'text'): JSON lines out")
+    p.add_argument("--rules", action="append", help=rules_help)
+    p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("scenario", help="generate a labelled session from a scenario")
+    p.add_argument("scenario", help="a bundled scenario name (demo, esports-raid…) or a TOML file")
+    p.add_argument("--db", required=True, help="session database to write")
+    p.add_argument("--force", action="store_true", help="replace an existing database")
+    p.set_defaults(func=cmd_scenario)
+
+    for name, helptext in (
+        ("loadtest", "replay load test: throughput, latency, drops"),
+        ("bilan", "post-event report (HTML, Markdown, JSON)"),
+        ("export-evidence", "timestamped evidence dossier"),
+        ("verify", "check a session's or dossier's hash chain"),
+        ("login", "store a moderator token"),
+        ("hub", "team desk: rule sync, claims, roster"),
+    ):
+        p = sub.add_parser(name, help=f"{helptext} (not available yet)")
+        p.add_argument("args", nargs="*")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if args.command in NOT_YET:
+        return _fail(args.command, f"not available yet: {NOT_YET[args.command]} is still open.")
+    if extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    try:
+        return int(args.func(args))
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # The reader of our output went away (`vigile check | head`): not an error of ours.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,127 @@
+"""The priority pane: flagged messages that need a human, highest priority first, then oldest."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.style import Style
+from rich.text import Text
+from textual.binding import Binding
+from textual.message import Message
+from textual.widgets import DataTable
+
+from connectors.model import ChatMessage, Verdict, utc_now
+from tui.inert import highlighted, inert
+from tui.widgets.live_feed import PLATFORM_STYLES
+
+_MATCH_STYLE = Style(reverse=True, bold=True)
+COLUMNS = (
+    ("pri", "Pri"),
+    ("age", "Age"),
+    ("src", "Src"),
+    ("author", "Author"),
+    ("category", "Category"),
+    ("message", "Message"),
+)
+
+
+class _PriorityCell(Text):
+    """The priority cell also carries the pane's sort order: priority first, then oldest."""
+
+    order: tuple[int, float] = (0, 0.0)
+
+
+def format_age(seconds: float) -> str:
+    seconds = int(max(0, seconds))
+    return f"{seconds // 60}:{seconds % 60:02d}" if seconds < 3600 else f"{seconds // 3600}h"
+
+
+@dataclass(slots=True)
+class PriorityItem:
+    message: ChatMessage
+    verdict: Verdict
+    seq: int | None
+    flagged_at: float
+    state: str = "new"
+
+
+class PriorityPane(DataTable[Text | str]):
+    """Bounded: past `max_items`, the lowest-priority oldest item leaves the pane (it stays in
+    the session store). Rows are keyed by the message's platform key."""
+
+    DEFAULT_CSS = """
+    PriorityPane {
+        background: $panel;
+    }
+    """
+    BINDINGS = [
+        Binding(
+            "d", "dismiss", "Dismiss", id="priority.dismiss", tooltip="Dismiss the selected item"
+        ),
+    ]
+
+    @dataclass
+    class Dismissed(Message):
+        item: PriorityItem
+
+    def __init__(self, max_items: int = 300, **kwargs: object) -> None:
+        super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)  # type: ignore[arg-type]
+        self.max_items = max_items
+        self.items: dict[str, PriorityItem] = {}
+
+    def on_mount(self) -> None:
+        for key, label in COLUMNS:
+            self.add_column(label, key=key)
+
+    def add_items(self, batch: list[PriorityItem]) -> None:
+        if not batch:
+            return
+        for item in batch:
+            key = item.message.key
+            if key in self.items:
+                continue
+            self.items[key] = item
+            self.add_row(*self._cells(item), key=key)
+        while len(self.items) > self.max_items:
+            weakest = min(self.items.values(), key=lambda i: (i.verdict.priority, -i.flagged_at))
+            self._remove(weakest.message.key)
+        self.sort("pri", key=lambda cell: cell.order)
+
+    def _cells(self, item: PriorityItem) -> tuple[Text | str, ...]:
+        m, v = item.message, item.verdict
+        priority = _PriorityCell(str(v.priority), style="bold")
+        priority.order = (-v.priority, item.flagged_at)
+        return (
+            priority,
+            format_age(utc_now() - item.flagged_at),
+            Text(m.platform[:2], style=PLATFORM_STYLES.get(m.platform, Style(bold=True))),
+            Text(inert(m.author_name)),
+            Text(", ".join(sorted(v.tags))),
+            highlighted(m.text, [x.span for x in v.matches], _MATCH_STYLE),
+        )
+
+    def refresh_ages(self) -> None:
+        now = utc_now()
+        for key, item in self.items.items():
+            self.update_cell(key, "age", format_age(now - item.flagged_at))
+
+    def selected(self) -> PriorityItem | None:
+        if not self.items or self.cursor_row < 0:
+            return None
+        try:
+            row_key, _ = self.coordinate_to_cell_key(self.cursor_coordinate)
+        except Exception:
+            return None
+        return self.items.get(str(row_key.value))
+
+    def _remove(self, key: str) -> None:
+        self.items.pop(key, None)
+        self.remove_row(key)
+
+    def action_dismiss(self) -> None:
+        item = self.selected()
+        if item is None:
+            return
+        item.state = "dismissed"
+        self._remove(item.message.key)
+        self.post_message(self.Dismissed(item))
