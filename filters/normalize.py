@@ -1,10 +1,13 @@
-"""Normalise chat text for matching, keeping a map from each output character to the original."""
+"""Evasion-resistant normalisation of chat text, with a map back to the original characters."""
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
+
+from confusable_homoglyphs import confusables
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,19 +28,55 @@ class Normalized:
         return self.offsets[start], self.offsets[end - 1] + 1
 
 
+def _strip_marks(text: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c))
+
+
+@cache
+def _homoglyphs() -> dict[str, str]:
+    """Unicode's confusables (via confusable_homoglyphs): every non-ASCII character that looks
+    like a Latin letter → that letter. Cyrillic а, Greek ο, mathematical 𝐬, ø…"""
+    table: dict[str, str] = {}
+    for char, entries in confusables.confusables_data.items():
+        for entry in entries:
+            other = entry["c"].strip("\u200e\u200f")
+            if len(char) == 1 and char.isascii() and char.isalpha():
+                if len(other) == 1 and not other.isascii():
+                    table.setdefault(other, char.lower())
+            elif len(char) == 1 and not char.isascii():
+                target = _strip_marks(other)
+                if len(target) == 1 and target.isascii() and target.isalpha():
+                    table.setdefault(char, target.lower())
+    return table
+
+
+SYMBOL = "\ue000"  # fold_char's answer for an emoji or symbol: removed inside a word, else a space
+_SYMBOL_CATEGORIES = frozenset({"So", "Sk", "Sm", "Co", "Cn"})
+
+
 @lru_cache(maxsize=65_536)
 def fold_char(char: str) -> str:
     """One original character → its folded form ("" when it should vanish).
 
     NFKC turns fullwidth and compatibility forms into plain letters, casefold handles ß and
-    friends, NFD + dropping combining marks removes accents, and format characters (zero-width
-    joiners and spaces, bidi controls) disappear so they cannot split a word.
+    friends, NFD + dropping combining marks removes accents, format characters (zero-width
+    joiners and spaces, bidi controls, soft hyphens) disappear so they cannot split a word, and
+    look-alike letters from other scripts become the Latin letter they imitate.
     """
-    if unicodedata.category(char) == "Cf":
+    category = unicodedata.category(char)
+    if category == "Cf":
         return ""
-    folded = unicodedata.normalize("NFKC", char).casefold()
-    decomposed = unicodedata.normalize("NFD", folded)
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
+    folded = _strip_marks(unicodedata.normalize("NFKC", char).casefold())
+    if folded.isascii():
+        return folded
+    homoglyphs = _homoglyphs()
+    mapped = "".join(homoglyphs.get(c, c) for c in folded)
+    if mapped.isascii():
+        return mapped
+    if category in _SYMBOL_CATEGORIES:
+        return SYMBOL
+    # A compatibility form that unfolds into symbols (¼ → 1⁄4): the symbols become spaces.
+    return "".join(" " if unicodedata.category(c) in _SYMBOL_CATEGORIES else c for c in mapped)
 
 
 def normalize(text: str) -> Normalized:
@@ -45,14 +84,59 @@ def normalize(text: str) -> Normalized:
         return Normalized(text.lower(), len(text), None)
     out: list[str] = []
     offsets: list[int] = []
+    symbol_at = -1  # where a run of emoji/symbols started, while we look past it
     for index, char in enumerate(text):
         folded = fold_char(char)
-        if folded:
-            out.append(folded)
-            offsets.extend([index] * len(folded))
+        if folded == SYMBOL:
+            if symbol_at < 0:
+                symbol_at = index
+            continue
+        if not folded:
+            continue
+        if symbol_at >= 0:
+            # An emoji between two letters is an evasion (sa🍑lope): it vanishes. Anywhere else
+            # it separates words, as a space would.
+            if not (out and out[-1][-1].isalnum() and folded[0].isalnum()):
+                out.append(" ")
+                offsets.append(symbol_at)
+            symbol_at = -1
+        out.append(folded)
+        offsets.extend([index] * len(folded))
+    if symbol_at >= 0:
+        out.append(" ")
+        offsets.append(symbol_at)
     return Normalized("".join(out), len(text), tuple(offsets))
 
 
+# -- token-level folding: leetspeak and stretched letters ----------------------------------------
+
+# Leet characters with their usual reading; the ambiguous ones get a second reading below.
+_LEET = str.maketrans({"4": "a", "@": "a", "3": "e", "€": "e", "1": "i", "!": "i", "0": "o",
+                       "5": "s", "$": "s", "7": "t", "+": "t", "8": "b", "9": "g", "|": "l"})  # fmt: skip
+_LEET_ALT = str.maketrans({"1": "l", "|": "i", "!": "l"})
+LEET_CHARS = frozenset("4@3€1!05$7+89|")
+_RUNS = re.compile(r"(.)\1+")
+_STRETCH = re.compile(r"(.)\1\1")
+
+
+def deleet(token: str) -> list[str]:
+    """Readings of a token that mixes letters with leet characters (s4l0pe, k1ll, $lut)."""
+    primary = token.translate(_LEET)
+    alternative = token.translate(_LEET_ALT).translate(_LEET)
+    return [primary] if alternative == primary else [primary, alternative]
+
+
+def squeeze(word: str) -> str:
+    """Collapse repeated letters: both chat and terms are compared squeezed, so `slooooot`,
+    `connnnard` and `kill` (→ kil) meet their terms whatever the doubling."""
+    return _RUNS.sub(r"\1", word)
+
+
+def is_stretched(word: str) -> bool:
+    """Three or more of the same letter in a row: an intentional stretch."""
+    return _STRETCH.search(word) is not None
+
+
 def normalize_term(term: str) -> str:
-    """Rule terms go through the same folding as chat text, with spaces collapsed."""
+    """Rule terms go through the same character folding as chat text, with spaces collapsed."""
     return " ".join(normalize(term).text.split())

@@ -9,6 +9,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import regex
+
 ACTIONS = ("review", "hide", "ban", "reply")
 _TIMEOUT = re.compile(r"timeout:(\d+)\Z")
 _RULE_KEYS = {
@@ -45,7 +47,7 @@ class Rule:
     hashtags: tuple[str, ...] = ()
     allow: tuple[str, ...] = ()
     regex: str | None = None
-    fuzzy: int = 0  # maximum edits; 0 is exact only (fuzzy matching arrives with the full engine)
+    fuzzy: int | None = None  # None: edits by term length; 0: exact only; N: at most N edits
     lang: str | None = None
     description: str = ""
 
@@ -95,6 +97,25 @@ def _str_list(value: Any, what: str, fail: Any) -> tuple[str, ...]:
     return cleaned
 
 
+# Inputs that make a backtracking regex explode when it nests quantifiers: (a+)+, (\w*)*…
+_PROBES = ("a" * 28 + "!", "aaaa aaaa " * 6 + "!", "1" * 28 + "x", "#" * 28, "a." * 20 + "!")
+_PROBE_TIMEOUT_S = 0.05
+
+
+def regex_problem(pattern: str) -> str | None:
+    """Why a rule's regex cannot be used (does not compile, or is catastrophically slow)."""
+    try:
+        compiled = regex.compile(pattern, regex.IGNORECASE)
+    except regex.error as exc:
+        return f"regex does not compile: {exc}"
+    try:
+        for probe in _PROBES:
+            compiled.search(probe, timeout=_PROBE_TIMEOUT_S)
+    except TimeoutError:
+        return "regex is catastrophically slow (nested repetition?): it would stall triage"
+    return None
+
+
 def _parse_rule(raw: Any, index: int, file: str, lines: dict[str, int]) -> Rule:
     rule_id = raw.get("id") if isinstance(raw, dict) else None
 
@@ -123,20 +144,19 @@ def _parse_rule(raw: Any, index: int, file: str, lines: dict[str, int]) -> Rule:
     terms = _str_list(raw.get("terms", []), "terms", fail)
     hashtags = _str_list(raw.get("hashtags", []), "hashtags", fail)
     allow = _str_list(raw.get("allow", []), "allow", fail)
-    regex = raw.get("regex")
-    if regex is not None:
-        if not isinstance(regex, str) or not regex:
+    pattern = raw.get("regex")
+    if pattern is not None:
+        if not isinstance(pattern, str) or not pattern:
             fail("regex must be a non-empty string", "regex")
-        try:
-            re.compile(regex)
-        except re.error as exc:
-            fail(f"regex does not compile: {exc}", "regex")
-    if not (terms or hashtags or regex):
+        problem = regex_problem(pattern)
+        if problem:
+            fail(problem, "regex")
+    if not (terms or hashtags or pattern):
         fail("needs at least one of terms, hashtags or regex")
-    fuzzy = raw.get("fuzzy", False)
+    fuzzy = raw.get("fuzzy", True)
     if isinstance(fuzzy, bool):
-        fuzzy = 1 if fuzzy else 0
-    if not isinstance(fuzzy, int) or not 0 <= fuzzy <= 3:
+        fuzzy = None if fuzzy else 0
+    elif not isinstance(fuzzy, int) or not 0 <= fuzzy <= 3:
         fail("fuzzy must be true, false or a number of edits from 0 to 3", "fuzzy")
     lang = raw.get("lang")
     if lang is not None and not isinstance(lang, str):
@@ -149,7 +169,7 @@ def _parse_rule(raw: Any, index: int, file: str, lines: dict[str, int]) -> Rule:
         terms=terms,
         hashtags=tuple(h if h.startswith("#") else f"#{h}" for h in hashtags),
         allow=allow,
-        regex=regex,
+        regex=pattern,
         fuzzy=fuzzy,
         lang=lang,
         description=str(raw.get("description", "")),

@@ -252,6 +252,8 @@ class SessionStore:
         self.pending = 0  # rows buffered, not yet committed
         self._wake = asyncio.Event()
         self._writer: asyncio.Task[None] | None = None
+        self._closing = False
+        self._flush_lock = asyncio.Lock()  # one transaction at a time
         self._next_seq = 1
         self._last_hash = GENESIS_HASH
 
@@ -333,9 +335,10 @@ class SessionStore:
         """Final flush, end the session, checkpoint the WAL. Raises StoreError if rows could not
         be written, so a caller never believes a lost recording was saved."""
         if self._writer:
-            self._writer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._writer
+            # Never cancel the writer: a flush cut in half would leave its transaction open.
+            self._closing = True
+            self._wake.set()
+            await self._writer
             self._writer = None
         try:
             await self.flush()
@@ -401,15 +404,18 @@ class SessionStore:
         self._queue("deletions", (ts, platform, msg_id))
 
     async def _write_loop(self) -> None:
-        while True:
+        while not self._closing:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self._batch_interval)
             self._wake.clear()
             await self.flush()
 
     async def flush(self) -> None:
-        if not self.pending:
-            return
+        async with self._flush_lock:
+            if self.pending:
+                await self._commit_batch()
+
+    async def _commit_batch(self) -> None:
         batch, count = self._batch, self.pending
         self._batch, self.pending = {table: [] for table in _INSERTS}, 0
         try:
@@ -418,16 +424,19 @@ class SessionStore:
                 if rows:
                     await self._db.executemany(_INSERTS[table], rows)
             await self._db.execute("COMMIT")
-        except (sqlite3.Error, OSError) as exc:
-            # Put the batch back in front of what arrived meanwhile; retry on the next tick.
+        except BaseException as exc:
+            # Put the batch back in front of what arrived meanwhile: nothing is lost, the next
+            # tick (or close) retries. A cancellation is passed on once the batch is safe.
             for table, rows in batch.items():
                 self._batch[table][:0] = rows
             self.pending += count
+            with contextlib.suppress(sqlite3.Error, ValueError):
+                await self._db.execute("ROLLBACK")
+            if not isinstance(exc, sqlite3.Error | OSError):
+                raise
             if self.last_error != str(exc):
                 log.error("session store %s: write failed, %d rows kept: %s", self.path, count, exc)
             self.last_error = str(exc)
-            with contextlib.suppress(sqlite3.Error):
-                await self._db.execute("ROLLBACK")
             return
         self.committed_messages += len(batch["messages"])
         self.last_error = None

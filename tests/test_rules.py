@@ -35,7 +35,7 @@ def test_the_documented_keys_are_accepted_exactly_as_written() -> None:
     assert sexism.terms == ("salope", "grosse vache")
     assert sexism.hashtags == ("#boycottlumina",) and sexism.allow == ("salopette",)
     assert (sexism.category, sexism.severity, sexism.action) == ("sexism", 4, "hide")
-    assert spam.action == "timeout:600" and spam.fuzzy == 1 and spam.regex == r"free\s+vbucks"
+    assert spam.action == "timeout:600" and spam.fuzzy is None and spam.regex == r"free\s+vbucks"
 
 
 @pytest.mark.parametrize(

@@ -233,3 +233,38 @@ async def test_the_file_is_in_wal_mode_with_a_schema_version(tmp_path: Path) -> 
     assert db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0] == "1"
     tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert {"sessions", "messages", "verdicts", "actions", "rule_versions", "events"} <= tables
+
+
+async def test_closing_while_the_writer_is_busy_loses_nothing(tmp_path: Path) -> None:
+    import asyncio
+
+    path = tmp_path / "s.db"
+    store = await SessionStore.open(path, batch_rows=20, batch_interval=0.001)
+    await store.start_session("s", "live", [])
+    for n in range(2_000):
+        store.add_message(message(n))
+        if n % 50 == 0:
+            await asyncio.sleep(0)  # let the writer start a flush now and then
+    await store.close()
+    async with await SessionStore.open(path) as reopened:
+        assert await reopened.count("messages") == 2_000
+
+
+async def test_a_flush_cancelled_midway_keeps_its_rows(tmp_path: Path) -> None:
+    import asyncio
+
+    path = tmp_path / "s.db"
+    store = await SessionStore.open(path, batch_rows=10_000, batch_interval=60)
+    await store.start_session("s", "live", [])
+    for n in range(5_000):
+        store.add_message(message(n))
+    flushing = asyncio.create_task(store.flush())
+    await asyncio.sleep(0.001)  # inside the transaction
+    flushing.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await flushing
+    assert store.pending == 5_000
+    await store.close()
+    async with await SessionStore.open(path) as reopened:
+        ids = [s.message.id async for s in reopened.messages()]
+    assert ids == [f"id{n}" for n in range(5_000)]
