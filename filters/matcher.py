@@ -1,4 +1,4 @@
-"""A compiled, immutable rule set: evasion-robust word, phrase, hashtag, fuzzy and regex matching."""
+"""A compiled, immutable rule set: evasion-robust words, phrases, hashtags, fuzzy, regexes."""
 
 from __future__ import annotations
 

@@ -111,8 +111,7 @@ def normalize(text: str) -> Normalized:
 # -- token-level folding: leetspeak and stretched letters ----------------------------------------
 
 # Leet characters with their usual reading; the ambiguous ones get a second reading below.
-_LEET = str.maketrans({"4": "a", "@": "a", "3": "e", "€": "e", "1": "i", "!": "i", "0": "o",
-                       "5": "s", "$": "s", "7": "t", "+": "t", "8": "b", "9": "g", "|": "l"})  # fmt: skip
+_LEET = str.maketrans("4@3€1!05$7+89|", "aaeeiiossttbgl")
 _LEET_ALT = str.maketrans({"1": "l", "|": "i", "!": "l"})
 LEET_CHARS = frozenset("4@3€1!05$7+89|")
 _RUNS = re.compile(r"(.)\1+")
