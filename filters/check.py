@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import os
 from typing import Any, BinaryIO
+
+import orjson
 
 from connectors.model import Verdict
 from filters.triage import Triage
@@ -37,8 +38,8 @@ def check_line(triage: Triage, line: str) -> dict[str, Any]:
     if not line.lstrip().startswith("{"):
         return verdict_json(triage.judge_text(line))
     try:
-        data = json.loads(line)
-    except json.JSONDecodeError as exc:
+        data = orjson.loads(line)
+    except orjson.JSONDecodeError as exc:
         return {"error": f"malformed JSON: {exc.msg} at column {exc.colno}"}
     if not isinstance(data, dict) or not isinstance(data.get("text"), str):
         return {"error": 'a JSON line must be an object with a string "text"'}
@@ -59,12 +60,12 @@ def check_stream(triage: Triage, fd: int, out: BinaryIO) -> int:
         pending = lines.pop() if chunk else b""
         if not chunk and lines and lines[-1] == b"":
             lines.pop()  # the input ended with a newline: no extra empty line
-        answers = []
-        for raw in lines:
-            text = raw.decode("utf-8", errors="replace").removesuffix("\r")
-            answers.append(json.dumps(check_line(triage, text), ensure_ascii=False))
+        answers = [
+            orjson.dumps(check_line(triage, raw.decode("utf-8", errors="replace").rstrip("\r")))
+            for raw in lines
+        ]
         if answers:
-            out.write(("\n".join(answers) + "\n").encode())
+            out.write(b"\n".join(answers) + b"\n")
             out.flush()
             count += len(answers)
         if not chunk:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import regex
@@ -67,13 +67,13 @@ class _Resolved:
     word: str | None  # the vocabulary word it resolves to, if any
     how: tuple[str, ...]  # leet, repeat, inflection, fuzzy:N
     distance: int = 0
+    # A real word that meets a vocabulary word only once squeezed (kil → kill): not enough on
+    # its own, enough inside a phrase ("kil yourself").
+    loose: str | None = None
 
-
-@dataclass(slots=True)
-class _Unit:
-    resolved: _Resolved
-    start: int
-    end: int
+    @property
+    def phrase_word(self) -> str | None:
+        return self.word or self.loose
 
 
 class CompiledRules:
@@ -89,6 +89,7 @@ class CompiledRules:
         phrases: dict[str, list[_Term]] = defaultdict(list)
         hashtags: dict[str, list[tuple[Rule, str]]] = defaultdict(list)
         fuzzy_edits: dict[str, int] = {}
+        surfaces: dict[str, set[str]] = defaultdict(set)  # key → the term words it stands for
         self._allow: dict[str, frozenset[str]] = {}
         self._regexes: list[tuple[regex.Pattern[str], Rule]] = []
         for rule in self.rules:
@@ -97,7 +98,10 @@ class CompiledRules:
             )
             for raw_term in rule.terms:
                 term = normalize_term(raw_term)
-                keys = tuple(word_key(w) for w in TOKEN.findall(term))
+                words = [
+                    deleet(w)[0] if LEET_CHARS.intersection(w) else w for w in TOKEN.findall(term)
+                ]
+                keys = tuple(squeeze(w) for w in words)
                 if not keys:
                     continue
                 edits = 2 if rule.fuzzy is None else rule.fuzzy
@@ -109,6 +113,9 @@ class CompiledRules:
                     and bool(lexicon.common_in(term) - {rule.lang})
                 )
                 entry = _Term(rule, term, keys, edits, elsewhere)
+                for word, key in zip(words, keys, strict=True):
+                    surfaces[key].add(word)
+                surfaces["".join(keys)].add("".join(words))
                 if len(keys) == 1:
                     single[keys[0]].append(entry)
                 else:
@@ -128,7 +135,7 @@ class CompiledRules:
         self._single = dict(single)
         self._phrases = dict(phrases)
         self._hashtags = dict(hashtags)
-        self._vocabulary = frozenset(fuzzy_edits)
+        self._surfaces = dict(surfaces)
         self._fuzzy_edits = fuzzy_edits
         # Fuzzy candidates grouped by first letter: comparing a token only with terms that share
         # its first letter and length ±2 keeps rapidfuzz's work tiny (and spares real words).
@@ -138,21 +145,15 @@ class CompiledRules:
                 index[key[0]].append(key)
         self._fuzzy_index = {k: sorted(v, key=len) for k, v in index.items()}
         self._spaced_keys = sorted((k for k in self._single if len(k) >= 4), key=len, reverse=True)
-        self._cache: dict[str, _Resolved | None] = {}
+        # Proper beginnings of single-word terms: a token that is one may be half of a split word.
+        self._prefixes = frozenset(k[:n] for k in self._single for n in range(1, len(k)))
+        self._resolved = _ResolutionCache(self._resolve_uncached)
 
     @property
     def term_count(self) -> int:
         return sum(len(r.terms) + len(r.hashtags) for r in self.rules)
 
     # -- resolving one token ------------------------------------------------------------------
-
-    def _resolve(self, raw: str) -> _Resolved | None:
-        resolved = self._cache.get(raw, _UNSEEN)
-        if resolved is _UNSEEN:
-            if len(self._cache) >= _CACHE_LIMIT:
-                self._cache.clear()
-            resolved = self._cache[raw] = self._resolve_uncached(raw)
-        return resolved  # type: ignore[return-value]
 
     def _resolve_uncached(self, raw: str) -> _Resolved | None:
         core = raw.lstrip(_LEAD)
@@ -162,8 +163,8 @@ class CompiledRules:
         core = stripped
         if not core:
             return None
-        if core.isdigit():  # a number, or one leet digit in a spaced-out word (s 4 l o p e)
-            return _Resolved(core, lead, trail, core, None, ())
+        if core.isdigit():  # a number, or leet digits in a word taken apart (s 4 l o p e)
+            return _Resolved(core, lead, trail, word_key(core), None, ())
         has_leet = bool(LEET_CHARS.intersection(core))
         readings = deleet(core) if has_leet else [core]
         first_key = squeeze(readings[0])
@@ -172,13 +173,19 @@ class CompiledRules:
             if is_stretched(reading):
                 how.append("repeat")
             key = squeeze(reading)
-            if key in self._vocabulary or key in self._single:
-                return _Resolved(core, lead, trail, key, key, tuple(how))
+            if key in self._surfaces:
+                if not self._collides(reading, reading, key):
+                    return _Resolved(core, lead, trail, key, key, tuple(how))
+                return _Resolved(core, lead, trail, key, None, (*how, "repeat"), loose=key)
             for ending in _INFLECTIONS:
                 base = key[: -len(ending)]
-                if key.endswith(ending) and len(base) >= (3 if ending != "e" else 5):
-                    if base in self._single:
-                        return _Resolved(core, lead, trail, key, base, (*how, "inflection"))
+                if (
+                    key.endswith(ending)
+                    and len(base) >= (3 if ending != "e" else 5)
+                    and base in self._single
+                    and not self._collides(reading, reading[: -len(ending)], base)
+                ):
+                    return _Resolved(core, lead, trail, key, base, (*how, "inflection"))
         for reading in readings:
             found = self._fuzzy(reading)
             if found:
@@ -187,6 +194,11 @@ class CompiledRules:
                 return _Resolved(core, lead, trail, squeeze(reading), word,
                                  (*how, f"fuzzy:{distance}"), distance)  # fmt: skip
         return _Resolved(core, lead, trail, first_key, None, ())
+
+    def _collides(self, reading: str, stem: str, key: str) -> bool:
+        """A real word that meets a term only once squeezed or inflected is itself, not the
+        term: cone is not conne, cones not connes."""
+        return stem not in self._surfaces[key] and lexicon.is_real_word(reading)
 
     def _fuzzy(self, reading: str) -> tuple[str, int] | None:
         """The closest vocabulary word within its allowed edits, for a token that is not a real
@@ -209,105 +221,146 @@ class CompiledRules:
         return None
 
     # -- matching a message -------------------------------------------------------------------
+    #
+    # Matching works on the list of resolved tokens; spans in the original text are worked out
+    # only for a message that has something to report (most chat has nothing).
 
     def match(self, text: str) -> tuple[Match, ...]:
         norm = normalize(text)
-        units = []
-        for m in TOKEN.finditer(norm.text):
-            resolved = self._resolve(m.group())
-            if resolved is not None:
-                units.append(_Unit(resolved, m.start() + resolved.lead, m.end() - resolved.trail))
-        found = _Found(self, norm, text, units)
-        for index, unit in enumerate(units):
-            word = unit.resolved.word
-            if word is None:
-                continue
-            for term in self._single.get(word, ()):
-                found.add(term, unit.start, unit.end, unit.resolved.how, unit.resolved.distance)
-            for term in self._phrases.get(word, ()):
-                tail = units[index : index + len(term.keys)]
-                if tuple(u.resolved.word for u in tail) == term.keys:
-                    how = tuple(h for u in tail for h in u.resolved.how)
-                    distance = max(u.resolved.distance for u in tail)
-                    found.add(term, unit.start, tail[-1].end, (*how, "phrase"), distance)
-        self._joined(units, found)
-        if "#" in norm.text:
-            self._hashtag_matches(norm, found)
-        for pattern, rule in self._regexes:
-            try:
-                for m in pattern.finditer(norm.text, timeout=_REGEX_TIMEOUT_S):
-                    if m.end() > m.start():
-                        found.add_rule(rule, m.start(), m.end(), ("regex",), m.group())
-            except TimeoutError:
-                continue  # a pathological message against a heavy pattern: skip, never stall
+        body = norm.text
+        cache = self._resolved  # a hit for most tokens: chat repeats itself
+        resolved = [cache[token] for token in TOKEN.findall(body)]
+        tokens = [r for r in resolved if r is not None]
+        hits: list[_TokenHit] = []
+        self._words_and_phrases(tokens, hits)
+        self._joined(tokens, hits)
+        char_hits = self._hashtag_hits(body) if "#" in body else []
+        if self._regexes:
+            char_hits += self._regex_hits(body)
+        if not hits and not char_hits:
+            return ()
+        spans = [
+            (m.start() + r.lead, m.end() - r.trail)
+            for r, m in zip(resolved, TOKEN.finditer(body), strict=True)
+            if r is not None
+        ]
+        found = _Found(self, norm, text, tokens)
+        for term, first, last, how, distance in hits:
+            found.add(term, spans[first][0], spans[last][1], how, distance)
+        for rule, start, end, how, surface in char_hits:
+            found.add_rule(rule, start, end, how, surface)
         return found.result()
 
-    def _joined(self, units: list[_Unit], found: _Found) -> None:
-        """Words taken apart: s l u t, w.h.o.r.e (letters one by one), sal ope, bi te (split)."""
-        count = len(units)
-        index = 0
-        while index < count:
-            unit = units[index]
-            if len(unit.resolved.core) == 1:
-                end = index
-                while end + 1 < count and len(units[end + 1].resolved.core) == 1:
-                    end += 1
-                if end - index >= 2:
-                    self._spaced(units[index : end + 1], found)
-                    index = end + 1
-                    continue
-            index += 1
-        for index in range(count - 1):
-            for size in (2, 3):
-                pieces = units[index : index + size]
-                if len(pieces) < size or any(p.resolved.word in self._single for p in pieces):
-                    continue
-                key = word_key("".join(p.resolved.core for p in pieces))
-                if key in self._single and not all(
-                    lexicon.is_real_word(p.resolved.core) for p in pieces
-                ):
-                    for term in self._single[key]:
-                        found.add(term, pieces[0].start, pieces[-1].end, ("split",), 0)
-
-    def _spaced(self, run: list[_Unit], found: _Found) -> None:
-        letters = [word_key(u.resolved.core) for u in run]
-        joined = "".join(letters)
-        squeezed_at: list[int] = []  # joined index → unit index, after squeezing
-        previous = ""
-        for position, letter in enumerate(letters):
-            if letter != previous:
-                squeezed_at.append(position)
-            previous = letter
-        squeezed = squeeze(joined)
-        for key in self._spaced_keys:
-            start = squeezed.find(key)
-            if start < 0:
+    def _words_and_phrases(self, tokens: list[_Resolved], hits: list[_TokenHit]) -> None:
+        single, phrases = self._single, self._phrases
+        for index, token in enumerate(tokens):
+            word = token.phrase_word
+            if word is None:
                 continue
-            after = start + len(key)
-            first = squeezed_at[start]
-            last = squeezed_at[after] - 1 if after < len(squeezed_at) else len(letters) - 1
+            if token.word:
+                for term in single.get(word, ()):
+                    hits.append((term, index, index, token.how, token.distance))
+            for term in phrases.get(word, ()):
+                last = index + len(term.keys) - 1
+                tail = tokens[index : last + 1]
+                if tuple(t.phrase_word for t in tail) == term.keys:
+                    how = (*(h for t in tail for h in t.how), "phrase")
+                    hits.append((term, index, last, how, max(t.distance for t in tail)))
+
+    def _joined(self, tokens: list[_Resolved], hits: list[_TokenHit]) -> None:
+        """Words taken apart: s l u t, w.h.o.r.e (letters one by one), sal ope, bi te (split)."""
+        count = len(tokens)
+        run = 0  # single characters in a row
+        for index, token in enumerate(tokens):
+            run = run + 1 if len(token.core) == 1 else 0
+            if run and (index + 1 == count or len(tokens[index + 1].core) != 1) and run >= 3:
+                self._spaced(tokens, index - run + 1, index, hits)
+        single, prefixes = self._single, self._prefixes
+        for index in range(count - 1):
+            key = tokens[index].key
+            for end in (index + 1, index + 2):
+                if key not in prefixes or end >= count:
+                    break
+                key = _joined_key(key, tokens[end].key)
+                pieces = tokens[index : end + 1]
+                if (
+                    key in single
+                    and not any(p.word in single for p in pieces)
+                    and not all(lexicon.is_real_word(p.core) for p in pieces)
+                ):
+                    for term in single[key]:
+                        hits.append((term, index, end, ("split",), 0))
+
+    def _spaced(
+        self, tokens: list[_Resolved], first: int, last: int, hits: list[_TokenHit]
+    ) -> None:
+        letters = [word_key(t.core) for t in tokens[first : last + 1]]
+        starts: list[int] = []  # squeezed position → index in the run
+        for position, letter in enumerate(letters):
+            if not position or letter != letters[position - 1]:
+                starts.append(position)
+        squeezed = squeeze("".join(letters))
+        for key in self._spaced_keys:
+            at = squeezed.find(key)
+            if at < 0:
+                continue
+            after = at + len(key)
+            end = starts[after] - 1 if after < len(starts) else len(letters) - 1
             for term in self._single[key]:
-                found.add(term, run[first].start, run[last].end, ("spacing",), 0)
+                hits.append((term, first + starts[at], first + end, ("spacing",), 0))
 
-    def _hashtag_matches(self, norm: Normalized, found: _Found) -> None:
-        for m in HASHTAG.finditer(norm.text):
-            body = m.group(1).rstrip(".,;:!?)]}'\"")
-            key = hashtag_key(body)
-            how = ("hashtag", "leet") if key != hashtag_key(body, leet=False) else ("hashtag",)
-            end = m.start() + 1 + len(body)
-            hits = list(self._hashtags.get(key, ()))
-            if not hits:
-                hits = [
+    def _hashtag_hits(self, body: str) -> list[_CharHit]:
+        hits: list[_CharHit] = []
+        for m in HASHTAG.finditer(body):
+            tag_body = m.group(1).rstrip(".,;:!?)]}'\"")
+            key = hashtag_key(tag_body)
+            how = ("hashtag", "leet") if key != hashtag_key(tag_body, leet=False) else ("hashtag",)
+            end = m.start() + 1 + len(tag_body)
+            tagged = list(self._hashtags.get(key, ()))
+            if not tagged:  # #BoycottLumina2026, #BoycottLuminaNow: the campaign still
+                tagged = [
                     hit
-                    for tag, tagged in self._hashtags.items()
+                    for tag, entries in self._hashtags.items()
                     if len(tag) >= _SHORTEST_HASHTAG_PREFIX and key.startswith(tag)
-                    for hit in tagged
+                    for hit in entries
                 ]
-            for rule, tag in hits:
-                found.add_rule(rule, m.start(), end, how, tag)
+            hits += [(rule, m.start(), end, how, tag) for rule, tag in tagged]
+        return hits
+
+    def _regex_hits(self, body: str) -> list[_CharHit]:
+        hits: list[_CharHit] = []
+        for pattern, rule in self._regexes:
+            try:
+                for m in pattern.finditer(body, timeout=_REGEX_TIMEOUT_S):
+                    if m.end() > m.start():
+                        hits.append((rule, m.start(), m.end(), ("regex",), m.group()))
+            except TimeoutError:
+                continue  # a pathological message against a heavy pattern: skip, never stall
+        return hits
 
 
-_UNSEEN = object()
+# (term, first token, last token, how, edit distance) and (rule, start, end, how, surface)
+_TokenHit = tuple[_Term, int, int, tuple[str, ...], int]
+_CharHit = tuple[Rule, int, int, tuple[str, ...], str]
+
+
+def _joined_key(left: str, right: str) -> str:
+    """Two squeezed keys joined and squeezed again (sal + lope → salope), without a regex."""
+    return left + right[1:] if left and right and left[-1] == right[0] else left + right
+
+
+class _ResolutionCache(dict[str, "_Resolved | None"]):
+    """token → resolution; a hit is a plain dict lookup at C speed, a miss resolves it."""
+
+    def __init__(self, resolve: Callable[[str], _Resolved | None]) -> None:
+        super().__init__()
+        self._resolve = resolve
+
+    def __missing__(self, token: str) -> _Resolved | None:
+        if len(self) >= _CACHE_LIMIT:
+            self.clear()
+        resolved = self[token] = self._resolve(token)
+        return resolved
 
 
 def hashtag_key(tag: str, leet: bool = True) -> str:
@@ -319,14 +372,16 @@ def hashtag_key(tag: str, leet: bool = True) -> str:
 class _Found:
     """Collects one message's matches: allow-lists, language scope, dedup, explanations."""
 
-    def __init__(self, rules: CompiledRules, norm: Normalized, text: str, units: list[_Unit]):
-        self._rules, self._norm, self._text, self._units = rules, norm, text, units
+    def __init__(
+        self, rules: CompiledRules, norm: Normalized, text: str, tokens: list[_Resolved]
+    ) -> None:
+        self._rules, self._norm, self._text, self._tokens = rules, norm, text, tokens
         self._matches: dict[tuple[str, int, int], Match] = {}
         self._language: str | None | bool = False  # False: not computed yet
 
     def _language_of_message(self) -> str | None:
         if self._language is False:
-            self._language = lexicon.guess_language([u.resolved.core for u in self._units])
+            self._language = lexicon.guess_language([t.core for t in self._tokens])
         return self._language  # type: ignore[return-value]
 
     def add(self, term: _Term, start: int, end: int, how: tuple[str, ...], distance: int) -> None:

@@ -79,20 +79,18 @@ def fold_char(char: str) -> str:
     return "".join(" " if unicodedata.category(c) in _SYMBOL_CATEGORIES else c for c in mapped)
 
 
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+
+
 def normalize(text: str) -> Normalized:
     if text.isascii():
         return Normalized(text.lower(), len(text), None)
     out: list[str] = []
     offsets: list[int] = []
     symbol_at = -1  # where a run of emoji/symbols started, while we look past it
-    for index, char in enumerate(text):
-        folded = fold_char(char)
-        if folded == SYMBOL:
-            if symbol_at < 0:
-                symbol_at = index
-            continue
-        if not folded:
-            continue
+
+    def emit(folded: str, positions: range | list[int]) -> None:
+        nonlocal symbol_at
         if symbol_at >= 0:
             # An emoji between two letters is an evasion (sa🍑lope): it vanishes. Anywhere else
             # it separates words, as a space would.
@@ -101,7 +99,22 @@ def normalize(text: str) -> Normalized:
                 offsets.append(symbol_at)
             symbol_at = -1
         out.append(folded)
-        offsets.extend([index] * len(folded))
+        offsets.extend(positions)
+
+    cursor = 0
+    for found in _NON_ASCII.finditer(text):
+        index = found.start()
+        if index > cursor:  # the ASCII run before it, in one piece
+            emit(text[cursor:index].lower(), range(cursor, index))
+        cursor = index + 1
+        folded = fold_char(found.group())
+        if folded == SYMBOL:
+            if symbol_at < 0:
+                symbol_at = index
+        elif folded:
+            emit(folded, [index] * len(folded))
+    if cursor < len(text):
+        emit(text[cursor:].lower(), range(cursor, len(text)))
     if symbol_at >= 0:
         out.append(" ")
         offsets.append(symbol_at)
