@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from functools import cache
 
 import wordfreq
@@ -10,8 +11,8 @@ LANGUAGES = ("fr", "en")
 # Zipf 3 is about once per million words: "canard", "bavard", "count", "computer" are above it,
 # typos and evasions are below. A real word is never fuzzily turned into an insult.
 REAL_WORD_ZIPF = 3.0
-# A term that is this common in another language (fr "retard" = late, en "bite", fr/en "con")
-# only matches when the message reads as the rule's own language.
+# A term this common in another language (fr "retard" = late, en "bite", "con") does not match
+# a message that reads as that other language.
 OTHER_LANGUAGE_ZIPF = 3.3
 _VOCABULARY_SIZE = 120_000  # how far down each frequency list to look
 
@@ -19,21 +20,26 @@ _VOCABULARY_SIZE = 120_000  # how far down each frequency list to look
 CUES = {
     "fr": frozenset("""le la les des du une un et est je tu il elle ils elles nous vous on pas
         que qui quoi pour avec dans sur mais ou ce cet cette ces mon ma mes ton ta tes son sa ses
-        leur suis es sont fait va vas vais ça ca trop très tres bien rien tout tous toute
-        comme alors encore jamais toujours aussi ici moi toi lui sale espèce espece gros grosse
-        petit petite mdr ptdr jsp wsh putain merde j c qu n l y au aux avoir être etre
-        quel quelle ai as avez peux veux sais dit faut non oui voilà voila""".split()),
+        leur suis es sont fait va vas vais ca trop tres bien rien tout tous toute comme alors
+        encore jamais toujours aussi ici moi toi lui sale espece gros grosse petit petite mdr
+        ptdr jsp wsh putain merde j c qu n l y au aux avoir etre quel quelle ai as avez peux
+        veux sais dit faut non oui voila franchement regarde""".split()),
     "en": frozenset("""the is are you your yours i and to of in it that this my for with he she
-        was be not what so just like lol get got can don dont im i'm its have has do does all at
+        was be not what so just like lol get got can don dont im its have has do does all at
         they we me him her go no yes will would should could there their them when who how why
-        if or an by from up out about really very much too some any been were am did your
-        yourself""".split()),
+        if or an by from up out about really very much too some any been were am did yourself
+        seriously such look honestly""".split()),
 }  # fmt: skip
 
 
+def strip_accents(word: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFD", word) if not unicodedata.combining(c))
+
+
 @cache
-def _frequent(language: str, min_zipf: float) -> frozenset[str]:
-    """Words of `language` at or above `min_zipf`, as a compact set (not the whole dictionary)."""
+def _frequent(language: str, min_zipf: float) -> tuple[frozenset[str], frozenset[str]]:
+    """Words of `language` at or above `min_zipf`: as written, and without accents (the form
+    normalised chat is compared in). Compact sets, not the whole dictionary."""
     words = wordfreq.top_n_list(language, _VOCABULARY_SIZE)
     # top_n_list is ordered by frequency: cut it at the first word below the threshold.
     low, high = 0, len(words)
@@ -43,16 +49,33 @@ def _frequent(language: str, min_zipf: float) -> frozenset[str]:
             low = middle + 1
         else:
             high = middle
-    return frozenset(words[:low])
+    written = frozenset(words[:low])
+    return written, frozenset(strip_accents(w) for w in written)
 
 
 def is_real_word(word: str) -> bool:
-    return any(word in _frequent(lang, REAL_WORD_ZIPF) for lang in LANGUAGES)
+    """`word` as normalised chat has it (no accents)."""
+    return any(word in _frequent(lang, REAL_WORD_ZIPF)[1] for lang in LANGUAGES)
+
+
+def is_written_word(word: str) -> bool:
+    """`word` with its accents, as typed (retourné, député)."""
+    return any(word in _frequent(lang, REAL_WORD_ZIPF)[0] for lang in LANGUAGES)
+
+
+def is_standalone(piece: str) -> bool:
+    """Could this piece of a split word be a word on its own? Single letters are not (but a, y),
+    two letters only if very common (pu, te, sa, le; not bi, ch, bo)."""
+    if len(piece) == 1:
+        return piece in "aiyo"
+    if len(piece) == 2:
+        return any(piece in _frequent(lang, 5.0)[1] for lang in LANGUAGES)
+    return is_real_word(piece)
 
 
 def common_in(word: str) -> set[str]:
-    """The languages in which `word` is an ordinary word."""
-    return {lang for lang in LANGUAGES if word in _frequent(lang, OTHER_LANGUAGE_ZIPF)}
+    """The languages in which `word` (no accents) is an ordinary word."""
+    return {lang for lang in LANGUAGES if word in _frequent(lang, OTHER_LANGUAGE_ZIPF)[1]}
 
 
 def guess_language(words: list[str]) -> str | None:

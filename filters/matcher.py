@@ -5,8 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable
 
 import regex
 from rapidfuzz import process
@@ -14,11 +13,10 @@ from rapidfuzz.distance import OSA
 
 from connectors.model import Match
 from filters import lexicon
+from filters.hits import Hits, Term, Token
 from filters.normalize import (
     LEET_CHARS,
-    Normalized,
     deleet,
-    fold_char,
     is_stretched,
     normalize,
     normalize_term,
@@ -26,16 +24,29 @@ from filters.normalize import (
 )
 from filters.rules import Rule, RulePack, check_unique_ids
 
-# A token: letters and digits, plus the symbols leetspeak uses inside words.
+# A token: letters and digits, plus the symbols leetspeak and masking use inside words.
 TOKEN = re.compile(r"(?:[^\W_]|[@$€!|+*])+")
 HASHTAG = re.compile(r"#([^\s#]+)")
 _LEAD = "@!|+*"  # stripped from the start of a token (@mention, !!!word)
 _TRAIL = "@!|+*$"  # and from its end (word!!!, word$)
-_INFLECTIONS = ("es", "s", "x", "e")  # plural and feminine endings of French and English
+# Plural and feminine endings of French and English, with what the stem must end in for each:
+# bitch-es, connard-s, conne (5 letters at least for -e), boyau-x. Not con-es.
+_INFLECTIONS = (
+    ("es", ("s", "x", "z", "ch", "sh")),
+    ("s", ("",)),
+    ("x", ("au", "eu")),
+    ("e", ("",)),
+)
 _SHORTEST_FUZZY = 5  # shorter terms match exactly (after folding) or not at all
+_SHORTEST_TWO_EDITS = 8
+_SHORTEST_SQUASHED_PHRASE = 6  # "killyourself", "uglycow"; not "godie"
 _SHORTEST_HASHTAG_PREFIX = 6  # #BoycottLumina2026 is #BoycottLumina; #Lu is not #Lumina
 _REGEX_TIMEOUT_S = 0.005
 _CACHE_LIMIT = 200_000
+
+# (term, first token, last token, how, edit distance) and (rule, start, end, how, surface)
+TokenHit = tuple[Term, int, int, tuple[str, ...], int]
+CharHit = tuple[Rule, int, int, tuple[str, ...], str]
 
 
 def word_key(word: str) -> str:
@@ -43,37 +54,30 @@ def word_key(word: str) -> str:
     return squeeze(deleet(word)[0]) if LEET_CHARS.intersection(word) else squeeze(word)
 
 
+def hashtag_keys(tag: str) -> list[str]:
+    """`#Boycott_X`, `#boycottx`, `#b0yc0ttx` and `#b0ycott1umina` read as the same hashtag."""
+    body = normalize(tag.lstrip("#")).text.replace("_", "")
+    if not LEET_CHARS.intersection(body):
+        return [squeeze(body)]
+    return [squeeze(reading) for reading in deleet(body)]
+
+
 def auto_edits(key: str) -> int:
-    return 0 if len(key) < _SHORTEST_FUZZY else 1 if len(key) < 8 else 2
+    return 0 if len(key) < _SHORTEST_FUZZY else 1 if len(key) < _SHORTEST_TWO_EDITS else 2
 
 
-@dataclass(frozen=True, slots=True)
-class _Term:
-    rule: Rule
-    term: str  # the term as normalised, for the explanation
-    keys: tuple[str, ...]  # one per word
-    max_edits: int  # per word, for fuzzy matches
-    ordinary_elsewhere: bool  # an ordinary word in another language: needs the rule's language
+class _TokenCache(dict[str, Token | None]):
+    """raw token → Token; a hit is a plain dict lookup at C speed, a miss resolves it."""
 
+    def __init__(self, resolve: Callable[[str], Token | None]) -> None:
+        super().__init__()
+        self._resolve = resolve
 
-@dataclass(frozen=True, slots=True)
-class _Resolved:
-    """What a chat token stands for. Cached per raw token: chat repeats itself."""
-
-    core: str  # the token without decoration, folded
-    lead: int  # characters stripped at the start of the raw token
-    trail: int  # and at its end
-    key: str  # its comparison form (leet read, repeats collapsed)
-    word: str | None  # the vocabulary word it resolves to, if any
-    how: tuple[str, ...]  # leet, repeat, inflection, fuzzy:N
-    distance: int = 0
-    # A real word that meets a vocabulary word only once squeezed (kil → kill): not enough on
-    # its own, enough inside a phrase ("kil yourself").
-    loose: str | None = None
-
-    @property
-    def phrase_word(self) -> str | None:
-        return self.word or self.loose
+    def __missing__(self, raw: str) -> Token | None:
+        if len(self) >= _CACHE_LIMIT:
+            self.clear()
+        token = self[raw] = self._resolve(raw)
+        return token
 
 
 class CompiledRules:
@@ -85,69 +89,77 @@ class CompiledRules:
         self.rules: tuple[Rule, ...] = tuple(r for p in packs for r in p.rules)
         check_unique_ids(self.rules, ", ".join(p.origin for p in packs) or "<rules>")
         self.actions = {r.id: r.action for r in self.rules}
-        single: dict[str, list[_Term]] = defaultdict(list)
-        phrases: dict[str, list[_Term]] = defaultdict(list)
+        single: dict[str, list[Term]] = defaultdict(list)
+        phrases: dict[str, list[Term]] = defaultdict(list)
         hashtags: dict[str, list[tuple[Rule, str]]] = defaultdict(list)
         fuzzy_edits: dict[str, int] = {}
-        surfaces: dict[str, set[str]] = defaultdict(set)  # key → the term words it stands for
         self._allow: dict[str, frozenset[str]] = {}
         self._regexes: list[tuple[regex.Pattern[str], Rule]] = []
         for rule in self.rules:
-            self._allow[rule.id] = frozenset(
-                a for entry in rule.allow for a in (normalize_term(entry), word_key(entry))
-            )
+            self._allow[rule.id] = frozenset(normalize_term(a) for a in rule.allow)
             for raw_term in rule.terms:
-                term = normalize_term(raw_term)
-                words = [
-                    deleet(w)[0] if LEET_CHARS.intersection(w) else w for w in TOKEN.findall(term)
-                ]
-                keys = tuple(squeeze(w) for w in words)
-                if not keys:
+                term = self._compile_term(rule, raw_term)
+                if term is None:
                     continue
-                edits = 2 if rule.fuzzy is None else rule.fuzzy
-                # A single word that is ordinary in another language (fr "retard", en "bite")
-                # needs the message to read as the rule's language; a phrase is its own context.
-                elsewhere = (
-                    bool(rule.lang)
-                    and len(keys) == 1
-                    and bool(lexicon.common_in(term) - {rule.lang})
-                )
-                entry = _Term(rule, term, keys, edits, elsewhere)
-                for word, key in zip(words, keys, strict=True):
-                    surfaces[key].add(word)
-                surfaces["".join(keys)].add("".join(words))
-                if len(keys) == 1:
-                    single[keys[0]].append(entry)
+                if len(term.keys) == 1:
+                    single[term.keys[0]].append(term)
                 else:
-                    phrases[keys[0]].append(entry)
-                    squashed = "".join(keys)  # killyourself, #retourneàlacuisine
-                    if len(squashed) >= 8:
-                        single[squashed].append(entry)
-                for key in keys:
-                    allowed = min(edits, auto_edits(key))
+                    phrases[term.keys[0]].append(term)
+                    squashed = squeeze("".join(term.keys))  # killyourself, uglycow
+                    if len(squashed) >= _SHORTEST_SQUASHED_PHRASE:
+                        single[squashed].append(term)
+                for key, surface in zip(term.keys, term.surfaces, strict=True):
+                    allowed = min(term.max_edits, auto_edits(surface))
                     fuzzy_edits[key] = max(fuzzy_edits.get(key, 0), allowed)
             for tag in rule.hashtags:
-                key = hashtag_key(tag)
+                key = hashtag_keys(tag)[0]
                 if key:
                     hashtags[key].append((rule, f"#{key}"))
             if rule.regex:
                 self._regexes.append((regex.compile(rule.regex, regex.IGNORECASE), rule))
-        self._single = dict(single)
-        self._phrases = dict(phrases)
-        self._hashtags = dict(hashtags)
-        self._surfaces = dict(surfaces)
+        self._single, self._phrases, self._hashtags = dict(single), dict(phrases), dict(hashtags)
+        self._vocabulary = frozenset(fuzzy_edits) | frozenset(single)
         self._fuzzy_edits = fuzzy_edits
         # Fuzzy candidates grouped by first letter: comparing a token only with terms that share
         # its first letter and length ±2 keeps rapidfuzz's work tiny (and spares real words).
-        index: dict[str, list[str]] = defaultdict(list)
+        index: dict[tuple[str, int], list[str]] = defaultdict(list)
+        stretched: dict[tuple[str, int], list[str]] = defaultdict(list)
         for key, edits in fuzzy_edits.items():
-            if edits or len(key) == 4:  # four-letter terms: only for stretched tokens
-                index[key[0]].append(key)
-        self._fuzzy_index = {k: sorted(v, key=len) for k, v in index.items()}
-        self._spaced_keys = sorted((k for k in self._single if len(k) >= 4), key=len, reverse=True)
+            if edits:
+                index[key[0], len(key)].append(key)
+            elif len(key) == 4:  # four-letter terms: one edit, for stretched tokens only
+                stretched[key[0], len(key)].append(key)
+        self._fuzzy_index, self._stretched_index = dict(index), dict(stretched)
+        self._spaced_lengths = sorted({len(k) for k in single if len(k) >= 4})
         # Proper beginnings of single-word terms: a token that is one may be half of a split word.
-        self._prefixes = frozenset(k[:n] for k in self._single for n in range(1, len(k)))
-        self._resolved = _ResolutionCache(self._resolve_uncached)
+        self._prefixes = frozenset(k[:n] for k in single for n in range(1, len(k)))
+        self._tokens = _TokenCache(self._resolve)
+
+    @staticmethod
+    def _compile_term(rule: Rule, raw_term: str) -> Term | None:
+        term = normalize_term(raw_term)
+        words = TOKEN.findall(term)
+        if not words:
+            return None
+        surfaces = tuple(deleet(w)[0] if LEET_CHARS.intersection(w) else w for w in words)
+        written = unicodedata.normalize("NFC", raw_term).lower()
+        # A single word that is ordinary in another language needs the message not to read as
+        # that language; a phrase is its own context.
+        elsewhere = (
+            bool(rule.lang)
+            and len(words) == 1
+            and bool(lexicon.common_in(surfaces[0]) - {rule.lang})
+        )
+        return Term(
+            rule=rule,
+            term=term,
+            keys=tuple(squeeze(s) for s in surfaces),
+            surfaces=surfaces,
+            written=tuple(TOKEN.findall(written)) if len(TOKEN.findall(written)) == len(words)
+            else surfaces,
+            max_edits=2 if rule.fuzzy is None else rule.fuzzy,
+            ordinary_elsewhere=elsewhere,
+        )  # fmt: skip
 
     @property
     def term_count(self) -> int:
@@ -155,7 +167,7 @@ class CompiledRules:
 
     # -- resolving one token ------------------------------------------------------------------
 
-    def _resolve_uncached(self, raw: str) -> _Resolved | None:
+    def _resolve(self, raw: str) -> Token | None:
         core = raw.lstrip(_LEAD)
         lead = len(raw) - len(core)
         stripped = core.rstrip(_TRAIL)
@@ -164,58 +176,65 @@ class CompiledRules:
         if not core:
             return None
         if core.isdigit():  # a number, or leet digits in a word taken apart (s 4 l o p e)
-            return _Resolved(core, lead, trail, word_key(core), None, ())
-        has_leet = bool(LEET_CHARS.intersection(core))
-        readings = deleet(core) if has_leet else [core]
-        first_key = squeeze(readings[0])
+            return Token(core, lead, trail, word_key(core), None)
+        base, how = core, ()
+        if "*" in core:  # c*o*n*n*a*r*d: stars between the letters
+            base, how = core.replace("*", ""), ("separators",)
+        readings = deleet(base) if LEET_CHARS.intersection(base) else [base]
+        if lead and raw[lead - 1] == "@":  # @tt@@rdé: a leet a, not a mention, if it matches
+            readings += deleet("@" + base)
         for reading in readings:
-            how = ["leet"] if reading != core else []
-            if is_stretched(reading):
-                how.append("repeat")
             key = squeeze(reading)
-            if key in self._surfaces:
-                if not self._collides(reading, reading, key):
-                    return _Resolved(core, lead, trail, key, key, tuple(how))
-                return _Resolved(core, lead, trail, key, None, (*how, "repeat"), loose=key)
-            for ending in _INFLECTIONS:
-                base = key[: -len(ending)]
+            found = (*how, *(("leet",) if reading != base else ()))
+            found += ("repeat",) if is_stretched(reading) else ()
+            real = lexicon.is_real_word(reading)
+            if key in self._vocabulary:
+                return Token(core, lead, trail, key, key, reading, real, found)
+            for ending, after in _INFLECTIONS:
+                stem_key = key[: -len(ending)]
                 if (
                     key.endswith(ending)
-                    and len(base) >= (3 if ending != "e" else 5)
-                    and base in self._single
-                    and not self._collides(reading, reading[: -len(ending)], base)
+                    and stem_key.endswith(after)
+                    and len(stem_key) >= (3 if ending != "e" else 5)
+                    and stem_key in self._single
                 ):
-                    return _Resolved(core, lead, trail, key, base, (*how, "inflection"))
+                    stem = reading[: -len(ending)]
+                    real = real or lexicon.is_real_word(stem)  # cones: the plural of cone
+                    return Token(core, lead, trail, key, stem_key, stem, real,
+                                 (*found, "inflection"))  # fmt: skip
         for reading in readings:
-            found = self._fuzzy(reading)
-            if found:
-                word, distance = found
-                how = ["leet"] if reading != core else []
-                return _Resolved(core, lead, trail, squeeze(reading), word,
-                                 (*how, f"fuzzy:{distance}"), distance)  # fmt: skip
-        return _Resolved(core, lead, trail, first_key, None, ())
-
-    def _collides(self, reading: str, stem: str, key: str) -> bool:
-        """A real word that meets a term only once squeezed or inflected is itself, not the
-        term: cone is not conne, cones not connes."""
-        return stem not in self._surfaces[key] and lexicon.is_real_word(reading)
+            near = self._fuzzy(reading)
+            if near:
+                word, distance = near
+                found = (*how, *(("leet",) if reading != base else ()), f"fuzzy:{distance}")
+                return Token(core, lead, trail, squeeze(reading), word, reading, False, found,
+                             distance)  # fmt: skip
+        return Token(core, lead, trail, squeeze(readings[0]), None, readings[0])
 
     def _fuzzy(self, reading: str) -> tuple[str, int] | None:
         """The closest vocabulary word within its allowed edits, for a token that is not a real
         word. A stretched token (slooooot) may reach one edit even on a four-letter term."""
         stretched = is_stretched(reading)
         key = squeeze(reading)
-        if len(key) < (4 if stretched else _SHORTEST_FUZZY) or lexicon.is_real_word(reading):
+        if len(reading) < _SHORTEST_FUZZY or len(key) < 4 or lexicon.is_real_word(reading):
             return None
         if lexicon.is_real_word(key) and not stretched:
             return None
-        candidates = self._fuzzy_index.get(key[0])
-        if not candidates:
+        indexes = (self._fuzzy_index, self._stretched_index) if stretched else (self._fuzzy_index,)
+        near = [
+            word
+            for index in indexes
+            for size in range(len(key) - 2, len(key) + 3)
+            for word in index.get((key[0], size), ())
+        ]
+        if not near:
             return None
-        near = [c for c in candidates if abs(len(c) - len(key)) <= 2]
-        best = process.extract(key, near, scorer=OSA.distance, score_cutoff=2, limit=4)
-        for word, distance, _ in sorted(best, key=lambda r: r[1]):
+        best = process.extract(key, near, scorer=OSA.distance, score_cutoff=2, limit=8)
+        # Closest first; on a tie, a word that is a term on its own beats a word of a phrase.
+        for word, distance, _ in sorted(best, key=lambda r: (r[1], r[0] not in self._single)):
             allowed = self._fuzzy_edits[word] or (1 if stretched and len(word) == 4 else 0)
+            if distance == 2 and len(reading) < _SHORTEST_TWO_EDITS:
+                continue
             if 0 < distance <= allowed:
                 return word, int(distance)
         return None
@@ -228,10 +247,10 @@ class CompiledRules:
     def match(self, text: str) -> tuple[Match, ...]:
         norm = normalize(text)
         body = norm.text
-        cache = self._resolved  # a hit for most tokens: chat repeats itself
-        resolved = [cache[token] for token in TOKEN.findall(body)]
-        tokens = [r for r in resolved if r is not None]
-        hits: list[_TokenHit] = []
+        cache = self._tokens  # a hit for most tokens: chat repeats itself
+        resolved = [cache[raw] for raw in TOKEN.findall(body)]
+        tokens = [t for t in resolved if t is not None]
+        hits: list[TokenHit] = []
         self._words_and_phrases(tokens, hits)
         self._joined(tokens, hits)
         char_hits = self._hashtag_hits(body) if "#" in body else []
@@ -240,95 +259,107 @@ class CompiledRules:
         if not hits and not char_hits:
             return ()
         spans = [
-            (m.start() + r.lead, m.end() - r.trail)
-            for r, m in zip(resolved, TOKEN.finditer(body), strict=True)
-            if r is not None
+            (m.start() + t.lead, m.end() - t.trail)
+            for t, m in zip(resolved, TOKEN.finditer(body), strict=True)
+            if t is not None
         ]
-        found = _Found(self, norm, text, tokens)
+        found = Hits(self._allow, norm, text, tokens, spans)
         for term, first, last, how, distance in hits:
-            found.add(term, spans[first][0], spans[last][1], how, distance)
+            found.add_term(term, first, last, how, distance)
         for rule, start, end, how, surface in char_hits:
-            found.add_rule(rule, start, end, how, surface)
+            found.add(rule, start, end, how, surface)
         return found.result()
 
-    def _words_and_phrases(self, tokens: list[_Resolved], hits: list[_TokenHit]) -> None:
+    def _words_and_phrases(self, tokens: list[Token], hits: list[TokenHit]) -> None:
         single, phrases = self._single, self._phrases
         for index, token in enumerate(tokens):
-            word = token.phrase_word
+            word = token.word
             if word is None:
                 continue
-            if token.word:
-                for term in single.get(word, ()):
-                    hits.append((term, index, index, token.how, token.distance))
+            for term in single.get(word, ()):
+                # A real word that meets a term only once squeezed or inflected is itself:
+                # "cone" is not "conne", "bite" is not "bitte". Inside a phrase it may be.
+                if token.real and token.stem not in term.surfaces and len(term.keys) == 1:
+                    continue
+                hits.append((term, index, index, token.how, token.distance))
             for term in phrases.get(word, ()):
                 last = index + len(term.keys) - 1
+                if last >= len(tokens) or tokens[index + 1].word != term.keys[1]:
+                    continue  # the usual case, decided on the second word
                 tail = tokens[index : last + 1]
-                if tuple(t.phrase_word for t in tail) == term.keys:
+                if all(t.word == k for t, k in zip(tail, term.keys, strict=True)):
                     how = (*(h for t in tail for h in t.how), "phrase")
                     hits.append((term, index, last, how, max(t.distance for t in tail)))
 
-    def _joined(self, tokens: list[_Resolved], hits: list[_TokenHit]) -> None:
-        """Words taken apart: s l u t, w.h.o.r.e (letters one by one), sal ope, bi te (split)."""
+    def _joined(self, tokens: list[Token], hits: list[TokenHit]) -> None:
+        """Words taken apart: s l u t, w.h.o.r.e (letters one by one), sal ope (split)."""
         count = len(tokens)
         run = 0  # single characters in a row
         for index, token in enumerate(tokens):
             run = run + 1 if len(token.core) == 1 else 0
-            if run and (index + 1 == count or len(tokens[index + 1].core) != 1) and run >= 3:
+            if run >= 3 and (index + 1 == count or len(tokens[index + 1].core) != 1):
                 self._spaced(tokens, index - run + 1, index, hits)
         single, prefixes = self._single, self._prefixes
         for index in range(count - 1):
             key = tokens[index].key
+            if key not in prefixes:
+                continue
             for end in (index + 1, index + 2):
                 if key not in prefixes or end >= count:
                     break
                 key = _joined_key(key, tokens[end].key)
                 pieces = tokens[index : end + 1]
+                # Two ordinary words side by side are not a split insult: "il a pu te voir".
                 if (
                     key in single
                     and not any(p.word in single for p in pieces)
-                    and not all(lexicon.is_real_word(p.core) for p in pieces)
+                    and not all(lexicon.is_standalone(p.core) for p in pieces)
                 ):
                     for term in single[key]:
                         hits.append((term, index, end, ("split",), 0))
 
-    def _spaced(
-        self, tokens: list[_Resolved], first: int, last: int, hits: list[_TokenHit]
-    ) -> None:
-        letters = [word_key(t.core) for t in tokens[first : last + 1]]
+    def _spaced(self, tokens: list[Token], first: int, last: int, hits: list[TokenHit]) -> None:
+        letters = [t.key for t in tokens[first : last + 1]]
         starts: list[int] = []  # squeezed position → index in the run
         for position, letter in enumerate(letters):
             if not position or letter != letters[position - 1]:
                 starts.append(position)
         squeezed = squeeze("".join(letters))
-        for key in self._spaced_keys:
-            at = squeezed.find(key)
-            if at < 0:
-                continue
+        # A short term must be the whole run (c o n); a longer one may sit inside it.
+        found = [(0, squeezed)] if 3 <= len(squeezed) < 4 and squeezed in self._single else []
+        for at in range(len(squeezed)):
+            for size in self._spaced_lengths:
+                key = squeezed[at : at + size]
+                if len(key) == size and key in self._single:
+                    found.append((at, key))
+        for at, key in found:
             after = at + len(key)
             end = starts[after] - 1 if after < len(starts) else len(letters) - 1
             for term in self._single[key]:
                 hits.append((term, first + starts[at], first + end, ("spacing",), 0))
 
-    def _hashtag_hits(self, body: str) -> list[_CharHit]:
-        hits: list[_CharHit] = []
+    def _hashtag_hits(self, body: str) -> list[CharHit]:
+        hits: list[CharHit] = []
         for m in HASHTAG.finditer(body):
             tag_body = m.group(1).rstrip(".,;:!?)]}'\"")
-            key = hashtag_key(tag_body)
-            how = ("hashtag", "leet") if key != hashtag_key(tag_body, leet=False) else ("hashtag",)
             end = m.start() + 1 + len(tag_body)
-            tagged = list(self._hashtags.get(key, ()))
-            if not tagged:  # #BoycottLumina2026, #BoycottLuminaNow: the campaign still
-                tagged = [
-                    hit
-                    for tag, entries in self._hashtags.items()
-                    if len(tag) >= _SHORTEST_HASHTAG_PREFIX and key.startswith(tag)
-                    for hit in entries
-                ]
-            hits += [(rule, m.start(), end, how, tag) for rule, tag in tagged]
+            for key in hashtag_keys(tag_body):
+                how = ("hashtag", "leet") if LEET_CHARS.intersection(tag_body) else ("hashtag",)
+                tagged = list(self._hashtags.get(key, ()))
+                if not tagged:  # #BoycottLumina2026, #BoycottLuminaNow: still the campaign
+                    tagged = [
+                        hit
+                        for tag, entries in self._hashtags.items()
+                        if len(tag) >= _SHORTEST_HASHTAG_PREFIX and key.startswith(tag)
+                        for hit in entries
+                    ]
+                hits += [(rule, m.start(), end, how, tag) for rule, tag in tagged]
+                if tagged:
+                    break
         return hits
 
-    def _regex_hits(self, body: str) -> list[_CharHit]:
-        hits: list[_CharHit] = []
+    def _regex_hits(self, body: str) -> list[CharHit]:
+        hits: list[CharHit] = []
         for pattern, rule in self._regexes:
             try:
                 for m in pattern.finditer(body, timeout=_REGEX_TIMEOUT_S):
@@ -339,110 +370,6 @@ class CompiledRules:
         return hits
 
 
-# (term, first token, last token, how, edit distance) and (rule, start, end, how, surface)
-_TokenHit = tuple[_Term, int, int, tuple[str, ...], int]
-_CharHit = tuple[Rule, int, int, tuple[str, ...], str]
-
-
 def _joined_key(left: str, right: str) -> str:
     """Two squeezed keys joined and squeezed again (sal + lope → salope), without a regex."""
     return left + right[1:] if left and right and left[-1] == right[0] else left + right
-
-
-class _ResolutionCache(dict[str, "_Resolved | None"]):
-    """token → resolution; a hit is a plain dict lookup at C speed, a miss resolves it."""
-
-    def __init__(self, resolve: Callable[[str], _Resolved | None]) -> None:
-        super().__init__()
-        self._resolve = resolve
-
-    def __missing__(self, token: str) -> _Resolved | None:
-        if len(self) >= _CACHE_LIMIT:
-            self.clear()
-        resolved = self[token] = self._resolve(token)
-        return resolved
-
-
-def hashtag_key(tag: str, leet: bool = True) -> str:
-    """`#Boycott_X`, `#boycottx` and `#b0yc0ttx` are the same hashtag."""
-    body = normalize(tag.lstrip("#")).text.replace("_", "")
-    return word_key(body) if leet else squeeze(body)
-
-
-class _Found:
-    """Collects one message's matches: allow-lists, language scope, dedup, explanations."""
-
-    def __init__(
-        self, rules: CompiledRules, norm: Normalized, text: str, tokens: list[_Resolved]
-    ) -> None:
-        self._rules, self._norm, self._text, self._tokens = rules, norm, text, tokens
-        self._matches: dict[tuple[str, int, int], Match] = {}
-        self._language: str | None | bool = False  # False: not computed yet
-
-    def _language_of_message(self) -> str | None:
-        if self._language is False:
-            self._language = lexicon.guess_language([t.core for t in self._tokens])
-        return self._language  # type: ignore[return-value]
-
-    def add(self, term: _Term, start: int, end: int, how: tuple[str, ...], distance: int) -> None:
-        if distance > term.max_edits:
-            return
-        if term.ordinary_elsewhere and self._language_of_message() != term.rule.lang:
-            return
-        self.add_rule(term.rule, start, end, how, term.term)
-
-    def add_rule(self, rule: Rule, start: int, end: int, how: Iterable[str], term: str) -> None:
-        allow = self._rules._allow[rule.id]
-        surface = self._norm.text[start:end]
-        if allow and (surface in allow or word_key(surface) in allow):
-            return
-        span = self._norm.original_span(start, end)
-        key = (rule.id, *span)
-        if key in self._matches:
-            return
-        kinds = set(how) | _evasions_in(self._text[span[0] : span[1]])
-        explanation = "+".join(sorted(kinds)) if kinds else "exact"
-        self._matches[key] = Match(rule.id, rule.category, rule.severity, span, explanation, term)
-
-    def result(self) -> tuple[Match, ...]:
-        matches = self._matches.values()
-        return _drop_nested(matches) if len(self._matches) > 1 else tuple(matches)
-
-
-def _evasions_in(original: str) -> set[str]:
-    """What the original span hid behind normalisation: look-alike letters, invisible
-    characters, emoji inside the word."""
-    if original.isascii():
-        return set()
-    kinds = set()
-    for char in original:
-        if char.isascii():
-            continue
-        folded = fold_char(char)
-        if not folded:
-            kinds.add("invisible")
-        elif folded == "\ue000":
-            kinds.add("emoji")
-        elif not _accent_only(char):
-            kinds.add("homoglyph")
-    return kinds
-
-
-def _accent_only(char: str) -> bool:
-    base = "".join(c for c in unicodedata.normalize("NFD", char) if not unicodedata.combining(c))
-    return base.isascii() or unicodedata.category(char) == "Mn"
-
-
-def _drop_nested(matches: Iterable[Match]) -> tuple[Match, ...]:
-    """Within one rule, a match inside a longer one says nothing more ("combien" inside
-    "c'est combien"): keep the longest."""
-    ordered = sorted(matches, key=lambda m: (m.span[0], -m.span[1]))
-    kept: list[Match] = []
-    for m in ordered:
-        if any(
-            k.rule_id == m.rule_id and k.span[0] <= m.span[0] and m.span[1] <= k.span[1]
-            for k in kept
-        ):
-            continue
-        kept.append(m)
-    return tuple(kept)

@@ -35,18 +35,39 @@ def _strip_marks(text: str) -> str:
 @cache
 def _homoglyphs() -> dict[str, str]:
     """Unicode's confusables (via confusable_homoglyphs): every non-ASCII character that looks
-    like a Latin letter → that letter. Cyrillic а, Greek ο, mathematical 𝐬, ø…"""
-    table: dict[str, str] = {}
+    like a Latin letter → that letter. Cyrillic а, Greek ο, mathematical 𝐬, ø…
+
+    The table links look-alikes pairwise (τ ~ ᴛ, ᴛ ~ T), so a character is mapped to the Latin
+    letter it reaches in the fewest links."""
+    links: dict[str, set[str]] = {}
     for char, entries in confusables.confusables_data.items():
         for entry in entries:
-            other = entry["c"].strip("\u200e\u200f")
-            if len(char) == 1 and char.isascii() and char.isalpha():
-                if len(other) == 1 and not other.isascii():
-                    table.setdefault(other, char.lower())
-            elif len(char) == 1 and not char.isascii():
-                target = _strip_marks(other)
-                if len(target) == 1 and target.isascii() and target.isalpha():
-                    table.setdefault(char, target.lower())
+            other = _strip_marks(entry["c"].strip("\u200e\u200f")) or entry["c"]
+            if len(char) == 1 and len(other) == 1:
+                links.setdefault(char, set()).add(other)
+                links.setdefault(other, set()).add(char)
+    # Ligature-like letters listed as two Latin letters: æ → ae, œ → oe.
+    table: dict[str, str] = {
+        char: entry["c"].lower()
+        for char, entries in confusables.confusables_data.items()
+        for entry in entries
+        if len(char) == 1
+        and not char.isascii()
+        and len(entry["c"]) == 2
+        and entry["c"].isascii()
+        and entry["c"].isalpha()
+    }
+    for start in links:
+        if start.isascii():
+            continue
+        frontier, seen = [start], {start}
+        for _ in range(3):  # at most three links away
+            letters = sorted(c.lower() for c in frontier if c.isascii() and c.isalpha())
+            if letters:
+                table[start] = letters[0]
+                break
+            frontier = [n for c in frontier for n in links.get(c, ()) if n not in seen]
+            seen.update(frontier)
     return table
 
 
@@ -64,12 +85,17 @@ def fold_char(char: str) -> str:
     look-alike letters from other scripts become the Latin letter they imitate.
     """
     category = unicodedata.category(char)
-    if category == "Cf":
+    if category in ("Cf", "Mn", "Me"):  # invisible: format characters, variation selectors…
         return ""
+    homoglyphs = _homoglyphs()
+    # Before case folding: Cyrillic Ь looks like b, its lower case ь does not; Greek τ is listed
+    # through its capital Τ.
+    for candidate in (char, char.upper()):
+        if candidate in homoglyphs:
+            return homoglyphs[candidate]
     folded = _strip_marks(unicodedata.normalize("NFKC", char).casefold())
     if folded.isascii():
         return folded
-    homoglyphs = _homoglyphs()
     mapped = "".join(homoglyphs.get(c, c) for c in folded)
     if mapped.isascii():
         return mapped
