@@ -41,9 +41,10 @@ CARRIERS = {
     "en": ["you're a {}", "what a {}", "{} lol", "look at this {}", "{}", "such a {} honestly",
            "{} !!!", "seriously, {}"],
 }  # fmt: skip
-LEET = {"a": "4@", "e": "3", "i": "1!", "o": "0", "s": "5$", "t": "7", "l": "1|", "g": "9", "b": "8"}
-HOMOGLYPHS = {"a": "аα", "e": "е", "o": "оο", "p": "р", "c": "с", "x": "х", "i": "і", "s": "ѕ",
-              "y": "у", "j": "ј", "h": "һ", "k": "κ", "n": "ո", "u": "υ", "t": "τ", "b": "Ь"}  # fmt: skip
+LEET = dict(zip("aeiostlgb", ["4@", "3", "1!", "0", "5$", "7", "1|", "9", "8"], strict=True))
+# Cyrillic, Greek and Armenian letters that look Latin.
+HOMOGLYPHS = dict(zip("aeopcxisyjhkntub", ["аα", "е", "оο", "р", "с", "х", "і", "ѕ", "у", "ј",
+                                          "һ", "κ", "ո", "τ", "υ", "Ь"], strict=True))  # fmt: skip
 INVISIBLE = ["\u200b", "\u200c", "\u200d", "\u2060", "\u00ad"]
 EMOJI = ["🍑", "🤡", "💩", "😂", "🔥", "👀", "❤️"]
 ACCENTS = {"a": "àâä", "e": "éèêë", "i": "îï", "o": "ôö", "u": "ùûü", "c": "ç"}
@@ -89,7 +90,7 @@ def build_pack() -> tuple[str, list[str], list[str]]:
     padding = [w for w in peer_words() if w not in known and not real_word(w)]
     random.Random(2000).shuffle(padding)
     padding = sorted(padding[: PACK_SIZE - len(starter) - len(HASHTAGS)])
-    text = "[pack]\nname = \"bench-2000\"\nversion = 1\n\n" + "\n\n".join(
+    text = '[pack]\nname = "bench-2000"\nversion = 1\n\n' + "\n\n".join(
         "[[rules]]" + p.text.split("[[rules]]", 1)[1] for p in packs
     )
     text += (
@@ -171,7 +172,7 @@ FAMILIES = {
     "emoji-inside": lambda r, w: _per_word(w, lambda p: _insert(r, p, EMOJI) if len(p) > 3 else p),
     "accents": lambda r, w: _per_word(w, lambda p: _letters(r, p, ACCENTS, 2)),
     "misspelled": _misspell,
-    "split": lambda r, w: (_insert(r, w, [" "]) if " " not in w and len(w) > 4 else None),
+    "split": lambda r, w: _insert(r, w, [" "]) if " " not in w and len(w) > 4 else None,
     "leet+repeated": lambda r, w: _per_word(w, lambda p: _repeat(r, _letters(r, p, LEET, 2))),
     "homoglyph+invisible": lambda r, w: _per_word(
         w, lambda p: _insert(r, _letters(r, p, HOMOGLYPHS, 2), INVISIBLE) if len(p) > 1 else p

@@ -33,20 +33,32 @@ def verdict_json(verdict: Verdict) -> dict[str, Any]:
     }
 
 
-def check_line(triage: Triage, line: str) -> dict[str, Any]:
-    """One input line (plain text, or a JSON object with a "text" key) → one output object."""
+_CLEAN = orjson.dumps(verdict_json(Verdict()))
+
+
+def answer(triage: Triage, line: str) -> bytes:
+    """One input line → its JSON answer, serialised. Most chat is clean: that answer is made
+    once, not per line."""
+    result = check_line(triage, line)
+    return _CLEAN if result is None else orjson.dumps(result)
+
+
+def check_line(triage: Triage, line: str) -> dict[str, Any] | None:
+    """One input line (plain text, or a JSON object with a "text" key) → one output object, or
+    None for a clean verdict with nothing to echo back."""
     if not line.lstrip().startswith("{"):
-        return verdict_json(triage.judge_text(line))
+        verdict = triage.judge_text(line)
+        return verdict_json(verdict) if verdict.flagged else None
     try:
         data = orjson.loads(line)
     except orjson.JSONDecodeError as exc:
         return {"error": f"malformed JSON: {exc.msg} at column {exc.colno}"}
     if not isinstance(data, dict) or not isinstance(data.get("text"), str):
         return {"error": 'a JSON line must be an object with a string "text"'}
-    result = verdict_json(triage.judge_text(data["text"]))
-    if "id" in data:
-        result["id"] = data["id"]
-    return result
+    verdict = triage.judge_text(data["text"])
+    if "id" not in data:
+        return verdict_json(verdict) if verdict.flagged else None
+    return {**verdict_json(verdict), "id": data["id"]}
 
 
 def check_stream(triage: Triage, fd: int, out: BinaryIO) -> int:
@@ -61,8 +73,7 @@ def check_stream(triage: Triage, fd: int, out: BinaryIO) -> int:
         if not chunk and lines and lines[-1] == b"":
             lines.pop()  # the input ended with a newline: no extra empty line
         answers = [
-            orjson.dumps(check_line(triage, raw.decode("utf-8", errors="replace").rstrip("\r")))
-            for raw in lines
+            answer(triage, raw.decode("utf-8", errors="replace").rstrip("\r")) for raw in lines
         ]
         if answers:
             out.write(b"\n".join(answers) + b"\n")

@@ -37,11 +37,16 @@ def strip_accents(word: str) -> str:
 
 
 @cache
+def _by_frequency(language: str) -> list[str]:
+    return wordfreq.top_n_list(language, _VOCABULARY_SIZE)
+
+
+@cache
 def _frequent(language: str, min_zipf: float) -> tuple[frozenset[str], frozenset[str]]:
     """Words of `language` at or above `min_zipf`: as written, and without accents (the form
     normalised chat is compared in). Compact sets, not the whole dictionary."""
-    words = wordfreq.top_n_list(language, _VOCABULARY_SIZE)
-    # top_n_list is ordered by frequency: cut it at the first word below the threshold.
+    words = _by_frequency(language)
+    # The list is ordered by frequency: cut it at the first word below the threshold.
     low, high = 0, len(words)
     while low < high:
         middle = (low + high) // 2
@@ -50,7 +55,7 @@ def _frequent(language: str, min_zipf: float) -> tuple[frozenset[str], frozenset
         else:
             high = middle
     written = frozenset(words[:low])
-    return written, frozenset(strip_accents(w) for w in written)
+    return written, frozenset(strip_accents(w) if not w.isascii() else w for w in written)
 
 
 def is_real_word(word: str) -> bool:
@@ -89,5 +94,5 @@ def guess_language(words: list[str]) -> str | None:
 def warm_up() -> None:
     """Load the word lists now rather than on the first message."""
     for lang in LANGUAGES:
-        _frequent(lang, REAL_WORD_ZIPF)
-        _frequent(lang, OTHER_LANGUAGE_ZIPF)
+        for zipf in (REAL_WORD_ZIPF, OTHER_LANGUAGE_ZIPF, 5.0):
+            _frequent(lang, zipf)

@@ -14,6 +14,7 @@ from rapidfuzz.distance import OSA
 from connectors.model import Match
 from filters import lexicon
 from filters.hits import Hits, Term, Token
+from filters.literals import literal_hints
 from filters.normalize import (
     LEET_CHARS,
     deleet,
@@ -94,7 +95,7 @@ class CompiledRules:
         hashtags: dict[str, list[tuple[Rule, str]]] = defaultdict(list)
         fuzzy_edits: dict[str, int] = {}
         self._allow: dict[str, frozenset[str]] = {}
-        self._regexes: list[tuple[regex.Pattern[str], Rule]] = []
+        self._regexes: list[tuple[regex.Pattern[str], Rule, frozenset[str] | None]] = []
         for rule in self.rules:
             self._allow[rule.id] = frozenset(normalize_term(a) for a in rule.allow)
             for raw_term in rule.terms:
@@ -116,7 +117,8 @@ class CompiledRules:
                 if key:
                     hashtags[key].append((rule, f"#{key}"))
             if rule.regex:
-                self._regexes.append((regex.compile(rule.regex, regex.IGNORECASE), rule))
+                pattern = regex.compile(rule.regex, regex.IGNORECASE)
+                self._regexes.append((pattern, rule, literal_hints(rule.regex)))
         self._single, self._phrases, self._hashtags = dict(single), dict(phrases), dict(hashtags)
         self._vocabulary = frozenset(fuzzy_edits) | frozenset(single)
         self._fuzzy_edits = fuzzy_edits
@@ -133,6 +135,10 @@ class CompiledRules:
         self._spaced_lengths = sorted({len(k) for k in single if len(k) >= 4})
         # Proper beginnings of single-word terms: a token that is one may be half of a split word.
         self._prefixes = frozenset(k[:n] for k in single for n in range(1, len(k)))
+        self._joinable = frozenset(single) | frozenset(
+            k[:n] + k[n - 1 :] for k in single for n in range(1, len(k))
+        )
+        self._starters = frozenset(single) | frozenset(phrases)
         self._tokens = _TokenCache(self._resolve)
 
     @staticmethod
@@ -177,12 +183,19 @@ class CompiledRules:
             return None
         if core.isdigit():  # a number, or leet digits in a word taken apart (s 4 l o p e)
             return Token(core, lead, trail, word_key(core), None)
+        token = self._read(core, lead, trail)
+        if token.word is None and lead and raw[lead - 1] == "@":
+            # @tt@@rdé: a leet "a" rather than a mention, when that reading is a term.
+            with_at = self._read("@" + core, lead - 1, trail)
+            if with_at.word is not None:
+                return with_at
+        return token
+
+    def _read(self, core: str, lead: int, trail: int) -> Token:
         base, how = core, ()
         if "*" in core:  # c*o*n*n*a*r*d: stars between the letters
             base, how = core.replace("*", ""), ("separators",)
         readings = deleet(base) if LEET_CHARS.intersection(base) else [base]
-        if lead and raw[lead - 1] == "@":  # @tt@@rdé: a leet a, not a mention, if it matches
-            readings += deleet("@" + base)
         for reading in readings:
             key = squeeze(reading)
             found = (*how, *(("leet",) if reading != base else ()))
@@ -206,7 +219,8 @@ class CompiledRules:
             near = self._fuzzy(reading)
             if near:
                 word, distance = near
-                found = (*how, *(("leet",) if reading != base else ()), f"fuzzy:{distance}")
+                found = (*how, *(("leet",) if reading != base else ()))
+                found += (*(("repeat",) if is_stretched(reading) else ()), f"fuzzy:{distance}")
                 return Token(core, lead, trail, squeeze(reading), word, reading, False, found,
                              distance)  # fmt: skip
         return Token(core, lead, trail, squeeze(readings[0]), None, readings[0])
@@ -271,11 +285,10 @@ class CompiledRules:
         return found.result()
 
     def _words_and_phrases(self, tokens: list[Token], hits: list[TokenHit]) -> None:
-        single, phrases = self._single, self._phrases
-        for index, token in enumerate(tokens):
+        single, phrases, starters = self._single, self._phrases, self._starters
+        for index in [i for i, t in enumerate(tokens) if t.word in starters]:
+            token = tokens[index]
             word = token.word
-            if word is None:
-                continue
             for term in single.get(word, ()):
                 # A real word that meets a term only once squeezed or inflected is itself:
                 # "cone" is not "conne", "bite" is not "bitte". Inside a phrase it may be.
@@ -294,20 +307,30 @@ class CompiledRules:
     def _joined(self, tokens: list[Token], hits: list[TokenHit]) -> None:
         """Words taken apart: s l u t, w.h.o.r.e (letters one by one), sal ope (split)."""
         count = len(tokens)
-        run = 0  # single characters in a row
-        for index, token in enumerate(tokens):
-            run = run + 1 if len(token.core) == 1 else 0
-            if run >= 3 and (index + 1 == count or len(tokens[index + 1].core) != 1):
-                self._spaced(tokens, index - run + 1, index, hits)
+        if count < 2:
+            return
+        sizes = [len(t.core) for t in tokens]
+        if sizes.count(1) >= 3:
+            run = 0  # single characters in a row
+            for index, size in enumerate(sizes):
+                run = run + 1 if size == 1 else 0
+                if run >= 3 and (index + 1 == count or sizes[index + 1] != 1):
+                    self._spaced(tokens, index - run + 1, index, hits)
+        # Two neighbours joined (keys are squeezed: sal + lope gives "sallope", so the joinable
+        # set holds every term also with one letter doubled). Checked for all pairs at once.
+        keys = [t.key for t in tokens]
+        pairs = list(map(str.__add__, keys, keys[1:]))
+        if self._joinable.isdisjoint(pairs) and self._prefixes.isdisjoint(pairs):
+            return
         single, prefixes = self._single, self._prefixes
         for index in range(count - 1):
-            key = tokens[index].key
+            key = keys[index]
             if key not in prefixes:
                 continue
             for end in (index + 1, index + 2):
                 if key not in prefixes or end >= count:
                     break
-                key = _joined_key(key, tokens[end].key)
+                key = _joined_key(key, keys[end])
                 pieces = tokens[index : end + 1]
                 # Two ordinary words side by side are not a split insult: "il a pu te voir".
                 if (
@@ -360,7 +383,9 @@ class CompiledRules:
 
     def _regex_hits(self, body: str) -> list[CharHit]:
         hits: list[CharHit] = []
-        for pattern, rule in self._regexes:
+        for pattern, rule, hints in self._regexes:
+            if hints is not None and not any(hint in body for hint in hints):
+                continue  # lacks every literal the pattern needs: cannot match
             try:
                 for m in pattern.finditer(body, timeout=_REGEX_TIMEOUT_S):
                     if m.end() > m.start():

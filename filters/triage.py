@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from connectors.model import CLEAN, ChatMessage, Match, Verdict, utc_now
 from filters.matcher import CompiledRules
@@ -34,13 +35,19 @@ class RulesVersion:
         return hashlib.sha256(self.text.encode()).hexdigest()
 
 
+@lru_cache(maxsize=16)
+def _clean(version: int) -> Verdict:
+    """Clean verdicts are all alike: one per rules version, not one per message."""
+    return Verdict(rules_version=version) if version else CLEAN
+
+
 def _action_rank(action: str) -> int:
     return _ACTION_RANK.get(action.partition(":")[0], 0)
 
 
 def verdict_for(matches: tuple[Match, ...], actions: dict[str, str], version: int) -> Verdict:
     if not matches:
-        return Verdict(rules_version=version) if version else CLEAN
+        return _clean(version)
     top = max(m.severity for m in matches)
     priority = min(
         100, top * _PRIORITY_PER_SEVERITY + _PRIORITY_PER_EXTRA_MATCH * (len(matches) - 1)

@@ -1,0 +1,125 @@
+"""The evasion families of issue #3, table by table, and the look-alikes that must stay clean.
+
+Each row gives a disguised message, the original-text span that must be reported, and a word
+the explanation must contain."""
+
+import pytest
+
+from filters.literals import literal_hints
+from filters.rules import load_starter_packs, parse_pack
+from filters.triage import Triage
+
+
+@pytest.fixture(scope="module")
+def triage() -> Triage:
+    hashtags = parse_pack(
+        '[[rules]]\nid = "hijack"\ncategory = "brand"\nhashtags = ["#BoycottLumina"]\n', "tags"
+    )
+    return Triage([*load_starter_packs(), hashtags])
+
+
+EVASIONS = [
+    # (family, message, matched text, explanation contains, category)
+    ("exact", "t'es qu'une salope", "salope", "exact", "sexism"),
+    ("case", "SaLoPe va", "SaLoPe", "exact", "sexism"),
+    ("leet", "t'es qu'une s4l0pe", "s4l0pe", "leet", "sexism"),
+    ("leet", "$lut", "$lut", "leet", "sexism"),
+    ("leet", "k1ll y0urself", "k1ll y0urself", "leet", "threat"),
+    ("leet@", "@tt@@rdé", "@tt@@rdé", "leet", "ableism"),
+    ("homoglyph", "ѕаlоре", "ѕаlоре", "homoglyph", "sexism"),  # Cyrillic
+    ("homoglyph", "what a τһoτ", "τһoτ", "homoglyph", "sexism"),  # Greek and Cyrillic
+    ("fullwidth", "ｓａｌｏｐｅ", "ｓａｌｏｐｅ", "homoglyph", "sexism"),
+    ("zero-width", "sal\u200bope", "sal\u200bope", "invisible", "sexism"),
+    ("soft hyphen", "con\u00adnard", "con\u00adnard", "invisible", "harassment"),
+    ("emoji inside", "sa🍑lope", "sa🍑lope", "emoji", "sexism"),
+    ("emoji + selector", "chien❤️ne", "chien❤️ne", "emoji", "sexism"),
+    ("repeated", "slooooot", "slooooot", "repeat", "sexism"),
+    ("repeated", "connnnnard", "connnnnard", "repeat", "harassment"),
+    ("spaced", "s l u t", "s l u t", "spacing", "sexism"),
+    ("dotted", "w.h.o.r.e", "w.h.o.r.e", "spacing", "sexism"),
+    ("underscored", "g_o_o_k", "g_o_o_k", "spacing", "racism"),
+    ("starred", "c*o*n*n*a*r*d", "c*o*n*n*a*r*d", "separators", "harassment"),
+    ("accents added", "sàlopé", "sàlopé", "exact", "sexism"),
+    ("misspelled", "salopz", "salopz", "fuzzy:1", "sexism"),
+    ("transposed", "ngiga", "ngiga", "fuzzy:1", "racism"),
+    ("plural", "bitches", "bitches", "inflection", "sexism"),
+    ("split", "sal ope", "sal ope", "split", "sexism"),
+    ("split", "lose r", "lose r", "split", "harassment"),
+    ("phrase spacing", "retourne  a la  cuisine", "retourne  a la  cuisine", "phrase", "sexism"),
+    ("phrase joined", "killyourself", "killyourself", "exact", "threat"),
+    ("hashtag", "#BoycottLumina", "#BoycottLumina", "hashtag", "brand"),
+    ("hashtag", "#boycott_lumina", "#boycott_lumina", "hashtag", "brand"),
+    ("hashtag leet", "#b0yc0tt1umina", "#b0yc0tt1umina", "leet", "brand"),
+    ("hashtag suffix", "#BOYCOTTLUMINA2026", "#BOYCOTTLUMINA2026", "hashtag", "brand"),
+]
+
+
+@pytest.mark.parametrize(("family", "text", "matched", "how", "category"), EVASIONS)
+def test_evasion_is_caught_and_explained(triage, family, text, matched, how, category) -> None:
+    verdict = triage.judge_text(text)
+    found = [m for m in verdict.matches if m.category == category]
+    assert found, f"{family}: {text!r} not flagged ({verdict.matches})"
+    match = found[0]
+    assert text[match.span[0] : match.span[1]] == matched
+    assert how in match.how, f"{family}: explained as {match.how!r}"
+
+
+LOOK_ALIKES = [
+    "les salopettes de l'équipe sont stylées",
+    "le député a parlé",
+    "quelle dispute au stand",
+    "on dirait un canard",
+    "trop bavard le commentateur",
+    "je suis en retard",  # fr "retard" = late; en slur
+    "le train a du retard",
+    "pros and cons of the new tyres",  # en "con"; fr insult
+    "grab a bite to eat",  # en "bite"; fr vulgar
+    "les cônes du parking",  # not "connes"
+    "il a pu te voir",  # "pu te" is not a split "pute"
+    "le chef est retourné en cuisine",  # the accent changes the phrase
+    "my computer is slow",
+    "count me in",
+    "skill yourself up",
+    "who're they racing next?",
+    "the witch costume",
+    "shut up and take my money",
+    "scunthorpe united",
+    "classic assassin move",
+    "cocktail party",
+    "#LuminaFans",
+    "#Boycott",
+    "j'ai 3 chiens et 2 chats",
+    "1v1 me 420",
+]
+
+
+@pytest.mark.parametrize("text", LOOK_ALIKES)
+def test_look_alike_is_not_flagged(triage, text) -> None:
+    assert not triage.judge_text(text).flagged, triage.judge_text(text).matches
+
+
+@pytest.mark.parametrize(
+    ("text", "flagged"),
+    [("you retard", True), ("je suis en retard", False), ("suce ma bite", True),
+     ("a bite to eat", False), ("sale con", True), ("pros and cons", False)],
+)  # fmt: skip
+def test_words_ordinary_in_the_other_language_need_their_own(triage, text, flagged) -> None:
+    assert triage.judge_text(text).flagged is flagged
+
+
+def test_regex_literal_hints_skip_only_what_cannot_match() -> None:
+    assert literal_hints(r"(?:https?://|www\.)\S+|\.(?:com|fr)/") == {"http", "www.", "."}
+    assert literal_hints(r"\bfree\s+vbucks") == {"free"}
+    assert literal_hints(r"[a-z]+\.xyz") is None  # no literal at the start: always run
+    assert literal_hints(r"a*b") is None
+    pack = parse_pack('[[rules]]\nid = "l"\ncategory = "link"\nregex = "https?://\\\\S+"\n')
+    triage = Triage([pack])
+    assert triage.judge_text("see HTTPS://scam.example").flagged
+    assert not triage.judge_text("see scam.example").flagged
+
+
+def test_a_catastrophic_regex_is_refused() -> None:
+    from filters.rules import RulePackError
+
+    with pytest.raises(RulePackError, match="catastrophically slow"):
+        parse_pack('[[rules]]\nid = "r"\ncategory = "spam"\nregex = "(a|aa)+$"\n', "bad.toml")
