@@ -9,6 +9,7 @@ import orjson
 
 from connectors.model import Verdict
 from filters.triage import Triage
+from filters.watch import PackWatcher
 
 _CHUNK = 1 << 16
 
@@ -61,13 +62,16 @@ def check_line(triage: Triage, line: str) -> dict[str, Any] | None:
     return {**verdict_json(verdict), "id": data["id"]}
 
 
-def check_stream(triage: Triage, fd: int, out: BinaryIO) -> int:
+def check_stream(triage: Triage, fd: int, out: BinaryIO, watcher: PackWatcher | None = None) -> int:
     """Reads whatever input is available, answers every complete line in it, flushes once per
-    read: streaming for a live pipe, and batched for a file. Returns the number of lines."""
+    read: streaming for a live pipe, and batched for a file. Returns the number of lines.
+    With a watcher, pack files edited meanwhile apply from the next read on."""
     pending = b""
     count = 0
     while True:
         chunk = os.read(fd, _CHUNK)
+        if watcher is not None:
+            watcher.check()
         lines = (pending + chunk).split(b"\n")
         pending = lines.pop() if chunk else b""
         if not chunk and lines and lines[-1] == b"":

@@ -6,6 +6,8 @@ import re
 import unicodedata
 from collections import defaultdict
 from collections.abc import Callable
+from functools import lru_cache
+from itertools import chain
 
 import regex
 from rapidfuzz import process
@@ -61,6 +63,33 @@ def hashtag_keys(tag: str) -> list[str]:
     if not LEET_CHARS.intersection(body):
         return [squeeze(body)]
     return [squeeze(reading) for reading in deleet(body)]
+
+
+@lru_cache(maxsize=50_000)
+def _term_forms(
+    raw_term: str, lang: str | None
+) -> tuple[str, tuple[str, ...], tuple[str, ...], tuple[str, ...], bool] | None:
+    """Everything about a term that does not depend on its rule: cached, so that an edit to a
+    5,000-term pack recompiles only the terms that changed."""
+    term = normalize_term(raw_term)
+    words = TOKEN.findall(term)
+    if not words:
+        return None
+    surfaces = tuple(deleet(w)[0] if LEET_CHARS.intersection(w) else w for w in words)
+    written = tuple(TOKEN.findall(unicodedata.normalize("NFC", raw_term).lower()))
+    # A single word that is ordinary in another language needs the message not to read as
+    # that language; a phrase is its own context.
+    elsewhere = bool(lang) and len(words) == 1 and bool(lexicon.common_in(surfaces[0]) - {lang})
+    keys = tuple(squeeze(s) for s in surfaces)
+    return term, keys, surfaces, written if len(written) == len(words) else surfaces, elsewhere
+
+
+@lru_cache(maxsize=50_000)
+def _splits(key: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """A term key's proper prefixes, and the key with one letter doubled at each cut (what two
+    squeezed halves joined give: sal + lope → sallope)."""
+    prefixes = tuple(key[:n] for n in range(1, len(key)))
+    return prefixes, tuple(key[:n] + key[n - 1 :] for n in range(1, len(key)))
 
 
 def auto_edits(key: str) -> int:
@@ -134,38 +163,20 @@ class CompiledRules:
         self._fuzzy_index, self._stretched_index = dict(index), dict(stretched)
         self._spaced_lengths = sorted({len(k) for k in single if len(k) >= 4})
         # Proper beginnings of single-word terms: a token that is one may be half of a split word.
-        self._prefixes = frozenset(k[:n] for k in single for n in range(1, len(k)))
-        self._joinable = frozenset(single) | frozenset(
-            k[:n] + k[n - 1 :] for k in single for n in range(1, len(k))
-        )
+        splits = [_splits(k) for k in single]
+        self._prefixes = frozenset(chain.from_iterable(p for p, _ in splits))
+        self._joinable = frozenset(single).union(*(j for _, j in splits))
         self._starters = frozenset(single) | frozenset(phrases)
         self._tokens = _TokenCache(self._resolve)
 
     @staticmethod
     def _compile_term(rule: Rule, raw_term: str) -> Term | None:
-        term = normalize_term(raw_term)
-        words = TOKEN.findall(term)
-        if not words:
+        forms = _term_forms(raw_term, rule.lang)
+        if forms is None:
             return None
-        surfaces = tuple(deleet(w)[0] if LEET_CHARS.intersection(w) else w for w in words)
-        written = unicodedata.normalize("NFC", raw_term).lower()
-        # A single word that is ordinary in another language needs the message not to read as
-        # that language; a phrase is its own context.
-        elsewhere = (
-            bool(rule.lang)
-            and len(words) == 1
-            and bool(lexicon.common_in(surfaces[0]) - {rule.lang})
-        )
-        return Term(
-            rule=rule,
-            term=term,
-            keys=tuple(squeeze(s) for s in surfaces),
-            surfaces=surfaces,
-            written=tuple(TOKEN.findall(written)) if len(TOKEN.findall(written)) == len(words)
-            else surfaces,
-            max_edits=2 if rule.fuzzy is None else rule.fuzzy,
-            ordinary_elsewhere=elsewhere,
-        )  # fmt: skip
+        term, keys, surfaces, written, elsewhere = forms
+        max_edits = 2 if rule.fuzzy is None else rule.fuzzy
+        return Term(rule, term, keys, surfaces, written, max_edits, elsewhere)
 
     @property
     def term_count(self) -> int:

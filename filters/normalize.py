@@ -15,7 +15,7 @@ class Normalized:
     text: str
     source_length: int  # length of the original text
     # offsets[i] is the index in the original text of normalised character i;
-    # None means the identity map (the common all-ASCII case costs nothing).
+    # None means the identity map (ASCII, or accents only: the common cases cost nothing).
     offsets: tuple[int, ...] | None
 
     def original_span(self, start: int, end: int) -> tuple[int, int]:
@@ -108,9 +108,26 @@ def fold_char(char: str) -> str:
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 
 
+@cache
+def _one_to_one() -> dict[int, str]:
+    """Characters that fold to exactly one ASCII character (é → e, Ç → c, Cyrillic а → a…),
+    for str.translate: a message made only of those keeps its offsets as they are."""
+    table = {}
+    for block_start, block_end in ((0x80, 0x250), (0x370, 0x530), (0xFF01, 0xFF5F)):
+        for code in range(block_start, block_end):
+            folded = fold_char(chr(code))
+            if len(folded) == 1 and folded.isascii():
+                table[code] = folded
+    return table
+
+
 def normalize(text: str) -> Normalized:
     if text.isascii():
         return Normalized(text.lower(), len(text), None)
+    # The common case in French chat: a few accented letters, each one character for one.
+    folded = text.translate(_one_to_one())
+    if folded.isascii():
+        return Normalized(folded.lower(), len(text), None)
     out: list[str] = []
     offsets: list[int] = []
     symbol_at = -1  # where a run of emoji/symbols started, while we look past it

@@ -10,7 +10,9 @@ from pathlib import Path
 
 from connectors.hub import Hub, Source
 from connectors.model import ChatMessage, PlatformEvent, Verdict, utc_now
+from filters.rules import RulePackError
 from filters.triage import RulesVersion, Triage
+from filters.watch import PackWatcher
 from replay.store import SessionStore
 
 # Platform events that mean "this message is gone": the store marks it, the evidence keeps it.
@@ -71,6 +73,17 @@ class Pipeline:
     def _record_rules(self, v: RulesVersion) -> None:
         self.store.add_rule_version(v.ts, v.version, v.author, v.origin, v.digest, v.text)
 
+    def record_event(self, event: PlatformEvent) -> None:
+        """An event of our own (a refused rule edit, an alert): recorded and shown like any."""
+        self.store.add_event(event)
+        self.stats.events += 1
+        for listener in self.listeners:
+            listener(event, None, None)
+
+    def rules_rejected(self, error: RulePackError) -> None:
+        data = {"error": error.reason, "file": error.file, "line": error.line}
+        self.record_event(PlatformEvent("vigile", "", "rules_rejected", data=data))
+
     async def run(self) -> PipelineStats:
         judge, store, stats = self.triage.judge, self.store, self.stats
         try:
@@ -89,13 +102,11 @@ class Pipeline:
                     if stats.messages % _YIELD_EVERY == 0:
                         await asyncio.sleep(0)
                 else:
-                    store.add_event(item)
-                    stats.events += 1
                     if item.kind in DELETION_KINDS and "message_id" in item.data:
                         store.mark_deleted(item.platform, str(item.data["message_id"]), item.ts)
-                    for listener in self.listeners:
-                        listener(item, None, None)
+                    self.record_event(item)
         finally:
+            self.triage.listeners.remove(self._record_rules)
             await self.hub.stop()
         return stats
 
@@ -109,6 +120,7 @@ class SessionPlan:
     sources: list[Source]
     db_path: Path
     info: dict[str, object] = field(default_factory=dict)
+    rule_files: list[Path] = field(default_factory=list)  # watched: edits go live at once
 
 
 async def run_session(
@@ -122,6 +134,14 @@ async def run_session(
         pipeline = Pipeline(Hub(plan.sources), triage, store)
         if on_ready:
             on_ready(pipeline)
-        return await pipeline.run()
+        watching = None
+        if plan.rule_files:
+            watcher = PackWatcher(plan.rule_files, triage, pipeline.rules_rejected)
+            watching = asyncio.create_task(watcher.run(), name="rules-watcher")
+        try:
+            return await pipeline.run()
+        finally:
+            if watching:
+                watching.cancel()
     finally:
         await store.close()

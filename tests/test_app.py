@@ -180,3 +180,32 @@ async def test_deleted_messages_are_struck_through(tmp_path) -> None:
         struck = [seg for seg in strip if "deleted" in seg.text]
         assert struck and all(seg.style and seg.style.strike for seg in struck)
         await pilot.press("q")
+
+
+async def test_pack_edits_reach_the_desk_live(tmp_path) -> None:
+    import os
+    import time
+
+    from filters.rules import load_pack
+
+    pack = tmp_path / "live.toml"
+    pack.write_text('[[rules]]\nid = "brand"\ncategory = "brand"\nterms = ["acme"]\n')
+    source = FedSource()
+    plan = SessionPlan("desk", "demo", [source], tmp_path / "desk.db", rule_files=[pack])
+    app = VigileApp(plan, Triage([load_pack(pack)]))
+    async with app.run_test(size=SIZE) as pilot:
+        pane = app.query_one(PriorityPane)
+        source.say("globex is great")
+        await pilot.pause(0.3)
+        assert not pane.items
+        pack.write_text('[[rules]]\nid = "brand"\ncategory = "brand"\nterms = ["acme", "globex"]\n')
+        os.utime(pack, ns=(time.time_ns() + 1_000_000,) * 2)
+        await wait_for(pilot, lambda: app.triage.version == 2, seconds=2)
+        source.say("globex again")
+        await wait_for(pilot, lambda: len(pane.items) == 1)
+        await wait_for(pilot, lambda: "rules v2" in screen_text(app))
+        pack.write_text("[[rules]]\nid = \n")
+        os.utime(pack, ns=(time.time_ns() + 2_000_000,) * 2)
+        await wait_for(pilot, lambda: "Rule edit refused" in screen_text(app), seconds=2)
+        assert app.triage.version == 2
+        await pilot.press("q")

@@ -117,6 +117,15 @@ class VigileApp(App[None]):
                 feed.add(batch)
                 batch = []
                 feed.mark_deleted(f"{item.platform}:{item.data.get('message_id')}")
+            elif isinstance(item, PlatformEvent) and item.kind == "rules_rejected":
+                where = f"{item.data.get('file')}:{item.data.get('line') or '?'}"
+                self.notify(
+                    f"Rule edit refused, running rules kept.\n{where}: {item.data.get('error')}",
+                    title="Rules",
+                    severity="error",
+                    timeout=20,
+                    markup=False,
+                )
         feed.add(batch)
         pane.add_items(flagged)
         self._update_titles()
@@ -141,6 +150,7 @@ class VigileApp(App[None]):
             flagged=pipeline.stats.flagged,
             queue=pipeline.hub.depth,
             unsaved=pipeline.store.pending,
+            rules_version=self.triage.version,
             store_error=pipeline.store.last_error,
         )
         self.query_one(DeskHeader).show(figures)

@@ -77,7 +77,15 @@ def cmd_check(args: argparse.Namespace) -> int:
         triage = Triage(_packs(args.rules), author="cli", origin="file")
     except RulePackError as exc:
         return _fail("check", str(exc))
-    check_stream(triage, sys.stdin.fileno(), sys.stdout.buffer)
+    watcher = None
+    if args.rules:  # the packs stay live: an edit applies from the next lines on
+        from filters.watch import PackWatcher
+
+        def refused(error: RulePackError) -> None:
+            print(f"vigile check: edit refused, running rules kept: {error}", file=sys.stderr)
+
+        watcher = PackWatcher([Path(p) for p in args.rules], triage, refused)
+    check_stream(triage, sys.stdin.fileno(), sys.stdout.buffer, watcher)
     return 0
 
 
@@ -91,6 +99,7 @@ def _run_desk(
     speed: float | None,
     db: Path,
     packs: list[RulePack],
+    rule_files: list[str] | None,
     source_name: str | None = None,
 ) -> int:
     from filters.triage import Triage
@@ -100,7 +109,8 @@ def _run_desk(
 
     triage = Triage(packs, author="desk", origin="file")
     source = ReplaySource(source_file, speed=speed, name=source_name)
-    plan = SessionPlan(name, kind, [source], db, {"replay_of": str(source_file), "speed": speed})
+    info = {"replay_of": str(source_file), "speed": speed}
+    plan = SessionPlan(name, kind, [source], db, info, [Path(f) for f in rule_files or []])
     app = VigileApp(plan, triage)
     app.run()
     print(f"Session recorded to {db}")
@@ -128,7 +138,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     scenario_db = recording.with_name(f"{recording.stem}-scenario.db")
     scenario_db.unlink(missing_ok=True)
     asyncio.run(write_session(load_scenario("demo"), scenario_db))
-    return _run_desk("demo", "demo", scenario_db, args.speed, recording, packs, "scenario:demo")
+    return _run_desk(
+        "demo", "demo", scenario_db, args.speed, recording, packs, args.rules, "scenario:demo"
+    )
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
@@ -147,6 +159,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
         speed,
         _default_recording(f"{source.stem}-replay", args.db),
         packs,
+        args.rules,
     )
 
 

@@ -30,6 +30,7 @@ class DeskFigures:
     flagged: int
     queue: int  # hub items waiting for triage
     unsaved: int  # rows waiting for the store
+    rules_version: int = 0
     store_error: str | None = None
 
 
@@ -43,7 +44,7 @@ def render_figures(f: DeskFigures) -> Text:
     line.append(f"msg/s {f.messages_per_s:,.1f}  ", Style(bold=True))
     line.append(f"flagged/s {f.flagged_per_s:,.1f}  ", Style(color="yellow", bold=True))
     line.append(f"total {f.messages:,} / {f.flagged:,} flagged  ", Style(dim=True))
-    line.append(f"queue {f.queue}  unsaved {f.unsaved}", Style(dim=True))
+    line.append(f"queue {f.queue}  unsaved {f.unsaved}  rules v{f.rules_version}", Style(dim=True))
     if f.store_error:
         line.append(f"  ⚠ recording: {inert(f.store_error)}", Style(color="red", bold=True))
     return line

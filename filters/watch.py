@@ -1,0 +1,75 @@
+"""Hot reload of rule-pack files: a valid edit goes live at once, a broken one changes nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+from filters.rules import RulePackError, load_pack
+from filters.triage import RulesVersion, Triage
+
+log = logging.getLogger(__name__)
+
+Signature = tuple[tuple[int, int, int] | None, ...]
+Rejected = Callable[[RulePackError], None]
+
+
+class PackWatcher:
+    """Polls the pack files (a stat each, every `interval` seconds: editors that replace the
+    file, network folders and every OS behave the same). On a change, every pack is loaded
+    and validated, and only then swapped in; an invalid edit is reported through `on_rejected`
+    with file, line and reason, and the running rules stay."""
+
+    def __init__(
+        self,
+        paths: list[Path],
+        triage: Triage,
+        on_rejected: Rejected | None = None,
+        author: str = "file",
+        interval: float = 0.25,
+    ) -> None:
+        self.paths, self.triage, self.interval = [Path(p) for p in paths], triage, interval
+        self.on_rejected = on_rejected
+        self.author = author
+        self._seen = self._signature()
+        self._texts = [p.text for p in triage.rules.packs]
+        self.last_error: RulePackError | None = None
+
+    def _signature(self) -> Signature:
+        signature = []
+        for path in self.paths:
+            try:
+                stat = path.stat()
+                signature.append((stat.st_mtime_ns, stat.st_size, stat.st_ino))
+            except OSError:
+                signature.append(None)
+        return tuple(signature)
+
+    def check(self) -> RulesVersion | RulePackError | None:
+        """Reload if a file changed: the new version, the refusal, or None if nothing changed."""
+        signature = self._signature()
+        if signature == self._seen:
+            return None
+        self._seen = signature
+        try:
+            packs = [load_pack(path) for path in self.paths]
+            if [p.text for p in packs] == self._texts:
+                return None  # saved without a change
+            version = self.triage.swap(packs, self.author, "file")
+        except RulePackError as error:
+            self.last_error = error
+            log.warning("rule edit refused, running rules kept: %s", error)
+            if self.on_rejected:
+                self.on_rejected(error)
+            return error
+        self._texts = [p.text for p in packs]
+        self.last_error = None
+        log.info("rules v%d live from %s", version.version, ", ".join(map(str, self.paths)))
+        return version
+
+    async def run(self) -> None:
+        while True:
+            await asyncio.sleep(self.interval)
+            self.check()
