@@ -206,6 +206,7 @@ async def test_pack_edits_reach_the_desk_live(tmp_path) -> None:
         await wait_for(pilot, lambda: "rules v2" in screen_text(app))
         pack.write_text("[[rules]]\nid = \n")
         os.utime(pack, ns=(time.time_ns() + 2_000_000,) * 2)
-        await wait_for(pilot, lambda: "Rule edit refused" in screen_text(app), seconds=2)
+        await wait_for(pilot, lambda: app.rules_error is not None, seconds=2)
+        assert app.rules_error.startswith(f"{pack}:2: ")
         assert app.triage.version == 2
         await pilot.press("q")

@@ -57,6 +57,7 @@ class VigileApp(App[None]):
         )
         self._stopped = asyncio.Event()
         self.pipeline_error: BaseException | None = None
+        self.rules_error: str | None = None  # the last refused rule edit, as shown
 
     def compose(self) -> ComposeResult:
         yield DeskHeader(id="header")
@@ -119,8 +120,9 @@ class VigileApp(App[None]):
                 feed.mark_deleted(f"{item.platform}:{item.data.get('message_id')}")
             elif isinstance(item, PlatformEvent) and item.kind == "rules_rejected":
                 where = f"{item.data.get('file')}:{item.data.get('line') or '?'}"
+                self.rules_error = f"{where}: {item.data.get('error')}"
                 self.notify(
-                    f"Rule edit refused, running rules kept.\n{where}: {item.data.get('error')}",
+                    f"Rule edit refused, running rules kept.\n{self.rules_error}",
                     title="Rules",
                     severity="error",
                     timeout=20,
