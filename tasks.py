@@ -21,10 +21,11 @@ PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
 STAMP = VENV / ".vigile-installed"
 
 
-def ensure_venv() -> None:
+def ensure_venv(extras: str = "test") -> None:
     if sys.version_info < (3, 11):  # noqa: UP036 - this script runs before any install
         sys.exit(f"Vigile needs Python 3.11 or newer (this is {sys.version.split()[0]}).")
-    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    pyproject = (ROOT / "pyproject.toml").read_bytes()
+    wanted = hashlib.sha256(pyproject + extras.encode()).hexdigest()
     if STAMP.exists() and STAMP.read_text() == wanted and PYTHON.exists():
         return
     if not PYTHON.exists():
@@ -33,25 +34,33 @@ def ensure_venv() -> None:
     print("Installing Vigile and its dependencies …", flush=True)
     pip = [str(PYTHON), "-m", "pip", "--disable-pip-version-check", "install", "--quiet"]
     subprocess.run([*pip, "--upgrade", "pip"], check=True)
-    subprocess.run([*pip, "--editable", f"{ROOT}[test]"], check=True)
+    subprocess.run([*pip, "--editable", f"{ROOT}[{extras}]"], check=True)
     STAMP.write_text(wanted)
 
 
 def main(argv: list[str]) -> int:
-    tasks = {
-        "demo": [str(BIN / "vigile"), "demo"],
-        "test": [str(PYTHON), "-m", "pytest"],
-        "lint": [str(PYTHON), "-m", "ruff", "check", "."],
-        "setup": None,
+    python = str(PYTHON)
+    tasks: dict[str, list[list[str]]] = {
+        "demo": [[str(BIN / "vigile"), "demo"]],
+        "test": [[python, "-m", "pytest"]],
+        "lint": [[python, "-m", "ruff", "check", "."]],
+        "bench": [
+            [python, "bench/corpus.py"],
+            [python, "bench/filters_bench.py", "--json", "bench/out/filters.json"],
+            [python, "bench/rule_swap_bench.py"],
+        ],
+        "setup": [],
     }
     if not argv or argv[0] not in tasks:
         print(f"usage: python3 tasks.py {{{'|'.join(tasks)}}} [extra arguments]", file=sys.stderr)
         return 2
-    ensure_venv()
-    command = tasks[argv[0]]
-    if command is None:
-        return 0
-    return subprocess.call([*command, *argv[1:]], cwd=ROOT)
+    ensure_venv("test,bench" if argv[0] == "bench" else "test")
+    for number, command in enumerate(tasks[argv[0]]):
+        extra = argv[1:] if number == len(tasks[argv[0]]) - 1 else []
+        code = subprocess.call([*command, *extra], cwd=ROOT)
+        if code:
+            return code
+    return 0
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
-TOOLS = ("vigile", "profanex", "glin-profanity", "better-profanity")
+TOOLS = ("vigile", "profanex", "glin-profanity", "glin-profanity-obfuscation", "better-profanity")
 STREAM_BUDGET_S = 30.0
 
 
@@ -48,16 +48,16 @@ def make_checker(tool: str) -> Callable[[str], bool]:
             normalize_separated_runs=True, normalize_repeated_chars=True,
         )  # fmt: skip
         return profanex.Filter(config).contains
-    if tool == "glin-profanity":
+    if tool.startswith("glin-profanity"):
         import glin_profanity
 
-        # glin-profanity always loads its own English list beside custom words.
-        checker = glin_profanity.Filter({
-            "languages": ["english"], "custom_words": terms, "whitelist": allow,
-            "detect_leetspeak": True, "normalize_unicode": True, "allow_obfuscated_match": True,
-            "cache_results": True,
-        })  # fmt: skip
-        return checker.is_profane
+        # glin-profanity always loads its own English list beside custom words. Run twice: with
+        # its defaults, and with its evasion options on.
+        config = {"languages": ["english"], "custom_words": terms, "whitelist": allow}
+        if tool.endswith("obfuscation"):
+            config |= {"detect_leetspeak": True, "normalize_unicode": True,
+                       "allow_obfuscated_match": True, "cache_results": True}  # fmt: skip
+        return glin_profanity.Filter(config).is_profane
     if tool == "better-profanity":
         from better_profanity import profanity
 

@@ -181,7 +181,10 @@ def parse_pack(text: str, file: str = "<memory>") -> RulePack:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         match = re.search(r"\(at line (\d+)", str(exc))
-        raise RulePackError(file, int(match[1]) if match else None, f"TOML syntax: {exc}") from exc
+        line = int(match[1]) if match else None
+        if line is None and "end of document" in str(exc):
+            line = text.count("\n") + (not text.endswith("\n"))
+        raise RulePackError(file, line, f"TOML syntax: {exc}") from exc
     header = data.get("pack", {})
     if not isinstance(header, dict):
         raise RulePackError(file, _line_of(text, "pack"), "[pack] must be a table")
