@@ -8,7 +8,7 @@ import hashlib
 import json
 import logging
 import sqlite3
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -156,17 +156,9 @@ def chain_hash(previous: str, fields: tuple[Any, ...]) -> str:
 
 
 def _hashed_fields(m: ChatMessage) -> tuple[Any, ...]:
-    return (
-        m.platform,
-        m.channel,
-        m.id,
-        m.author_id,
-        m.author_name,
-        str(m.kind),
-        m.text,
-        m.sent_at,
-        m.received_at,
-    )
+    # Times as floats: SQLite gives REAL back, and 0 and 0.0 serialise differently.
+    kind, sent, received = str(m.kind), float(m.sent_at), float(m.received_at)
+    return (m.platform, m.channel, m.id, m.author_id, m.author_name, kind, m.text, sent, received)
 
 
 def _message_from_row(row: sqlite3.Row) -> ChatMessage:
@@ -208,6 +200,9 @@ _INSERTS = {
     "deletions": "UPDATE messages SET deleted_at = ? WHERE platform = ? AND msg_id = ?"
     " AND deleted_at IS NULL",
 }
+
+
+_RECEIVED_AT = 15  # index of received_at in a message row
 
 
 def _message_row(seq: int, session: int | None, m: ChatMessage, digest: str) -> tuple[Any, ...]:
@@ -254,6 +249,9 @@ class SessionStore:
         self._writer: asyncio.Task[None] | None = None
         self._closing = False
         self._flush_lock = asyncio.Lock()  # one transaction at a time
+        # Called after each commit with the committed messages' received_at and the commit
+        # time: the load test's ingest-to-stored latency.
+        self.commit_listeners: list[Callable[[list[float], float], None]] = []
         self._next_seq = 1
         self._last_hash = GENESIS_HASH
 
@@ -265,7 +263,7 @@ class SessionStore:
         path: str | Path,
         *,
         batch_rows: int = 500,
-        batch_interval: float = 0.25,
+        batch_interval: float = 0.1,
         busy_timeout_ms: int = 5_000,
     ) -> SessionStore:
         path = Path(path)
@@ -440,6 +438,11 @@ class SessionStore:
             return
         self.committed_messages += len(batch["messages"])
         self.last_error = None
+        if self.commit_listeners and batch["messages"]:
+            committed_at = utc_now()
+            received = [row[_RECEIVED_AT] for row in batch["messages"]]
+            for listener in self.commit_listeners:
+                listener(received, committed_at)
 
     # -- reading ------------------------------------------------------------------------------
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import sqlite3
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -18,10 +19,7 @@ from filters.rules import RulePack, RulePackError, load_pack, load_starter_packs
 NOT_YET = {
     "watch": "reading live Twitch and YouTube chats (issues #4, #5 and #7)",
     "record": "headless recording of live chats (issues #4 and #5)",
-    "loadtest": "the replay load test (issue #6)",
     "bilan": "the post-event report (issue #9)",
-    "export-evidence": "the evidence export (issue #6)",
-    "verify": "verifying an evidence file (issue #6)",
     "login": "storing a moderator token (issues #4 and #5)",
     "hub": "the team desk (issue #10)",
 }
@@ -86,6 +84,93 @@ def cmd_check(args: argparse.Namespace) -> int:
 
         watcher = PackWatcher([Path(p) for p in args.rules], triage, refused)
     check_stream(triage, sys.stdin.fileno(), sys.stdout.buffer, watcher)
+    return 0
+
+
+# -- loadtest -----------------------------------------------------------------------------------
+
+
+def cmd_loadtest(args: argparse.Namespace) -> int:
+    import json
+
+    from filters.triage import Triage
+    from replay.loadtest import Progress, run_loadtest
+    from replay.store import StoreError
+
+    source = Path(args.file)
+    if not source.is_file():
+        return _fail("loadtest", f"no session file at {source}")
+    try:
+        triage = Triage(_packs(args.rules), author="loadtest", origin="file")
+    except RulePackError as exc:
+        return _fail("loadtest", str(exc))
+    out = _default_recording(f"{source.stem}-loadtest", args.db)
+    out.unlink(missing_ok=True)
+
+    def progress(p: Progress) -> None:
+        line = (f"\r{p.messages:>9,} / {p.total:,} messages  {p.rate_per_s:>9,.0f}/s  "
+                f"queue {p.queue:>5}  unsaved {p.unsaved:>6}")  # fmt: skip
+        print(line, end="", file=sys.stderr, flush=True)
+
+    show = progress if not args.json and sys.stderr.isatty() else None
+    try:
+        report = asyncio.run(
+            run_loadtest(source, None if args.max else args.speed, out, triage, show)
+        )
+    except (StoreError, OSError) as exc:
+        return _fail("loadtest", str(exc))
+    if show:
+        print(file=sys.stderr)
+    if args.json:
+        print(json.dumps(report.as_dict()))
+    else:
+        r = report
+        print(f"{r.messages:,} messages in {r.duration_s:.1f} s at {r.speed}: "
+              f"{r.throughput_per_s:,.0f} messages/s, {r.flagged:,} flagged\n"
+              f"latency ingest → stored: p50 {r.latency_ms_p50} ms, p95 {r.latency_ms_p95} ms, "
+              f"p99 {r.latency_ms_p99} ms, max {r.latency_ms_max} ms\n"
+              f"dropped: {r.dropped}   memory: {r.rss_start_mib} → {r.rss_end_mib} MiB "
+              f"(peak {r.peak_rss_mib} MiB)\nrecorded to {out}")  # fmt: skip
+    return 0 if report.dropped == 0 else 1
+
+
+# -- evidence -----------------------------------------------------------------------------------
+
+
+def cmd_export_evidence(args: argparse.Namespace) -> int:
+    from replay.evidence import export_dossier
+
+    source = Path(args.file)
+    if not source.is_file():
+        return _fail("export-evidence", f"no session file at {source}")
+    try:
+        manifest = export_dossier(source, Path(args.out), everything=args.all)
+    except (ValueError, OSError, sqlite3.Error) as exc:
+        return _fail("export-evidence", str(exc), 1)
+    head = manifest["chain_head"] or {}
+    print(f"{manifest['messages_exported']:,} {manifest['selection']} of "
+          f"{manifest['messages_in_chain']:,} → {args.out}\n"
+          f"chain head: seq {head.get('seq')} sha256 {head.get('hash')}")  # fmt: skip
+    return 0
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from replay.evidence import verify_dossier, verify_session
+
+    target = Path(args.target)
+    try:
+        if target.is_dir():
+            checked, problem = verify_dossier(target)
+        elif target.is_file():
+            checked, problem = verify_session(target)
+        else:
+            return _fail("verify", f"no session file or dossier at {target}")
+    except (OSError, sqlite3.Error, ValueError, KeyError) as exc:
+        return _fail("verify", f"{target} cannot be read: {exc}", 1)
+    if problem:
+        print(f"NOT INTACT after {checked:,} good messages: {problem}")
+        return 1
+    print(f"intact: {checked:,} messages, every hash matches its chain")
     return 0
 
 
@@ -209,11 +294,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="replace an existing database")
     p.set_defaults(func=cmd_scenario)
 
+    p = sub.add_parser("loadtest", help="replay load test: throughput, latency, drops, memory")
+    p.add_argument("file", help="a recorded or generated session")
+    pace = p.add_mutually_exclusive_group(required=True)
+    pace.add_argument("--speed", type=_speed, help="original pacing × N")
+    pace.add_argument("--max", action="store_true", help="as fast as possible")
+    p.add_argument("--json", action="store_true", help="one JSON object on standard output")
+    p.add_argument("--db", help="where to record the run (default: a temporary file)")
+    p.add_argument("--rules", action="append", help=rules_help)
+    p.set_defaults(func=cmd_loadtest)
+
+    p = sub.add_parser("export-evidence", help="timestamped evidence dossier (CSV, JSON, manifest)")
+    p.add_argument("file", help="a session database")
+    p.add_argument("--out", required=True, help="folder to write the dossier into")
+    p.add_argument("--all", action="store_true", help="every message, not only flagged ones")
+    p.set_defaults(func=cmd_export_evidence)
+
+    p = sub.add_parser("verify", help="check a session's or a dossier's hash chain")
+    p.add_argument("target", help="a session database or an exported dossier folder")
+    p.set_defaults(func=cmd_verify)
+
     for name, helptext in (
-        ("loadtest", "replay load test: throughput, latency, drops"),
         ("bilan", "post-event report (HTML, Markdown, JSON)"),
-        ("export-evidence", "timestamped evidence dossier"),
-        ("verify", "check a session's or dossier's hash chain"),
         ("login", "store a moderator token"),
         ("hub", "team desk: rule sync, claims, roster"),
     ):
