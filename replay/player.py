@@ -40,7 +40,9 @@ class ReplaySource:
 
     `speed` multiplies the original pacing (1.0 is real time, 10.0 ten times faster); `None`
     replays as fast as the consumer takes them. Messages keep their original `sent_at` and get
-    a fresh `received_at`, so latency figures measure this run, not the recording.
+    a fresh `received_at`, so latency figures measure this run, not the recording. `pause()`,
+    `resume()` and `seek(seconds)` steer a replay while it runs; `position` tells where it is,
+    in seconds from the start of the recording.
     """
 
     def __init__(self, path: str | Path, speed: float | None = 1.0, name: str | None = None):
@@ -49,35 +51,73 @@ class ReplaySource:
         self.path = Path(path)
         self.speed = speed
         self.name = name or f"replay:{self.path.stem}"
+        self.position = 0.0
+        self._running = asyncio.Event()
+        self._running.set()
+        self._seek_to: float | None = None
+
+    @property
+    def paused(self) -> bool:
+        return not self._running.is_set()
+
+    def pause(self) -> None:
+        self._running.clear()
+
+    def resume(self) -> None:
+        self._running.set()
+
+    def seek(self, seconds: float) -> None:
+        """Jump to `seconds` after the recording's first message (backwards too)."""
+        self._seek_to = max(0.0, seconds)
+        self._running.set()
 
     async def stream(self) -> AsyncIterator[ChatMessage | PlatformEvent | StatusChange]:
-        if not self.path.exists():
-            raise FileNotFoundError(f"no session file at {self.path}")
         async with contextlib.AsyncExitStack() as stack:  # closes in reverse: cursors first
-            store = await SessionStore.open(self.path)
+            store = await SessionStore.open(self.path, readonly=True)
             stack.push_async_callback(store.close)
             events = [e for e in await store.events() if e.kind in REPLAYED_EVENT_KINDS]
-            stored = await stack.enter_async_context(contextlib.aclosing(store.messages()))
-            merged = await stack.enter_async_context(
-                contextlib.aclosing(_merge_by_time(stored, events))
-            )
+            first = await store.rows("SELECT min(sent_at) AS t FROM messages")
+            origin = first[0]["t"] if first and first[0]["t"] is not None else 0.0
             yield StatusChange(SourceState.LIVE, f"replaying ×{self.speed or 'max'}")
-            start_wall: float | None = None
-            start_sent = 0.0
-            async for item in merged:
-                sent = item.sent_at if isinstance(item, ChatMessage) else item.ts
-                if start_wall is None:
-                    start_wall, start_sent = utc_now(), sent
-                if self.speed is not None:
-                    delay = start_wall + (sent - start_sent) / self.speed - utc_now()
-                    if delay > 0:
-                        await asyncio.sleep(delay)
-                now = utc_now()
-                if isinstance(item, ChatMessage):
-                    yield replace(item, received_at=now)
-                else:
-                    yield replace(item, ts=now, data={**item.data, "original_ts": item.ts})
+            offset = 0.0
+            while True:
+                self._seek_to = None
+                since = origin + offset
+                async with contextlib.aclosing(store.messages(since=since)) as stored:
+                    later = [e for e in events if e.ts >= since]
+                    async with contextlib.aclosing(_merge_by_time(stored, later)) as merged:
+                        async for item in self._paced(merged, since, origin):
+                            yield item
+                            if self._seek_to is not None:
+                                break
+                if self._seek_to is None:
+                    break
+                offset = self._seek_to
             yield StatusChange(SourceState.ENDED, "end of recording")
+
+    async def _paced(
+        self, items: AsyncIterator[ChatMessage | PlatformEvent], since: float, origin: float
+    ) -> AsyncIterator[ChatMessage | PlatformEvent]:
+        """Items at the recording's pace × speed, from recording time `since` on."""
+        start_wall, start_sent = utc_now(), since
+        async for item in items:
+            sent = item.sent_at if isinstance(item, ChatMessage) else item.ts
+            if self.paused:
+                paused_at = utc_now()
+                await self._running.wait()
+                start_wall += utc_now() - paused_at  # the pause does not count as lateness
+                if self._seek_to is not None:
+                    return
+            if self.speed is not None:
+                delay = start_wall + (sent - start_sent) / self.speed - utc_now()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+            self.position = max(0.0, sent - origin)
+            now = utc_now()
+            if isinstance(item, ChatMessage):
+                yield replace(item, received_at=now)
+            else:
+                yield replace(item, ts=now, data={**item.data, "original_ts": item.ts})
 
 
 async def _merge_by_time(

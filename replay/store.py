@@ -248,6 +248,7 @@ class SessionStore:
         self._wake = asyncio.Event()
         self._writer: asyncio.Task[None] | None = None
         self._closing = False
+        self.readonly = False
         self._flush_lock = asyncio.Lock()  # one transaction at a time
         # Called after each commit with the committed messages' received_at and the commit
         # time: the load test's ingest-to-stored latency.
@@ -265,14 +266,23 @@ class SessionStore:
         batch_rows: int = 500,
         batch_interval: float = 0.1,
         busy_timeout_ms: int = 5_000,
+        readonly: bool = False,
     ) -> SessionStore:
+        """Open (or create) a session file. `readonly` opens an existing one for reading only:
+        a replay or a report never writes to the recording it reads."""
         path = Path(path)
+        if readonly and not path.is_file():
+            raise StoreError(f"no session file at {path}")
         try:
-            db = await aiosqlite.connect(path, isolation_level=None)
+            if readonly:
+                db = await aiosqlite.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None)
+            else:
+                db = await aiosqlite.connect(path, isolation_level=None)
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open session database {path}: {exc}") from exc
         db.row_factory = sqlite3.Row
         store = cls(db, path, batch_rows, batch_interval)
+        store.readonly = readonly
         try:
             await store._prepare(busy_timeout_ms)
         except sqlite3.Error as exc:
@@ -285,9 +295,10 @@ class SessionStore:
 
     async def _prepare(self, busy_timeout_ms: int) -> None:
         await self._db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
-        await self._db.execute("PRAGMA journal_mode = WAL")
-        await self._db.execute("PRAGMA synchronous = NORMAL")
-        await self._db.execute("PRAGMA foreign_keys = OFF")  # rows are written in batch order
+        if not self.readonly:
+            await self._db.execute("PRAGMA journal_mode = WAL")
+            await self._db.execute("PRAGMA synchronous = NORMAL")
+            await self._db.execute("PRAGMA foreign_keys = OFF")  # rows are written in batch order
         async with self._db.execute(
             "SELECT name FROM sqlite_master WHERE type='table' AND name='meta'"
         ) as cur:
@@ -301,6 +312,10 @@ class SessionStore:
                     f"{self.path} was written by a newer Vigile (schema {found}, "
                     f"this one reads up to {SCHEMA_VERSION})"
                 )
+        elif self.readonly:
+            raise StoreError(f"{self.path} is not a Vigile session database (no meta table)")
+        if self.readonly:
+            return
         await self._db.executescript(SCHEMA)
         await self._db.execute(
             "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)",
@@ -348,7 +363,8 @@ class SessionStore:
                 await self._db.execute(
                     "UPDATE sessions SET ended_at = ? WHERE id = ?", (utc_now(), self.session_id)
                 )
-            await self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            if not self.readonly:
+                await self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         finally:
             await self._db.close()
 
@@ -469,16 +485,22 @@ class SessionStore:
             for r in rows
         ]
 
-    async def messages(self, session_id: int | None = None) -> AsyncIterator[StoredMessage]:
-        """Stored messages in recording order, with their labels."""
+    async def messages(
+        self, session_id: int | None = None, since: float | None = None
+    ) -> AsyncIterator[StoredMessage]:
+        """Stored messages in recording order, with their labels; `since` skips those sent
+        before that time."""
         query = (
             "SELECT m.*, l.should_flag, l.category, l.raid_member, l.question, l.phase"
-            " FROM messages m LEFT JOIN labels l ON l.message_seq = m.seq"
+            " FROM messages m LEFT JOIN labels l ON l.message_seq = m.seq WHERE 1"
         )
         params: tuple[Any, ...] = ()
         if session_id is not None:
-            query += " WHERE m.session_id = ?"
-            params = (session_id,)
+            query += " AND m.session_id = ?"
+            params += (session_id,)
+        if since is not None:
+            query += " AND m.sent_at >= ?"
+            params += (since,)
         async with self._db.execute(query + " ORDER BY m.seq", params) as cur:
             cur.arraysize = 500  # one thread hop per 500 rows, not per row
             async for row in cur:

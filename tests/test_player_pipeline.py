@@ -80,3 +80,61 @@ def test_rate_meter_averages_complete_seconds() -> None:
         meter.add(t)
     assert meter.rate(102.5) == (2 + 3) / 2
     assert meter.rate(110.0) == 0
+
+
+async def test_pause_holds_the_replay_and_resume_goes_on(tiny_session: Path) -> None:
+    import asyncio
+
+    source = ReplaySource(tiny_session, speed=None)
+    received: list[object] = []
+
+    async def consume() -> None:
+        async for item in Hub([source], maxsize=1):  # a short queue: the source's pace shows
+            received.append(item)
+            if len(received) == 20:
+                source.pause()
+
+    task = asyncio.create_task(consume())
+    await asyncio.sleep(0.3)
+    held = len(received)
+    await asyncio.sleep(0.3)
+    assert source.paused and 20 <= held <= 23 and len(received) == held  # nothing moves
+    source.resume()
+    await asyncio.wait_for(task, 10)
+    async with await SessionStore.open(tiny_session) as store:
+        total = await store.count("messages") + 3  # and the replayed events
+    assert len(received) == total  # nothing lost by pausing
+
+
+async def test_seek_jumps_forward_and_back(tiny_session: Path) -> None:
+    source = ReplaySource(tiny_session, speed=None)
+    origin = None
+    offsets: list[float] = []
+    async for item in Hub([source], maxsize=1):
+        if not isinstance(item, ChatMessage):
+            continue
+        origin = item.sent_at if origin is None else origin
+        offsets.append(item.sent_at - origin)
+        if len(offsets) == 5:
+            source.seek(5.0)  # into the raid
+        elif len(offsets) == 12:
+            source.seek(0.0)  # and back to the start
+        elif len(offsets) == 20:
+            break
+    assert all(o < 1.0 for o in offsets[:5])
+    assert all(o >= 5.0 for o in offsets[8:12])  # after what was in flight
+    assert all(o < 1.0 for o in offsets[15:20])
+
+
+async def test_a_read_only_recording_replays(tiny_session: Path) -> None:
+    import os
+    import stat
+
+    os.chmod(tiny_session, stat.S_IRUSR)
+    os.chmod(tiny_session.parent, stat.S_IRUSR | stat.S_IXUSR)  # no journal can be created
+    try:
+        count = len([m async for m in Hub([ReplaySource(tiny_session, speed=None)])])
+    finally:
+        os.chmod(tiny_session.parent, stat.S_IRWXU)
+        os.chmod(tiny_session, stat.S_IRUSR | stat.S_IWUSR)
+    assert count > 100

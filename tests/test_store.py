@@ -268,3 +268,34 @@ async def test_a_flush_cancelled_midway_keeps_its_rows(tmp_path: Path) -> None:
     async with await SessionStore.open(path) as reopened:
         ids = [s.message.id async for s in reopened.messages()]
     assert ids == [f"id{n}" for n in range(5_000)]
+
+
+async def test_a_full_disk_keeps_rows_buffered_and_says_so(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    store = await SessionStore.open(path)
+    await store.start_session("s", "live", [])
+    store.add_message(message(0))
+    await store.flush()
+    pages = (await store.rows("PRAGMA page_count"))[0][0]
+    # SQLite's own page limit stands in for a full disk: writes fail with SQLITE_FULL.
+    await store.rows(f"PRAGMA max_page_count = {pages}")
+    for n in range(1, 2_000):
+        store.add_message(message(n, "x" * 200))
+    await store.flush()
+    assert store.pending == 1_999 and "full" in (store.last_error or "")
+    await store.rows("PRAGMA max_page_count = 1000000")  # space again
+    await store.flush()
+    assert store.pending == 0 and store.last_error is None
+    await store.close()
+    async with await SessionStore.open(path, readonly=True) as reopened:
+        assert await reopened.count("messages") == 2_000
+
+
+async def test_read_only_opening_never_writes(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    with pytest.raises(StoreError, match="no session file"):
+        await SessionStore.open(path, readonly=True)
+    path.write_bytes(b"")
+    with pytest.raises(StoreError, match="not a Vigile session database"):
+        await SessionStore.open(path, readonly=True)
+    assert path.read_bytes() == b""  # untouched
