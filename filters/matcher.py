@@ -178,10 +178,6 @@ class CompiledRules:
         max_edits = 2 if rule.fuzzy is None else rule.fuzzy
         return Term(rule, term, keys, surfaces, written, max_edits, elsewhere)
 
-    @property
-    def term_count(self) -> int:
-        return sum(len(r.terms) + len(r.hashtags) for r in self.rules)
-
     # -- resolving one token ------------------------------------------------------------------
 
     def _resolve(self, raw: str) -> Token | None:
