@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from connectors.model import CLEAN, ChatMessage, Match, Verdict, utc_now
+from filters import lexicon
 from filters.matcher import CompiledRules
 from filters.rules import RulePack
 
@@ -69,6 +70,7 @@ class Triage:
     def __init__(
         self, packs: list[RulePack], author: str = "system", origin: str = "start"
     ) -> None:
+        lexicon.warm_up()  # word lists loaded now, not on the first message of a live stream
         self.history: list[RulesVersion] = []
         self.listeners: list[Callable[[RulesVersion], None]] = []
         self._rules: CompiledRules
