@@ -1,0 +1,113 @@
+"""The session file's schema: tables, version, and the statements a batch writes."""
+
+SCHEMA_VERSION = 1
+GENESIS_HASH = "0" * 64
+
+# Verdicts are stored for flagged messages only: a clean verdict carries nothing a report or a
+# replay needs, and skipping it halves the rows written during a normal stream.
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS sessions (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    kind TEXT NOT NULL,              -- live | replay | scenario | demo | rehearsal
+    started_at REAL NOT NULL,
+    ended_at REAL,
+    sources TEXT NOT NULL DEFAULT '[]',
+    info TEXT NOT NULL DEFAULT '{}'
+);
+CREATE TABLE IF NOT EXISTS messages (
+    seq INTEGER PRIMARY KEY,
+    session_id INTEGER NOT NULL REFERENCES sessions(id),
+    platform TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    msg_id TEXT NOT NULL,
+    author_id TEXT NOT NULL,
+    author_name TEXT NOT NULL,
+    roles TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    text TEXT NOT NULL,
+    amount REAL,
+    currency TEXT,
+    reply_to TEXT,
+    first_message INTEGER NOT NULL,
+    sent_at REAL NOT NULL,
+    received_at REAL NOT NULL,
+    raw TEXT NOT NULL,
+    deleted_at REAL,
+    hash TEXT NOT NULL               -- sha256(previous hash + canonical fields)
+);
+CREATE INDEX IF NOT EXISTS messages_by_platform_id ON messages(platform, msg_id);
+CREATE INDEX IF NOT EXISTS messages_by_author ON messages(platform, author_id);
+CREATE TABLE IF NOT EXISTS verdicts (
+    message_seq INTEGER PRIMARY KEY REFERENCES messages(seq),
+    rules_version INTEGER NOT NULL,
+    priority INTEGER NOT NULL,
+    action TEXT NOT NULL,
+    tags TEXT NOT NULL,
+    matches TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS labels (
+    message_seq INTEGER PRIMARY KEY REFERENCES messages(seq),
+    should_flag INTEGER NOT NULL,
+    category TEXT,
+    raid_member INTEGER NOT NULL,
+    question INTEGER NOT NULL,
+    phase TEXT
+);
+CREATE TABLE IF NOT EXISTS actions (
+    id INTEGER PRIMARY KEY,
+    session_id INTEGER NOT NULL REFERENCES sessions(id),
+    ts REAL NOT NULL,
+    platform TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    moderator TEXT NOT NULL,
+    target_author_id TEXT,
+    target_message_id TEXT,
+    duration_s INTEGER,
+    reason TEXT NOT NULL,
+    result TEXT NOT NULL,
+    detail TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS rule_versions (
+    id INTEGER PRIMARY KEY,
+    session_id INTEGER NOT NULL REFERENCES sessions(id),
+    ts REAL NOT NULL,
+    version INTEGER NOT NULL,
+    author TEXT NOT NULL,
+    origin TEXT NOT NULL,
+    digest TEXT NOT NULL,
+    content TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS events (
+    id INTEGER PRIMARY KEY,
+    session_id INTEGER NOT NULL REFERENCES sessions(id),
+    ts REAL NOT NULL,                -- UTC unix seconds
+    platform TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    data TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_by_kind ON events(kind, ts);
+"""
+
+# One INSERT per table, in the order a batch is written (messages before what refers to them).
+INSERTS = {
+    "messages": "INSERT INTO messages(seq, session_id, platform, channel, msg_id, author_id,"
+    " author_name, roles, kind, text, amount, currency, reply_to, first_message, sent_at,"
+    " received_at, raw, hash) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+    "verdicts": "INSERT INTO verdicts(message_seq, rules_version, priority, action, tags, matches)"
+    " VALUES (?,?,?,?,?,?)",
+    "labels": "INSERT INTO labels(message_seq, should_flag, category, raid_member, question,"
+    " phase) VALUES (?,?,?,?,?,?)",
+    "events": "INSERT INTO events(session_id, ts, platform, channel, kind, data)"
+    " VALUES (?,?,?,?,?,?)",
+    "actions": "INSERT INTO actions(session_id, ts, platform, channel, kind, moderator,"
+    " target_author_id, target_message_id, duration_s, reason, result, detail)"
+    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+    "rule_versions": "INSERT INTO rule_versions(session_id, ts, version, author, origin, digest,"
+    " content) VALUES (?,?,?,?,?,?,?)",
+    "deletions": "UPDATE messages SET deleted_at = ? WHERE platform = ? AND msg_id = ?"
+    " AND deleted_at IS NULL",
+}
