@@ -210,3 +210,29 @@ async def test_pack_edits_reach_the_desk_live(tmp_path) -> None:
         assert app.rules_error.startswith(f"{pack}:2: ")
         assert app.triage.version == 2
         await pilot.press("q")
+
+
+async def test_replay_keys_pause_and_seek_the_recording(tmp_path, tiny_session) -> None:
+    source = ReplaySource(tiny_session, speed=1.0)
+    app = desk(tmp_path, source)
+    async with app.run_test(size=SIZE) as pilot:
+        feed = app.query_one(LiveFeed)
+        await wait_for(pilot, lambda: feed.line_count >= 5)
+        await pilot.press("space")
+        assert source.paused
+        held = feed.line_count
+        await pilot.pause(0.5)
+        assert feed.line_count <= held + 2  # in flight only
+        await pilot.press("space")
+        assert not source.paused
+        await pilot.press("right_square_bracket")  # +30 s: past the end of a 7 s recording
+        await wait_for(pilot, lambda: "ended" in screen_text(app), seconds=5)
+        await pilot.press("q")
+
+
+async def test_replay_keys_are_hidden_on_a_live_desk(tmp_path) -> None:
+    app = desk(tmp_path, FedSource())
+    async with app.run_test(size=SIZE) as pilot:
+        assert "Pause replay" not in screen_text(app)
+        await pilot.press("space")  # does nothing, breaks nothing
+        await pilot.press("q")

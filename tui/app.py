@@ -24,9 +24,10 @@ from connectors.model import (
 )
 from filters.triage import Triage
 from replay.pipeline import DELETION_KINDS, Pipeline, SessionPlan, run_session
+from replay.player import ReplaySource
 from tui.widgets.desk_header import DeskFigures, DeskHeader
 from tui.widgets.live_feed import LiveFeed
-from tui.widgets.priority_pane import PriorityItem, PriorityPane
+from tui.widgets.priority_pane import PriorityItem, PriorityPane, format_age
 
 FRAME_S = 1 / 30  # drain the inbox at frame rate: ingest at wire speed, draw at frame rate
 _INBOX_LIMIT = 50_000  # beyond this the feed only needs the newest; the store has everything
@@ -45,6 +46,27 @@ class VigileApp(App[None]):
             tooltip="Freeze the live feed; new messages are counted",
         ),
         Binding("tab", "focus_next", "Next pane", id="app.focus_next", show=False),
+        Binding(
+            "space",
+            "toggle_replay",
+            "Pause replay",
+            id="replay.pause",
+            tooltip="Pause or resume the recording being replayed",
+        ),
+        Binding(
+            "left_square_bracket",
+            "seek(-30)",
+            "−30 s",
+            id="replay.back",
+            tooltip="Replay from 30 seconds earlier",
+        ),
+        Binding(
+            "right_square_bracket",
+            "seek(30)",
+            "+30 s",
+            id="replay.forward",
+            tooltip="Skip 30 seconds of the recording",
+        ),
     ]
 
     def __init__(self, plan: SessionPlan, triage: Triage, moderator: str = "me") -> None:
@@ -159,6 +181,25 @@ class VigileApp(App[None]):
         self._update_titles()
 
     # -- actions ------------------------------------------------------------------------------
+
+    def _replays(self) -> list[ReplaySource]:
+        return [s for s in self.plan.sources if isinstance(s, ReplaySource)]
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("toggle_replay", "seek"):
+            return bool(self._replays())  # replay keys only where something is replayed
+        return True
+
+    def action_toggle_replay(self) -> None:
+        for replay in self._replays():
+            replay.resume() if replay.paused else replay.pause()
+            state = "paused" if replay.paused else "resumed"
+            self.notify(f"Replay {state} at {format_age(replay.position)}", timeout=3)
+
+    def action_seek(self, seconds: float) -> None:
+        for replay in self._replays():
+            replay.seek(replay.position + seconds)
+            self.notify(f"Replay from {format_age(max(0.0, replay.position + seconds))}", timeout=3)
 
     def action_toggle_pause(self) -> None:
         feed = self.query_one(LiveFeed)
