@@ -79,7 +79,7 @@ class ReplaySource:
             first = await store.rows("SELECT min(sent_at) AS t FROM messages")
             origin = first[0]["t"] if first and first[0]["t"] is not None else 0.0
             yield StatusChange(SourceState.LIVE, f"replaying ×{self.speed or 'max'}")
-            offset = 0.0
+            offset = self._seek_to or 0.0  # a seek before the start: begin there
             while True:
                 self._seek_to = None
                 since = origin + offset

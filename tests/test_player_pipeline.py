@@ -33,6 +33,19 @@ async def test_replay_keeps_the_pacing_at_ten_times_speed(tiny_session: Path) ->
     assert span / 10 * 0.9 <= elapsed <= span / 10 + 0.5
 
 
+async def test_replay_keeps_real_time_at_one_times_speed(tiny_session: Path) -> None:
+    async with await SessionStore.open(tiny_session, readonly=True) as store:
+        sent = [s.message.sent_at async for s in store.messages()]
+    source = ReplaySource(tiny_session, speed=1.0)
+    source.seek(5.0)  # the last seconds of the recording, at their own pace
+    started = time.monotonic()
+    messages = [m async for m in Hub([source]) if isinstance(m, ChatMessage)]
+    elapsed = time.monotonic() - started
+    span = sent[-1] - messages[0].sent_at
+    assert messages[0].sent_at >= sent[0] + 5.0
+    assert span * 0.95 <= elapsed <= span + 0.5
+
+
 async def test_pipeline_records_everything_with_verdicts_and_rules(tmp_path, tiny_session) -> None:
     out = tmp_path / "run.db"
     triage = Triage(load_starter_packs())
