@@ -71,6 +71,13 @@ def _homoglyphs() -> dict[str, str]:
     return table
 
 
+def _look_alike(char: str) -> str:
+    """The Latin letter(s) `char` imitates, or "". Greek τ is listed through its capital Τ."""
+    homoglyphs = _homoglyphs()
+    return homoglyphs.get(char) or homoglyphs.get(char.upper(), "") if len(char) == 1 else ""
+
+
+_MARKS = frozenset({"Cf", "Mn", "Me"})
 SYMBOL = "\ue000"  # fold_char's answer for an emoji or symbol: removed inside a word, else a space
 _SYMBOL_CATEGORIES = frozenset({"So", "Sk", "Sm", "Co", "Cn"})
 
@@ -85,18 +92,17 @@ def fold_char(char: str) -> str:
     look-alike letters from other scripts become the Latin letter they imitate.
     """
     category = unicodedata.category(char)
-    if category in ("Cf", "Mn", "Me"):  # invisible: format characters, variation selectors…
+    if category in _MARKS:  # invisible: format characters, variation selectors…
         return ""
-    homoglyphs = _homoglyphs()
-    # Before case folding: Cyrillic Ь looks like b, its lower case ь does not; Greek τ is listed
-    # through its capital Τ.
-    for candidate in (char, char.upper()):
-        if candidate in homoglyphs:
-            return homoglyphs[candidate]
+    # Before case folding: Cyrillic Ь looks like b, its lower case ь does not.
+    look_alike = _look_alike(char)
+    if look_alike:
+        return look_alike
     folded = _strip_marks(unicodedata.normalize("NFKC", char).casefold())
     if folded.isascii():
         return folded
-    mapped = "".join(homoglyphs.get(c, c) for c in folded)
+    # Decomposition can leave marks that are invisible on their own (Indic and Thai vowels).
+    mapped = "".join(_look_alike(c) or c for c in folded if unicodedata.category(c) not in _MARKS)
     if mapped.isascii():
         return mapped
     if category in _SYMBOL_CATEGORIES:

@@ -11,14 +11,18 @@ import tempfile
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from filters.rules import RulePack, RulePackError, load_pack, load_starter_packs
+from replay.pipeline import PipelineStats, SessionPlan
+
+if TYPE_CHECKING:
+    from connectors.hub import Source
+    from filters.triage import Triage
 
 # Commands that exist in the interface but whose work is still open: they say so and fail,
 # rather than pretend.
 NOT_YET = {
-    "watch": "reading live Twitch and YouTube chats (issues #4, #5 and #7)",
-    "record": "headless recording of live chats (issues #4 and #5)",
     "bilan": "the post-event report (issue #9)",
     "login": "storing a moderator token (issues #4 and #5)",
     "hub": "the team desk (issue #10)",
@@ -177,31 +181,118 @@ def cmd_verify(args: argparse.Namespace) -> int:
 # -- the desk: demo and replay ------------------------------------------------------------------
 
 
-def _run_desk(
+def _run_desk(plan: SessionPlan, packs: list[RulePack], kind: str) -> int:
+    from filters.triage import Triage
+    from tui.app import VigileApp
+
+    app = VigileApp(plan, Triage(packs, author="desk", origin="file"))
+    app.run()
+    print(f"Session recorded to {plan.db_path}")
+    if app.pipeline_error is not None:
+        return _fail(kind, f"the recording stopped: {app.pipeline_error}", 1)
+    return 0
+
+
+def _replay_plan(
     name: str,
     kind: str,
     source_file: Path,
     speed: float | None,
     db: Path,
-    packs: list[RulePack],
     rule_files: list[str] | None,
     source_name: str | None = None,
-) -> int:
-    from filters.triage import Triage
-    from replay.pipeline import SessionPlan
+) -> SessionPlan:
     from replay.player import ReplaySource
-    from tui.app import VigileApp
 
-    triage = Triage(packs, author="desk", origin="file")
     source = ReplaySource(source_file, speed=speed, name=source_name)
     info = {"replay_of": str(source_file), "speed": speed}
-    plan = SessionPlan(name, kind, [source], db, info, [Path(f) for f in rule_files or []])
-    app = VigileApp(plan, triage)
-    app.run()
-    print(f"Session recorded to {db}")
-    if app.pipeline_error is not None:
-        return _fail(kind, f"the recording stopped: {app.pipeline_error}", 1)
+    return SessionPlan(name, kind, [source], db, info, [Path(f) for f in rule_files or []])
+
+
+# -- live chats: watch and record ---------------------------------------------------------------
+
+
+def live_sources(specs: list[str], twitch_url: str | None) -> list[Source]:
+    """`twitch:CHANNEL` (all Twitch channels share one connection) and `youtube:VIDEO`."""
+    from connectors.twitch import TWITCH_IRC, TwitchSource
+
+    channels, problems = [], []
+    for spec in specs:
+        platform, _, target = spec.partition(":")
+        if platform == "twitch" and target:
+            channels.append(target)
+        elif platform == "youtube":
+            problems.append(f"{spec}: YouTube chat is not available yet (issue #5)")
+        else:
+            problems.append(f"{spec}: expected twitch:CHANNEL or youtube:VIDEO_ID_OR_URL")
+    if problems or not channels:
+        raise ValueError("; ".join(problems) or "name at least one source, e.g. twitch:CHANNEL")
+    token = os.environ.get("VIGILE_TWITCH_TOKEN")  # never printed, never stored
+    login = os.environ.get("VIGILE_TWITCH_LOGIN") if token else None
+    return [TwitchSource(channels, url=twitch_url or TWITCH_IRC, login=login, token=token)]
+
+
+def _live_plan(args: argparse.Namespace, kind: str) -> SessionPlan:
+    sources = live_sources(args.sources, args.twitch_url)
+    name = "+".join(s.split(":", 1)[-1] for s in args.sources)
+    db = Path(args.db) if args.db else _sessions_folder() / f"{_safe(name)}-{_stamp()}.db"
+    db.parent.mkdir(parents=True, exist_ok=True)
+    return SessionPlan(name, kind, sources, db, {"sources": args.sources},
+                       [Path(f) for f in args.rules or []])  # fmt: skip
+
+
+def _sessions_folder() -> Path:
+    data = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(data) / "vigile" / "sessions"
+
+
+def _safe(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_+" else "_" for c in name)[:80]
+
+
+def cmd_watch(args: argparse.Namespace) -> int:
+    try:
+        packs = _packs(args.rules)
+        plan = _live_plan(args, "live")
+    except (RulePackError, ValueError) as exc:
+        return _fail("watch", str(exc))
+    return _run_desk(plan, packs, "watch")
+
+
+def cmd_record(args: argparse.Namespace) -> int:
+    from filters.triage import Triage
+
+    try:
+        triage = Triage(_packs(args.rules), author="record", origin="file")
+        plan = _live_plan(args, "live")
+    except (RulePackError, ValueError) as exc:
+        return _fail("record", str(exc))
+    try:
+        stats = asyncio.run(_record(plan, triage, args.duration))
+    except Exception as exc:  # a store that cannot be written, a failed login…
+        return _fail("record", f"stopped: {exc}", 1)
+    print(f"{stats.messages:,} messages ({stats.flagged:,} flagged), {stats.events:,} events "
+          f"recorded to {plan.db_path}")  # fmt: skip
     return 0
+
+
+async def _record(plan: SessionPlan, triage: Triage, duration: float | None) -> PipelineStats:
+    """Until the sources end, `duration` passes, or Ctrl-C / SIGTERM: then a clean final flush."""
+    import signal
+
+    from replay.pipeline import Pipeline, run_session
+
+    pipeline: list[Pipeline] = []
+    task = asyncio.create_task(run_session(plan, triage, on_ready=pipeline.append))
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, task.cancel)
+    if duration:
+        loop.call_later(duration, task.cancel)
+    try:
+        return await task
+    except asyncio.CancelledError:
+        return pipeline[0].stats  # stopped on purpose: the store was flushed and closed
 
 
 def _default_recording(stem: str, db: str | None) -> Path:
@@ -223,9 +314,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     scenario_db = recording.with_name(f"{recording.stem}-scenario.db")
     scenario_db.unlink(missing_ok=True)
     asyncio.run(write_session(load_scenario("demo"), scenario_db))
-    return _run_desk(
-        "demo", "demo", scenario_db, args.speed, recording, packs, args.rules, "scenario:demo"
+    plan = _replay_plan(
+        "demo", "demo", scenario_db, args.speed, recording, args.rules, "scenario:demo"
     )
+    return _run_desk(plan, packs, "demo")
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
@@ -237,15 +329,9 @@ def cmd_replay(args: argparse.Namespace) -> int:
     except RulePackError as exc:
         return _fail("replay", str(exc))
     speed = None if args.max else args.speed
-    return _run_desk(
-        f"replay of {source.stem}",
-        "replay",
-        source,
-        speed,
-        _default_recording(f"{source.stem}-replay", args.db),
-        packs,
-        args.rules,
-    )
+    recording = _default_recording(f"{source.stem}-replay", args.db)
+    plan = _replay_plan(f"replay of {source.stem}", "replay", source, speed, recording, args.rules)
+    return _run_desk(plan, packs, "replay")
 
 
 # -- the parser ---------------------------------------------------------------------------------
@@ -271,10 +357,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rules", action="append", help=rules_help)
     p.set_defaults(func=cmd_demo)
 
-    p = sub.add_parser("watch", help="the desk on live chats: twitch:CHANNEL youtube:VIDEO")
-    p.add_argument("sources", nargs="*")
-    p = sub.add_parser("record", help="headless recording of live chats")
-    p.add_argument("sources", nargs="*")
+    for name, helptext in (
+        ("watch", "the desk on live chats: twitch:CHANNEL (youtube:VIDEO with issue #5)"),
+        ("record", "headless recording of live chats until Ctrl-C or --duration"),
+    ):
+        p = sub.add_parser(name, help=helptext)
+        p.add_argument("sources", nargs="+", metavar="SOURCE", help="twitch:CHANNEL")
+        p.add_argument("--db", help="session file (default: the XDG data folder, vigile/sessions)")
+        p.add_argument("--rules", action="append", help=rules_help)
+        p.add_argument("--twitch-url", help="Twitch IRC WebSocket (tests: ws://127.0.0.1:PORT)")
+        if name == "record":
+            p.add_argument("--duration", type=float, help="stop after this many seconds")
+        p.set_defaults(func=cmd_watch if name == "watch" else cmd_record)
 
     p = sub.add_parser("replay", help="the desk on a recorded session")
     p.add_argument("file")

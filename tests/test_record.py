@@ -1,0 +1,87 @@
+"""`vigile record` against the local Twitch server, as a user runs it."""
+
+import asyncio
+import signal
+import sqlite3
+import sys
+from pathlib import Path
+
+from tests.fakes.twitch_irc import FakeTwitch, Wait, privmsg
+
+VIGILE = [sys.executable, "-m", "tui.cli"]
+ROOT = Path(__file__).parent.parent
+
+
+def chatter(count: int, channel: str = "lumina") -> list[list[str]]:
+    lines = [privmsg(channel, f"u{n % 50}", f"message {n} salope" if n % 10 == 0 else
+                     f"message {n}", f"{channel}-{n}") for n in range(count)]  # fmt: skip
+    return [lines[i : i + 25] for i in range(0, count, 25)]
+
+
+async def record(*args: str) -> tuple[int, str, str]:
+    proc = await asyncio.create_subprocess_exec(
+        *VIGILE, "record", *args, cwd=ROOT, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await asyncio.wait_for(proc.communicate(), 30)
+    return proc.returncode or 0, out.decode(), err.decode()
+
+
+async def test_record_for_a_duration_stores_everything(tmp_path: Path) -> None:
+    db = tmp_path / "live.db"
+    async with FakeTwitch([[*chatter(500), Wait(30)]]) as server:
+        code, out, err = await record("twitch:Lumina", "--db", str(db), "--duration", "2",
+                                      "--twitch-url", server.url)  # fmt: skip
+    assert code == 0, err
+    assert "500 messages (50 flagged)" in out
+    conn = sqlite3.connect(db)
+    assert conn.execute("SELECT count(*) FROM messages").fetchone()[0] == 500
+    assert conn.execute("SELECT count(*) FROM verdicts").fetchone()[0] == 50
+    (ended,) = conn.execute("SELECT ended_at FROM sessions").fetchone()
+    assert ended is not None
+
+
+async def test_ctrl_c_stops_with_a_clean_final_flush(tmp_path: Path) -> None:
+    db = tmp_path / "live.db"
+    async with FakeTwitch([[*chatter(300), Wait(30)]]) as server:
+        proc = await asyncio.create_subprocess_exec(
+            *VIGILE, "record", "twitch:lumina", "--db", str(db), "--twitch-url", server.url,
+            cwd=ROOT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        for _ in range(100):
+            await asyncio.sleep(0.1)
+            if db.exists() and _count(db) >= 300:
+                break
+        proc.send_signal(signal.SIGINT)
+        out, err = await asyncio.wait_for(proc.communicate(), 20)
+    assert proc.returncode == 0, err.decode()
+    assert _count(db) == 300
+
+
+def _count(db: Path) -> int:
+    try:
+        with sqlite3.connect(db) as conn:
+            return conn.execute("SELECT count(*) FROM messages").fetchone()[0]
+    except sqlite3.Error:
+        return 0
+
+
+async def test_several_channels_on_one_connection(tmp_path: Path) -> None:
+    db = tmp_path / "two.db"
+    script = [*chatter(50, "alpha"), *chatter(50, "beta"), Wait(30)]
+    async with FakeTwitch([script]) as server:
+        code, _, err = await record("twitch:alpha", "twitch:beta", "--db", str(db),
+                                    "--duration", "1.5", "--twitch-url", server.url)  # fmt: skip
+        joins = [line for line in server.received[0] if line.startswith("JOIN")]
+    assert code == 0, err
+    assert joins == ["JOIN #alpha", "JOIN #beta"]
+    channels = dict(sqlite3.connect(db).execute(
+        "SELECT channel, count(*) FROM messages GROUP BY channel").fetchall())  # fmt: skip
+    assert channels == {"alpha": 50, "beta": 50}
+
+
+async def test_bad_sources_are_refused_clearly(tmp_path: Path) -> None:
+    code, _, err = await record("youtube:abc", "--db", str(tmp_path / "x.db"))
+    assert code == 2 and "not available yet (issue #5)" in err
+    code, _, err = await record("mixer:old", "--db", str(tmp_path / "x.db"))
+    assert code == 2 and "expected twitch:CHANNEL" in err
