@@ -26,8 +26,8 @@ def test_help_lists_every_command() -> None:
         assert command in out
 
 
-@pytest.mark.parametrize("command", ["watch", "record", "bilan", "login", "hub"])
-    "command", ["bilan", "login", "hub"]
+@pytest.mark.parametrize("command", ["bilan", "login", "hub"])
+def test_unfinished_commands_say_so_and_fail(command: str) -> None:
     done = subprocess.run([*VIGILE, command, "x"], capture_output=True, text=True)
     assert done.returncode == 2
     assert "not available yet" in done.stderr and "issue" in done.stderr
