@@ -35,12 +35,13 @@ def flood(count: int, start: int = 0) -> list[list[str]]:
     return [lines[i : i + 50] for i in range(0, count, 50)]
 
 
-async def throughput(count: int) -> float:
+async def throughput(count: int, judged: bool) -> float:
     async with FakeTwitch([[*flood(count), Close()]]) as server:
         db = Path(tempfile.mkdtemp()) / "flood.db"
         plan = SessionPlan("flood", "live", [TwitchSource(["lumina"], url=server.url)], db)
+        triage = Triage(load_starter_packs() if judged else [])
         started = time.perf_counter()
-        stats = await run_session(plan, Triage(load_starter_packs()))
+        stats = await run_session(plan, triage)
         elapsed = time.perf_counter() - started
     assert stats.messages == count, stats
     return count / elapsed
@@ -59,8 +60,11 @@ async def reconnect_time(last_step: object) -> float:
 
 
 async def main(count: int) -> None:
-    rate = await throughput(count)
-    print(f"flood: {count:,} lines parsed, judged and recorded at {rate:,.0f} lines/s")
+    recorded = await throughput(count, judged=False)
+    print(f"flood: {count:,} lines parsed and recorded at {recorded:,.0f} lines/s")
+    judged = await throughput(count, judged=True)
+    print(f"flood: {count:,} lines parsed, judged (starter packs) and recorded at "
+          f"{judged:,.0f} lines/s")  # fmt: skip
     asked = await reconnect_time("RECONNECT")
     print(f"RECONNECT asked by the server: next message after {asked:.3f} s")
     print(f"connection dropped (backoff starts at 0.5 s): next message after "

@@ -9,11 +9,12 @@ import json
 import logging
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import aiosqlite
+import orjson
 
 from connectors.model import (
     ChatMessage,
@@ -55,7 +56,8 @@ class StoredMessage:
 
 
 def _json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True, default=str)
+    """Canonical JSON (sorted keys, no spaces, UTF-8): stored columns and the hash chain."""
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS, default=str).decode()
 
 
 def chain_hash(previous: str, fields: tuple[Any, ...]) -> str:
@@ -101,7 +103,11 @@ def _message_row(seq: int, session: int | None, m: ChatMessage, digest: str) -> 
 
 
 def _verdict_row(seq: int, v: Verdict) -> tuple[Any, ...]:
-    matches = _json([asdict(m) for m in v.matches])
+    matches = _json([
+        {"rule_id": m.rule_id, "category": m.category, "severity": m.severity,
+         "span": m.span, "how": m.how, "term": m.term}
+        for m in v.matches
+    ])  # fmt: skip
     return (seq, v.rules_version, v.priority, v.action, _json(sorted(v.tags)), matches)
 
 
