@@ -9,12 +9,7 @@ from collections import OrderedDict
 from collections.abc import AsyncIterator
 
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import (
-    ConnectionClosed,
-    ConnectionClosedOK,
-    InvalidHandshake,
-    InvalidURI,
-)
+from websockets.exceptions import ConnectionClosed, ConnectionClosedOK, InvalidHandshake
 
 from connectors.hub import SourceState, StatusChange
 from connectors.irc import MalformedLine, parse_line, split_frame
@@ -114,9 +109,7 @@ class TwitchSource:
             except AuthenticationFailed as exc:
                 yield StatusChange(SourceState.FAILED, str(exc))
                 raise
-            except (OSError, TimeoutError, ConnectionClosed, InvalidHandshake, InvalidURI) as exc:
-                if isinstance(exc, InvalidURI):
-                    raise
+            except (OSError, TimeoutError, ConnectionClosed, InvalidHandshake) as exc:
                 gap_started = gap_started or utc_now()
                 delay = self.backoff.next()
                 log.warning("%s: connection lost (%s), retrying in %.1f s", self.name, exc, delay)

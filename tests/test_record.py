@@ -85,3 +85,13 @@ async def test_bad_sources_are_refused_clearly(tmp_path: Path) -> None:
     assert code == 2 and "not available yet (issue #5)" in err
     code, _, err = await record("mixer:old", "--db", str(tmp_path / "x.db"))
     assert code == 2 and "expected twitch:CHANNEL" in err
+
+
+async def test_a_refused_login_makes_record_fail(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("VIGILE_TWITCH_LOGIN", "mod_anna")
+    monkeypatch.setenv("VIGILE_TWITCH_TOKEN", "not-a-token")
+    async with FakeTwitch([[]], refuse_login=True) as server:
+        code, out, err = await record("twitch:lumina", "--db", str(tmp_path / "x.db"),
+                                      "--twitch-url", server.url)  # fmt: skip
+    assert code == 1 and "Login authentication failed" in err
+    assert "not-a-token" not in out + err  # the token never reaches the screen

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from filters.rules import RulePack, RulePackError, load_pack, load_starter_packs
-from replay.pipeline import PipelineStats, SessionPlan
+from replay.pipeline import Pipeline, SessionPlan
 
 if TYPE_CHECKING:
     from connectors.hub import Source
@@ -268,19 +268,24 @@ def cmd_record(args: argparse.Namespace) -> int:
     except (RulePackError, ValueError) as exc:
         return _fail("record", str(exc))
     try:
-        stats = asyncio.run(_record(plan, triage, args.duration))
-    except Exception as exc:  # a store that cannot be written, a failed login…
+        pipeline = asyncio.run(_record(plan, triage, args.duration))
+    except Exception as exc:  # a store that cannot be written…
         return _fail("record", f"stopped: {exc}", 1)
+    stats = pipeline.stats
     print(f"{stats.messages:,} messages ({stats.flagged:,} flagged), {stats.events:,} events "
           f"recorded to {plan.db_path}")  # fmt: skip
+    failed = [s for s in pipeline.hub.statuses() if s.state == "failed"]
+    if failed:
+        return _fail("record", "; ".join(f"{s.name} failed: {s.detail}" for s in failed), 1)
     return 0
 
 
-async def _record(plan: SessionPlan, triage: Triage, duration: float | None) -> PipelineStats:
+async def _record(plan: SessionPlan, triage: Triage, duration: float | None) -> Pipeline:
     """Until the sources end, `duration` passes, or Ctrl-C / SIGTERM: then a clean final flush."""
+    import contextlib
     import signal
 
-    from replay.pipeline import Pipeline, run_session
+    from replay.pipeline import run_session
 
     pipeline: list[Pipeline] = []
     task = asyncio.create_task(run_session(plan, triage, on_ready=pipeline.append))
@@ -289,10 +294,9 @@ async def _record(plan: SessionPlan, triage: Triage, duration: float | None) -> 
         loop.add_signal_handler(signum, task.cancel)
     if duration:
         loop.call_later(duration, task.cancel)
-    try:
-        return await task
-    except asyncio.CancelledError:
-        return pipeline[0].stats  # stopped on purpose: the store was flushed and closed
+    with contextlib.suppress(asyncio.CancelledError):  # stopped on purpose: flushed and closed
+        await task
+    return pipeline[0]
 
 
 def _default_recording(stem: str, db: str | None) -> Path:
