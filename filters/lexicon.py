@@ -91,18 +91,14 @@ def guess_language(words: list[str]) -> str | None:
     return best if scores[best] > max(others) else None
 
 
+@cache
 def warm_up() -> None:
     """Build the compact word sets now rather than on the first message, then let wordfreq drop
-    its full frequency tables: they cost memory, and every full garbage collection walks them."""
-    if _warm:
-        return
+    its full frequency tables: they cost memory, and every full garbage collection walks them.
+    Runs once (cached)."""
     for lang in LANGUAGES:
         for zipf in (REAL_WORD_ZIPF, OTHER_LANGUAGE_ZIPF, 5.0):
             _frequent(lang, zipf)
     for cached in (wordfreq.get_frequency_dict, wordfreq.get_frequency_list, wordfreq.top_n_list):
         cached.cache_clear()
     _by_frequency.cache_clear()
-    _warm.append(True)
-
-
-_warm: list[bool] = []
