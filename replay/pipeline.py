@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -143,5 +144,7 @@ async def run_session(
         finally:
             if watching:
                 watching.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await watching
     finally:
         await store.close()

@@ -57,7 +57,12 @@ class StoredMessage:
 
 def _json(value: Any) -> str:
     """Canonical JSON (sorted keys, no spaces, UTF-8): stored columns and the hash chain."""
-    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS, default=str).decode()
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS, default=_plain).decode()
+
+
+def _plain(value: Any) -> Any:
+    """What orjson does not take as it is: other mappings as dicts, anything else as text."""
+    return dict(value) if isinstance(value, Mapping) else str(value)
 
 
 def chain_hash(previous: str, fields: tuple[Any, ...]) -> str:
@@ -99,7 +104,7 @@ def _message_row(seq: int, session: int | None, m: ChatMessage, digest: str) -> 
     roles = _json(sorted(m.roles))
     return (seq, session, m.platform, m.channel, m.id, m.author_id, m.author_name, roles,
             str(m.kind), m.text, m.amount, m.currency, m.reply_to, int(m.first_message),
-            m.sent_at, m.received_at, _json(dict(m.raw)), digest)  # fmt: skip
+            m.sent_at, m.received_at, _json(m.raw), digest)  # fmt: skip
 
 
 def _verdict_row(seq: int, v: Verdict) -> tuple[Any, ...]:
@@ -232,7 +237,7 @@ class SessionStore:
     ) -> int:
         cursor = await self._db.execute(
             "INSERT INTO sessions(name, kind, started_at, sources, info) VALUES (?, ?, ?, ?, ?)",
-            (name, kind, started_at or utc_now(), _json(sources), _json(dict(info or {}))),
+            (name, kind, started_at or utc_now(), _json(sources), _json(info or {})),
         )
         self.session_id = cursor.lastrowid
         self._writer = asyncio.create_task(self._write_loop(), name="store-writer")
@@ -294,7 +299,7 @@ class SessionStore:
         return seq
 
     def add_event(self, e: PlatformEvent) -> None:
-        row = (self.session_id, e.ts, e.platform, e.channel, e.kind, _json(dict(e.data)))
+        row = (self.session_id, e.ts, e.platform, e.channel, e.kind, _json(e.data))
         self._queue("events", row)
 
     def add_action(self, action: ModAction) -> None:

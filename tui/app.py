@@ -192,7 +192,10 @@ class VigileApp(App[None]):
 
     def action_toggle_replay(self) -> None:
         for replay in self._replays():
-            replay.resume() if replay.paused else replay.pause()
+            if replay.paused:
+                replay.resume()
+            else:
+                replay.pause()
             state = "paused" if replay.paused else "resumed"
             self.notify(f"Replay {state} at {format_age(replay.position)}", timeout=3)
 

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import json
 import os
+import signal
 import sqlite3
 import sys
 import tempfile
@@ -14,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from filters.rules import RulePack, RulePackError, load_pack, load_starter_packs
-from replay.pipeline import Pipeline, SessionPlan
+from replay.pipeline import Pipeline, SessionPlan, run_session
 
 if TYPE_CHECKING:
     from connectors.hub import Source
@@ -95,8 +98,6 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_loadtest(args: argparse.Namespace) -> int:
-    import json
-
     from filters.triage import Triage
     from replay.loadtest import Progress, run_loadtest
     from replay.store import StoreError
@@ -282,11 +283,6 @@ def cmd_record(args: argparse.Namespace) -> int:
 
 async def _record(plan: SessionPlan, triage: Triage, duration: float | None) -> Pipeline:
     """Until the sources end, `duration` passes, or Ctrl-C / SIGTERM: then a clean final flush."""
-    import contextlib
-    import signal
-
-    from replay.pipeline import run_session
-
     pipeline: list[Pipeline] = []
     task = asyncio.create_task(run_session(plan, triage, on_ready=pipeline.append))
     loop = asyncio.get_running_loop()
