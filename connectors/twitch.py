@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 from collections import OrderedDict
@@ -43,6 +44,10 @@ class Backoff:
         self.attempt = 0
 
 
+def _text(frame: str | bytes) -> str:
+    return frame.decode("utf-8", errors="replace") if isinstance(frame, bytes) else frame
+
+
 class _Reconnect(Exception):
     """Twitch asked us to move to a new connection."""
 
@@ -60,6 +65,7 @@ class TwitchSource:
         ping_after_s: float = 60.0,
         pong_timeout_s: float = 10.0,
         backoff: Backoff | None = None,
+        handover_s: float = 2.0,
     ) -> None:
         self.channels = [c.lower().lstrip("#") for c in channels]
         self.name = "twitch:" + ",".join(self.channels)
@@ -68,6 +74,7 @@ class TwitchSource:
         self.token = token
         self.ping_after_s, self.pong_timeout_s = ping_after_s, pong_timeout_s
         self.backoff = backoff or Backoff()
+        self.handover_s = handover_s
         self._seen: OrderedDict[str, None] = OrderedDict()
         self._roomstate: dict[str, dict[str, str]] = {}
 
@@ -92,20 +99,31 @@ class TwitchSource:
                 ws = await self._open()
                 try:
                     if gap_started is not None:
-                        gap = round(utc_now() - gap_started, 3)
-                        yield PlatformEvent("twitch", ",".join(self.channels), "reconnect",
-                                            data={"gap_s": gap})  # fmt: skip
+                        yield self._reconnected(gap_started)
                         gap_started = None
                     yield StatusChange(SourceState.LIVE, "")
                     self.backoff.reset()
-                    async for item in self._read(ws):
-                        yield item
-                    return  # the server closed cleanly and we were not asked to come back
+                    while True:
+                        try:
+                            async for item in self._read(ws):
+                                yield item
+                            return  # the server closed cleanly and we were not asked to come back
+                        except _Reconnect:
+                            # Make before break: join on a new connection, keep reading the old
+                            # one for a moment (duplicates are dropped by id), then switch.
+                            asked_at = utc_now()
+                            successor = await self._open()
+                            try:
+                                async for item in self._handover(ws, successor):
+                                    yield item
+                            except BaseException:
+                                await successor.close()
+                                raise
+                            await ws.close()
+                            ws = successor
+                            yield self._reconnected(asked_at, asked=True)
                 finally:
                     await ws.close()
-            except _Reconnect:
-                gap_started = utc_now()  # asked to move: come back at once
-                continue
             except AuthenticationFailed as exc:
                 yield StatusChange(SourceState.FAILED, str(exc))
                 raise
@@ -115,6 +133,39 @@ class TwitchSource:
                 log.warning("%s: connection lost (%s), retrying in %.1f s", self.name, exc, delay)
                 yield StatusChange(SourceState.RECONNECTING, f"{exc or type(exc).__name__}")
                 await asyncio.sleep(delay)
+
+    def _reconnected(self, since: float, asked: bool = False) -> PlatformEvent:
+        data = {"gap_s": round(utc_now() - since, 3), "asked_by_server": asked}
+        return PlatformEvent("twitch", ",".join(self.channels), "reconnect", data=data)
+
+    async def _handover(
+        self, old: ClientConnection, new: ClientConnection
+    ) -> AsyncIterator[ChatMessage | PlatformEvent]:
+        """Both connections at once, until the old one closes or `handover_s` passes: nothing
+        said on either is lost or waits, and what both deliver is dropped the second time."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.handover_s
+        reading = {asyncio.ensure_future(ws.recv()): ws for ws in (old, new)}
+        try:
+            while old in reading.values() and (left := deadline - loop.time()) > 0:
+                done, _ = await asyncio.wait(reading, timeout=left, return_when="FIRST_COMPLETED")
+                for task in done:
+                    ws = reading.pop(task)
+                    try:
+                        frame = task.result()
+                    except ConnectionClosed:
+                        # The old one gone ends the handover; the new one gone is left for
+                        # the reader to tell a clean end from a loss, once the old one is read.
+                        continue
+                    for line in split_frame(_text(frame)):
+                        with contextlib.suppress(_Reconnect):  # already moving
+                            item = await self._handle(ws, line)
+                            if item is not None:
+                                yield item
+                    reading[asyncio.ensure_future(ws.recv())] = ws
+        finally:
+            for task in reading:
+                task.cancel()  # websockets: a cancelled recv() loses no frame
 
     async def _read(self, ws: ClientConnection) -> AsyncIterator[ChatMessage | PlatformEvent]:
         """Items until the server closes the connection normally (the source then ends; any
@@ -133,9 +184,7 @@ class TwitchSource:
                 # Silence: our own PING; no PONG in time means the connection is dead.
                 await ws.send("PING :vigile\r\n")
                 frame = await asyncio.wait_for(ws.recv(), self.pong_timeout_s)
-            if isinstance(frame, bytes):
-                frame = frame.decode("utf-8", errors="replace")
-            for line in split_frame(frame):
+            for line in split_frame(_text(frame)):
                 item = await self._handle(ws, line)
                 if item is not None:
                     yield item

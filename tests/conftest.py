@@ -18,6 +18,8 @@ def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
     monkeypatch.setenv("XDG_STATE_HOME", str(home / ".local/state"))
+    for name in ("VIGILE_TWITCH_TOKEN", "VIGILE_TWITCH_CLIENT_ID", "VIGILE_TWITCH_LOGIN"):
+        monkeypatch.delenv(name, raising=False)  # a developer's own token never reaches a test
 
 
 @pytest.fixture

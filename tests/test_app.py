@@ -4,12 +4,16 @@ import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+from connectors.actions import Moderation
 from connectors.model import ChatMessage, PlatformEvent
+from connectors.twitch_auth import TwitchCredentials, use_base_url
+from connectors.twitch_mod import TwitchModerator
 from filters.rules import load_starter_packs
 from filters.triage import Triage
 from replay.pipeline import SessionPlan
 from replay.player import ReplaySource
 from replay.store import SessionStore
+from tests.fakes.helix import Account, FakeHelix
 from tui.app import VigileApp
 from tui.widgets.live_feed import LiveFeed
 from tui.widgets.priority_pane import PriorityPane
@@ -236,3 +240,103 @@ async def test_replay_keys_are_hidden_on_a_live_desk(tmp_path) -> None:
         assert "Pause replay" not in screen_text(app)
         await pilot.press("space")  # does nothing, breaks nothing
         await pilot.press("q")
+
+
+# -- acting as a moderator ----------------------------------------------------------------------
+
+
+def live_desk(tmp_path: Path, source: FedSource, moderation: Moderation) -> VigileApp:
+    plan = SessionPlan("live desk", "live", [source], tmp_path / "desk.db")
+    return VigileApp(plan, Triage(load_starter_packs()), moderation=moderation)
+
+
+async def flag_one(pilot, app: VigileApp, source: FedSource) -> ChatMessage:
+    target = source.say("t'es qu'une salope", author="troll")
+    pane = app.query_one(PriorityPane)
+    await wait_for(pilot, lambda: len(pane.items) == 1)
+    pane.focus()
+    return target
+
+
+async def recorded_actions(tmp_path: Path) -> list:
+    async with await SessionStore.open(tmp_path / "desk.db") as store:
+        return await store.rows("SELECT * FROM actions")
+
+
+async def test_ban_key_bans_through_helix_and_records_the_result(tmp_path) -> None:
+    async with FakeHelix(users={"1": "fed", "2": "modo"}) as helix:
+        use_base_url(helix.url)
+        token, refresh = helix.grant(Account("2", "modo"))
+        moderator = TwitchModerator(TwitchCredentials(helix.client_id, token, refresh))
+        source = FedSource()
+        app = live_desk(tmp_path, source, Moderation(moderators={"twitch": moderator}))
+        try:
+            async with app.run_test(size=SIZE) as pilot:
+                target = await flag_one(pilot, app, source)
+                await wait_for(pilot, lambda: moderator.user_id == "2")  # token validated
+                await pilot.press("b")
+                await wait_for(pilot, lambda: ("1", "id-troll") in helix.bans)
+                await wait_for(pilot, lambda: not app.query_one(PriorityPane).items)
+                assert app.notices[-1] == "ban: troll"
+                await pilot.press("q")
+        finally:
+            use_base_url(None)
+    (action,) = await recorded_actions(tmp_path)
+    assert (action["kind"], action["result"], action["moderator"]) == ("ban", "ok", "modo")
+    assert action["target_message_id"] == target.id
+    assert "sexism" in helix.bans[("1", "id-troll")]["reason"]
+
+
+async def test_a_refused_action_keeps_the_item_and_says_why(tmp_path) -> None:
+    async with FakeHelix(users={"1": "fed", "2": "modo"}, moderators={}) as helix:
+        use_base_url(helix.url)
+        token, refresh = helix.grant(Account("2", "modo"))
+        moderator = TwitchModerator(TwitchCredentials(helix.client_id, token, refresh))
+        source = FedSource()
+        app = live_desk(tmp_path, source, Moderation(moderators={"twitch": moderator}))
+        try:
+            async with app.run_test(size=SIZE) as pilot:
+                await flag_one(pilot, app, source)
+                await wait_for(pilot, lambda: moderator.user_id == "2")
+                await pilot.press("x")
+                await wait_for(pilot, lambda: app.notices and "failed" in app.notices[-1])
+                assert "not one of the broadcaster's moderators" in app.notices[-1]
+                (item,) = app.query_one(PriorityPane).items.values()
+                assert item.state == "new"
+                await pilot.press("q")
+        finally:
+            use_base_url(None)
+    (action,) = await recorded_actions(tmp_path)
+    assert (action["kind"], action["result"]) == ("delete", "failed")
+
+
+async def test_without_a_token_actions_are_off_with_the_reason_and_reading_goes_on(
+    tmp_path,
+) -> None:
+    source = FedSource()
+    why = "no Twitch moderator token; run `vigile login twitch`"
+    app = live_desk(tmp_path, source, Moderation(missing={"twitch": why}))
+    async with app.run_test(size=SIZE) as pilot:
+        await flag_one(pilot, app, source)
+        await pilot.press("b")
+        assert app.notices[-1] == f"Cannot ban: {why}."
+        assert len(app.query_one(PriorityPane).items) == 1
+        source.say("still reading")
+        await wait_for(pilot, lambda: len(app.query_one(LiveFeed).lines()) == 2)
+        await pilot.press("d")  # deciding there is nothing to do needs no platform
+        assert not app.query_one(PriorityPane).items
+        await pilot.press("q")
+    assert [a["kind"] for a in await recorded_actions(tmp_path)] == ["dismiss"]
+
+
+async def test_in_a_demo_actions_are_simulated_and_recorded_as_such(tmp_path) -> None:
+    source = FedSource()
+    app = desk(tmp_path, source)
+    async with app.run_test(size=SIZE) as pilot:
+        await flag_one(pilot, app, source)
+        await pilot.press("t")
+        await wait_for(pilot, lambda: not app.query_one(PriorityPane).items)
+        assert app.notices[-1] == "timeout: troll (simulated)"
+        await pilot.press("q")
+    (action,) = await recorded_actions(tmp_path)
+    assert (action["kind"], action["result"], action["duration_s"]) == ("timeout", "simulated", 600)

@@ -18,6 +18,7 @@ def flood(start: int, stop: int, per_frame: int = 50) -> list[list[str]]:
 
 
 def source(url: str, **kwargs) -> TwitchSource:
+    kwargs.setdefault("handover_s", 0.3)
     return TwitchSource(["Lumina"], url=url, backoff=Backoff(first=0.05, most=0.2), **kwargs)
 
 
@@ -50,6 +51,22 @@ async def test_reconnect_mid_flood_loses_and_doubles_nothing() -> None:
     assert ids == [f"m{n}" for n in range(2_000)]
     assert [i.kind for i in items if isinstance(i, PlatformEvent)] == ["reconnect"]
     assert len(server.received) == 2
+
+
+async def test_reconnect_joins_the_new_connection_before_leaving_the_old_one() -> None:
+    # Twitch keeps the old connection open for a while after RECONNECT: what it still sends
+    # there must not be lost, and the new connection must be joined before the old one closes.
+    first = [*flood(0, 500), "RECONNECT", Wait(0.2), *flood(500, 700), Close()]
+    second = [*flood(650, 1_000), Close()]
+    async with FakeTwitch([first, second]) as server:
+        items = await collect(source(server.url, handover_s=5))
+    ids = [i.id for i in items if isinstance(i, ChatMessage)]
+    # the two connections are read together: arrival order, each message once
+    assert sorted(ids, key=lambda i: int(i[1:])) == [f"m{n}" for n in range(1_000)]
+    assert len(set(ids)) == len(ids)
+    (moved,) = [i for i in items if isinstance(i, PlatformEvent) and i.kind == "reconnect"]
+    assert moved.data["asked_by_server"] is True
+    assert "JOIN #lumina" in server.received[1]
 
 
 async def test_a_dropped_connection_is_retried_and_the_gap_recorded() -> None:

@@ -10,9 +10,11 @@ from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.notifications import SeverityLevel
 from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
 
+from connectors.actions import Moderation
 from connectors.model import (
     ActionKind,
     ActionResult,
@@ -69,9 +71,18 @@ class VigileApp(App[None]):
         ),
     ]
 
-    def __init__(self, plan: SessionPlan, triage: Triage, moderator: str = "me") -> None:
+    def __init__(
+        self,
+        plan: SessionPlan,
+        triage: Triage,
+        moderator: str = "me",
+        moderation: Moderation | None = None,
+    ) -> None:
         super().__init__()
         self.plan, self.triage, self.moderator = plan, triage, moderator
+        # Outside a live session every platform action is simulated: rehearse without harm.
+        self.moderation = moderation or Moderation(simulated=plan.kind != "live")
+        self.notices: deque[str] = deque(maxlen=50)
         self.pipeline: Pipeline | None = None
         self.recording: Path = plan.db_path
         self._inbox: deque[tuple[ChatMessage | PlatformEvent, Verdict | None, int | None]] = deque(
@@ -92,6 +103,7 @@ class VigileApp(App[None]):
         self.query_one("#priority").border_title = "Priority"
         self.query_one("#feed").border_title = "Live feed"
         self.run_pipeline()
+        self.start_moderation()
         self.set_interval(FRAME_S, self._drain)
         self.set_interval(0.5, self._refresh_header)
         self.set_interval(1.0, self.query_one(PriorityPane).refresh_ages)
@@ -212,26 +224,57 @@ class VigileApp(App[None]):
             feed.action_resume_tail()
         self._update_titles()
 
-    def on_priority_pane_dismissed(self, event: PriorityPane.Dismissed) -> None:
-        if self.pipeline is None:
+    def on_priority_pane_action_requested(self, event: PriorityPane.ActionRequested) -> None:
+        item, kind = event.item, event.kind
+        problem = self.moderation.unavailable(item.message.platform, kind)
+        if problem:
+            self.tell(f"Cannot {kind}: {problem}.", severity="warning")
             return
-        m = event.item.message
-        self.pipeline.store.add_action(
-            ModAction(
-                kind=ActionKind.DISMISS,
-                platform=m.platform,
-                channel=m.channel,
-                moderator=self.moderator,
-                target_author_id=m.author_id,
-                target_message_id=m.id,
-                result=ActionResult.OK,
-                detail=f"flagged {utc_now() - event.item.flagged_at:.1f}s before",
-            )
+        pane = self.query_one(PriorityPane)
+        pane.set_state(item, "dismissed" if kind is ActionKind.DISMISS else "sending")
+        self.carry_out(item, kind, event.duration_s)
+
+    @work(group="actions")
+    async def carry_out(self, item: PriorityItem, kind: ActionKind, duration_s: int | None) -> None:
+        """Send the action (or simulate it), record it with its result, show the outcome."""
+        m = item.message
+        action = ModAction(
+            kind=kind,
+            platform=m.platform,
+            channel=m.channel,
+            moderator=self.moderation.moderator_name(m.platform, self.moderator),
+            target_author_id=m.author_id,
+            target_message_id=m.id,
+            duration_s=duration_s,
+            reason=", ".join(sorted(item.verdict.tags)),
         )
+        done = await self.moderation.perform(action)
+        if self.pipeline is not None:
+            self.pipeline.store.add_action(done)
+        pane = self.query_one(PriorityPane)
+        if done.result is ActionResult.FAILED:
+            pane.set_state(item, "new")
+            self.tell(f"{kind} of {m.author_name} failed: {done.detail}", severity="error")
+            return
+        if kind is not ActionKind.DISMISS:
+            pane.set_state(item, "handled")
+            simulated = " (simulated)" if done.result is ActionResult.SIMULATED else ""
+            self.tell(f"{kind}: {m.author_name}{simulated}")
+
+    def tell(self, text: str, severity: SeverityLevel = "information") -> None:
+        """A notification that chat text cannot style, kept for whoever asks what was said."""
+        self.notices.append(text)
+        self.notify(text, severity=severity, markup=False, timeout=8)
+
+    @work(group="moderation", exit_on_error=False)
+    async def start_moderation(self) -> None:
+        for problem in await self.moderation.start():
+            self.tell(f"{problem} Reading chat goes on.", severity="warning")
 
     async def action_quit(self) -> None:
         """Stop the sources, flush the recording, then leave: nothing received is lost."""
         self.workers.cancel_group(self, "pipeline")
+        await self.moderation.close()
         try:
             await asyncio.wait_for(self._stopped.wait(), timeout=10)
         except TimeoutError:

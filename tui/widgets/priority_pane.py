@@ -10,7 +10,7 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import DataTable
 
-from connectors.model import ChatMessage, Verdict, utc_now
+from connectors.model import ActionKind, ChatMessage, Verdict, utc_now
 from tui.inert import highlighted, inert
 from tui.widgets.live_feed import PLATFORM_STYLES
 
@@ -55,14 +55,26 @@ class PriorityPane(DataTable[Text | str]):
     }
     """
     BINDINGS = [
+        Binding("b", "act('ban')", "Ban", id="priority.ban", tooltip="Ban the author"),
         Binding(
-            "d", "dismiss", "Dismiss", id="priority.dismiss", tooltip="Dismiss the selected item"
+            "t",
+            "act('timeout', 600)",
+            "Timeout 10 min",
+            id="priority.timeout",
+            tooltip="Time the author out for ten minutes",
+        ),
+        Binding("x", "act('delete')", "Delete", id="priority.delete", tooltip="Delete the message"),
+        Binding("w", "act('warn')", "Warn", id="priority.warn", tooltip="Warn the author"),
+        Binding(
+            "d", "act('dismiss')", "Dismiss", id="priority.dismiss", tooltip="Nothing to do here"
         ),
     ]
 
     @dataclass
-    class Dismissed(Message):
+    class ActionRequested(Message):
         item: PriorityItem
+        kind: ActionKind
+        duration_s: int | None = None
 
     def __init__(self, max_items: int = 300, **kwargs: object) -> None:
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)  # type: ignore[arg-type]
@@ -115,13 +127,16 @@ class PriorityPane(DataTable[Text | str]):
         return self.items.get(str(row_key.value))
 
     def _remove(self, key: str) -> None:
-        self.items.pop(key, None)
-        self.remove_row(key)
+        if self.items.pop(key, None) is not None:
+            self.remove_row(key)
 
-    def action_dismiss(self) -> None:
+    def action_act(self, kind: str, duration_s: int | None = None) -> None:
         item = self.selected()
-        if item is None:
-            return
-        item.state = "dismissed"
-        self._remove(item.message.key)
-        self.post_message(self.Dismissed(item))
+        if item is not None and item.state != "sending":
+            self.post_message(self.ActionRequested(item, ActionKind(kind), duration_s))
+
+    def set_state(self, item: PriorityItem, state: str) -> None:
+        """`sending` while the platform answers; `handled` and `dismissed` leave the pane."""
+        item.state = state
+        if state in ("handled", "dismissed"):
+            self._remove(item.message.key)

@@ -1,0 +1,81 @@
+"""Where a desk's actions go: to the platform's moderator connection on a live session, nowhere
+in replay and demo (recorded as simulated), and nowhere with a clear reason when a platform
+cannot be acted on (no token, a missing permission). Local decisions never leave the desk."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from typing import Protocol
+
+from connectors.model import ActionKind, ActionResult, ModAction
+
+LOCAL = frozenset({ActionKind.DISMISS, ActionKind.ESCALATE, ActionKind.APPROVE})
+
+
+class Moderator(Protocol):
+    platform: str
+    login: str
+
+    def unavailable(self, kind: ActionKind) -> str | None: ...
+
+    async def start(self) -> None: ...
+
+    async def perform(self, action: ModAction) -> ModAction: ...
+
+    async def close(self) -> None: ...
+
+
+class Moderation:
+    def __init__(
+        self,
+        simulated: bool = False,
+        moderators: Mapping[str, Moderator] | None = None,
+        missing: Mapping[str, str] | None = None,
+    ) -> None:
+        """`simulated`: replay, demo, rehearsal. `missing`: platform → why it cannot be acted on."""
+        self.simulated = simulated
+        self.moderators: dict[str, Moderator] = dict(moderators or {})
+        self.missing: dict[str, str] = dict(missing or {})
+
+    async def start(self) -> list[str]:
+        """Connect every moderator; one that cannot start is set aside with the reason (the
+        desk keeps reading and says why acting is off). Returns those reasons."""
+        problems = []
+        for platform, moderator in list(self.moderators.items()):
+            try:
+                await moderator.start()
+            except Exception as exc:  # a bad token, no network: acting is off, reading is not
+                del self.moderators[platform]
+                self.missing[platform] = str(exc) or type(exc).__name__
+                problems.append(f"Actions on {platform} are off: {self.missing[platform]}")
+        return problems
+
+    def unavailable(self, platform: str, kind: ActionKind) -> str | None:
+        """None when the action can be carried out (or simulated); else the reason, in words."""
+        if kind in LOCAL or self.simulated:
+            return None
+        moderator = self.moderators.get(platform)
+        if moderator is None:
+            return self.missing.get(platform, f"no moderator connection for {platform}")
+        return moderator.unavailable(kind)
+
+    def moderator_name(self, platform: str, default: str) -> str:
+        moderator = self.moderators.get(platform)
+        return moderator.login if moderator is not None and moderator.login else default
+
+    async def perform(self, action: ModAction) -> ModAction:
+        if action.kind in LOCAL:
+            return dataclasses.replace(action, result=ActionResult.OK)
+        if self.simulated:
+            return dataclasses.replace(action, result=ActionResult.SIMULATED, detail="simulated")
+        problem = self.unavailable(action.platform, action.kind)
+        if problem:
+            return dataclasses.replace(
+                action, result=ActionResult.FAILED, detail=f"Not sent: {problem}."
+            )
+        return await self.moderators[action.platform].perform(action)
+
+    async def close(self) -> None:
+        for moderator in self.moderators.values():
+            await moderator.close()
