@@ -18,6 +18,16 @@ from replay.store import SessionStore
 
 # Platform events that mean "this message is gone": the store marks it, the evidence keeps it.
 DELETION_KINDS = frozenset({"clearmsg", "delete"})
+AUTHOR_DELETION_KINDS = frozenset({"ban", "timeout", "delete_by_author"})
+
+
+def purged_author(event: PlatformEvent) -> str | None:
+    """The author whose messages this event removes from chat, if any."""
+    if event.kind not in AUTHOR_DELETION_KINDS:
+        return None
+    return str(event.data.get("author_id") or event.data.get("user_id") or "") or None
+
+
 _YIELD_EVERY = 200  # let the UI and the store writer breathe during a flood
 
 
@@ -105,6 +115,8 @@ class Pipeline:
                 else:
                     if item.kind in DELETION_KINDS and "message_id" in item.data:
                         store.mark_deleted(item.platform, str(item.data["message_id"]), item.ts)
+                    elif author := purged_author(item):
+                        store.mark_author_deleted(item.platform, author, utc_now())
                     self.record_event(item)
         finally:
             self.triage.listeners.remove(self._record_rules)

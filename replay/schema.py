@@ -110,4 +110,7 @@ INSERTS = {
     " content) VALUES (?,?,?,?,?,?,?)",
     "deletions": "UPDATE messages SET deleted_at = ? WHERE platform = ? AND msg_id = ?"
     " AND deleted_at IS NULL",
+    # a ban, a timeout, YouTube's "all of this author's messages": what they had said so far
+    "author_deletions": "UPDATE messages SET deleted_at = ?1 WHERE platform = ?2"
+    " AND author_id = ?3 AND deleted_at IS NULL AND received_at <= ?1",
 }

@@ -316,6 +316,10 @@ class SessionStore:
         """Deleted messages are kept and marked, never removed (the evidence needs them)."""
         self._queue("deletions", (ts, platform, msg_id))
 
+    def mark_author_deleted(self, platform: str, author_id: str, ts: float) -> None:
+        """Every message the author had sent by `ts`: a ban, a timeout, a purge by author."""
+        self._queue("author_deletions", (ts, platform, author_id))
+
     async def _write_loop(self) -> None:
         while not self._closing:
             with contextlib.suppress(TimeoutError):

@@ -340,3 +340,24 @@ async def test_in_a_demo_actions_are_simulated_and_recorded_as_such(tmp_path) ->
         await pilot.press("q")
     (action,) = await recorded_actions(tmp_path)
     assert (action["kind"], action["result"], action["duration_s"]) == ("timeout", "simulated", 600)
+
+
+async def test_a_ban_strikes_through_what_the_author_said_on_screen_and_in_the_file(
+    tmp_path,
+) -> None:
+    source = FedSource()
+    app = desk(tmp_path, source)
+    async with app.run_test(size=SIZE) as pilot:
+        source.say("first", author="troll")
+        source.say("innocent", author="viewer")
+        source.say("second", author="troll")
+        feed = app.query_one(LiveFeed)
+        await wait_for(pilot, lambda: len(feed.lines()) == 3)
+        source.queue.put_nowait(PlatformEvent("twitch", "fed", "ban", data={"user_id": "id-troll"}))
+        await wait_for(pilot, lambda: sum(line.deleted for line in feed.lines()) == 2)
+        assert [line.deleted for line in feed.lines()] == [True, False, True]
+        await pilot.press("q")
+    async with await SessionStore.open(tmp_path / "desk.db") as store:
+        rows = await store.rows("SELECT text, deleted_at FROM messages ORDER BY seq")
+    assert [(r["text"], r["deleted_at"] is not None) for r in rows] == [
+        ("first", True), ("innocent", False), ("second", True)]  # fmt: skip

@@ -1,4 +1,4 @@
-"""`vigile record` against the local Twitch server, as a user runs it."""
+"""`vigile record` against local Twitch and YouTube servers, as a user runs it."""
 
 import asyncio
 import signal
@@ -6,7 +6,9 @@ import sqlite3
 import sys
 from pathlib import Path
 
-from tests.fakes.twitch_irc import FakeTwitch, Wait, privmsg
+from tests.fakes import youtube as yt
+from tests.fakes.twitch_irc import Close, FakeTwitch, Wait, privmsg
+from tests.fakes.youtube import End, FakeYouTube
 
 VIGILE = [sys.executable, "-m", "tui.cli"]
 ROOT = Path(__file__).parent.parent
@@ -82,7 +84,7 @@ async def test_several_channels_on_one_connection(tmp_path: Path) -> None:
 
 async def test_bad_sources_are_refused_clearly(tmp_path: Path) -> None:
     code, _, err = await record("youtube:abc", "--db", str(tmp_path / "x.db"))
-    assert code == 2 and "not available yet (issue #5)" in err
+    assert code == 2 and "neither a YouTube video id nor a video URL" in err
     code, _, err = await record("mixer:old", "--db", str(tmp_path / "x.db"))
     assert code == 2 and "expected twitch:CHANNEL" in err
 
@@ -95,3 +97,23 @@ async def test_a_refused_login_makes_record_fail(tmp_path: Path, monkeypatch) ->
                                       "--twitch-url", server.url)  # fmt: skip
     assert code == 1 and "Login authentication failed" in err
     assert "not-a-token" not in out + err  # the token never reaches the screen
+
+
+async def test_twitch_and_youtube_recorded_in_one_session(tmp_path: Path) -> None:
+    db = tmp_path / "both.db"
+    pages = [[yt.text_message(f"yt {p}-{n}", msg_id=f"y{p}-{n}") for n in range(300)]
+             for p in range(2)]  # fmt: skip
+    pages[1].append(yt.deleted("y0-5"))
+    async with FakeTwitch([[*chatter(200), Wait(0.5), Close()]]) as twitch, \
+            FakeYouTube([*pages, End()]) as youtube:  # fmt: skip
+        code, out, err = await record(
+            "twitch:lumina", f"youtube:https://youtu.be/{youtube.video_id}", "--db", str(db),
+            "--twitch-url", twitch.url, "--youtube-base-url", youtube.url,
+        )  # fmt: skip
+    assert code == 0, err
+    assert "800 messages" in out
+    conn = sqlite3.connect(db)
+    per_platform = dict(conn.execute("SELECT platform, count(*) FROM messages GROUP BY 1"))
+    assert per_platform == {"twitch": 200, "youtube": 600}
+    (deleted,) = conn.execute("SELECT msg_id FROM messages WHERE deleted_at IS NOT NULL").fetchone()
+    assert deleted == "y0-5"

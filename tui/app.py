@@ -25,7 +25,7 @@ from connectors.model import (
     utc_now,
 )
 from filters.triage import Triage
-from replay.pipeline import DELETION_KINDS, Pipeline, SessionPlan, run_session
+from replay.pipeline import DELETION_KINDS, Pipeline, SessionPlan, purged_author, run_session
 from replay.player import ReplaySource
 from tui.widgets.desk_header import DeskFigures, DeskHeader
 from tui.widgets.live_feed import LiveFeed
@@ -152,6 +152,10 @@ class VigileApp(App[None]):
                 feed.add(batch)
                 batch = []
                 feed.mark_deleted(f"{item.platform}:{item.data.get('message_id')}")
+            elif isinstance(item, PlatformEvent) and (author := purged_author(item)):
+                feed.add(batch)
+                batch = []
+                feed.mark_author_deleted(item.platform, author)
             elif isinstance(item, PlatformEvent) and item.kind == "rules_rejected":
                 where = f"{item.data.get('file')}:{item.data.get('line') or '?'}"
                 self.rules_error = f"{where}: {item.data.get('error')}"

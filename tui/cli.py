@@ -215,29 +215,40 @@ def _replay_plan(
 # -- live chats: watch and record ---------------------------------------------------------------
 
 
-def live_sources(specs: list[str], twitch_url: str | None) -> list[Source]:
-    """`twitch:CHANNEL` (all Twitch channels share one connection) and `youtube:VIDEO`."""
+def live_sources(
+    specs: list[str], twitch_url: str | None, youtube_base_url: str | None = None
+) -> list[Source]:
+    """`twitch:CHANNEL` (all Twitch channels share one connection) and `youtube:VIDEO` (a video
+    id or any URL form; one poll per video)."""
     from connectors.twitch import TWITCH_IRC, TwitchSource
+    from connectors.youtube import YouTubeSource
+    from connectors.youtube_items import InvalidVideo
 
-    channels, problems = [], []
+    channels, sources, problems = [], [], []
     for spec in specs:
         platform, _, target = spec.partition(":")
         if platform == "twitch" and target:
             channels.append(target)
-        elif platform == "youtube":
-            problems.append(f"{spec}: YouTube chat is not available yet (issue #5)")
+        elif platform == "youtube" and target:
+            try:
+                sources.append(YouTubeSource(target, base_url=youtube_base_url))
+            except InvalidVideo as exc:
+                problems.append(f"{spec}: {exc}")
         else:
             problems.append(f"{spec}: expected twitch:CHANNEL or youtube:VIDEO_ID_OR_URL")
-    if problems or not channels:
+    if problems or not (channels or sources):
         raise ValueError("; ".join(problems) or "name at least one source, e.g. twitch:CHANNEL")
-    token = os.environ.get("VIGILE_TWITCH_TOKEN")  # never printed, never stored
-    login = os.environ.get("VIGILE_TWITCH_LOGIN") if token else None
-    return [TwitchSource(channels, url=twitch_url or TWITCH_IRC, login=login, token=token)]
+    if channels:
+        token = os.environ.get("VIGILE_TWITCH_TOKEN")  # never printed, never stored
+        login = os.environ.get("VIGILE_TWITCH_LOGIN") if token else None
+        url = twitch_url or TWITCH_IRC
+        sources.insert(0, TwitchSource(channels, url=url, login=login, token=token))
+    return sources
 
 
 def _live_plan(args: argparse.Namespace, kind: str) -> SessionPlan:
-    sources = live_sources(args.sources, args.twitch_url)
-    name = "+".join(s.split(":", 1)[-1] for s in args.sources)
+    sources = live_sources(args.sources, args.twitch_url, args.youtube_base_url)
+    name = "+".join(s.name.split(":", 1)[-1] for s in sources)
     db = Path(args.db) if args.db else _sessions_folder() / f"{_safe(name)}-{_stamp()}.db"
     db.parent.mkdir(parents=True, exist_ok=True)
     return SessionPlan(name, kind, sources, db, {"sources": args.sources},
@@ -426,14 +437,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_demo)
 
     for name, helptext in (
-        ("watch", "the desk on live chats: twitch:CHANNEL (youtube:VIDEO with issue #5)"),
+        ("watch", "the desk on live chats: twitch:CHANNEL, youtube:VIDEO_ID_OR_URL"),
         ("record", "headless recording of live chats until Ctrl-C or --duration"),
     ):
         p = sub.add_parser(name, help=helptext)
-        p.add_argument("sources", nargs="+", metavar="SOURCE", help="twitch:CHANNEL")
+        p.add_argument(
+            "sources", nargs="+", metavar="SOURCE", help="twitch:CHANNEL or youtube:VIDEO_ID_OR_URL"
+        )
         p.add_argument("--db", help="session file (default: the XDG data folder, vigile/sessions)")
         p.add_argument("--rules", action="append", help=rules_help)
         p.add_argument("--twitch-url", help="Twitch IRC WebSocket (tests: ws://127.0.0.1:PORT)")
+        p.add_argument(
+            "--youtube-base-url",
+            help="every YouTube request goes here (tests: http://127.0.0.1:PORT)",
+        )
         if name == "record":
             p.add_argument("--duration", type=float, help="stop after this many seconds")
         else:

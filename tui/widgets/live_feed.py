@@ -109,6 +109,14 @@ class LiveFeed(ScrollView, can_focus=True):
             line.deleted, line._strip = True, None
             self.refresh()
 
+    def mark_author_deleted(self, platform: str, author_id: str) -> None:
+        """A ban, a timeout, a purge: everything the author said so far is struck through."""
+        for line in self._lines:
+            m = line.message
+            if not line.deleted and m.author_id == author_id and m.platform == platform:
+                line.deleted, line._strip = True, None
+        self.refresh()
+
     def pause(self) -> None:
         self.tail = False
 
