@@ -8,7 +8,7 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Protocol
 
-from connectors.model import ActionKind, ActionResult, ModAction
+from connectors.model import ActionKind, ActionResult, ChatMessage, ModAction
 
 LOCAL = frozenset({ActionKind.DISMISS, ActionKind.ESCALATE, ActionKind.APPROVE})
 
@@ -21,7 +21,7 @@ class Moderator(Protocol):
 
     async def start(self) -> None: ...
 
-    async def perform(self, action: ModAction) -> ModAction: ...
+    async def perform(self, action: ModAction, message: ChatMessage | None = None) -> ModAction: ...
 
     async def close(self) -> None: ...
 
@@ -37,6 +37,7 @@ class Moderation:
         self.simulated = simulated
         self.moderators: dict[str, Moderator] = dict(moderators or {})
         self.missing: dict[str, str] = dict(missing or {})
+        self._ready: set[str] = set()  # platforms whose moderator has started
 
     async def start(self) -> list[str]:
         """Connect every moderator; one that cannot start is set aside with the reason (the
@@ -49,6 +50,8 @@ class Moderation:
                 del self.moderators[platform]
                 self.missing[platform] = str(exc) or type(exc).__name__
                 problems.append(f"Actions on {platform} are off: {self.missing[platform]}")
+            else:
+                self._ready.add(platform)
         return problems
 
     def unavailable(self, platform: str, kind: ActionKind) -> str | None:
@@ -58,13 +61,16 @@ class Moderation:
         moderator = self.moderators.get(platform)
         if moderator is None:
             return self.missing.get(platform, f"no moderator connection for {platform}")
+        if platform not in self._ready:
+            return f"still signing in to {platform}; try again in a moment"
         return moderator.unavailable(kind)
 
     def moderator_name(self, platform: str, default: str) -> str:
         moderator = self.moderators.get(platform)
         return moderator.login if moderator is not None and moderator.login else default
 
-    async def perform(self, action: ModAction) -> ModAction:
+    async def perform(self, action: ModAction, message: ChatMessage | None = None) -> ModAction:
+        """`message`: the message acted on, for platforms that must look it up again."""
         if action.kind in LOCAL:
             return dataclasses.replace(action, result=ActionResult.OK)
         if self.simulated:
@@ -74,7 +80,7 @@ class Moderation:
             return dataclasses.replace(
                 action, result=ActionResult.FAILED, detail=f"Not sent: {problem}."
             )
-        return await self.moderators[action.platform].perform(action)
+        return await self.moderators[action.platform].perform(action, message)
 
     async def close(self) -> None:
         for moderator in self.moderators.values():

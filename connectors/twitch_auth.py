@@ -1,23 +1,23 @@
 """A moderator's Twitch token: where it lives, how it is obtained (device code flow), and the
 hook that points every Twitch HTTP call at a local server in tests.
 
-The token file is JSON in the XDG config folder, created readable by its owner only; a file
-that others can read is refused rather than used. Environment variables take precedence so a
-desk can run without any file. Tokens are never logged, printed or stored in a session."""
+The token file is JSON in the XDG config folder, readable by its owner only (see secrets.py).
+Environment variables take precedence so a desk can run without any file. Tokens are never
+logged, printed or stored in a session."""
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import os
-import stat
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import twitchio
 from twitchio.http import Route
+
+from connectors.secrets import CredentialsError, config_folder, read_private, write_private
 
 # What a moderator's desk needs: act on chatters and messages, change chat settings, read chat.
 MODERATOR_SCOPES = (
@@ -35,10 +35,6 @@ HELIX = "https://api.twitch.tv/helix/"
 ID = "https://id.twitch.tv/"
 
 
-class CredentialsError(RuntimeError):
-    """The stored token cannot be used as it is; the message says what to do."""
-
-
 @dataclass(frozen=True, slots=True)
 class TwitchCredentials:
     client_id: str
@@ -52,8 +48,7 @@ class TwitchCredentials:
 
 
 def token_path() -> Path:
-    config = os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config"
-    return Path(config) / "vigile" / "twitch-token.json"
+    return config_folder() / "twitch-token.json"
 
 
 def use_base_url(base: str | None) -> None:
@@ -81,22 +76,14 @@ def load_credentials(path: Path | None = None) -> TwitchCredentials | None:
             refresh=env.get("VIGILE_TWITCH_REFRESH", ""),
             login=env.get("VIGILE_TWITCH_LOGIN", ""),
         )
-    path = path or token_path()
-    try:
-        mode = path.stat().st_mode
-    except FileNotFoundError:
+    data = read_private(path or token_path(), "vigile login twitch")
+    if data is None:
         return None
-    if os.name == "posix" and mode & (stat.S_IRWXG | stat.S_IRWXO):
-        raise CredentialsError(
-            f"{path} can be read by other users of this machine, so Vigile will not use it. "
-            f"Run `chmod 600 {path}` (then consider revoking the token), or `vigile login twitch`."
-        )
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        return TwitchCredentials(**{k: str(data[k]) for k in data if k in _FIELDS})
-    except (OSError, ValueError, TypeError) as exc:
+        return TwitchCredentials(**{k: str(v) for k, v in data.items() if k in _FIELDS})
+    except TypeError as exc:  # a field missing
         raise CredentialsError(
-            f"{path} is not a Vigile token file ({type(exc).__name__}); run `vigile login twitch`."
+            f"{path or token_path()}: {exc}; run `vigile login twitch`."
         ) from exc
 
 
@@ -104,17 +91,7 @@ _FIELDS = frozenset(TwitchCredentials.__dataclass_fields__)
 
 
 def save_credentials(credentials: TwitchCredentials, path: Path | None = None) -> Path:
-    """Written owner-only from the first byte (never chmod-ed after the fact), then renamed."""
-    path = path or token_path()
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        json.dump(asdict(credentials), out)
-        out.flush()
-        os.fsync(out.fileno())
-    os.replace(temporary, path)
-    return path
+    return write_private(path or token_path(), asdict(credentials))
 
 
 async def device_login(

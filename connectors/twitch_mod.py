@@ -14,7 +14,7 @@ from typing import Any
 import aiohttp
 import twitchio
 
-from connectors.model import ActionKind, ActionResult, ModAction
+from connectors.model import ActionKind, ActionResult, ChatMessage, ModAction
 from connectors.twitch_auth import CredentialsError, TwitchCredentials, save_credentials
 
 log = logging.getLogger(__name__)
@@ -124,8 +124,9 @@ class TwitchModerator:
 
     # -- actions ----------------------------------------------------------------------------
 
-    async def perform(self, action: ModAction) -> ModAction:
-        """Carry out a ban, timeout, unban, delete, clear or warn in `action.channel`."""
+    async def perform(self, action: ModAction, message: ChatMessage | None = None) -> ModAction:
+        """Carry out a ban, timeout, unban, delete, clear or warn in `action.channel` (Twitch
+        names messages by the id the chat gave them: `message` is not needed)."""
         problem = self.unavailable(action.kind)
         if problem:
             return _done(action, ActionResult.FAILED, f"Not sent: {problem}.")

@@ -74,6 +74,14 @@ class _SyncRedirect(_Redirect, httpx.BaseTransport):
         self.inner.close()
 
 
+def google_http(base_url: str | None, timeout_s: float, **options: Any) -> httpx.AsyncClient:
+    """A fresh client for YouTube and Google's APIs; with `base_url`, every request goes there."""
+    transport: httpx.AsyncBaseTransport = httpx.AsyncHTTPTransport()
+    if base_url:
+        transport = _AsyncRedirect(base_url, transport)
+    return httpx.AsyncClient(transport=transport, timeout=timeout_s, **options)
+
+
 class YouTubeSource:
     """One video's live chat. Yields ChatMessage and PlatformEvent values, and StatusChange
     values the hub shows as the source's state."""
@@ -99,12 +107,7 @@ class YouTubeSource:
     # -- clients ------------------------------------------------------------------------------
 
     def _client(self) -> httpx.AsyncClient:
-        transport = httpx.AsyncHTTPTransport()
-        if self.base_url:
-            transport = _AsyncRedirect(self.base_url, transport)
-        return httpx.AsyncClient(
-            transport=transport, headers=pytchat_config.headers, timeout=self.request_timeout_s
-        )
+        return google_http(self.base_url, self.request_timeout_s, headers=pytchat_config.headers)
 
     def _channel_id(self) -> str:
         """The video's channel, from its embed page (pytchat's own lookup; blocking)."""

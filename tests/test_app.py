@@ -8,12 +8,17 @@ from connectors.actions import Moderation
 from connectors.model import ChatMessage, PlatformEvent
 from connectors.twitch_auth import TwitchCredentials, use_base_url
 from connectors.twitch_mod import TwitchModerator
+from connectors.youtube import YouTubeSource
+from connectors.youtube_auth import YouTubeCredentials
+from connectors.youtube_mod import QuotaLedger, YouTubeModerator
 from filters.rules import load_starter_packs
 from filters.triage import Triage
 from replay.pipeline import SessionPlan
 from replay.player import ReplaySource
 from replay.store import SessionStore
+from tests.fakes import youtube as yt
 from tests.fakes.helix import Account, FakeHelix
+from tests.fakes.youtube import FakeYouTube
 from tui.app import VigileApp
 from tui.widgets.live_feed import LiveFeed
 from tui.widgets.priority_pane import PriorityPane
@@ -361,3 +366,29 @@ async def test_a_ban_strikes_through_what_the_author_said_on_screen_and_in_the_f
         rows = await store.rows("SELECT text, deleted_at FROM messages ORDER BY seq")
     assert [(r["text"], r["deleted_at"] is not None) for r in rows] == [
         ("first", True), ("innocent", False), ("second", True)]  # fmt: skip
+
+
+async def test_delete_key_on_a_youtube_item_goes_through_the_data_api(tmp_path) -> None:
+    troll = "UCtroll_________________"
+    page = [yt.text_message("t'es qu'une salope", author="troll", channel=troll)]
+    async with FakeYouTube([page]) as server:
+        token, refresh = server.api.grant()
+        credentials = YouTubeCredentials(server.api.client_id, server.api.client_secret, token,
+                                         refresh)  # fmt: skip
+        moderator = YouTubeModerator(credentials, base_url=server.url,
+                                     ledger=QuotaLedger(tmp_path / "quota.json"))  # fmt: skip
+        source = YouTubeSource(server.video_id, base_url=server.url)
+        plan = SessionPlan("yt desk", "live", [source], tmp_path / "desk.db")
+        moderation = Moderation(moderators={"youtube": moderator})
+        app = VigileApp(plan, Triage(load_starter_packs()), moderation=moderation)
+        async with app.run_test(size=SIZE) as pilot:
+            pane = app.query_one(PriorityPane)
+            await wait_for(pilot, lambda: len(pane.items) == 1 and moderator.login == "Modo")
+            pane.focus()
+            await pilot.press("x")
+            await wait_for(pilot, lambda: server.api.deleted)
+            await wait_for(pilot, lambda: not pane.items)
+            await pilot.press("q")
+    (action,) = await recorded_actions(tmp_path)
+    assert (action["kind"], action["result"], action["moderator"]) == ("delete", "ok", "Modo")
+    assert "quota units" in action["detail"]

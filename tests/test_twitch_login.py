@@ -9,7 +9,7 @@ from pathlib import Path
 from connectors.twitch_auth import TwitchCredentials, load_credentials, save_credentials
 from connectors.twitch_mod import TwitchModerator
 from tests.fakes.helix import Account, FakeHelix
-from tui.cli import live_moderation
+from tui.accounts import live_moderation
 
 ROOT = Path(__file__).resolve().parents[1]
 VIGILE = [sys.executable, "-m", "tui.cli"]
@@ -51,7 +51,7 @@ def test_watch_acts_with_the_stored_token_or_says_why_it_cannot(tmp_path, monkey
         monkeypatch.delenv(name, raising=False)
     moderation = live_moderation(["twitch:lumina", "youtube:abc"], None)
     assert "vigile login twitch" in moderation.unavailable("twitch", "ban")
-    assert "issue #5" in moderation.unavailable("youtube", "ban")
+    assert "vigile login youtube" in moderation.unavailable("youtube", "ban")
     assert moderation.unavailable("twitch", "dismiss") is None  # local decisions always work
 
     path = save_credentials(TwitchCredentials("cid", "tok", "ref", "modo", "2"),

@@ -200,7 +200,7 @@ def test_token_files_are_written_owner_only_and_refused_when_others_can_read(tmp
         load_credentials(path)
     os.chmod(path, 0o600)
     path.write_text("{not json")
-    with pytest.raises(CredentialsError, match="not a Vigile token file"):
+    with pytest.raises(CredentialsError, match="not a Vigile file"):
         load_credentials(path)
     assert load_credentials(tmp_path / "absent.json") is None
     assert json.loads(json.dumps({"ok": 1}))  # the module needs no more than the stdlib to load

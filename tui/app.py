@@ -252,7 +252,7 @@ class VigileApp(App[None]):
             duration_s=duration_s,
             reason=", ".join(sorted(item.verdict.tags)),
         )
-        done = await self.moderation.perform(action)
+        done = await self.moderation.perform(action, m)
         if self.pipeline is not None:
             self.pipeline.store.add_action(done)
         pane = self.query_one(PriorityPane)

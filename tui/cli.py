@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from filters.rules import RulePack, RulePackError, load_pack, load_starter_packs
 from replay.pipeline import Pipeline, SessionPlan, run_session
+from tui.accounts import add_login_parser, live_moderation
 
 if TYPE_CHECKING:
     from connectors.actions import Moderation
@@ -270,73 +271,8 @@ def cmd_watch(args: argparse.Namespace) -> int:
         plan = _live_plan(args, "live")
     except (RulePackError, ValueError) as exc:
         return _fail("watch", str(exc))
-    return _run_desk(plan, packs, "watch", live_moderation(args.sources, args.helix_url))
-
-
-def live_moderation(specs: list[str], helix_url: str | None) -> Moderation:
-    """The desk's moderator connections: Twitch with a stored or given token; without one,
-    actions are off with the reason, and reading works all the same."""
-    from connectors.actions import Moderation
-    from connectors.twitch_auth import CredentialsError, load_credentials, token_path, use_base_url
-    from connectors.twitch_mod import TwitchModerator
-
-    moderation = Moderation()
-    platforms = {spec.partition(":")[0] for spec in specs}
-    if "youtube" in platforms:
-        moderation.missing["youtube"] = "acting on YouTube is not available yet (issue #5)"
-    if "twitch" in platforms:
-        use_base_url(helix_url)
-        try:
-            credentials = load_credentials()
-        except CredentialsError as exc:
-            moderation.missing["twitch"] = str(exc)
-        else:
-            if credentials is None:
-                moderation.missing["twitch"] = (
-                    "no Twitch moderator token; run `vigile login twitch` (see the README)"
-                )
-            else:
-                saved = None if os.environ.get("VIGILE_TWITCH_TOKEN") else token_path()
-                moderation.moderators["twitch"] = TwitchModerator(credentials, save_to=saved)
-    return moderation
-
-
-def cmd_login(args: argparse.Namespace) -> int:
-    from connectors.twitch_auth import (
-        TwitchCredentials,
-        device_login,
-        save_credentials,
-        use_base_url,
-    )
-
-    if args.platform == "youtube":
-        return _fail("login", "YouTube sign-in is not available yet: issue #5 is still open.")
-    client_id = args.client_id or os.environ.get("VIGILE_TWITCH_CLIENT_ID")
-    if not client_id:
-        return _fail(
-            "login",
-            "Twitch needs the client id of your desk's application: register one (Client Type: "
-            "Public) at https://dev.twitch.tv/console/apps, then pass --client-id ID or set "
-            "VIGILE_TWITCH_CLIENT_ID. See the README, 'Moderating on Twitch'.",
-        )
-    use_base_url(args.helix_url)
-
-    def show(url: str, code: str) -> None:
-        print(f"Open {url}\nand approve Vigile with the code {code} (waiting…)", flush=True)
-
-    import twitchio
-
-    try:
-        credentials: TwitchCredentials = asyncio.run(device_login(client_id, show, args.timeout))
-    except TimeoutError:
-        return _fail("login", "nobody approved the code in time; run the command again.", 1)
-    except twitchio.HTTPException as exc:
-        return _fail("login", f"Twitch refused the sign-in: {exc.extra.get('message') or exc}", 1)
-    except OSError as exc:
-        return _fail("login", f"could not reach Twitch: {exc}", 1)
-    path = save_credentials(credentials, args.token_file and Path(args.token_file))
-    print(f"Signed in as {credentials.login}. Token saved to {path} (readable only by you).")
-    return 0
+    moderation = live_moderation(args.sources, args.helix_url, args.youtube_base_url)
+    return _run_desk(plan, packs, "watch", moderation)
 
 
 def cmd_record(args: argparse.Namespace) -> int:
@@ -457,13 +393,7 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--helix-url", help="Twitch API base (tests: http://127.0.0.1:PORT)")
         p.set_defaults(func=cmd_watch if name == "watch" else cmd_record)
 
-    p = sub.add_parser("login", help="sign a moderator in and store the token (owner-only)")
-    p.add_argument("platform", choices=("twitch", "youtube"))
-    p.add_argument("--client-id", help="your Twitch application's client id")
-    p.add_argument("--timeout", type=float, default=600, help="seconds to wait for approval")
-    p.add_argument("--token-file", help=argparse.SUPPRESS)  # tests
-    p.add_argument("--helix-url", help="Twitch API base (tests: http://127.0.0.1:PORT)")
-    p.set_defaults(func=cmd_login)
+    add_login_parser(sub)
 
     p = sub.add_parser("replay", help="the desk on a recorded session")
     p.add_argument("file")

@@ -26,7 +26,14 @@ class Wait:
     seconds: float
 
 
-Step = str | list[str] | Abrupt | Close | Wait  # a line, several lines in one frame, or an act
+@dataclass
+class Expect:
+    """Wait (10 s at most) until the client has sent a line starting with `prefix`."""
+
+    prefix: str
+
+
+Step = str | list[str] | Abrupt | Close | Wait | Expect  # a line, lines in one frame, or an act
 
 
 def privmsg(channel: str, user: str, text: str, msg_id: str, **tags: str) -> str:
@@ -77,6 +84,11 @@ class FakeTwitch:
                 if isinstance(step, Wait):  # silence, cut short if the connection goes
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(ws.wait_closed(), step.seconds)
+                elif isinstance(step, Expect):
+                    for _ in range(1_000):
+                        if any(line.startswith(step.prefix) for line in lines):
+                            break
+                        await asyncio.sleep(0.01)
                 elif isinstance(step, Abrupt):
                     ws.transport.abort()
                     return

@@ -17,6 +17,8 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.fakes.youtube_api import FakeDataApi
+
 CHANNEL_ID = "UCvigileTestChannel00001"  # 24 characters, like YouTube's
 
 
@@ -51,6 +53,7 @@ class FakeYouTube:
     video_id: str = "dQw4w9WgXcQ"
     timeout_ms: int = 50
     served: list[str] = field(default_factory=list)  # continuation asked for, per request
+    api: FakeDataApi = field(default_factory=FakeDataApi)  # the Data API, for actions
     _runner: web.AppRunner | None = None
     _url: str = ""
     _failed_once: set[int] = field(default_factory=set)
@@ -64,6 +67,7 @@ class FakeYouTube:
         app.router.add_get("/embed/{video}", self._embed)
         app.router.add_get("/watch", self._mobile_watch)
         app.router.add_post("/youtubei/v1/live_chat/get_live_chat", self._live_chat)
+        self.api.mount(app)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         await web.TCPSite(self._runner, "127.0.0.1", 0).start()
@@ -125,6 +129,10 @@ class FakeYouTube:
         if isinstance(step, str):
             self._failed_once.add(index)
             return web.Response(text=step, content_type="application/json")
+        for action in step:  # what the Data API will list, under its own ids
+            item = action.get("addChatItemAction", {}).get("item", {})
+            if "liveChatTextMessageRenderer" in item:
+                self.api.said(item["liveChatTextMessageRenderer"])
         return web.json_response(_page(step, f"c{index + 1}", self.timeout_ms))
 
 
