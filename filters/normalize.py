@@ -187,6 +187,11 @@ def deleet(token: str) -> list[str]:
     return [primary] if alternative == primary else [primary, alternative]
 
 
+def leet_folded(text: str) -> str:
+    """Every leet character read as its usual letter (the first reading of `deleet`)."""
+    return text.translate(_LEET)
+
+
 def squeeze(word: str) -> str:
     """Collapse repeated letters: both chat and terms are compared squeezed, so `slooooot`,
     `connnnard` and `kill` (→ kil) meet their terms whatever the doubling."""

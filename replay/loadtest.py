@@ -11,9 +11,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from connectors.hub import Hub
+from filters.signals import Signals
 from filters.triage import Triage
 from replay.pipeline import Pipeline
 from replay.player import ReplaySource
+from replay.scoring import Score, score_run
 from replay.store import SessionStore
 
 # A replay at --max is an infinitely fast source: a short queue keeps the time a message waits
@@ -36,6 +38,8 @@ class LoadReport:
     rss_end_mib: float
     flagged: int
     speed: str
+    alerts: int = 0
+    score: Score | None = None  # against the source's ground truth, when it has labels
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -77,6 +81,7 @@ async def run_loadtest(
     out_db: Path,
     triage: Triage,
     on_progress: Callable[[Progress], None] | None = None,
+    signals: bool = True,
 ) -> LoadReport:
     """Replay `source` through hub → triage → store into `out_db`; measure everything."""
     total = count_messages(source)
@@ -87,7 +92,8 @@ async def run_loadtest(
         lambda received, committed_at: latencies.extend(committed_at - r for r in received)
     )
     await store.start_session(f"loadtest of {source.stem}", "loadtest", [f"replay:{source}"])
-    pipeline = Pipeline(Hub([ReplaySource(source, speed)], maxsize=LOAD_QUEUE), triage, store)
+    hub = Hub([ReplaySource(source, speed)], maxsize=LOAD_QUEUE)
+    pipeline = Pipeline(hub, triage, store, signals=Signals() if signals else None)
     started = time.perf_counter()
     reporter = None
     if on_progress:
@@ -99,6 +105,7 @@ async def run_loadtest(
             reporter.cancel()
         await store.close()  # the final flush counts: a message is done once it is stored
     duration = time.perf_counter() - started
+    score = score_run(source, out_db)
     latencies.sort()
     milliseconds = [value * 1000 for value in latencies]
     return LoadReport(
@@ -115,6 +122,8 @@ async def run_loadtest(
         rss_end_mib=round(rss_mib(), 1),
         flagged=stats.flagged,
         speed="max" if speed is None else f"x{speed:g}",
+        alerts=sum((score.alerts if score else {}).values()),
+        score=score,
     )
 
 

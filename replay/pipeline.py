@@ -8,10 +8,12 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from connectors.hub import Hub, Source
 from connectors.model import ChatMessage, PlatformEvent, Verdict, utc_now
 from filters.rules import RulePackError
+from filters.signals import Signals
 from filters.triage import RulesVersion, Triage
 from filters.watch import PackWatcher
 from replay.store import SessionStore
@@ -61,6 +63,7 @@ class PipelineStats:
     events: int = 0
 
 
+_DEFAULT: Any = object()
 Listener = Callable[[ChatMessage | PlatformEvent, Verdict | None, int | None], None]
 
 
@@ -71,12 +74,17 @@ class Pipeline:
     only buffer: the per-message path runs thousands of times a second.
     """
 
-    def __init__(self, hub: Hub, triage: Triage, store: SessionStore) -> None:
+    def __init__(
+        self, hub: Hub, triage: Triage, store: SessionStore, signals: Signals | None = _DEFAULT
+    ) -> None:
+        """`signals`: stream alerts (raids, floods…); a fresh set unless given (None: off)."""
         self.hub, self.triage, self.store = hub, triage, store
+        self.signals = Signals() if signals is _DEFAULT else signals
         self.stats = PipelineStats()
         self.message_rate = RateMeter()
         self.flag_rate = RateMeter()
         self.listeners: list[Listener] = []
+        self._last_item_at = utc_now()
         for version in triage.history:
             self._record_rules(version)
         triage.listeners.append(self._record_rules)
@@ -96,12 +104,16 @@ class Pipeline:
         self.record_event(PlatformEvent("vigile", "", "rules_rejected", data=data))
 
     async def run(self) -> PipelineStats:
-        judge, store, stats = self.triage.judge, self.store, self.stats
+        judge, store, stats, signals = self.triage.judge, self.store, self.stats, self.signals
+        ticking = asyncio.create_task(self._tick_signals(), name="signals-tick")
         try:
             async for item in self.hub:
-                now = utc_now()
+                now = self._last_item_at = utc_now()
                 if isinstance(item, ChatMessage):
                     verdict = judge(item)
+                    alerts = ()
+                    if signals is not None:
+                        verdict, alerts = signals.observe(item, verdict)
                     seq = store.add_message(item, verdict)
                     stats.messages += 1
                     self.message_rate.add(now)
@@ -110,6 +122,8 @@ class Pipeline:
                         self.flag_rate.add(now)
                     for listener in self.listeners:
                         listener(item, verdict, seq)
+                    for alert in alerts:
+                        self.record_event(alert)
                     if stats.messages % _YIELD_EVERY == 0:
                         await asyncio.sleep(0)
                 else:
@@ -118,10 +132,25 @@ class Pipeline:
                     elif author := purged_author(item):
                         store.mark_author_deleted(item.platform, author, utc_now())
                     self.record_event(item)
+                    for alert in signals.observe_event(item) if signals is not None else ():
+                        self.record_event(alert)
         finally:
+            ticking.cancel()
+            if signals is not None:  # the recording ends: so do its alerts
+                for alert in signals.end():
+                    self.record_event(alert)
             self.triage.listeners.remove(self._record_rules)
             await self.hub.stop()
         return stats
+
+    async def _tick_signals(self) -> None:
+        """While the chat is quiet, time still passes: alerts clear."""
+        while self.signals is not None:
+            await asyncio.sleep(1.0)
+            quiet = utc_now() - self._last_item_at
+            if quiet >= 1.0:
+                for alert in self.signals.tick(quiet):
+                    self.record_event(alert)
 
 
 @dataclass(slots=True)

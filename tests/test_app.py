@@ -1,6 +1,7 @@
 """The desk driven by Textual's pilot, on replays and on a source fed by the test."""
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -392,3 +393,33 @@ async def test_delete_key_on_a_youtube_item_goes_through_the_data_api(tmp_path) 
     (action,) = await recorded_actions(tmp_path)
     assert (action["kind"], action["result"], action["moderator"]) == ("delete", "ok", "Modo")
     assert "quota units" in action["detail"]
+
+
+async def test_a_copypasta_flood_is_one_row_in_the_header_and_acted_on_as_a_group(
+    tmp_path,
+) -> None:
+    source = FedSource()
+    app = desk(tmp_path, source)
+    line = "free followers and viewers at cheapviews dot com best prices"
+    async with app.run_test(size=SIZE) as pilot:
+        for n in range(70):  # a minute of ordinary chat first (one message a second)
+            source.say(f"gg {n}", author=f"regular{n % 20}")
+        for n in range(24):
+            source.say(line.upper() if n % 2 else line, author=f"bot{n}")
+        pane = app.query_one(PriorityPane)
+        await wait_for(pilot, lambda: pane.row_count == 1 and len(pane.items) == 1)
+        (row,) = pane.items.values()
+        await wait_for(pilot, lambda: len(row.group) == 7)  # from the 18th copy on
+        await wait_for(pilot, lambda: "COPYPASTA tw:fed ×24 by 24" in screen_text(app))
+        assert "×7 (7 authors)" in screen_text(app)
+        pane.focus()
+        await pilot.press("x")
+        await wait_for(pilot, lambda: pane.row_count == 0)
+        assert app.notices[-1] == "delete: 7 targets (simulated)"
+        await pilot.press("q")
+    actions = await recorded_actions(tmp_path)
+    assert sorted(a["target_message_id"] for a in actions) == [f"m{n}" for n in range(88, 95)]
+    async with await SessionStore.open(tmp_path / "desk.db") as store:
+        alerts = await store.rows("SELECT kind, data FROM events WHERE kind LIKE 'alert:%'")
+    copypasta = [json.loads(a["data"])["state"] for a in alerts if a["kind"] == "alert:copypasta"]
+    assert copypasta == ["raised", "cleared"]  # the session's end clears what is still up

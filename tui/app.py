@@ -192,9 +192,17 @@ class VigileApp(App[None]):
             unsaved=pipeline.store.pending,
             rules_version=self.triage.version,
             store_error=pipeline.store.last_error,
+            alerts=self._alerts(pipeline),
         )
         self.query_one(DeskHeader).show(figures)
         self._update_titles()
+
+    @staticmethod
+    def _alerts(pipeline: Pipeline) -> tuple[PlatformEvent, ...]:
+        """The alerts up now, with their latest evidence."""
+        if pipeline.signals is None:
+            return ()
+        return tuple(a.event("up", a.last_seen) for a in pipeline.signals.alerts.values())
 
     # -- actions ------------------------------------------------------------------------------
 
@@ -240,7 +248,29 @@ class VigileApp(App[None]):
 
     @work(group="actions")
     async def carry_out(self, item: PriorityItem, kind: ActionKind, duration_s: int | None) -> None:
-        """Send the action (or simulate it), record it with its result, show the outcome."""
+        """Send the action (or simulate it) for the item, or for every message of a flood
+        (each author once for bans, timeouts and warnings); record each with its result."""
+        targets = _targets(item.group, kind)
+        results = [await self._act_on(target, kind, duration_s) for target in targets]
+        failed = [(t, done) for t, done in zip(targets, results, strict=True)
+                  if done.result is ActionResult.FAILED]  # fmt: skip
+        pane = self.query_one(PriorityPane)
+        if failed:
+            pane.set_state(item, "new")
+            target, done = failed[0]
+            more = f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""
+            self.tell(f"{kind} of {target.message.author_name} failed{more}: {done.detail}",
+                      severity="error")  # fmt: skip
+            return
+        if kind is not ActionKind.DISMISS:
+            pane.set_state(item, "handled")
+            simulated = " (simulated)" if results[0].result is ActionResult.SIMULATED else ""
+            who = item.message.author_name if len(targets) == 1 else f"{len(targets)} targets"
+            self.tell(f"{kind}: {who}{simulated}")
+
+    async def _act_on(
+        self, item: PriorityItem, kind: ActionKind, duration_s: int | None
+    ) -> ModAction:
         m = item.message
         action = ModAction(
             kind=kind,
@@ -250,20 +280,12 @@ class VigileApp(App[None]):
             target_author_id=m.author_id,
             target_message_id=m.id,
             duration_s=duration_s,
-            reason=", ".join(sorted(item.verdict.tags)),
+            reason=", ".join(sorted(t for t in item.verdict.tags if ":" not in t)),
         )
         done = await self.moderation.perform(action, m)
         if self.pipeline is not None:
             self.pipeline.store.add_action(done)
-        pane = self.query_one(PriorityPane)
-        if done.result is ActionResult.FAILED:
-            pane.set_state(item, "new")
-            self.tell(f"{kind} of {m.author_name} failed: {done.detail}", severity="error")
-            return
-        if kind is not ActionKind.DISMISS:
-            pane.set_state(item, "handled")
-            simulated = " (simulated)" if done.result is ActionResult.SIMULATED else ""
-            self.tell(f"{kind}: {m.author_name}{simulated}")
+        return done
 
     def tell(self, text: str, severity: SeverityLevel = "information") -> None:
         """A notification that chat text cannot style, kept for whoever asks what was said."""
@@ -284,3 +306,13 @@ class VigileApp(App[None]):
         except TimeoutError:
             self.notify("The recording did not close in time", severity="error")
         self.exit()
+
+
+def _targets(group: list[PriorityItem], kind: ActionKind) -> list[PriorityItem]:
+    """Acting on a flood: each message for deletions and decisions, each author once else."""
+    if kind not in (ActionKind.BAN, ActionKind.TIMEOUT, ActionKind.WARN):
+        return group
+    seen: dict[tuple[str, str], PriorityItem] = {}
+    for item in group:
+        seen.setdefault((item.message.platform, item.message.author_id), item)
+    return list(seen.values())

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from connectors.actions import Moderation
     from connectors.hub import Source
     from filters.triage import Triage
+    from replay.scoring import Score
 
 # Commands that exist in the interface but whose work is still open: they say so and fail,
 # rather than pretend.
@@ -137,7 +138,32 @@ def cmd_loadtest(args: argparse.Namespace) -> int:
               f"p99 {r.latency_ms_p99} ms, max {r.latency_ms_max} ms\n"
               f"dropped: {r.dropped}   memory: {r.rss_start_mib} → {r.rss_end_mib} MiB "
               f"(peak {r.peak_rss_mib} MiB)\nrecorded to {out}")  # fmt: skip
+        if r.score is not None:
+            print(format_score(r.score))
     return 0 if report.dropped == 0 else 1
+
+
+def format_score(score: Score) -> str:
+    """The scoring section of the load-test report."""
+
+    def pct(value: float | None) -> str:
+        return "n/a" if value is None else f"{value:.1%}"
+
+    lines = [
+        f"against the scenario's labels ({score.labelled:,} messages):",
+        f"  flagging: precision {pct(score.flag_precision)}, recall {pct(score.flag_recall)}",
+    ]
+    if score.raid_onset is not None:
+        seen = score.seconds_to_first_alert
+        lines += [
+            f"  raid members: precision {pct(score.raid_precision)}, "
+            f"recall {pct(score.raid_recall)}",
+            f"  raid onset → first alert: {'never' if seen is None else f'{seen:.1f} s'}; "
+            f"alerts before the onset: {score.alerts_before_onset}",
+        ]
+    kinds = ", ".join(f"{kind} {count}" for kind, count in sorted(score.alerts.items()))
+    lines.append(f"  alerts raised: {kinds or 'none'}")
+    return "\n".join(lines)
 
 
 # -- evidence -----------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""The desk header: each source with its state, message and flag rates, queue lag."""
+"""The desk header: each source with its state, message and flag rates, queue lag; below, the
+stream alerts that are up (raids, floods, copypasta, rising hashtags), worst first."""
 
 from __future__ import annotations
 
@@ -9,8 +10,16 @@ from rich.text import Text
 from textual.widgets import Static
 
 from connectors.hub import SourceState, SourceStatus
+from connectors.model import PlatformEvent
 from tui.inert import inert
 
+ALERT_STYLES = {
+    1: Style(color="yellow"),
+    2: Style(color="black", bgcolor="yellow"),
+    3: Style(color="black", bgcolor="dark_orange", bold=True),
+    4: Style(color="white", bgcolor="red", bold=True),
+    5: Style(color="white", bgcolor="dark_red", bold=True, underline=True),
+}
 STATE_STYLES = {
     SourceState.CONNECTING: Style(color="yellow"),
     SourceState.LIVE: Style(color="green", bold=True),
@@ -32,6 +41,7 @@ class DeskFigures:
     unsaved: int  # rows waiting for the store
     rules_version: int = 0
     store_error: str | None = None
+    alerts: tuple[PlatformEvent, ...] = ()  # the latest event of each active alert
 
 
 def render_figures(f: DeskFigures) -> Text:
@@ -47,13 +57,40 @@ def render_figures(f: DeskFigures) -> Text:
     line.append(f"queue {f.queue}  unsaved {f.unsaved}  rules v{f.rules_version}", Style(dim=True))
     if f.store_error:
         line.append(f"  ⚠ recording: {inert(f.store_error)}", Style(color="red", bold=True))
+    line.append("\n")
+    if not f.alerts:
+        line.append(" no alerts", Style(dim=True))
+    for alert in sorted(f.alerts, key=lambda a: -int(a.data.get("severity", 0))):
+        severity = int(alert.data.get("severity", 1))
+        line.append(f" ⚠ {describe_alert(alert)} ", ALERT_STYLES[min(severity, 5)])
+        line.append(" ")
     return line
+
+
+def describe_alert(alert: PlatformEvent) -> str:
+    """One short phrase per alert, for the header (chat text in it made inert)."""
+    kind, d = alert.kind.removeprefix("alert:"), alert.data
+    where = f"{alert.platform[:2]}:{alert.channel}"
+    if kind == "raid":
+        size = d.get("flagged_authors") or d.get("viewers") or "?"
+        who = f" from {d['raider']}" if d.get("raider") else ""
+        detail = f"{size} accounts" if d.get("source") == "behaviour" else f"{size} viewers"
+        return inert(f"RAID{who} {where} · {detail}")
+    if kind == "copypasta":
+        return inert(f"COPYPASTA {where} ×{d.get('messages')} by {d.get('authors')}")
+    if kind == "flood":
+        return f"FLOOD {inert(where)} {d.get('messages_10s')} msg/10 s"
+    if kind in ("rising-hashtag", "rising-term"):
+        return inert(f"RISING {d.get('hashtag') or d.get('term')} {where}")
+    if kind == "author-burst":
+        return inert(f"BURST {d.get('author')} ×{d.get('messages')} {where}")
+    return inert(f"{kind.upper()} {where}")
 
 
 class DeskHeader(Static):
     DEFAULT_CSS = """
     DeskHeader {
-        height: 1;
+        height: 2;
         background: $panel;
         color: $foreground;
     }

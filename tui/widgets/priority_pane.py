@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from rich.style import Style
 from rich.text import Text
@@ -43,6 +43,20 @@ class PriorityItem:
     seq: int | None
     flagged_at: float
     state: str = "new"
+    # A near-duplicate flood is one row: its messages, the first one included.
+    members: list[PriorityItem] = field(default_factory=list)
+    member_keys: set[str] = field(default_factory=set)
+
+    @property
+    def key(self) -> str:
+        """The row: the message, or the cluster it belongs to."""
+        m = self.message
+        cluster = next((t for t in self.verdict.tags if t.startswith("cluster:")), None)
+        return f"{m.platform}:{m.channel}:{cluster}" if cluster else m.key
+
+    @property
+    def group(self) -> list[PriorityItem]:
+        return self.members or [self]
 
 
 class PriorityPane(DataTable[Text | str]):
@@ -89,14 +103,21 @@ class PriorityPane(DataTable[Text | str]):
         if not batch:
             return
         for item in batch:
-            key = item.message.key
-            if key in self.items:
-                continue
-            self.items[key] = item
-            self.add_row(*self._cells(item), key=key)
+            key = item.key
+            row = self.items.get(key)
+            if row is None:
+                self.items[key] = item
+                self.add_row(*self._cells(item), key=key)
+            elif key != item.message.key and item.message.key not in row.member_keys:
+                if not row.members:
+                    row.members.append(row)
+                    row.member_keys.add(row.message.key)
+                row.members.append(item)
+                row.member_keys.add(item.message.key)
+                self.update_cell(key, "message", self._text(row))
         while len(self.items) > self.max_items:
             weakest = min(self.items.values(), key=lambda i: (i.verdict.priority, -i.flagged_at))
-            self._remove(weakest.message.key)
+            self._remove(weakest.key)
         self.sort("pri", key=lambda cell: cell.order)
 
     def _cells(self, item: PriorityItem) -> tuple[Text | str, ...]:
@@ -109,8 +130,18 @@ class PriorityPane(DataTable[Text | str]):
             Text(m.platform[:2], style=PLATFORM_STYLES.get(m.platform, Style(bold=True))),
             Text(inert(m.author_name)),
             Text(", ".join(sorted(v.tags))),
-            highlighted(m.text, [x.span for x in v.matches], _MATCH_STYLE),
+            self._text(item),
         )
+
+    @staticmethod
+    def _text(item: PriorityItem) -> Text:
+        m, v = item.message, item.verdict
+        text = highlighted(m.text, [x.span for x in v.matches], _MATCH_STYLE)
+        if item.members:
+            authors = len({member.message.author_id for member in item.members})
+            count = Text(f"×{len(item.members)} ({authors} authors) ", style="bold magenta")
+            text = count + text
+        return text
 
     def refresh_ages(self) -> None:
         now = utc_now()
@@ -139,4 +170,4 @@ class PriorityPane(DataTable[Text | str]):
         """`sending` while the platform answers; `handled` and `dismissed` leave the pane."""
         item.state = state
         if state in ("handled", "dismissed"):
-            self._remove(item.message.key)
+            self._remove(item.key)

@@ -1,0 +1,245 @@
+"""Stream signals on small synthetic streams: what must alert, and what must not."""
+
+import itertools
+import random
+
+import pytest
+
+from connectors.model import ChatMessage, PlatformEvent
+from filters.clusters import Clusters, skeleton
+from filters.rules import load_starter_packs
+from filters.signals import CLEAR_AFTER_S, Signals
+from filters.triage import Triage
+
+T0 = 1_767_225_600.0
+_ids = itertools.count()
+
+
+@pytest.fixture(scope="module")
+def triage() -> Triage:
+    return Triage(load_starter_packs())
+
+
+class Stream:
+    """Feeds messages at given stream times through triage and signals, keeping what came out."""
+
+    def __init__(self, triage: Triage) -> None:
+        self.triage, self.signals = triage, Signals()
+        self.events: list[PlatformEvent] = []
+        self.verdicts: dict[str, object] = {}
+        self.rng = random.Random(7)
+
+    def say(self, t: float, author: str, text: str, first: bool = False, platform="twitch"):
+        m = ChatMessage(platform, "lumina", f"m{next(_ids)}", f"id-{author}", author, text,
+                        sent_at=T0 + t, first_message=first)  # fmt: skip
+        verdict, events = self.signals.observe(m, self.triage.judge(m))
+        self.verdicts[author + ":" + m.id] = verdict
+        self.events += events
+        return verdict
+
+    def calm(self, start: float, seconds: float, rate: float = 5, regulars: int = 300) -> None:
+        """Ordinary chat from regulars."""
+        openers = [
+            "gg",
+            "what a race",
+            "nice overtake",
+            "le pilote est chaud",
+            "allez Lumina",
+            "quelle course",
+            "who's leading?",
+            "this camera angle is great",
+            "hi chat",
+            "first time here",
+            "the sound is low",
+            "love this channel",
+            "hello from lyon",
+            "on y croit",
+            "c'est serré",
+            "that pit stop though",
+            "qui gagne ?",
+            "pog",
+            "clip that",
+            "le virage de fou",
+            "bravo pour la qualif",
+            "she's so fast",
+            "go go go",
+            "trop stylé le casque",
+            "who's racing next?",
+            "what a save",
+        ]
+        endings = ["", " !!", " lol", " mdr", " omg", " trop fort", " insane", " 🔥", " wow",
+                   " de ouf", " honestly", " frfr"]  # fmt: skip
+        for n in range(int(seconds * rate)):
+            author = f"regular{self.rng.randrange(regulars)}"
+            text = self.rng.choice(openers) + self.rng.choice(endings)
+            self.say(start + n / rate, author, text)
+
+    def alerts(self, kind: str, state: str = "raised") -> list[PlatformEvent]:
+        return [e for e in self.events if e.kind == f"alert:{kind}" and e.data["state"] == state]
+
+    def raised(self) -> list[str]:
+        return [e.kind for e in self.events if e.data.get("state") == "raised"]
+
+
+# -- what must not alert ------------------------------------------------------------------------
+
+
+def test_a_goal_celebrated_by_thousands_raises_nothing(triage) -> None:
+    stream = Stream(triage)
+    stream.calm(0, 120)
+    shouts = ["GOOOAL", "GOOOOOOOAL!!!", "goal", "GOAAAAL ⚽⚽", "BUUUUT", "quel but !!"]
+    for n in range(3_000):  # 3,000 fans in 20 seconds, many of them new
+        stream.say(120 + n / 150, f"fan{n}", stream.rng.choice(shouts), first=n % 3 == 0)
+    stream.calm(140, 60)
+    assert stream.raised() == []
+
+
+def test_a_popular_emote_spammed_and_a_giveaway_keyword_raise_nothing(triage) -> None:
+    stream = Stream(triage)
+    stream.calm(0, 90)
+    for n in range(800):
+        stream.say(90 + n / 40, f"viewer{n % 400}",
+                   "PogChamp PogChamp PogChamp PogChamp" if n % 2 else "!giveaway")  # fmt: skip
+    assert stream.raised() == []
+
+
+def test_ordinary_chat_for_ten_minutes_raises_nothing(triage) -> None:
+    stream = Stream(triage)
+    stream.calm(0, 600, rate=8, regulars=1_500)
+    assert stream.raised() == []
+
+
+# -- what must --------------------------------------------------------------------------------
+
+
+def test_a_copypasta_flood_is_one_cluster_with_an_alert_then_clears(triage) -> None:
+    stream = Stream(triage)
+    stream.calm(0, 60)
+    base = "free followers and viewers at cheapviews dot com best prices"
+    variants = [base, base.upper(), base + " !!!", base.replace("e", "3"),
+                "free  followers and viewers at cheapviews dot com best  prices 🔥",
+                base.replace("best", "bestt")]  # fmt: skip
+    verdicts = [stream.say(60 + n * 0.25, f"bot{n}", variants[n % len(variants)])
+                for n in range(40)]  # fmt: skip
+    (alert,) = stream.alerts("copypasta")
+    raised_at = alert.data["messages"] - 1
+    assert 12 <= alert.data["messages"] <= 40 and alert.data["authors"] == alert.data["messages"]
+    clusters = {t for v in verdicts[raised_at:] for t in v.tags if t.startswith("cluster:")}
+    assert len(clusters) == 1  # every variant is the same line
+    assert all(v.flagged and "copypasta" in v.tags for v in verdicts[raised_at:])
+    assert not any(v.flagged for v in verdicts[:raised_at])
+    assert stream.signals.tick(CLEAR_AFTER_S - 5) == []  # quiet, but not for long enough
+    cleared = stream.signals.tick(CLEAR_AFTER_S + 1)
+    assert cleared and cleared[0].data["state"] == "cleared"
+    assert not stream.signals.alerts
+
+
+def test_a_raid_of_fresh_look_alike_accounts_is_seen_within_seconds(triage) -> None:
+    stream = Stream(triage)
+    stream.calm(0, 120)
+    lines = ["go back to the kitchen", "t'es qu'une salope", "women can't play racing games",
+             "retourne à la cuisine", "stupid bitch"]  # fmt: skip
+    onset = 120.0
+    tagged = []
+    for n in range(600):  # 40 s of raid at 15 msg/s, mixed with ordinary chat
+        t = onset + n / 15
+        if n % 3:
+            verdict = stream.say(t, f"kitchen_{4000 + n % 45}", stream.rng.choice(lines))
+            tagged.append("raid" in verdict.tags)
+        else:
+            verdict = stream.say(t, f"regular{n % 200}", "nice overtake")
+            assert "raid" not in verdict.tags
+    (raid,) = stream.alerts("raid")
+    assert raid.ts - (T0 + onset) <= 10
+    assert raid.data["source"] == "behaviour" and raid.data["flagged_authors"] >= 8
+    assert "kitchen" in raid.data["lookalike_stems"]
+    assert sum(tagged) / len(tagged) > 0.9  # raid members recognised as such
+
+
+def test_twitch_raid_notice_alerts_at_once_and_escalates_when_raiders_attack(triage) -> None:
+    stream = Stream(triage)
+    stream.calm(0, 90)
+    notice = PlatformEvent("twitch", "lumina", "raid", T0 + 90,
+                           {"raider": "h8_squad", "viewers": 412})  # fmt: skip
+    stream.events += stream.signals.observe_event(notice)
+    (raised,) = stream.alerts("raid")
+    assert raised.data["severity"] == 2 and raised.data["raider"] == "h8_squad"
+    for n in range(200):
+        stream.say(90 + n / 10, f"squad{n % 30}", "go back to the kitchen stupid bitch",
+                   first=True)  # fmt: skip
+    escalated = stream.alerts("raid", "escalated")[-1]
+    assert escalated.data["severity"] >= 4 and escalated.data["notice"]["raider"] == "h8_squad"
+    assert len(stream.alerts("raid")) == 1  # one raid, raised once
+
+
+def test_a_hostile_flood_is_told_from_a_happy_crowd(triage) -> None:
+    stream = Stream(triage)
+    stream.calm(0, 120, rate=4)
+    for n in range(400):  # 10 s, five times the usual pace, half of it abuse, regulars included
+        text = "ferme ta gueule" if n % 2 else "what a race"
+        stream.say(120 + n / 40, f"regular{n % 300}", text)
+    (flood,) = stream.alerts("flood")
+    assert flood.data["flagged_share"] >= 0.25 and flood.data["messages_10s"] >= 50
+
+
+def test_one_author_posting_in_a_burst(triage) -> None:
+    stream = Stream(triage)
+    stream.calm(0, 30)
+    for n in range(16):  # one every 1.5 s: faster than anyone chatting
+        stream.say(30 + n * 1.5, "spammer", f"buy my stuff {n}")
+    (burst,) = stream.alerts("author-burst")
+    assert burst.data["author"] == "spammer" and burst.data["messages"] >= 15
+
+
+def test_a_hijacked_hashtag_rises_with_a_ready_made_rule(triage) -> None:
+    stream = Stream(triage)
+    stream.calm(0, 300)
+    for n in range(40):
+        stream.say(300 + n, f"angry{n % 20}", f"#BoycottLumina {['sale pute', 'loser'][n % 2]}")
+        stream.say(300.5 + n, f"fan{n % 20}", "#gogoLumina gg")  # rising, but friendly
+    (rising,) = stream.alerts("rising-hashtag")
+    assert rising.data["hashtag"] == "#boycottlumina"
+    rule = rising.data["suggested_rule"]
+    assert rule["hashtags"] == ["#boycottlumina"] and rule["action"] == "review"
+
+
+# -- clusters ---------------------------------------------------------------------------------
+
+
+def test_skeletons_see_through_the_usual_mutations() -> None:
+    base = skeleton("women can't play go back to the kitchen")
+    for variant in ["WOMEN CAN'T PLAY go back to the kitchen", "w o m e n can't play go back "
+                    "to the kitchen", "women cant play go baaaack to the kitchen!!! 😂",
+                    "w\u200bomen can't play go back to the k1tchen"]:  # fmt: skip
+        assert skeleton(variant) == base
+
+
+def test_near_duplicates_cluster_and_short_lines_only_exactly() -> None:
+    clusters = Clusters()
+    first = clusters.add("k1", "a", "les femmes savent pas jouer retourne cuisine", False, 0)
+    near = clusters.add("k2", "b", "les femmes savent pas conduire retourne cuisine", False, 1)
+    assert near is first and first.count == 2 and first.authors == {"a", "b"}
+    assert clusters.add("k3", "c", "gg", False, 2) is not clusters.add("k4", "d", "gj", False, 3)
+    clusters.add("k5", "e", "something else entirely, nothing alike", False, 500)
+    assert len(clusters) == 1  # the old ones were forgotten after two idle minutes
+
+
+def test_a_new_insult_rising_with_abuse_is_offered_as_a_rule(triage) -> None:
+    stream = Stream(triage)
+    stream.calm(0, 300)
+    for n in range(30):  # a mutation no rule knows yet, riding along known insults
+        stream.say(300 + n * 2, f"angry{n % 12}", f"sale pute zblorfix{'!' * (n % 3)}")
+    (rising,) = [e for e in stream.alerts("rising-term") if e.data["term"] == "zblorfix"]
+    assert rising.data["suggested_rule"]["terms"] == ["zblorfix"]
+    assert not [e for e in stream.alerts("rising-term") if e.data["term"] in ("sale", "pute")]
+
+
+def test_replayed_events_keep_the_stream_clock(triage) -> None:
+    stream = Stream(triage)
+    stream.calm(0, 90)
+    replayed = PlatformEvent("twitch", "lumina", "raid", T0 + 10**7,  # stamped when replayed
+                             {"raider": "x", "viewers": 10, "original_ts": T0 + 90})  # fmt: skip
+    (alert,) = stream.signals.observe_event(replayed)
+    assert alert.ts == T0 + 90
+    stream.calm(90, 30)  # and the chat after it is not all "in the same second"
+    assert stream.alerts("author-burst") == []
