@@ -48,6 +48,7 @@ def main(argv: list[str]) -> int:
             [python, "bench/corpus.py"],
             [python, "bench/filters_bench.py", "--json", "bench/out/filters.json"],
             [python, "bench/rule_swap_bench.py"],
+            [python, "bench/signals_bench.py"],
         ],
         "setup": [],
     }
