@@ -129,7 +129,7 @@ class PriorityPane(DataTable[Text | str]):
             format_age(utc_now() - item.flagged_at),
             Text(m.platform[:2], style=PLATFORM_STYLES.get(m.platform, Style(bold=True))),
             Text(inert(m.author_name)),
-            Text(", ".join(sorted(v.tags))),
+            Text(", ".join(sorted(t for t in v.tags if not t.startswith("cluster:")))),
             self._text(item),
         )
 
