@@ -23,6 +23,10 @@ class Moderator(Protocol):
 
     async def perform(self, action: ModAction, message: ChatMessage | None = None) -> ModAction: ...
 
+    async def change_chat(
+        self, action: ModAction, settings: dict[str, bool | int]
+    ) -> ModAction: ...
+
     async def close(self) -> None: ...
 
 
@@ -81,6 +85,16 @@ class Moderation:
                 action, result=ActionResult.FAILED, detail=f"Not sent: {problem}."
             )
         return await self.moderators[action.platform].perform(action, message)
+
+    async def change_chat(self, action: ModAction, settings: dict[str, bool | int]) -> ModAction:
+        """Slow mode, followers-only…: `settings` as Helix names them."""
+        if self.simulated:
+            return dataclasses.replace(action, result=ActionResult.SIMULATED, detail="simulated")
+        problem = self.unavailable(action.platform, action.kind)
+        if problem:
+            failed = ActionResult.FAILED
+            return dataclasses.replace(action, result=failed, detail=f"Not sent: {problem}.")
+        return await self.moderators[action.platform].change_chat(action, settings)
 
     async def close(self) -> None:
         for moderator in self.moderators.values():

@@ -82,6 +82,7 @@ class ActionKind(StrEnum):
     ESCALATE = "escalate"
     APPROVE = "approve"
     CLEAR = "clear"
+    CHAT_MODE = "chat_mode"  # slow, followers-only, emote-only, subscribers-only
 
 
 class ActionResult(StrEnum):

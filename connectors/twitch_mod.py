@@ -30,6 +30,7 @@ NEEDED_SCOPE = {
     ActionKind.DELETE: CHAT_MESSAGES,
     ActionKind.CLEAR: CHAT_MESSAGES,
     ActionKind.WARN: WARNINGS,
+    ActionKind.CHAT_MODE: CHAT_SETTINGS,
 }
 CHAT_SETTING_NAMES = frozenset(
     {
@@ -139,6 +140,20 @@ class TwitchModerator:
         except ValueError as exc:  # twitchio's own checks, e.g. a reason over 500 characters
             return _done(action, ActionResult.FAILED, f"Not sent: {exc}.")
         return _done(action, ActionResult.OK, detail)
+
+    async def change_chat(self, action: ModAction, settings: dict[str, bool | int]) -> ModAction:
+        """A chat mode change (slow, followers-only…) as a recorded action."""
+        problem = self.unavailable(ActionKind.CHAT_MODE)
+        if problem:
+            return _done(action, ActionResult.FAILED, f"Not sent: {problem}.")
+        try:
+            now = await self.chat_settings(action.channel, **settings)
+        except twitchio.HTTPException as exc:
+            return _done(action, ActionResult.FAILED, explain(exc, action.channel))
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            return _done(action, ActionResult.FAILED, f"Could not reach Twitch: {exc}.")
+        shown = ", ".join(f"{k}={v}" for k, v in now.items() if v not in (None, False))
+        return _done(action, ActionResult.OK, f"#{action.channel} now: {shown or 'all modes off'}")
 
     async def chat_settings(self, channel: str, **settings: bool | int) -> dict[str, Any]:
         """Slow mode, followers-only, emote-only, subscribers-only…: returns the new settings,

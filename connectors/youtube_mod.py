@@ -32,6 +32,7 @@ COST = {
 _NOT_ON_YOUTUBE = {
     ActionKind.WARN: "YouTube's API has no warnings",
     ActionKind.CLEAR: "YouTube's API cannot clear a chat",
+    ActionKind.CHAT_MODE: "YouTube's chat modes are set in YouTube Studio, not through its API",
 }
 
 
@@ -123,6 +124,9 @@ class YouTubeModerator:
         if self.ledger.left < COST["liveChatBans.insert"]:
             return "the YouTube API quota for today is spent (it resets at midnight Pacific time)"
         return None
+
+    async def change_chat(self, action: ModAction, settings: dict[str, bool | int]) -> ModAction:
+        return _done(action, ActionResult.FAILED, f"Not sent: {_NOT_ON_YOUTUBE[action.kind]}.")
 
     async def perform(self, action: ModAction, message: ChatMessage | None = None) -> ModAction:
         problem = self.unavailable(action.kind)

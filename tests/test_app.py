@@ -423,3 +423,40 @@ async def test_a_copypasta_flood_is_one_row_in_the_header_and_acted_on_as_a_grou
         alerts = await store.rows("SELECT kind, data FROM events WHERE kind LIKE 'alert:%'")
     copypasta = [json.loads(a["data"])["state"] for a in alerts if a["kind"] == "alert:copypasta"]
     assert copypasta == ["raised", "cleared"]  # the session's end clears what is still up
+
+
+async def palette(pilot, query: str) -> None:
+    """Ctrl+P, type, Enter: as a moderator picks a command."""
+    await pilot.press("ctrl+p")
+    await pilot.pause(0.2)
+    await pilot.press(*query)
+    await pilot.pause(0.3)
+    await pilot.press("enter")
+    await pilot.pause(0.2)
+
+
+async def test_channel_commands_change_modes_clear_and_unban_through_helix(tmp_path) -> None:
+    async with FakeHelix(users={"1": "fed", "2": "modo"}) as helix:
+        use_base_url(helix.url)
+        token, refresh = helix.grant(Account("2", "modo"))
+        moderator = TwitchModerator(TwitchCredentials(helix.client_id, token, refresh))
+        source = FedSource()
+        app = live_desk(tmp_path, source, Moderation(moderators={"twitch": moderator}))
+        try:
+            async with app.run_test(size=SIZE) as pilot:
+                await flag_one(pilot, app, source)
+                await wait_for(pilot, lambda: moderator.user_id == "2")
+                await pilot.press("b")
+                await wait_for(pilot, lambda: ("1", "id-troll") in helix.bans)
+                await palette(pilot, "slow mode 30")
+                await wait_for(pilot, lambda: helix.settings.get("1", {}).get("slow_mode"))
+                assert helix.settings["1"]["slow_mode_wait_time"] == 30
+                await palette(pilot, "unban troll")
+                await wait_for(pilot, lambda: ("1", "id-troll") not in helix.bans)
+                await palette(pilot, "clear the chat")
+                await wait_for(pilot, lambda: helix.cleared == ["1"])
+                await pilot.press("q")
+        finally:
+            use_base_url(None)
+    kinds = [(a["kind"], a["result"]) for a in await recorded_actions(tmp_path)]
+    assert kinds == [("ban", "ok"), ("chat_mode", "ok"), ("unban", "ok"), ("clear", "ok")]

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
+from collections.abc import Iterable
+from functools import partial
 from pathlib import Path
 
 from textual import work
-from textual.app import App, ComposeResult
+from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.notifications import SeverityLevel
+from textual.screen import Screen
 from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
 
@@ -27,6 +30,7 @@ from connectors.model import (
 from filters.triage import Triage
 from replay.pipeline import DELETION_KINDS, Pipeline, SessionPlan, purged_author, run_session
 from replay.player import ReplaySource
+from tui.channel_commands import ChannelCommand, channel_commands
 from tui.widgets.desk_header import DeskFigures, DeskHeader
 from tui.widgets.live_feed import LiveFeed
 from tui.widgets.priority_pane import PriorityItem, PriorityPane, format_age
@@ -83,6 +87,8 @@ class VigileApp(App[None]):
         # Outside a live session every platform action is simulated: rehearse without harm.
         self.moderation = moderation or Moderation(simulated=plan.kind != "live")
         self.notices: deque[str] = deque(maxlen=50)
+        self.channels: set[tuple[str, str]] = set()  # (platform, channel) seen in this session
+        self.banned: dict[tuple[str, str, str], str] = {}  # bans and timeouts made from here
         self.pipeline: Pipeline | None = None
         self.recording: Path = plan.db_path
         self._inbox: deque[tuple[ChatMessage | PlatformEvent, Verdict | None, int | None]] = deque(
@@ -146,6 +152,7 @@ class VigileApp(App[None]):
             item, verdict, seq = inbox.popleft()
             if isinstance(item, ChatMessage) and verdict is not None:
                 batch.append((item, verdict))
+                self.channels.add((item.platform, item.channel))
                 if verdict.flagged:
                     flagged.append(PriorityItem(item, verdict, seq, now))
             elif isinstance(item, PlatformEvent) and item.kind in DELETION_KINDS:
@@ -285,7 +292,47 @@ class VigileApp(App[None]):
         done = await self.moderation.perform(action, m)
         if self.pipeline is not None:
             self.pipeline.store.add_action(done)
+        if kind in (ActionKind.BAN, ActionKind.TIMEOUT) and done.result is not ActionResult.FAILED:
+            self.banned[(m.platform, m.channel, m.author_id)] = m.author_name
         return done
+
+    # -- channel-wide actions, from the command palette ------------------------------------------
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        for command in channel_commands(self.channels, self.banned):
+            yield SystemCommand(command.title, command.help,
+                                partial(self.run_channel_command, command))  # fmt: skip
+
+    @work(group="actions")
+    async def run_channel_command(self, command: ChannelCommand) -> None:
+        problem = self.moderation.unavailable(command.platform, command.kind)
+        if problem:
+            self.tell(f"Cannot {command.title.lower()}: {problem}.", severity="warning")
+            return
+        action = ModAction(
+            kind=command.kind,
+            platform=command.platform,
+            channel=command.channel,
+            moderator=self.moderation.moderator_name(command.platform, self.moderator),
+            target_author_id=command.target_author_id,
+            reason=command.title,
+        )
+        if command.kind is ActionKind.CHAT_MODE:
+            done = await self.moderation.change_chat(action, command.settings or {})
+        else:
+            done = await self.moderation.perform(action)
+        if self.pipeline is not None:
+            self.pipeline.store.add_action(done)
+        if done.result is ActionResult.FAILED:
+            self.tell(f"{command.title} failed: {done.detail}", severity="error")
+            return
+        if command.kind is ActionKind.UNBAN:
+            self.banned.pop(
+                (command.platform, command.channel, command.target_author_id or ""), None
+            )
+        simulated = " (simulated)" if done.result is ActionResult.SIMULATED else ""
+        self.tell(f"{command.title}{simulated}")
 
     def tell(self, text: str, severity: SeverityLevel = "information") -> None:
         """A notification that chat text cannot style, kept for whoever asks what was said."""
