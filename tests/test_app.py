@@ -23,6 +23,7 @@ from tests.fakes.youtube import FakeYouTube
 from tui.app import VigileApp
 from tui.widgets.live_feed import LiveFeed
 from tui.widgets.priority_pane import PriorityPane
+from tui.widgets.suggestion import SuggestionScreen
 
 SIZE = (160, 45)
 
@@ -460,3 +461,33 @@ async def test_channel_commands_change_modes_clear_and_unban_through_helix(tmp_p
             use_base_url(None)
     kinds = [(a["kind"], a["result"]) for a in await recorded_actions(tmp_path)]
     assert kinds == [("ban", "ok"), ("chat_mode", "ok"), ("unban", "ok"), ("clear", "ok")]
+
+
+async def test_a_suggested_rule_is_dry_run_then_applied_with_one_key(tmp_path) -> None:
+    source = FedSource()
+    app = desk(tmp_path, source)
+    async with app.run_test(size=SIZE) as pilot:
+        for n in range(20):
+            source.say(f"gg {n}", author=f"regular{n}")
+        for n in range(10):
+            source.say("#BoycottLumina sale pute", author=f"angry{n % 6}")
+        feed = app.query_one(LiveFeed)
+        await wait_for(pilot, lambda: len(feed.lines()) == 30)
+        await wait_for(pilot, lambda: app._suggestion() is not None)
+        await pilot.press("a")
+        await wait_for(pilot, lambda: isinstance(app.screen, SuggestionScreen))
+        body = str(app.screen.query_one("#suggestion-body").render())
+        assert "would flag 10 of the last 30 messages (10 already flagged" in body
+        assert "hijacked-boycottlumina" in body
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.triage.version == 2)
+        assert app.notices[-1] == "Rule hijacked-boycottlumina is live (rules v2)."
+        source.say("#boycottLumina", author="newcomer")  # now caught by the accepted rule
+        await wait_for(pilot, lambda: len(feed.lines()) == 31)
+        assert feed.lines()[-1].verdict.matches[0].rule_id == "hijacked-boycottlumina"
+        await pilot.press("a")
+        assert app.notices[-1].startswith("No rule is suggested right now")
+        await pilot.press("q")
+    async with await SessionStore.open(tmp_path / "desk.db") as store:
+        versions = await store.rows("SELECT version, origin FROM rule_versions ORDER BY version")
+    assert [(v["version"], v["origin"]) for v in versions] == [(1, "start"), (2, "suggestion")]

@@ -7,6 +7,7 @@ from collections import deque
 from collections.abc import Iterable
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from textual import work
 from textual.app import App, ComposeResult, SystemCommand
@@ -27,13 +28,17 @@ from connectors.model import (
     Verdict,
     utc_now,
 )
+from filters.rules import RulePackError
+from filters.suggestions import PACK_NAME as SUGGESTIONS
+from filters.suggestions import dry_run, suggestion_pack
 from filters.triage import Triage
 from replay.pipeline import DELETION_KINDS, Pipeline, SessionPlan, purged_author, run_session
 from replay.player import ReplaySource
 from tui.channel_commands import ChannelCommand, channel_commands
-from tui.widgets.desk_header import DeskFigures, DeskHeader
+from tui.widgets.desk_header import DeskFigures, DeskHeader, describe_alert
 from tui.widgets.live_feed import LiveFeed
 from tui.widgets.priority_pane import PriorityItem, PriorityPane, format_age
+from tui.widgets.suggestion import SuggestionScreen
 
 FRAME_S = 1 / 30  # drain the inbox at frame rate: ingest at wire speed, draw at frame rate
 _INBOX_LIMIT = 50_000  # beyond this the feed only needs the newest; the store has everything
@@ -52,6 +57,13 @@ class VigileApp(App[None]):
             tooltip="Freeze the live feed; new messages are counted",
         ),
         Binding("tab", "focus_next", "Next pane", id="app.focus_next", show=False),
+        Binding(
+            "a",
+            "review_suggestion",
+            "Suggested rule",
+            id="app.suggestion",
+            tooltip="Dry-run the rule an alert suggests, then apply it or not",
+        ),
         Binding(
             "space",
             "toggle_replay",
@@ -89,6 +101,7 @@ class VigileApp(App[None]):
         self.notices: deque[str] = deque(maxlen=50)
         self.channels: set[tuple[str, str]] = set()  # (platform, channel) seen in this session
         self.banned: dict[tuple[str, str, str], str] = {}  # bans and timeouts made from here
+        self.accepted_rules: list[dict[str, Any]] = []  # suggestions a supervisor applied
         self.pipeline: Pipeline | None = None
         self.recording: Path = plan.db_path
         self._inbox: deque[tuple[ChatMessage | PlatformEvent, Verdict | None, int | None]] = deque(
@@ -295,6 +308,51 @@ class VigileApp(App[None]):
         if kind in (ActionKind.BAN, ActionKind.TIMEOUT) and done.result is not ActionResult.FAILED:
             self.banned[(m.platform, m.channel, m.author_id)] = m.author_name
         return done
+
+    # -- suggested rules ---------------------------------------------------------------------------
+
+    def _suggestion(self) -> tuple[str, dict[str, Any]] | None:
+        """The newest alert's ready-made rule that is not live yet."""
+        if self.pipeline is None or self.pipeline.signals is None:
+            return None
+        accepted = {rule["id"] for rule in self.accepted_rules}
+        alerts = sorted(self.pipeline.signals.alerts.values(), key=lambda a: -a.raised_at)
+        for alert in alerts:
+            rule = alert.evidence.get("suggested_rule")
+            if rule and rule["id"] not in accepted:
+                return describe_alert(alert.event("up", alert.last_seen)), dict(rule)
+        return None
+
+    def action_review_suggestion(self) -> None:
+        found = self._suggestion()
+        if found is None:
+            self.tell("No rule is suggested right now (rising hashtags and terms suggest one).")
+            return
+        why, rule = found
+        recent = [(line.message.text, line.verdict.flagged)
+                  for line in self.query_one(LiveFeed).lines()]  # fmt: skip
+        try:
+            result = dry_run(suggestion_pack([rule]), recent)
+        except RulePackError as exc:
+            self.tell(f"The suggested rule is not valid: {exc}", severity="error")
+            return
+
+        def decided(apply: bool | None) -> None:
+            if apply:
+                self._apply_suggestion(rule)
+
+        self.push_screen(SuggestionScreen(why, rule, result), decided)
+
+    def _apply_suggestion(self, rule: dict[str, Any]) -> None:
+        running = [p for p in self.triage.history[-1].packs if p.name != SUGGESTIONS]
+        try:
+            pack = suggestion_pack([*self.accepted_rules, rule])
+            version = self.triage.swap([*running, pack], self.moderator, "suggestion")
+        except RulePackError as exc:
+            self.tell(f"Rule refused, running rules kept: {exc}", severity="error")
+            return
+        self.accepted_rules.append(rule)
+        self.tell(f"Rule {rule['id']} is live (rules v{version.version}).")
 
     # -- channel-wide actions, from the command palette ------------------------------------------
 

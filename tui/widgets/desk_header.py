@@ -60,9 +60,14 @@ def render_figures(f: DeskFigures) -> Text:
     line.append("\n")
     if not f.alerts:
         line.append(" no alerts", Style(dim=True))
+    # One entry per kind and channel, the worst first, so that ten floods do not hide a raid.
+    worst: dict[tuple[str, str, str], list[PlatformEvent]] = {}
     for alert in sorted(f.alerts, key=lambda a: -int(a.data.get("severity", 0))):
-        severity = int(alert.data.get("severity", 1))
-        line.append(f" ⚠ {describe_alert(alert)} ", ALERT_STYLES[min(severity, 5)])
+        worst.setdefault((alert.kind, alert.platform, alert.channel), []).append(alert)
+    for alerts in sorted(worst.values(), key=lambda g: -int(g[0].data.get("severity", 0))):
+        severity = int(alerts[0].data.get("severity", 1))
+        more = f" (+{len(alerts) - 1})" if len(alerts) > 1 else ""
+        line.append(f" ⚠ {describe_alert(alerts[0])}{more} ", ALERT_STYLES[min(severity, 5)])
         line.append(" ")
     return line
 
