@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from filters.rules import RulePackError, load_pack
+from filters.suggestions import PACK_NAME as SUGGESTIONS
 from filters.triage import RulesVersion, Triage
 
 log = logging.getLogger(__name__)
@@ -57,7 +58,9 @@ class PackWatcher:
             packs = [load_pack(path) for path in self.paths]
             if [p.text for p in packs] == self._texts:
                 return None  # saved without a change
-            version = self.triage.swap(packs, self.author, "file")
+            # packs that did not come from these files (accepted suggestions) stay live
+            kept = [p for p in self.triage.history[-1].packs if p.origin == SUGGESTIONS]
+            version = self.triage.swap([*packs, *kept], self.author, "file")
         except RulePackError as error:
             self.last_error = error
             log.warning("rule edit refused, running rules kept: %s", error)

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from filters.rules import RulePackError, parse_pack
+from filters.suggestions import suggestion_pack
 from filters.triage import Triage
 from filters.watch import PackWatcher
 
@@ -47,6 +48,21 @@ def test_a_valid_edit_goes_live_and_a_broken_one_is_refused(tmp_path: Path) -> N
     path.unlink()
     assert isinstance(watcher.check(), RulePackError)  # a vanished file is refused too
     assert triage.version == 2
+
+
+def test_a_file_edit_keeps_the_suggestions_a_supervisor_accepted(tmp_path: Path) -> None:
+    path = tmp_path / "live.toml"
+    write(path, '"acme"')
+    file_pack = parse_pack(path.read_text(), str(path))
+    triage = Triage([file_pack])
+    watcher = PackWatcher([path], triage)
+    accepted = suggestion_pack([{"id": "hijacked-acmegate", "category": "harassment",
+                                 "hashtags": ["#acmegate"], "severity": 3}])  # fmt: skip
+    triage.swap([file_pack, accepted], "supervisor", "suggestion")
+    write(path, '"acme", "acme sucks"')
+    assert watcher.check() is not None and triage.version == 3
+    assert triage.judge_text("acme sucks").flagged  # the edit is live
+    assert triage.judge_text("#AcmeGate").flagged  # and the accepted suggestion stayed
 
 
 def test_saving_without_a_change_makes_no_version(tmp_path: Path) -> None:
