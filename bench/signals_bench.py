@@ -56,8 +56,8 @@ async def end_to_end(
     out = Path(tempfile.mkdtemp()) / "run.db"
     store = await SessionStore.open(out)
     await store.start_session("bench", "loadtest", ["bench"])
-    pipeline = Pipeline(Hub([ReplaySource(source, speed)], maxsize=2_000), triage, store,
-                        signals=Signals() if with_signals else None)  # fmt: skip
+    hub = Hub([ReplaySource(source, speed)], maxsize=2_000)
+    pipeline = Pipeline(hub, triage, store, with_signals=with_signals)
     started = time.perf_counter()
     stats = await pipeline.run()
     await store.close()

@@ -39,7 +39,7 @@ COPY_SHARE = 0.05  # a harmless line must be a twentieth of all chat to be a flo
 AUTHOR_WINDOW_S, AUTHOR_BURST = 30.0, 15
 # rising hashtags and terms, over the last minute against the minutes before
 RISE_WINDOW_S, RISE_HISTORY_S, RISE_COUNT, RISE_AUTHORS, RISE_RATIO = 60.0, 600.0, 8, 5, 4.0
-RISE_FLAGGED_SHARE, TERM_FLAGGED_SHARE = 0.3, 0.5
+RISE_FLAGGED_SHARE = 0.3  # hashtags: share of the last minute that came with abuse
 
 _HASHTAG = re.compile(r"#(\w{2,60})")
 _WORD = re.compile(r"[a-z0-9]{5,}")

@@ -11,7 +11,6 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from connectors.hub import Hub
-from filters.signals import Signals
 from filters.triage import Triage
 from replay.pipeline import Pipeline
 from replay.player import ReplaySource
@@ -93,7 +92,7 @@ async def run_loadtest(
     )
     await store.start_session(f"loadtest of {source.stem}", "loadtest", [f"replay:{source}"])
     hub = Hub([ReplaySource(source, speed)], maxsize=LOAD_QUEUE)
-    pipeline = Pipeline(hub, triage, store, signals=Signals() if signals else None)
+    pipeline = Pipeline(hub, triage, store, with_signals=signals)
     started = time.perf_counter()
     reporter = None
     if on_progress:

@@ -8,7 +8,6 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from connectors.hub import Hub, Source
 from connectors.model import ChatMessage, PlatformEvent, Verdict, utc_now
@@ -63,7 +62,6 @@ class PipelineStats:
     events: int = 0
 
 
-_DEFAULT: Any = object()
 Listener = Callable[[ChatMessage | PlatformEvent, Verdict | None, int | None], None]
 
 
@@ -75,11 +73,11 @@ class Pipeline:
     """
 
     def __init__(
-        self, hub: Hub, triage: Triage, store: SessionStore, signals: Signals | None = _DEFAULT
+        self, hub: Hub, triage: Triage, store: SessionStore, with_signals: bool = True
     ) -> None:
-        """`signals`: stream alerts (raids, floods…); a fresh set unless given (None: off)."""
+        """`with_signals`: stream alerts (raids, floods…); off only to measure what they cost."""
         self.hub, self.triage, self.store = hub, triage, store
-        self.signals = Signals() if signals is _DEFAULT else signals
+        self.signals = Signals() if with_signals else None
         self.stats = PipelineStats()
         self.message_rate = RateMeter()
         self.flag_rate = RateMeter()
