@@ -355,19 +355,21 @@ async def test_a_ban_strikes_through_what_the_author_said_on_screen_and_in_the_f
     source = FedSource()
     app = desk(tmp_path, source)
     async with app.run_test(size=SIZE) as pilot:
-        source.say("first", author="troll")
-        source.say("innocent", author="viewer")
-        source.say("second", author="troll")
-        feed = app.query_one(LiveFeed)
-        await wait_for(pilot, lambda: len(feed.lines()) == 3)
+        source.say("t'es qu'une salope", author="troll")
+        source.say("ferme ta gueule", author="viewer")
+        source.say("sale pute", author="troll")
+        feed, pane = app.query_one(LiveFeed), app.query_one(PriorityPane)
+        await wait_for(pilot, lambda: len(feed.lines()) == 3 and len(pane.items) == 3)
         source.queue.put_nowait(PlatformEvent("twitch", "fed", "ban", data={"user_id": "id-troll"}))
         await wait_for(pilot, lambda: sum(line.deleted for line in feed.lines()) == 2)
         assert [line.deleted for line in feed.lines()] == [True, False, True]
+        # what the platform already removed leaves the queue; the rest stays
+        assert [i.message.author_name for i in pane.items.values()] == ["viewer"]
         await pilot.press("q")
     async with await SessionStore.open(tmp_path / "desk.db") as store:
-        rows = await store.rows("SELECT text, deleted_at FROM messages ORDER BY seq")
-    assert [(r["text"], r["deleted_at"] is not None) for r in rows] == [
-        ("first", True), ("innocent", False), ("second", True)]  # fmt: skip
+        rows = await store.rows("SELECT author_name, deleted_at FROM messages ORDER BY seq")
+    assert [(r["author_name"], r["deleted_at"] is not None) for r in rows] == [
+        ("troll", True), ("viewer", False), ("troll", True)]  # fmt: skip
 
 
 async def test_delete_key_on_a_youtube_item_goes_through_the_data_api(tmp_path) -> None:

@@ -171,11 +171,17 @@ class VigileApp(App[None]):
             elif isinstance(item, PlatformEvent) and item.kind in DELETION_KINDS:
                 feed.add(batch)
                 batch = []
+                pane.add_items(flagged)
+                flagged = []
                 feed.mark_deleted(f"{item.platform}:{item.data.get('message_id')}")
+                pane.gone(item.platform, message_id=str(item.data.get("message_id")))
             elif isinstance(item, PlatformEvent) and (author := purged_author(item)):
                 feed.add(batch)
                 batch = []
+                pane.add_items(flagged)
+                flagged = []
                 feed.mark_author_deleted(item.platform, author)
+                pane.gone(item.platform, author_id=author)
             elif isinstance(item, PlatformEvent) and item.kind == "rules_rejected":
                 where = f"{item.data.get('file')}:{item.data.get('line') or '?'}"
                 self.rules_error = f"{where}: {item.data.get('error')}"

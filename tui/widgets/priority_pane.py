@@ -166,6 +166,18 @@ class PriorityPane(DataTable[Text | str]):
         if item is not None and item.state != "sending":
             self.post_message(self.ActionRequested(item, ActionKind(kind), duration_s))
 
+    def gone(
+        self, platform: str, message_id: str | None = None, author_id: str | None = None
+    ) -> None:
+        """The platform removed a message, or all of an author's (a ban, a timeout, a purge,
+        by this desk or another moderator): single items about it have nothing left to do."""
+        for key, item in list(self.items.items()):
+            m = item.message
+            if item.members or m.platform != platform or item.state == "sending":
+                continue
+            if m.id == message_id or (author_id is not None and m.author_id == author_id):
+                self._remove(key)
+
     def set_state(self, item: PriorityItem, state: str) -> None:
         """`sending` while the platform answers; `handled` and `dismissed` leave the pane."""
         item.state = state
