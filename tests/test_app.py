@@ -284,7 +284,7 @@ async def test_ban_key_bans_through_helix_and_records_the_result(tmp_path) -> No
                 await pilot.press("b")
                 await wait_for(pilot, lambda: ("1", "id-troll") in helix.bans)
                 await wait_for(pilot, lambda: not app.query_one(PriorityPane).items)
-                assert app.notices[-1] == "ban: troll"
+                assert app.notices[-1] == "ban: troll — banned in #fed"
                 await pilot.press("q")
         finally:
             use_base_url(None)
@@ -374,7 +374,8 @@ async def test_a_ban_strikes_through_what_the_author_said_on_screen_and_in_the_f
 
 async def test_delete_key_on_a_youtube_item_goes_through_the_data_api(tmp_path) -> None:
     troll = "UCtroll_________________"
-    page = [yt.text_message("t'es qu'une salope", author="troll", channel=troll)]
+    page = [yt.text_message("t'es qu'une salope", author="troll", channel=troll),
+            yt.super_chat("€5,00", "merci pour le live", author="donor")]  # fmt: skip
     async with FakeYouTube([page]) as server:
         token, refresh = server.api.grant()
         credentials = YouTubeCredentials(server.api.client_id, server.api.client_secret, token,
@@ -392,6 +393,8 @@ async def test_delete_key_on_a_youtube_item_goes_through_the_data_api(tmp_path) 
             await pilot.press("x")
             await wait_for(pilot, lambda: server.api.deleted)
             await wait_for(pilot, lambda: not pane.items)
+            assert "of 10,000 left today" in app.notices[-1]  # the quota, where it is spent
+            assert "donor: [5 EUR] merci pour le live" in screen_text(app)
             await pilot.press("q")
     (action,) = await recorded_actions(tmp_path)
     assert (action["kind"], action["result"], action["moderator"]) == ("delete", "ok", "Modo")

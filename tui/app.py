@@ -290,9 +290,11 @@ class VigileApp(App[None]):
             return
         if kind is not ActionKind.DISMISS:
             pane.set_state(item, "handled")
-            simulated = " (simulated)" if results[0].result is ActionResult.SIMULATED else ""
             who = item.message.author_name if len(targets) == 1 else f"{len(targets)} targets"
-            self.tell(f"{kind}: {who}{simulated}")
+            if results[-1].result is ActionResult.SIMULATED:
+                self.tell(f"{kind}: {who} (simulated)")
+            else:  # what the platform said, and for YouTube what is left of the day's quota
+                self.tell(f"{kind}: {who} — {results[-1].detail}")
 
     async def _act_on(
         self, item: PriorityItem, kind: ActionKind, duration_s: int | None

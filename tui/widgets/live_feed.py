@@ -25,6 +25,12 @@ PLATFORM_STYLES = {
 _MATCH_STYLE = Style(reverse=True, bold=True)
 _DELETED_STYLE = Style(strike=True, dim=True)
 _FLAG_MARK = Style(color="yellow", bold=True)
+_PAID_STYLE = Style(color="black", bgcolor="green", bold=True)
+
+
+def paid(m: ChatMessage) -> str:
+    """`5 EUR`, `100 BITS`: a paid message's amount as the feed and the pane show it."""
+    return f"{m.amount:,.2f}".removesuffix(".00") + f" {m.currency or ''}".rstrip()
 
 
 @dataclass(slots=True)
@@ -44,6 +50,8 @@ class FeedLine:
             head.append(f"{m.platform[:2]} ", PLATFORM_STYLES.get(m.platform, Style(bold=True)))
             head.append(inert(m.author_name), Style(bold=True))
             head.append(": ")
+            if m.amount is not None:  # bits, Super Chats: seen at a glance
+                head.append(f"[{paid(m)}] ", _PAID_STYLE)
             spans = [match.span for match in self.verdict.matches]
             body = highlighted(m.text, spans, _MATCH_STYLE, _DELETED_STYLE if self.deleted else "")
             head.append_text(body)

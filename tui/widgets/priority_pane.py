@@ -12,7 +12,7 @@ from textual.widgets import DataTable
 
 from connectors.model import ActionKind, ChatMessage, Verdict, utc_now
 from tui.inert import highlighted, inert
-from tui.widgets.live_feed import PLATFORM_STYLES
+from tui.widgets.live_feed import PLATFORM_STYLES, paid
 
 _MATCH_STYLE = Style(reverse=True, bold=True)
 COLUMNS = (
@@ -137,6 +137,8 @@ class PriorityPane(DataTable[Text | str]):
     def _text(item: PriorityItem) -> Text:
         m, v = item.message, item.verdict
         text = highlighted(m.text, [x.span for x in v.matches], _MATCH_STYLE)
+        if m.amount is not None:
+            text = Text(f"[{paid(m)}] ", style="bold green") + text
         if item.members:
             authors = len({member.message.author_id for member in item.members})
             count = Text(f"×{len(item.members)} ({authors} authors) ", style="bold magenta")
