@@ -40,7 +40,7 @@ async def test_login_without_a_client_id_says_how_to_get_one(tmp_path, monkeypat
     proc = await asyncio.create_subprocess_exec(
         *VIGILE, "login", "twitch", cwd=ROOT, stderr=asyncio.subprocess.PIPE
     )
-    _, err = await proc.communicate()
+    _, err = await asyncio.wait_for(proc.communicate(), 20)
     assert proc.returncode == 2
     assert b"dev.twitch.tv/console" in err and b"--client-id" in err
 

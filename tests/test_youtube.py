@@ -194,9 +194,13 @@ async def test_broken_json_is_recorded_and_the_poll_goes_on() -> None:
 async def test_a_video_without_live_chat_fails_with_a_clear_message() -> None:
     async with FakeYouTube([BadVideo()]) as server:
         youtube = source(server)
-        with pytest.raises(VideoUnavailable, match="no live chat to read"):
+
+        async def read() -> None:
             async for item in youtube.stream():
                 assert isinstance(item, StatusChange)
+
+        with pytest.raises(VideoUnavailable, match="no live chat to read"):
+            await asyncio.wait_for(read(), 20)
 
 
 async def test_hostile_text_is_kept_verbatim() -> None:
