@@ -1,0 +1,111 @@
+"""The desk under a 2,000 messages/s replay: key press to screen, drain time per frame, queue
+depth and memory over the run.
+
+    python bench/desk_bench.py [--seconds 120]
+
+The real Textual app (headless, 160×45) replays bench/data/rate-2k.toml at its own pace
+(2,000 messages a second, a raid at the end) through hub → triage → signals → store. Every
+half second the bench presses `p` (pause/resume the live feed) and times it from the key
+event to the first screen update that follows the action. Textual computes each update
+(layout, widget lines) before handing it to the terminal; headless, that hand-off is where the
+clock stops, so the terminal's own write is not included.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from filters.rules import load_starter_packs  # noqa: E402
+from filters.triage import Triage  # noqa: E402
+from replay.loadtest import rss_mib  # noqa: E402
+from replay.pipeline import SessionPlan  # noqa: E402
+from replay.player import ReplaySource  # noqa: E402
+from scenarios.format import load_scenario  # noqa: E402
+from scenarios.generate import write_session  # noqa: E402
+from tui.app import VigileApp  # noqa: E402
+from tui.widgets.live_feed import LiveFeed  # noqa: E402
+
+RATE_2K = Path(__file__).parent / "data" / "rate-2k.toml"
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else 0.0
+
+
+async def main(seconds: float) -> None:
+    folder = Path(tempfile.mkdtemp(prefix="vigile-desk-"))
+    source = folder / "rate-2k.db"
+    await write_session(load_scenario(str(RATE_2K)), source)
+    plan = SessionPlan("desk bench", "replay", [ReplaySource(source, 1.0)], folder / "run.db")
+    app = VigileApp(plan, Triage(load_starter_packs()))
+
+    drains: list[float] = []  # seconds spent per drain (one per frame)
+    press: dict[str, float] = {}  # this press: when the action ran, when the screen showed it
+    shown = asyncio.Event()
+    display, toggle, drain = app._display, app.action_toggle_pause, app._drain
+
+    def timed_display(screen, renderable) -> None:  # noqa: ANN001 - Textual's own signature
+        if renderable is not None and "acted" in press and not shown.is_set():
+            press["shown"] = time.perf_counter()
+            shown.set()
+        display(screen, renderable)
+
+    def timed_toggle() -> None:
+        toggle()
+        press["acted"] = time.perf_counter()
+
+    def timed_drain() -> None:
+        started = time.perf_counter()
+        drain()
+        drains.append(time.perf_counter() - started)
+
+    app._display, app.action_toggle_pause, app._drain = timed_display, timed_toggle, timed_drain
+    latencies, depths, memory = [], [], []
+    async with app.run_test(headless=True, size=(160, 45)) as pilot:
+        while app.pipeline is None:
+            await pilot.pause(0.05)
+        started = time.perf_counter()
+        while time.perf_counter() - started < seconds:
+            await asyncio.sleep(0.5)
+            press.clear()
+            shown.clear()
+            pressed = time.perf_counter()
+            app.simulate_key("p")
+            await asyncio.wait_for(shown.wait(), 10)  # the action ran and the screen shows it
+            latencies.append((press["shown"] - pressed) * 1000)
+            depths.append(app.pipeline.hub.depth)
+            memory.append(rss_mib())
+        messages = app.pipeline.stats.messages
+        feed = app.query_one(LiveFeed)
+        await pilot.press("q")
+    elapsed = time.perf_counter() - started
+    drain_ms = [d * 1000 for d in drains]
+    print(f"## Desk at 2,000 msg/s ({elapsed:.0f} s, {messages:,} messages judged and shown)\n")
+    print("| | p50 | p95 | max |\n|---|---|---|---|")
+    print(f"| key press → screen ({len(latencies)} presses, ms) | "
+          f"{percentile(latencies, 0.5):.1f} | {percentile(latencies, 0.95):.1f} | "
+          f"{max(latencies):.1f} |")  # fmt: skip
+    print(f"| drain per frame ({len(drains):,} frames, ms) | {percentile(drain_ms, 0.5):.1f} | "
+          f"{percentile(drain_ms, 0.95):.1f} | {max(drain_ms):.1f} |")  # fmt: skip
+    print(f"| hub queue depth at each press | {percentile(depths, 0.5):.0f} | "
+          f"{percentile(depths, 0.95):.0f} | {max(depths)} |")  # fmt: skip
+    third = max(1, len(memory) // 3)
+    print(f"\nmemory (RSS, MiB): first third {statistics.mean(memory[:third]):.0f}, "
+          f"middle {statistics.mean(memory[third:-third] or memory):.0f}, "
+          f"last third {statistics.mean(memory[-third:]):.0f}; feed buffer "
+          f"{len(feed.lines()):,} lines")  # fmt: skip
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=float, default=110.0)
+    asyncio.run(main(parser.parse_args().seconds))
