@@ -8,6 +8,7 @@ from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
 from textual.message import Message
+from textual.timer import Timer
 from textual.widgets import DataTable
 
 from connectors.model import ActionKind, ChatMessage, Verdict, utc_now
@@ -15,6 +16,7 @@ from tui.inert import highlighted, inert
 from tui.widgets.live_feed import PLATFORM_STYLES, paid
 
 _MATCH_STYLE = Style(reverse=True, bold=True)
+FLUSH_S = 0.25
 COLUMNS = (
     ("pri", "Pri"),
     ("age", "Age"),
@@ -94,14 +96,33 @@ class PriorityPane(DataTable[Text | str]):
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)  # type: ignore[arg-type]
         self.max_items = max_items
         self.items: dict[str, PriorityItem] = {}
+        self._pending: list[PriorityItem] = []
+        self._flush_timer: Timer | None = None
 
     def on_mount(self) -> None:
         for key, label in COLUMNS:
             self.add_column(label, key=key)
 
     def add_items(self, batch: list[PriorityItem]) -> None:
+        """Queued, then shown at most FLUSH_S apart: re-sorting and redrawing the rows on every
+        frame of a raid would leave the keys waiting."""
         if not batch:
             return
+        self._pending.extend(batch)
+        if self._flush_timer is None:
+            self._flush_timer = self.set_timer(FLUSH_S, self.flush)
+
+    def flush(self) -> None:
+        if self._flush_timer is not None:
+            self._flush_timer.stop()
+            self._flush_timer = None
+        batch, self._pending = self._pending, []
+        if not batch:
+            return
+        if len(batch) > self.max_items:  # the rest would only be evicted again (all are stored)
+            batch = sorted(batch, key=lambda i: (-i.verdict.priority, -i.flagged_at))
+            batch = batch[: self.max_items]
+        grown: set[str] = set()
         for item in batch:
             key = item.key
             row = self.items.get(key)
@@ -114,10 +135,15 @@ class PriorityPane(DataTable[Text | str]):
                     row.member_keys.add(row.message.key)
                 row.members.append(item)
                 row.member_keys.add(item.message.key)
-                self.update_cell(key, "message", self._text(row))
-        while len(self.items) > self.max_items:
-            weakest = min(self.items.values(), key=lambda i: (i.verdict.priority, -i.flagged_at))
-            self._remove(weakest.key)
+                grown.add(key)
+        for key in grown:
+            self.update_cell(key, "message", self._text(self.items[key]))
+        if len(self.items) > self.max_items:
+            by_weakness = sorted(
+                self.items.values(), key=lambda i: (i.verdict.priority, -i.flagged_at)
+            )
+            for weakest in by_weakness[: len(self.items) - self.max_items]:
+                self._remove(weakest.key)
         self.sort("pri", key=lambda cell: cell.order)
 
     def _cells(self, item: PriorityItem) -> tuple[Text | str, ...]:
