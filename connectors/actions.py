@@ -4,6 +4,7 @@ cannot be acted on (no token, a missing permission). Local decisions never leave
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from collections.abc import Mapping
 from typing import Protocol
@@ -51,6 +52,8 @@ class Moderation:
             try:
                 await moderator.start()
             except Exception as exc:  # a bad token, no network: acting is off, reading is not
+                with contextlib.suppress(Exception):
+                    await moderator.close()
                 del self.moderators[platform]
                 self.missing[platform] = str(exc) or type(exc).__name__
                 problems.append(f"Actions on {platform} are off: {self.missing[platform]}")

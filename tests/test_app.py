@@ -496,3 +496,25 @@ async def test_a_suggested_rule_is_dry_run_then_applied_with_one_key(tmp_path) -
     async with await SessionStore.open(tmp_path / "desk.db") as store:
         versions = await store.rows("SELECT version, origin FROM rule_versions ORDER BY version")
     assert [(v["version"], v["origin"]) for v in versions] == [(1, "start"), (2, "suggestion")]
+
+
+async def test_a_refused_token_turns_actions_off_with_the_reason_and_reading_goes_on(
+    tmp_path,
+) -> None:
+    async with FakeHelix(users={"1": "fed", "2": "modo"}) as helix:
+        use_base_url(helix.url)
+        moderator = TwitchModerator(TwitchCredentials(helix.client_id, "revoked", "nope"))
+        source = FedSource()
+        app = live_desk(tmp_path, source, Moderation(moderators={"twitch": moderator}))
+        try:
+            async with app.run_test(size=SIZE) as pilot:
+                await wait_for(pilot, lambda: any("are off" in n for n in app.notices))
+                assert "Twitch refused the moderator token" in app.notices[-1]
+                assert app.notices[-1].endswith("Reading chat goes on.")
+                await flag_one(pilot, app, source)
+                await pilot.press("b")
+                assert app.notices[-1].startswith("Cannot ban: Twitch refused the moderator token")
+                await pilot.press("q")
+        finally:
+            use_base_url(None)
+    assert not any(r["path"].startswith("/helix/moderation") for r in helix.requests)
