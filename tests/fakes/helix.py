@@ -14,6 +14,8 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.fakes.local_http import LocalHttpServer
+
 BANS = "moderator:manage:banned_users"
 CHAT_MESSAGES = "moderator:manage:chat_messages"
 CHAT_SETTINGS = "moderator:manage:chat_settings"
@@ -40,7 +42,7 @@ class Failure:
 
 
 @dataclass
-class FakeHelix:
+class FakeHelix(LocalHttpServer):
     client_id: str = "vigile-test-client"
     users: dict[str, str] = field(default_factory=lambda: {"1": "lumina", "2": "modo"})
     moderators: dict[str, set[str]] = field(default_factory=lambda: {"1": {"2"}})
@@ -54,20 +56,13 @@ class FakeHelix:
     warnings: list[dict[str, Any]] = field(default_factory=list)
     settings: dict[str, dict[str, Any]] = field(default_factory=dict)
     device_approvals: dict[str, Account | None] = field(default_factory=dict)  # None: pending
-    _runner: web.AppRunner | None = None
-    _url: str = ""
-
-    @property
-    def url(self) -> str:
-        return self._url
 
     def grant(self, account: Account, token: str = "", refresh: str = "") -> tuple[str, str]:
         token, refresh = token or secrets.token_hex(15), refresh or secrets.token_hex(25)
         self.tokens[token], self.refresh_tokens[refresh] = account, account
         return token, refresh
 
-    async def __aenter__(self) -> FakeHelix:
-        app = web.Application()
+    def routes(self, app: web.Application) -> None:
         app.router.add_get("/oauth2/validate", self._validate)
         app.router.add_post("/oauth2/device", self._device)
         app.router.add_post("/oauth2/token", self._token)
@@ -78,17 +73,6 @@ class FakeHelix:
         app.router.add_post("/helix/moderation/warnings", self._warn)
         app.router.add_patch("/helix/chat/settings", self._chat_settings)
         app.middlewares.append(self._recorded)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        host, port = self._runner.addresses[0][:2]
-        self._url = f"http://{host}:{port}"
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        assert self._runner is not None
-        await self._runner.cleanup()
 
     # -- plumbing ---------------------------------------------------------------------------
 

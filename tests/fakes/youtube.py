@@ -17,6 +17,7 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.fakes.local_http import LocalHttpServer
 from tests.fakes.youtube_api import FakeDataApi
 
 CHANNEL_ID = "UCvigileTestChannel00001"  # 24 characters, like YouTube's
@@ -48,36 +49,19 @@ Step = list[dict[str, Any]] | str | Stall | HttpError | BadVideo | End  # action
 
 
 @dataclass
-class FakeYouTube:
+class FakeYouTube(LocalHttpServer):
     steps: list[Step]
     video_id: str = "dQw4w9WgXcQ"
     timeout_ms: int = 50
     served: list[str] = field(default_factory=list)  # continuation asked for, per request
     api: FakeDataApi = field(default_factory=FakeDataApi)  # the Data API, for actions
-    _runner: web.AppRunner | None = None
-    _url: str = ""
     _failed_once: set[int] = field(default_factory=set)
 
-    @property
-    def url(self) -> str:
-        return self._url
-
-    async def __aenter__(self) -> FakeYouTube:
-        app = web.Application()
+    def routes(self, app: web.Application) -> None:
         app.router.add_get("/embed/{video}", self._embed)
         app.router.add_get("/watch", self._mobile_watch)
         app.router.add_post("/youtubei/v1/live_chat/get_live_chat", self._live_chat)
         self.api.mount(app)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
-        host, port = self._runner.addresses[0][:2]
-        self._url = f"http://{host}:{port}"
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        assert self._runner is not None
-        await self._runner.cleanup()
 
     async def _embed(self, request: web.Request) -> web.Response:
         if request.match_info["video"] != self.video_id:
