@@ -1,6 +1,7 @@
 """The desk driven by Textual's pilot, on replays and on a source fed by the test."""
 
 import asyncio
+import contextlib
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -257,6 +258,24 @@ def live_desk(tmp_path: Path, source: FedSource, moderation: Moderation) -> Vigi
     return VigileApp(plan, Triage(load_starter_packs()), moderation=moderation)
 
 
+@contextlib.asynccontextmanager
+async def helix_desk(tmp_path: Path, token: str = "", **helix_options):
+    """A live desk on a fed Twitch channel, moderating as `modo` through a fake Helix (with a
+    token Twitch granted, unless `token` names one it will refuse)."""
+    async with FakeHelix(users={"1": "fed", "2": "modo"}, **helix_options) as helix:
+        use_base_url(helix.url)
+        refresh = "nope"
+        if not token:
+            token, refresh = helix.grant(Account("2", "modo"))
+        moderator = TwitchModerator(TwitchCredentials(helix.client_id, token, refresh))
+        source = FedSource()
+        app = live_desk(tmp_path, source, Moderation(moderators={"twitch": moderator}))
+        try:
+            yield helix, moderator, source, app
+        finally:
+            use_base_url(None)
+
+
 async def flag_one(pilot, app: VigileApp, source: FedSource) -> ChatMessage:
     target = source.say("t'es qu'une salope", author="troll")
     pane = app.query_one(PriorityPane)
@@ -271,23 +290,15 @@ async def recorded_actions(tmp_path: Path) -> list:
 
 
 async def test_ban_key_bans_through_helix_and_records_the_result(tmp_path) -> None:
-    async with FakeHelix(users={"1": "fed", "2": "modo"}) as helix:
-        use_base_url(helix.url)
-        token, refresh = helix.grant(Account("2", "modo"))
-        moderator = TwitchModerator(TwitchCredentials(helix.client_id, token, refresh))
-        source = FedSource()
-        app = live_desk(tmp_path, source, Moderation(moderators={"twitch": moderator}))
-        try:
-            async with app.run_test(size=SIZE) as pilot:
-                target = await flag_one(pilot, app, source)
-                await wait_for(pilot, lambda: moderator.user_id == "2")  # token validated
-                await pilot.press("b")
-                await wait_for(pilot, lambda: ("1", "id-troll") in helix.bans)
-                await wait_for(pilot, lambda: not app.query_one(PriorityPane).items)
-                assert app.notices[-1] == "ban: troll — banned in #fed"
-                await pilot.press("q")
-        finally:
-            use_base_url(None)
+    async with helix_desk(tmp_path) as (helix, moderator, source, app):
+        async with app.run_test(size=SIZE) as pilot:
+            target = await flag_one(pilot, app, source)
+            await wait_for(pilot, lambda: moderator.user_id == "2")  # token validated
+            await pilot.press("b")
+            await wait_for(pilot, lambda: ("1", "id-troll") in helix.bans)
+            await wait_for(pilot, lambda: not app.query_one(PriorityPane).items)
+            assert app.notices[-1] == "ban: troll — banned in #fed"
+            await pilot.press("q")
     (action,) = await recorded_actions(tmp_path)
     assert (action["kind"], action["result"], action["moderator"]) == ("ban", "ok", "modo")
     assert action["target_message_id"] == target.id
@@ -295,24 +306,16 @@ async def test_ban_key_bans_through_helix_and_records_the_result(tmp_path) -> No
 
 
 async def test_a_refused_action_keeps_the_item_and_says_why(tmp_path) -> None:
-    async with FakeHelix(users={"1": "fed", "2": "modo"}, moderators={}) as helix:
-        use_base_url(helix.url)
-        token, refresh = helix.grant(Account("2", "modo"))
-        moderator = TwitchModerator(TwitchCredentials(helix.client_id, token, refresh))
-        source = FedSource()
-        app = live_desk(tmp_path, source, Moderation(moderators={"twitch": moderator}))
-        try:
-            async with app.run_test(size=SIZE) as pilot:
-                await flag_one(pilot, app, source)
-                await wait_for(pilot, lambda: moderator.user_id == "2")
-                await pilot.press("x")
-                await wait_for(pilot, lambda: app.notices and "failed" in app.notices[-1])
-                assert "not one of the broadcaster's moderators" in app.notices[-1]
-                (item,) = app.query_one(PriorityPane).items.values()
-                assert item.state == "new"
-                await pilot.press("q")
-        finally:
-            use_base_url(None)
+    async with helix_desk(tmp_path, moderators={}) as (helix, moderator, source, app):
+        async with app.run_test(size=SIZE) as pilot:
+            await flag_one(pilot, app, source)
+            await wait_for(pilot, lambda: moderator.user_id == "2")
+            await pilot.press("x")
+            await wait_for(pilot, lambda: app.notices and "failed" in app.notices[-1])
+            assert "not one of the broadcaster's moderators" in app.notices[-1]
+            (item,) = app.query_one(PriorityPane).items.values()
+            assert item.state == "new"
+            await pilot.press("q")
     (action,) = await recorded_actions(tmp_path)
     assert (action["kind"], action["result"]) == ("delete", "failed")
 
@@ -442,28 +445,20 @@ async def palette(pilot, query: str) -> None:
 
 
 async def test_channel_commands_change_modes_clear_and_unban_through_helix(tmp_path) -> None:
-    async with FakeHelix(users={"1": "fed", "2": "modo"}) as helix:
-        use_base_url(helix.url)
-        token, refresh = helix.grant(Account("2", "modo"))
-        moderator = TwitchModerator(TwitchCredentials(helix.client_id, token, refresh))
-        source = FedSource()
-        app = live_desk(tmp_path, source, Moderation(moderators={"twitch": moderator}))
-        try:
-            async with app.run_test(size=SIZE) as pilot:
-                await flag_one(pilot, app, source)
-                await wait_for(pilot, lambda: moderator.user_id == "2")
-                await pilot.press("b")
-                await wait_for(pilot, lambda: ("1", "id-troll") in helix.bans)
-                await palette(pilot, "slow mode 30")
-                await wait_for(pilot, lambda: helix.settings.get("1", {}).get("slow_mode"))
-                assert helix.settings["1"]["slow_mode_wait_time"] == 30
-                await palette(pilot, "unban troll")
-                await wait_for(pilot, lambda: ("1", "id-troll") not in helix.bans)
-                await palette(pilot, "clear the chat")
-                await wait_for(pilot, lambda: helix.cleared == ["1"])
-                await pilot.press("q")
-        finally:
-            use_base_url(None)
+    async with helix_desk(tmp_path) as (helix, moderator, source, app):
+        async with app.run_test(size=SIZE) as pilot:
+            await flag_one(pilot, app, source)
+            await wait_for(pilot, lambda: moderator.user_id == "2")
+            await pilot.press("b")
+            await wait_for(pilot, lambda: ("1", "id-troll") in helix.bans)
+            await palette(pilot, "slow mode 30")
+            await wait_for(pilot, lambda: helix.settings.get("1", {}).get("slow_mode"))
+            assert helix.settings["1"]["slow_mode_wait_time"] == 30
+            await palette(pilot, "unban troll")
+            await wait_for(pilot, lambda: ("1", "id-troll") not in helix.bans)
+            await palette(pilot, "clear the chat")
+            await wait_for(pilot, lambda: helix.cleared == ["1"])
+            await pilot.press("q")
     kinds = [(a["kind"], a["result"]) for a in await recorded_actions(tmp_path)]
     assert kinds == [("ban", "ok"), ("chat_mode", "ok"), ("unban", "ok"), ("clear", "ok")]
 
@@ -501,20 +496,13 @@ async def test_a_suggested_rule_is_dry_run_then_applied_with_one_key(tmp_path) -
 async def test_a_refused_token_turns_actions_off_with_the_reason_and_reading_goes_on(
     tmp_path,
 ) -> None:
-    async with FakeHelix(users={"1": "fed", "2": "modo"}) as helix:
-        use_base_url(helix.url)
-        moderator = TwitchModerator(TwitchCredentials(helix.client_id, "revoked", "nope"))
-        source = FedSource()
-        app = live_desk(tmp_path, source, Moderation(moderators={"twitch": moderator}))
-        try:
-            async with app.run_test(size=SIZE) as pilot:
-                await wait_for(pilot, lambda: any("are off" in n for n in app.notices))
-                assert "Twitch refused the moderator token" in app.notices[-1]
-                assert app.notices[-1].endswith("Reading chat goes on.")
-                await flag_one(pilot, app, source)
-                await pilot.press("b")
-                assert app.notices[-1].startswith("Cannot ban: Twitch refused the moderator token")
-                await pilot.press("q")
-        finally:
-            use_base_url(None)
+    async with helix_desk(tmp_path, token="revoked") as (helix, moderator, source, app):
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: any("are off" in n for n in app.notices))
+            assert "Twitch refused the moderator token" in app.notices[-1]
+            assert app.notices[-1].endswith("Reading chat goes on.")
+            await flag_one(pilot, app, source)
+            await pilot.press("b")
+            assert app.notices[-1].startswith("Cannot ban: Twitch refused the moderator token")
+            await pilot.press("q")
     assert not any(r["path"].startswith("/helix/moderation") for r in helix.requests)
