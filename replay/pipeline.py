@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -164,10 +164,16 @@ class SessionPlan:
 
 
 async def run_session(
-    plan: SessionPlan, triage: Triage, on_ready: Callable[[Pipeline], None] | None = None
+    plan: SessionPlan,
+    triage: Triage,
+    on_ready: Callable[[Pipeline], None] | None = None,
+    on_ended: Callable[[PipelineStats], Awaitable[None]] | None = None,
 ) -> PipelineStats:
     """Open the store, record the session through the pipeline until the sources end or the
-    task is cancelled, and always finish with a final flush."""
+    task is cancelled, and always finish with a final flush.
+
+    `on_ended` runs once the sources have ended, with the session still open: the desk waits
+    there until the moderators quit, so actions on what is still queued are recorded too."""
     store = await SessionStore.open(plan.db_path)
     try:
         await store.start_session(plan.name, plan.kind, [s.name for s in plan.sources], plan.info)
@@ -179,7 +185,10 @@ async def run_session(
             watcher = PackWatcher(plan.rule_files, triage, pipeline.rules_rejected)
             watching = asyncio.create_task(watcher.run(), name="rules-watcher")
         try:
-            return await pipeline.run()
+            stats = await pipeline.run()
+            if on_ended:
+                await on_ended(stats)
+            return stats
         finally:
             if watching:
                 watching.cancel()

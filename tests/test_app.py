@@ -506,3 +506,18 @@ async def test_a_refused_token_turns_actions_off_with_the_reason_and_reading_goe
             assert app.notices[-1].startswith("Cannot ban: Twitch refused the moderator token")
             await pilot.press("q")
     assert not any(r["path"].startswith("/helix/moderation") for r in helix.requests)
+
+
+async def test_actions_after_every_source_ended_are_still_recorded(tmp_path, tiny_session) -> None:
+    app = desk(tmp_path, ReplaySource(tiny_session, speed=None))
+    async with app.run_test(size=SIZE) as pilot:
+        pane = app.query_one(PriorityPane)
+        statuses = lambda: app.pipeline.hub.statuses() if app.pipeline else []  # noqa: E731
+        await wait_for(pilot, lambda: statuses() and all(s.state == "ended" for s in statuses()))
+        await pilot.pause(0.3)  # the chat is over; the queue still holds work
+        pane.focus()
+        await pilot.press("x")
+        await wait_for(pilot, lambda: app.notices and app.notices[-1].startswith("delete"))
+        await pilot.press("q")
+    actions = await recorded_actions(tmp_path)
+    assert actions and {a["kind"] for a in actions} == {"delete"}

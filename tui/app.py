@@ -139,16 +139,20 @@ class VigileApp(App[None]):
     @work(exclusive=True, group="pipeline", exit_on_error=False)
     async def run_pipeline(self) -> None:
         try:
-            await run_session(self.plan, self.triage, on_ready=self._attach)
+            await run_session(self.plan, self.triage, self._attach, self._sources_ended)
         finally:
             self._stopped.set()
+
+    async def _sources_ended(self, _stats: object) -> None:
+        """The chat is over, the queue may not be: keep recording actions until `q`."""
+        self.notify("All sources have ended. Actions are still recorded; q saves and quits.",
+                    timeout=10)  # fmt: skip
+        await asyncio.Event().wait()  # until the quit cancels the pipeline worker
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state is WorkerState.ERROR:
             self.pipeline_error = event.worker.error
             self.notify(f"Recording stopped: {event.worker.error}", severity="error", timeout=30)
-        elif event.state is WorkerState.SUCCESS and event.worker.group == "pipeline":
-            self.notify("All sources have ended. The recording is saved.", timeout=10)
 
     # -- drawing ------------------------------------------------------------------------------
 

@@ -29,7 +29,6 @@ if TYPE_CHECKING:
 # Commands that exist in the interface but whose work is still open: they say so and fail,
 # rather than pretend.
 NOT_YET = {
-    "bilan": "the post-event report (issue #9)",
     "hub": "the team desk (issue #10)",
 }
 
@@ -203,6 +202,29 @@ def cmd_verify(args: argparse.Namespace) -> int:
         print(f"NOT INTACT after {checked:,} good messages: {problem}")
         return 1
     print(f"intact: {checked:,} messages, every hash matches its chain")
+    return 0
+
+
+# -- bilan -------------------------------------------------------------------------------------
+
+
+def cmd_bilan(args: argparse.Namespace) -> int:
+    from replay.bilan import BilanError, write_bilan
+
+    try:
+        labels = Path(args.labels) if args.labels else None
+        target_s = args.target_minutes * 60
+        files = write_bilan(Path(args.file), Path(args.out), args.lang, args.tz, target_s, labels)
+    except BilanError as exc:
+        return _fail("bilan", str(exc))
+    except (OSError, sqlite3.Error) as exc:
+        return _fail("bilan", f"cannot write the report: {exc}", 1)
+    f = files.figures
+    print(f"{f['event']['messages']:,} messages, {f['moderation']['flagged']:,} flagged, "
+          f"{f['moderation']['actions']:,} actions, {len(f['threats']['alerts'])} alerts → "
+          f"{files.html}, {files.markdown.name}, {files.json.name}")  # fmt: skip
+    if not f["evidence"]["intact"]:
+        return _fail("bilan", f"the session's chain is broken: {f['evidence']['problem']}", 1)
     return 0
 
 
@@ -459,12 +481,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("target", help="a session database or an exported dossier folder")
     p.set_defaults(func=cmd_verify)
 
-    for name, helptext in (
-        ("bilan", "post-event report (HTML, Markdown, JSON)"),
-        ("hub", "team desk: rule sync, claims, roster"),
-    ):
-        p = sub.add_parser(name, help=f"{helptext} (not available yet)")
-        p.add_argument("args", nargs="*")
+    p = sub.add_parser("bilan", help="post-event report: HTML with charts, Markdown, JSON")
+    p.add_argument("file", help="a session database")
+    p.add_argument("--out", required=True, help="folder to write bilan.html, bilan.md, bilan.json")
+    p.add_argument("--lang", choices=("fr", "en"), default="fr", help="wording (default fr)")
+    p.add_argument("--tz", default="UTC", help="time zone of the times shown (e.g. Europe/Paris)")
+    p.add_argument("--target-minutes", type=float, default=5.0,
+                   help="response-time target (default 5)")  # fmt: skip
+    p.add_argument("--labels", help="the labelled scenario a rehearsal replayed, if it moved")
+    p.set_defaults(func=cmd_bilan)
+
+    p = sub.add_parser("hub", help="team desk: rule sync, claims, roster (not available yet)")
+    p.add_argument("args", nargs="*")
     return parser
 
 

@@ -1,0 +1,124 @@
+"""The bilan's charts, drawn by matplotlib as SVG text to inline in the page."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime
+
+import matplotlib
+
+matplotlib.use("Agg")  # no screen: draw to files only
+
+import matplotlib.dates as mdates  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
+
+from replay.bilan_words import Wording  # noqa: E402
+
+PLATFORM_COLOURS = {"twitch": "#9146ff", "youtube": "#e62117", "scenario": "#4a6fa5"}
+FLAGGED_COLOUR = "#d97706"
+ALERT_COLOURS = {"raid": "#b91c1c", "flood": "#7c3aed", "copypasta": "#0e7490",
+                 "rising-hashtag": "#15803d", "rising-term": "#4d7c0f",
+                 "author-burst": "#6b7280"}  # fmt: skip
+STYLE = {
+    "svg.fonttype": "none",  # text stays text: smaller, selectable, the page's own font
+    "svg.hashsalt": "vigile",  # the same figures draw the same file
+    "font.family": "sans-serif",
+    "font.size": 9,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "grid.color": "#e5e7eb",
+}
+
+
+def _svg(fig: Figure) -> str:
+    buffer = io.StringIO()
+    fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
+    plt.close(fig)
+    text = buffer.getvalue()
+    return text[text.index("<svg") :]  # inline: no XML prolog or doctype
+
+
+def _numbers(words: Wording) -> FuncFormatter:
+    return FuncFormatter(lambda value, _: words.number(value))
+
+
+def rate_chart(figures: dict, words: Wording) -> str | None:
+    series = figures["series"]
+    if not series["minutes"]:
+        return None
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(9, 3.4))
+        times = [datetime.fromtimestamp(m, UTC) for m in series["minutes"]]
+        bottom = [0] * len(times)
+        for platform, counts in series["messages_by_platform"].items():
+            ax.bar(times, counts, width=1 / 1440 * 0.9, bottom=bottom, align="edge",
+                   color=PLATFORM_COLOURS.get(platform, "#64748b"), alpha=0.55,
+                   label=platform.capitalize())  # fmt: skip
+            bottom = [b + c for b, c in zip(bottom, counts, strict=True)]
+        ax.step(times, series["flagged"], where="post", color=FLAGGED_COLOUR, linewidth=1.6,
+                label=words("flagged"))  # fmt: skip
+        shown: set[str] = set()
+        for alert in figures["threats"]["alerts"]:
+            kind = alert["kind"]
+            ax.axvline(datetime.fromtimestamp(alert["raised_at"], UTC), linewidth=0.9,
+                       linestyle="--", color=ALERT_COLOURS.get(kind, "#374151"),
+                       label=None if kind in shown else words.kind(kind))  # fmt: skip
+            shown.add(kind)
+        ax.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M", tz=words.tz))
+        ax.yaxis.set_major_formatter(_numbers(words))
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_ylabel(words("per_minute"))
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), fontsize=8, frameon=False,
+                  ncols=min(6, len(series["messages_by_platform"]) + 1 + len(shown)))  # fmt: skip
+        return _svg(fig)
+
+
+def category_chart(figures: dict, words: Wording) -> str | None:
+    by_category = figures["moderation"]["flagged_by_category"]
+    if not by_category:
+        return None
+    with plt.rc_context(STYLE):
+        names = [words.category(c) for c in by_category][::-1]
+        counts = list(by_category.values())[::-1]
+        fig, ax = plt.subplots(figsize=(6, 0.4 * len(names) + 0.8))
+        bars = ax.barh(names, counts, color=FLAGGED_COLOUR)
+        ax.bar_label(bars, labels=[words.number(c) for c in counts], padding=3, fontsize=8)
+        ax.xaxis.set_major_formatter(_numbers(words))
+        ax.grid(axis="y", visible=False)
+        ax.set_xlabel(words("messages"))
+        return _svg(fig)
+
+
+def response_chart(figures: dict, words: Wording) -> str | None:
+    times = figures["moderation"]["response_times"]
+    seconds = times["seconds"]
+    if not seconds:
+        return None
+    in_minutes = max(seconds) > 180
+    scale = 60 if in_minutes else 1
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(6, 2.8))
+        ax.hist([s / scale for s in seconds], bins=min(30, max(5, len(seconds) // 3)),
+                color="#2563eb")  # fmt: skip
+        target = times["target_s"] / scale
+        ax.axvline(target, color="#b91c1c", linestyle="--",
+                   label=f"{words('target')} {words.duration(times['target_s'])}")  # fmt: skip
+        ax.set_xlabel(words("minutes") if in_minutes else words("seconds"))
+        ax.set_ylabel(words("items"))
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.xaxis.set_major_formatter(
+            FuncFormatter(lambda v, _: words.number(v, 0 if v % 1 == 0 else 1))
+        )
+        ax.legend(frameon=False, fontsize=8)
+        return _svg(fig)
+
+
+def all_charts(figures: dict, words: Wording) -> dict[str, str | None]:
+    return {
+        "rate": rate_chart(figures, words),
+        "categories": category_chart(figures, words),
+        "response": response_chart(figures, words),
+    }

@@ -1,0 +1,524 @@
+"""Every figure of a bilan, read from one session file: plain data, no wording, no charts.
+
+Times are UTC unix seconds. The chat's own clock (`sent_at`, alert times) places things on the
+event's timeline; response times compare our clocks (`received_at`, an action's request time),
+so a replay at any speed measures the team, not the recording.
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+import re
+import sqlite3
+import statistics
+import tomllib
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from replay.evidence import verify_session
+from replay.scoring import score_run
+
+FORMAT = "vigile-bilan/1"
+DEFAULT_TARGET_S = 300  # a flagged message handled within 5 minutes (the desk's warning colour)
+# Actions that take care of a flagged message; `approve` and `dismiss` do too (a human looked).
+HANDLING = frozenset({"ban", "timeout", "delete", "warn", "dismiss", "approve", "escalate"})
+ENFORCING = frozenset({"ban", "timeout", "delete", "warn"})  # what a false action would be
+AUTHOR_WIDE = frozenset({"ban", "timeout"})
+DONE = frozenset({"ok", "simulated"})
+TOP = 10
+_PACK_HEADER = re.compile(r"^# pack: .*$", re.MULTILINE)  # how a rules version joins its packs
+
+
+class BilanError(Exception):
+    """The file is not a session Vigile can report on."""
+
+
+@dataclass(frozen=True, slots=True)
+class Flagged:
+    platform: str
+    msg_id: str
+    author_id: str
+    author_name: str
+    received_at: float
+    sent_at: float
+    deleted: bool
+    categories: tuple[str, ...]
+    severity: int
+    rules_version: int
+    rule_ids: frozenset[str]
+
+
+def collect(path: Path, target_s: float = DEFAULT_TARGET_S, labels: Path | None = None) -> dict:
+    """The bilan's figures as one JSON-ready dict. `labels`: the labelled scenario this session
+    rehearsed, when the session does not name it (or it has moved)."""
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        db.row_factory = sqlite3.Row
+        sessions = [dict(r) for r in db.execute("SELECT * FROM sessions ORDER BY id")]
+    except sqlite3.Error as exc:
+        raise BilanError(f"{path} is not a readable Vigile session: {exc}") from exc
+    try:
+        flagged = _flagged(db)
+        actions = [dict(r) for r in db.execute("SELECT * FROM actions ORDER BY ts, id")]
+        items = [(f.platform, f.msg_id, f.author_id, f.received_at) for f in flagged]
+        handled_at = _first_action(items, actions, HANDLING)
+        figures = {
+            "format": FORMAT,
+            "source": path.name,
+            "event": _event(db, sessions),
+            "series": _series(db),
+            "moderation": _moderation(flagged, actions, handled_at, target_s),
+            "threats": _threats(db, flagged, actions),
+            "filters": _filters(db, flagged),
+            "evidence": _evidence(db, path, len(flagged)),
+        }
+        _answered(figures["threats"]["hijacked_hashtags"], figures["filters"]["versions"])
+        source = _labelled_source(db, path, sessions, labels)
+    finally:
+        db.close()
+    figures["rehearsal"] = _rehearsal(path, source, actions) if source else None
+    return figures
+
+
+# -- reading ------------------------------------------------------------------------------------
+
+
+def _flagged(db: sqlite3.Connection) -> list[Flagged]:
+    out = []
+    for row in db.execute(
+        """SELECT m.platform, m.msg_id, m.author_id, m.author_name, m.received_at, m.sent_at,
+                  m.deleted_at, v.rules_version, v.matches
+           FROM verdicts v JOIN messages m ON m.seq = v.message_seq ORDER BY m.seq"""
+    ):
+        matches = json.loads(row["matches"])
+        categories = tuple(sorted({m["category"] for m in matches})) or ("other",)
+        out.append(Flagged(
+            row["platform"], row["msg_id"], row["author_id"], row["author_name"],
+            row["received_at"], row["sent_at"], row["deleted_at"] is not None, categories,
+            max((m["severity"] for m in matches), default=1), row["rules_version"],
+            frozenset(m["rule_id"] for m in matches),
+        ))  # fmt: skip
+    return out
+
+
+def _first_action(
+    items: list[tuple[str, str, str, float]], actions: list[dict], kinds: frozenset[str]
+) -> dict[tuple[str, str], float]:
+    """When each message `(platform, id, author, received_at)` was first taken care of from a
+    desk: an action on it, or a ban or timeout of its author requested after it arrived."""
+    on_message: dict[tuple[str, str], float] = {}
+    on_author: dict[tuple[str, str], list[float]] = defaultdict(list)
+    for a in actions:
+        if a["kind"] not in kinds or a["result"] not in DONE:
+            continue
+        if a["target_message_id"]:
+            on_message.setdefault((a["platform"], a["target_message_id"]), a["ts"])
+        if a["kind"] in AUTHOR_WIDE and a["target_author_id"]:
+            on_author[(a["platform"], a["target_author_id"])].append(a["ts"])
+    first = {}
+    for platform, msg_id, author, received_at in items:
+        times = []
+        if (platform, msg_id) in on_message:
+            times.append(on_message[(platform, msg_id)])
+        later = on_author.get((platform, author), [])
+        if (i := bisect.bisect_left(later, received_at)) < len(later):
+            times.append(later[i])
+        if times:
+            first[(platform, msg_id)] = min(times)
+    return first
+
+
+# -- sections -----------------------------------------------------------------------------------
+
+
+def _event(db: sqlite3.Connection, sessions: list[dict]) -> dict:
+    one = db.execute(
+        "SELECT count(*), min(sent_at), max(sent_at), count(deleted_at) FROM messages"
+    ).fetchone()
+    total, start, end, deleted = one[0], one[1], one[2], one[3]
+    by_platform = dict(db.execute(
+        "SELECT platform, count(*) FROM messages GROUP BY platform ORDER BY 2 DESC"
+    ).fetchall())  # fmt: skip
+    channels = [
+        {"platform": p, "channel": c, "messages": n}
+        for p, c, n in db.execute(
+            "SELECT platform, channel, count(*) FROM messages GROUP BY 1, 2 ORDER BY 3 DESC"
+        )
+    ]
+    authors = db.execute("SELECT count(*) FROM (SELECT DISTINCT platform, author_id FROM messages)")
+    authors_by_platform = dict(db.execute(
+        "SELECT platform, count(DISTINCT author_id) FROM messages GROUP BY platform"
+    ).fetchall())  # fmt: skip
+    peak_minute = db.execute(
+        "SELECT CAST(sent_at / 60 AS INTEGER) * 60, count(*) FROM messages GROUP BY 1"
+        " ORDER BY 2 DESC, 1 LIMIT 1"
+    ).fetchone()
+    peak_second = db.execute(
+        "SELECT CAST(sent_at AS INTEGER), count(*) FROM messages GROUP BY 1 ORDER BY 2 DESC, 1"
+        " LIMIT 1"
+    ).fetchone()
+    paid = defaultdict(float)
+    for currency, amount in db.execute(
+        "SELECT coalesce(currency, '?'), sum(amount) FROM messages WHERE kind = 'paid' GROUP BY 1"
+    ):
+        paid[currency] = round(amount or 0, 2)
+    return {
+        "names": [s["name"] for s in sessions],
+        "kind": sessions[0]["kind"] if sessions else None,
+        "sources": sorted({src for s in sessions for src in json.loads(s["sources"])}),
+        "channels": channels,
+        "start": start,
+        "end": end,
+        "duration_s": round(end - start, 3) if total else 0,
+        "messages": total,
+        "messages_by_platform": by_platform,
+        "unique_authors": authors.fetchone()[0],
+        "unique_authors_by_platform": authors_by_platform,
+        "peak_per_minute": {"messages": peak_minute[1], "minute": peak_minute[0]}
+        if peak_minute
+        else None,
+        "peak_per_second": {"messages": peak_second[1], "second": peak_second[0]}
+        if peak_second
+        else None,
+        "deleted_messages": deleted,
+        "paid_by_currency": dict(paid),
+        "recorded_from": sessions[0]["started_at"] if sessions else None,
+        "recorded_to": sessions[-1]["ended_at"] if sessions else None,
+    }
+
+
+def _series(db: sqlite3.Connection) -> dict:
+    """Per minute of the chat's clock: messages by platform and flagged messages."""
+    messages: dict[str, dict[int, int]] = defaultdict(dict)
+    for minute, platform, count in db.execute(
+        "SELECT CAST(sent_at / 60 AS INTEGER) * 60, platform, count(*) FROM messages GROUP BY 1, 2"
+    ):
+        messages[platform][minute] = count
+    flagged = dict(db.execute(
+        "SELECT CAST(m.sent_at / 60 AS INTEGER) * 60, count(*) FROM verdicts v"
+        " JOIN messages m ON m.seq = v.message_seq GROUP BY 1"
+    ).fetchall())  # fmt: skip
+    minutes = sorted({m for counts in messages.values() for m in counts})
+    if minutes:  # a quiet minute is a zero, not a gap
+        minutes = list(range(minutes[0], minutes[-1] + 60, 60))
+    return {
+        "minutes": minutes,
+        "messages_by_platform": {
+            p: [counts.get(m, 0) for m in minutes] for p, counts in sorted(messages.items())
+        },
+        "flagged": [flagged.get(m, 0) for m in minutes],
+    }
+
+
+def _moderation(
+    flagged: list[Flagged],
+    actions: list[dict],
+    handled_at: dict[tuple[str, str], float],
+    target_s: float,
+) -> dict:
+    by_category: Counter[str] = Counter(c for f in flagged for c in f.categories)
+    by_severity = Counter(str(f.severity) for f in flagged)
+    by_moderator: dict[str, Counter[str]] = defaultdict(Counter)
+    for a in actions:
+        by_moderator[a["moderator"]][a["kind"]] += 1
+    waits = sorted(
+        max(0.0, handled_at[(f.platform, f.msg_id)] - f.received_at)
+        for f in flagged
+        if (f.platform, f.msg_id) in handled_at
+    )
+    left = [f for f in flagged if (f.platform, f.msg_id) not in handled_at and not f.deleted]
+    return {
+        "flagged": len(flagged),
+        "flagged_by_category": dict(by_category.most_common()),
+        "flagged_by_severity": dict(sorted(by_severity.items(), reverse=True)),
+        "actions": len(actions),
+        "actions_by_kind": dict(Counter(a["kind"] for a in actions).most_common()),
+        "actions_by_result": dict(Counter(a["result"] for a in actions).most_common()),
+        "actions_by_moderator": {m: dict(c.most_common()) for m, c in sorted(by_moderator.items())},
+        "response_times": _response_times(waits, target_s),
+        "handled": len(waits),
+        "removed_by_platform": sum(
+            1 for f in flagged if f.deleted and (f.platform, f.msg_id) not in handled_at
+        ),
+        "unhandled": len(left),
+        "unhandled_by_category": dict(Counter(c for f in left for c in f.categories).most_common()),
+    }
+
+
+def _response_times(waits: list[float], target_s: float) -> dict:
+    return {
+        "count": len(waits),
+        "target_s": target_s,
+        "median_s": round(statistics.median(waits), 1) if waits else None,
+        "p90_s": round(_percentile(waits, 0.9), 1) if waits else None,
+        "within_target_share": round(sum(w <= target_s for w in waits) / len(waits), 3)
+        if waits
+        else None,
+        "seconds": [round(w, 1) for w in waits],  # the distribution the chart draws
+    }
+
+
+def _percentile(ordered: list[float], q: float) -> float:
+    """Nearest-rank percentile of a sorted list."""
+    return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered) + 0.5) - 1))]
+
+
+def _threats(db: sqlite3.Connection, flagged: list[Flagged], actions: list[dict]) -> dict:
+    alerts: dict[tuple[str, str, float], dict] = {}
+    for ts, kind, platform, channel, data in db.execute(
+        "SELECT ts, kind, platform, channel, data FROM events WHERE kind LIKE 'alert:%'"
+        " ORDER BY ts, id"
+    ):
+        data = json.loads(data)
+        kind = kind.removeprefix("alert:")
+        key = (kind, str(data.get("subject", "")), data.get("raised_at", ts))
+        alert = alerts.setdefault(key, {
+            "kind": kind, "subject": key[1], "platform": platform, "channel": channel,
+            "raised_at": key[2], "escalated_at": None, "cleared_at": None, "severity": 0,
+            "source": data.get("source", "chat"), "evidence": {},
+        })  # fmt: skip
+        state = data.get("state")
+        if state == "escalated" and alert["escalated_at"] is None:
+            alert["escalated_at"] = ts
+        elif state == "cleared":
+            alert["cleared_at"] = ts
+        alert["severity"] = max(alert["severity"], int(data.get("severity", 0)))
+        alert["evidence"] = _alert_evidence(data) | {
+            k: v for k, v in alert["evidence"].items() if k == "samples"
+        }
+    timeline = sorted(alerts.values(), key=lambda a: (a["raised_at"], a["kind"]))
+    return {
+        "alerts": timeline,
+        "alerts_by_kind": dict(Counter(a["kind"] for a in timeline).most_common()),
+        "core_accounts": _core_accounts(db, flagged, actions),
+        "relay_clusters": _clusters(timeline),
+        "hijacked_hashtags": [
+            {
+                "hashtag": a["subject"],
+                "raised_at": a["raised_at"],
+                "authors": a["evidence"].get("authors"),
+                "messages_60s": a["evidence"].get("messages_60s"),
+            }
+            for a in timeline
+            if a["kind"] == "rising-hashtag"
+        ],  # fmt: skip
+    }
+
+
+def _alert_evidence(data: dict) -> dict:
+    """What an alert showed, without long author lists (those stay in the session file)."""
+    out = {}
+    for key, value in data.items():
+        if key in ("state", "subject", "severity", "raised_at", "source", "suggested_rule"):
+            continue
+        if isinstance(value, list):
+            out[key] = value[:3] if key == "samples" else len(value)
+        elif isinstance(value, (int, float, str)):
+            out[key] = value
+    return out
+
+
+def _core_accounts(db: sqlite3.Connection, flagged: list[Flagged], actions: list[dict]) -> list:
+    """The most active flagged accounts: who carried the abuse."""
+    count = Counter((f.platform, f.author_id) for f in flagged)
+    names = {(f.platform, f.author_id): f.author_name for f in flagged}
+    categories: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
+    for f in flagged:
+        categories[(f.platform, f.author_id)].update(f.categories)
+    sanctions: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for a in actions:
+        if a["kind"] in AUTHOR_WIDE and a["result"] in DONE and a["target_author_id"]:
+            sanctions[(a["platform"], a["target_author_id"])].append(a["kind"])
+    core = []
+    for (platform, author), n in count.most_common(TOP):
+        if n < 2:
+            break
+        said, first, last = db.execute(
+            "SELECT count(*), min(sent_at), max(sent_at) FROM messages"
+            " WHERE platform = ? AND author_id = ?",
+            (platform, author),
+        ).fetchone()
+        core.append({
+            "platform": platform, "author_id": author, "author_name": names[(platform, author)],
+            "flagged": n, "messages": said, "first_seen": first, "last_seen": last,
+            "categories": [c for c, _ in categories[(platform, author)].most_common(3)],
+            "sanctions": sorted(set(sanctions[(platform, author)])),
+        })  # fmt: skip
+    return core
+
+
+def _clusters(timeline: list[dict]) -> list[dict]:
+    """Copypasta clusters: one text relayed by many accounts."""
+    clusters = [
+        {"cluster": a["subject"], "raised_at": a["raised_at"],
+         "messages": a["evidence"].get("messages", 0), "authors": a["evidence"].get("authors", 0),
+         "samples": a["evidence"].get("samples", [])}
+        for a in timeline if a["kind"] == "copypasta"
+    ]  # fmt: skip
+    return sorted(clusters, key=lambda c: (-c["authors"], -c["messages"]))[:TOP]
+
+
+def _filters(db: sqlite3.Connection, flagged: list[Flagged]) -> dict:
+    versions = []
+    previous: dict[str, dict] | None = None
+    for row in db.execute("SELECT * FROM rule_versions ORDER BY version, id"):
+        if versions and versions[-1]["version"] == row["version"]:
+            continue  # one version, recorded by several sessions of one file
+        rules = _rules_of(row["content"])
+        entry = {
+            "version": row["version"], "ts": row["ts"], "author": row["author"],
+            "origin": row["origin"], "digest": row["digest"], "rules": len(rules),
+        }  # fmt: skip
+        if previous is not None:
+            added = sorted(set(rules) - set(previous))
+            removed = sorted(set(previous) - set(rules))
+            changed = sorted(r for r in set(rules) & set(previous) if rules[r] != previous[r])
+            touched = set(added) | set(changed)
+            entry |= {
+                "added": added,
+                "removed": removed,
+                "changed": {r: _rule_change(previous[r], rules[r]) for r in changed},
+                "hashtags_added": sorted(
+                    {h for r in touched for h in rules[r].get("hashtags", [])}
+                    - {h for r in previous.values() for h in r.get("hashtags", [])}
+                ),
+                "caught_after": sum(
+                    1 for f in flagged if f.rules_version >= row["version"] and f.rule_ids & touched
+                ),
+            }
+        versions.append(entry)
+        previous = rules
+    return {"versions": versions, "changes": max(0, len(versions) - 1)}
+
+
+def _rules_of(content: str) -> dict[str, dict]:
+    """Rules by id from a recorded rules version (the packs' TOML, one after the other)."""
+    rules: dict[str, dict] = {}
+    for part in _PACK_HEADER.split(content):
+        try:
+            pack = tomllib.loads(part)
+        except tomllib.TOMLDecodeError:
+            continue  # a version is validated before it is recorded; never fail the report
+        for rule in pack.get("rules", []):
+            if isinstance(rule, dict) and "id" in rule:
+                rules[str(rule["id"])] = rule
+    return rules
+
+
+def _rule_change(before: dict, after: dict) -> dict:
+    change: dict[str, Any] = {}
+    for key in ("terms", "hashtags", "allow", "regex"):
+        old, new = set(before.get(key) or []), set(after.get(key) or [])
+        if old != new:
+            change[key] = {"added": sorted(new - old), "removed": sorted(old - new)}
+    for key in ("category", "severity", "action"):
+        if before.get(key) != after.get(key):
+            change[key] = {"from": before.get(key), "to": after.get(key)}
+    return change
+
+
+def _answered(hashtags: list[dict], versions: list[dict]) -> None:
+    """Mark each hijacked hashtag with the first rules version that started catching it."""
+    for tag in hashtags:
+        tag["rule_version"] = None
+        for v in versions[1:]:
+            if tag["hashtag"].lower() in (h.lower() for h in v["hashtags_added"]):
+                tag["rule_version"], tag["rule_ts"] = v["version"], v["ts"]
+                break
+
+
+def _evidence(db: sqlite3.Connection, path: Path, flagged: int) -> dict:
+    checked, problem = verify_session(path)
+    head = db.execute("SELECT seq, hash FROM messages ORDER BY seq DESC LIMIT 1").fetchone()
+    return {
+        "messages_in_chain": checked,
+        "intact": problem is None,
+        "problem": str(problem) if problem else None,
+        "export_holds": flagged,  # `vigile export-evidence` exports the flagged messages
+        "chain_head": {"seq": head["seq"], "hash": head["hash"]} if head else None,
+        "verify_with": f"vigile verify {path.name}",
+    }
+
+
+# -- rehearsal ----------------------------------------------------------------------------------
+
+
+def _labelled_source(
+    db: sqlite3.Connection, path: Path, sessions: list[dict], labels: Path | None
+) -> Path | None:
+    candidates = [labels] if labels else []
+    if db.execute("SELECT 1 FROM labels LIMIT 1").fetchone():
+        candidates.append(path)
+    for session in sessions:
+        replayed = json.loads(session["info"] or "{}").get("replay_of")
+        if replayed:
+            candidates += [Path(replayed), path.parent / Path(replayed).name]
+    for candidate in candidates:
+        if candidate.is_file() and _has_labels(candidate):
+            return candidate
+    if labels:
+        raise BilanError(f"{labels} holds no scenario labels")
+    return None
+
+
+def _has_labels(path: Path) -> bool:
+    try:
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as other:
+            return other.execute("SELECT 1 FROM labels LIMIT 1").fetchone() is not None
+    except sqlite3.Error:
+        return False
+
+
+def _rehearsal(path: Path, source: Path, actions: list[dict]) -> dict:
+    """The team against the scenario's ground truth, beside the automatic triage alone."""
+    with sqlite3.connect(f"file:{source}?mode=ro", uri=True) as src:
+        truth = {
+            (platform, msg_id): bool(should)
+            for platform, msg_id, should in src.execute(
+                "SELECT m.platform, m.msg_id, l.should_flag FROM labels l"
+                " JOIN messages m ON m.seq = l.message_seq"
+            )
+        }
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as run:
+        seen = [  # the labelled messages this run received, matched by platform message id
+            row
+            for row in run.execute("SELECT platform, msg_id, author_id, received_at FROM messages")
+            if (row[0], row[1]) in truth
+        ]
+    should = [(p, i) for p, i, _, _ in seen if truth[(p, i)]]
+    abusive_authors = {(p, author) for p, i, author, _ in seen if truth[(p, i)]}
+    acted = _first_action(seen, actions, ENFORCING)
+    received = {(p, i): t for p, i, _, t in seen}
+    caught = [key for key in should if key in acted]
+    waits = sorted(max(0.0, acted[key] - received[key]) for key in caught)
+    false_actions = []
+    for a in actions:
+        if a["kind"] not in ENFORCING or a["result"] not in DONE:
+            continue
+        target = (a["platform"], a["target_message_id"] or "")
+        if target in truth:
+            wrong = not truth[target]
+        else:  # an action on an author alone: wrong if they never said anything abusive
+            wrong = (a["platform"], a["target_author_id"]) not in abusive_authors
+        if wrong:
+            false_actions.append({"kind": a["kind"], "moderator": a["moderator"], "ts": a["ts"],
+                                  "message_id": a["target_message_id"],
+                                  "author_id": a["target_author_id"]})  # fmt: skip
+    triage = score_run(source, path)
+    time_to_act = _response_times(waits, DEFAULT_TARGET_S)
+    del time_to_act["seconds"]
+    return {
+        "scenario_file": source.name,
+        "labelled": len(seen),
+        "should_act": len(should),
+        "caught": len(caught),
+        "missed": len(should) - len(caught),
+        "team_recall": round(len(caught) / len(should), 3) if should else None,
+        "time_to_act": time_to_act,
+        "false_actions": len(false_actions),
+        "false_action_samples": false_actions[:TOP],
+        "triage": triage.as_dict() if triage else None,
+    }
