@@ -105,7 +105,7 @@ async def test_priority_pane_orders_by_priority_then_age(tmp_path) -> None:
         source.say("is it in stock?")
         pane = app.query_one(PriorityPane)
         await wait_for(pilot, lambda: len(pane.items) == 3)
-        ordered = [pane.get_row_at(i)[5].plain for i in range(pane.row_count)]
+        ordered = [item.message.text for item in pane.ordered()]
         assert ordered == ["kill yourself", "c'est combien ?", "is it in stock?"]
         await pilot.press("q")
 
@@ -143,7 +143,7 @@ async def test_dismiss_removes_the_item_and_records_the_action(tmp_path) -> None
         await wait_for(pilot, lambda: len(pane.items) == 1)
         pane.focus()
         await pilot.press("d")
-        assert not pane.items and pane.row_count == 0
+        assert not pane.items and not pane.ordered()
         await pilot.press("q")
     async with await SessionStore.open(tmp_path / "desk.db") as store:
         (action,) = await store.rows("SELECT * FROM actions")
@@ -416,14 +416,14 @@ async def test_a_copypasta_flood_is_one_row_in_the_header_and_acted_on_as_a_grou
         for n in range(24):
             source.say(line.upper() if n % 2 else line, author=f"bot{n}")
         pane = app.query_one(PriorityPane)
-        await wait_for(pilot, lambda: pane.row_count == 1 and len(pane.items) == 1)
+        await wait_for(pilot, lambda: len(pane.ordered()) == 1 and len(pane.items) == 1)
         (row,) = pane.items.values()
         await wait_for(pilot, lambda: len(row.group) == 7)  # from the 18th copy on
         await wait_for(pilot, lambda: "COPYPASTA tw:fed ×24 by 24" in screen_text(app))
         assert "×7 (7 authors)" in screen_text(app)
         pane.focus()
         await pilot.press("x")
-        await wait_for(pilot, lambda: pane.row_count == 0)
+        await wait_for(pilot, lambda: not pane.ordered())
         assert app.notices[-1] == "delete: 7 targets (simulated)"
         await pilot.press("q")
     actions = await recorded_actions(tmp_path)

@@ -35,6 +35,7 @@ from filters.triage import Triage
 from replay.pipeline import DELETION_KINDS, Pipeline, SessionPlan, purged_author, run_session
 from replay.player import ReplaySource
 from tui.channel_commands import ChannelCommand, channel_commands
+from tui.inert import inert
 from tui.widgets.desk_header import DeskFigures, DeskHeader, describe_alert
 from tui.widgets.live_feed import LiveFeed
 from tui.widgets.priority_pane import PriorityItem, PriorityPane, format_age
@@ -273,7 +274,7 @@ class VigileApp(App[None]):
             self.tell(f"Cannot {kind}: {problem}.", severity="warning")
             return
         pane = self.query_one(PriorityPane)
-        pane.set_state(item, "dismissed" if kind is ActionKind.DISMISS else "sending")
+        pane.set_state(item, _SETTLED.get(kind, "sending"))
         self.carry_out(item, kind, event.duration_s)
 
     @work(group="actions")
@@ -292,7 +293,10 @@ class VigileApp(App[None]):
             self.tell(f"{kind} of {target.message.author_name} failed{more}: {done.detail}",
                       severity="error")  # fmt: skip
             return
-        if kind is not ActionKind.DISMISS:
+        if kind is ActionKind.ESCALATE:
+            pane.set_state(item, "escalated")
+            self.tell(f"escalated to the supervisor: {item.message.author_name}")
+        elif kind not in _SETTLED:
             pane.set_state(item, "handled")
             who = item.message.author_name if len(targets) == 1 else f"{len(targets)} targets"
             if results[-1].result is ActionResult.SIMULATED:
@@ -406,6 +410,7 @@ class VigileApp(App[None]):
 
     def tell(self, text: str, severity: SeverityLevel = "information") -> None:
         """A notification that chat text cannot style, kept for whoever asks what was said."""
+        text = inert(text)  # an author's name may carry terminal controls
         self.notices.append(text)
         self.notify(text, severity=severity, markup=False, timeout=8)
 
@@ -423,6 +428,10 @@ class VigileApp(App[None]):
         except TimeoutError:
             self.notify("The recording did not close in time", severity="error")
         self.exit()
+
+
+# Decisions that need no answer from a platform: the item settles at once.
+_SETTLED = {ActionKind.DISMISS: "dismissed", ActionKind.APPROVE: "approved"}
 
 
 def _targets(group: list[PriorityItem], kind: ActionKind) -> list[PriorityItem]:

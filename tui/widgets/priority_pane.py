@@ -1,36 +1,44 @@
-"""The priority pane: flagged messages that need a human, highest priority first, then oldest."""
+"""The priority pane: flagged messages that need a human, highest priority first, then oldest.
+
+Drawn with the Line API (only the visible rows are rendered, each from a cached strip), so a
+raid that adds hundreds of items a second never makes a key press wait. The selection follows
+its item, not a row number: new items sliding in above never move what the moderator is on.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
+from textual import events
 from textual.binding import Binding
+from textual.geometry import Size
 from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
 from textual.timer import Timer
-from textual.widgets import DataTable
 
 from connectors.model import ActionKind, ChatMessage, Verdict, utc_now
 from tui.inert import highlighted, inert
 from tui.widgets.live_feed import PLATFORM_STYLES, paid
 
-_MATCH_STYLE = Style(reverse=True, bold=True)
 FLUSH_S = 0.25
-COLUMNS = (
-    ("pri", "Pri"),
-    ("age", "Age"),
-    ("src", "Src"),
-    ("author", "Author"),
-    ("category", "Category"),
-    ("message", "Message"),
-)
-
-
-class _PriorityCell(Text):
-    """The priority cell also carries the pane's sort order: priority first, then oldest."""
-
-    order: tuple[int, float] = (0, 0.0)
+# Column widths in cells; the message takes the rest.
+WIDTHS = {"pri": 4, "age": 6, "src": 3, "author": 16, "category": 14, "state": 5}
+HEADER = ("Pri", "Age", "Src", "Author", "Category", "")
+_HEADER_STYLE = Style(bold=True, underline=True)
+_MATCH_STYLE = Style(reverse=True, bold=True)
+_CURSOR = Style(reverse=True)
+_AGE_WARNING = Style(color="yellow", bold=True)
+_AGE_LATE = Style(color="red", bold=True)
+_STATES = {  # what a row shows of its state
+    "new": ("", Style()),
+    "sending": ("…", Style(dim=True)),
+    "claimed": ("●", Style(color="cyan")),
+    "escalated": ("⇪ sup", Style(color="magenta", bold=True)),
+}
 
 
 def format_age(seconds: float) -> str:
@@ -44,10 +52,11 @@ class PriorityItem:
     verdict: Verdict
     seq: int | None
     flagged_at: float
-    state: str = "new"
+    state: str = "new"  # new | sending | claimed | escalated; handled and dismissed leave
     # A near-duplicate flood is one row: its messages, the first one included.
     members: list[PriorityItem] = field(default_factory=list)
     member_keys: set[str] = field(default_factory=set)
+    _drawn: tuple[str, Strip] | None = field(default=None, repr=False)  # (state, row after age)
 
     @property
     def key(self) -> str:
@@ -60,14 +69,26 @@ class PriorityItem:
     def group(self) -> list[PriorityItem]:
         return self.members or [self]
 
+    @property
+    def order(self) -> tuple[int, float]:
+        return (-self.verdict.priority, self.flagged_at)
 
-class PriorityPane(DataTable[Text | str]):
+
+def _cell(text: Text | str, width: int, style: Style | str = "") -> Text:
+    cell = text if isinstance(text, Text) else Text(text, style=style)
+    cell.truncate(width - 1, overflow="ellipsis", pad=True)
+    cell.append(" ")
+    return cell
+
+
+class PriorityPane(ScrollView, can_focus=True):
     """Bounded: past `max_items`, the lowest-priority oldest item leaves the pane (it stays in
-    the session store). Rows are keyed by the message's platform key."""
+    the session store). Items are keyed by their message's platform key, or their cluster."""
 
     DEFAULT_CSS = """
     PriorityPane {
         background: $panel;
+        overflow-x: hidden;
     }
     """
     BINDINGS = [
@@ -78,12 +99,52 @@ class PriorityPane(DataTable[Text | str]):
             "Timeout 10 min",
             id="priority.timeout",
             tooltip="Time the author out for ten minutes",
-        ),
+        ),  # fmt: skip
+        Binding(
+            "T",
+            "act('timeout', 3600)",
+            "Timeout 1 h",
+            id="priority.timeout_long",
+            show=False,
+            tooltip="Time the author out for an hour",
+        ),  # fmt: skip
         Binding("x", "act('delete')", "Delete", id="priority.delete", tooltip="Delete the message"),
         Binding("w", "act('warn')", "Warn", id="priority.warn", tooltip="Warn the author"),
         Binding(
             "d", "act('dismiss')", "Dismiss", id="priority.dismiss", tooltip="Nothing to do here"
-        ),
+        ),  # fmt: skip
+        Binding(
+            "e",
+            "act('escalate')",
+            "Escalate",
+            id="priority.escalate",
+            tooltip="Hand it to the supervisor; it stays marked in the queue",
+        ),  # fmt: skip
+        Binding(
+            "o",
+            "act('approve')",
+            "Approve",
+            id="priority.approve",
+            show=False,
+            tooltip="The message is fine: approve it",
+        ),  # fmt: skip
+        Binding(
+            "i", "explain", "Why", id="priority.explain", tooltip="Which rules matched, and how"
+        ),  # fmt: skip
+        Binding(
+            "enter",
+            "user_card",
+            "User card",
+            id="priority.user_card",
+            tooltip="The author: messages this session, flags, actions",
+        ),  # fmt: skip
+        Binding("up", "move(-1)", show=False, id="priority.up"),
+        Binding("down", "move(1)", show=False, id="priority.down"),
+        Binding("k", "move(-1)", show=False, id="priority.up_vi"),
+        Binding("j", "move(1)", show=False, id="priority.down_vi"),
+        Binding("pageup", "move(-10)", show=False, id="priority.page_up"),
+        Binding("pagedown", "move(10)", show=False, id="priority.page_down"),
+        Binding("home", "move(-1000000)", show=False, id="priority.top"),
     ]
 
     @dataclass
@@ -92,20 +153,50 @@ class PriorityPane(DataTable[Text | str]):
         kind: ActionKind
         duration_s: int | None = None
 
-    def __init__(self, max_items: int = 300, **kwargs: object) -> None:
-        super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)  # type: ignore[arg-type]
+    @dataclass
+    class Explain(Message):
+        item: PriorityItem
+
+    @dataclass
+    class UserCard(Message):
+        item: PriorityItem
+
+    def __init__(
+        self,
+        max_items: int = 300,
+        response_targets_s: tuple[float, float] = (300, 1200),
+        blur: bool = False,
+        **kwargs: object,
+    ) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
         self.max_items = max_items
+        self.warn_after_s, self.late_after_s = response_targets_s
+        self.blur = blur
         self.items: dict[str, PriorityItem] = {}
+        self._order: list[str] = []  # keys, highest priority then oldest first
+        self._cursor_key: str | None = None
         self._pending: list[PriorityItem] = []
         self._flush_timer: Timer | None = None
 
-    def on_mount(self) -> None:
-        for key, label in COLUMNS:
-            self.add_column(label, key=key)
+    # -- contents -----------------------------------------------------------------------------
+
+    def ordered(self) -> list[PriorityItem]:
+        return [self.items[key] for key in self._order]
+
+    @property
+    def cursor_row(self) -> int:
+        if self._cursor_key is None or self._cursor_key not in self.items:
+            return -1
+        return self._order.index(self._cursor_key)
+
+    def selected(self) -> PriorityItem | None:
+        if self._cursor_key in self.items:
+            return self.items[self._cursor_key]
+        return None
 
     def add_items(self, batch: list[PriorityItem]) -> None:
-        """Queued, then shown at most FLUSH_S apart: re-sorting and redrawing the rows on every
-        frame of a raid would leave the keys waiting."""
+        """Queued, then shown at most FLUSH_S apart: re-sorting the queue on every frame of a
+        raid would leave the keys waiting."""
         if not batch:
             return
         self._pending.extend(batch)
@@ -120,79 +211,43 @@ class PriorityPane(DataTable[Text | str]):
         if not batch:
             return
         if len(batch) > self.max_items:  # the rest would only be evicted again (all are stored)
-            batch = sorted(batch, key=lambda i: (-i.verdict.priority, -i.flagged_at))
-            batch = batch[: self.max_items]
-        grown: set[str] = set()
+            batch = sorted(batch, key=lambda i: i.order)[: self.max_items]
         for item in batch:
             key = item.key
             row = self.items.get(key)
             if row is None:
                 self.items[key] = item
-                self.add_row(*self._cells(item), key=key)
             elif key != item.message.key and item.message.key not in row.member_keys:
                 if not row.members:
                     row.members.append(row)
                     row.member_keys.add(row.message.key)
                 row.members.append(item)
                 row.member_keys.add(item.message.key)
-                grown.add(key)
-        for key in grown:
-            self.update_cell(key, "message", self._text(self.items[key]))
+                row._drawn = None  # its count changed
         if len(self.items) > self.max_items:
             by_weakness = sorted(
                 self.items.values(), key=lambda i: (i.verdict.priority, -i.flagged_at)
             )
             for weakest in by_weakness[: len(self.items) - self.max_items]:
-                self._remove(weakest.key)
-        self.sort("pri", key=lambda cell: cell.order)
+                if weakest.key != self._cursor_key:
+                    del self.items[weakest.key]
+        self._reorder()
 
-    def _cells(self, item: PriorityItem) -> tuple[Text | str, ...]:
-        m, v = item.message, item.verdict
-        priority = _PriorityCell(str(v.priority), style="bold")
-        priority.order = (-v.priority, item.flagged_at)
-        return (
-            priority,
-            format_age(utc_now() - item.flagged_at),
-            Text(m.platform[:2], style=PLATFORM_STYLES.get(m.platform, Style(bold=True))),
-            Text(inert(m.author_name)),
-            Text(", ".join(sorted(t for t in v.tags if not t.startswith("cluster:")))),
-            self._text(item),
-        )
-
-    @staticmethod
-    def _text(item: PriorityItem) -> Text:
-        m, v = item.message, item.verdict
-        text = highlighted(m.text, [x.span for x in v.matches], _MATCH_STYLE)
-        if m.amount is not None:
-            text = Text(f"[{paid(m)}] ", style="bold green") + text
-        if item.members:
-            authors = len({member.message.author_id for member in item.members})
-            count = Text(f"×{len(item.members)} ({authors} authors) ", style="bold magenta")
-            text = count + text
-        return text
-
-    def refresh_ages(self) -> None:
-        now = utc_now()
-        for key, item in self.items.items():
-            self.update_cell(key, "age", format_age(now - item.flagged_at))
-
-    def selected(self) -> PriorityItem | None:
-        if not self.items or self.cursor_row < 0:
-            return None
-        try:
-            row_key, _ = self.coordinate_to_cell_key(self.cursor_coordinate)
-        except Exception:
-            return None
-        return self.items.get(str(row_key.value))
+    def _reorder(self, fallback_row: int = 0) -> None:
+        """Sort the keys; keep the cursor on its item, or on the row it was at if it left."""
+        self._order = sorted(self.items, key=lambda k: self.items[k].order)
+        if self._cursor_key not in self.items:
+            row = min(fallback_row, len(self._order) - 1)
+            self._cursor_key = self._order[row] if row >= 0 else None
+        self.virtual_size = Size(self.size.width, len(self._order) + 1)
+        self._scroll_to_cursor()
+        self.refresh()
 
     def _remove(self, key: str) -> None:
-        if self.items.pop(key, None) is not None:
-            self.remove_row(key)
-
-    def action_act(self, kind: str, duration_s: int | None = None) -> None:
-        item = self.selected()
-        if item is not None and item.state != "sending":
-            self.post_message(self.ActionRequested(item, ActionKind(kind), duration_s))
+        if key in self.items:
+            row = self._order.index(key)
+            del self.items[key]
+            self._reorder(fallback_row=row)
 
     def gone(
         self, platform: str, message_id: str | None = None, author_id: str | None = None
@@ -207,7 +262,113 @@ class PriorityPane(DataTable[Text | str]):
                 self._remove(key)
 
     def set_state(self, item: PriorityItem, state: str) -> None:
-        """`sending` while the platform answers; `handled` and `dismissed` leave the pane."""
+        """`sending` while the platform answers; `handled`, `dismissed` and `approved` leave."""
         item.state = state
-        if state in ("handled", "dismissed"):
+        if state in ("handled", "dismissed", "approved"):
             self._remove(item.key)
+        else:
+            self.refresh()
+
+    def refresh_ages(self) -> None:
+        self.refresh()  # ages are drawn at render time: only the visible rows are redrawn
+
+    # -- keys ---------------------------------------------------------------------------------
+
+    def action_move(self, rows: int) -> None:
+        if not self._order:
+            return
+        row = max(0, min(len(self._order) - 1, max(self.cursor_row, 0) + rows))
+        self._cursor_key = self._order[row]
+        self._scroll_to_cursor()
+        self.refresh()
+
+    def _scroll_to_cursor(self) -> None:
+        row = self.cursor_row
+        if row < 0:
+            return
+        visible = max(1, self.size.height - 1)  # the header takes a line
+        if row < self.scroll_offset.y:
+            self.scroll_to(y=row, animate=False, immediate=True)
+        elif row >= self.scroll_offset.y + visible:
+            self.scroll_to(y=row - visible + 1, animate=False, immediate=True)
+
+    def action_act(self, kind: str, duration_s: int | None = None) -> None:
+        item = self.selected()
+        if item is not None and item.state != "sending":
+            self.post_message(self.ActionRequested(item, ActionKind(kind), duration_s))
+
+    def action_explain(self) -> None:
+        if (item := self.selected()) is not None:
+            self.post_message(self.Explain(item))
+
+    def action_user_card(self) -> None:
+        if (item := self.selected()) is not None:
+            self.post_message(self.UserCard(item))
+
+    def on_click(self, event: events.Click) -> None:
+        row = int(self.scroll_offset.y) + event.y - 1
+        if 0 <= row < len(self._order):
+            self._cursor_key = self._order[row]
+            self.refresh()
+
+    # -- drawing ------------------------------------------------------------------------------
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        if y == 0:
+            return self._header(width)
+        row = int(self.scroll_offset.y) + y - 1
+        if row >= len(self._order):
+            return Strip.blank(width, self.rich_style)
+        key = self._order[row]
+        item = self.items[key]
+        age_s = utc_now() - item.flagged_at
+        age_style = (
+            _AGE_LATE if age_s >= self.late_after_s
+            else _AGE_WARNING if age_s >= self.warn_after_s
+            else Style(dim=True)
+        )  # fmt: skip
+        head = Text(no_wrap=True, end="")
+        head.append_text(_cell(str(item.verdict.priority), WIDTHS["pri"], "bold"))
+        head.append_text(_cell(format_age(age_s), WIDTHS["age"], age_style))
+        strip = Strip.join([Strip(list(head.render(self.app.console))), self._row(item)])
+        strip = strip.crop_extend(0, width, self.rich_style)
+        if key == self._cursor_key:
+            strip = strip.apply_style(_CURSOR if self.has_focus else Style(bgcolor="grey23"))
+        return strip.apply_offsets(0, row)
+
+    def _header(self, width: int) -> Strip:
+        line = Text(no_wrap=True, end="", style=_HEADER_STYLE)
+        for label, cells in zip(HEADER, WIDTHS.values(), strict=True):
+            line.append_text(_cell(label, cells))
+        line.append("Message")
+        return Strip(list(line.render(self.app.console))).crop_extend(0, width, self.rich_style)
+
+    def _row(self, item: PriorityItem) -> Strip:
+        """Everything after the age: built once per item (and again when its state changes)."""
+        if item._drawn is not None and item._drawn[0] == item.state:
+            return item._drawn[1]
+        m, v = item.message, item.verdict
+        line = Text(no_wrap=True, end="")
+        line.append_text(_cell(Text(m.platform[:2], style=PLATFORM_STYLES.get(m.platform, "bold")),
+                               WIDTHS["src"]))  # fmt: skip
+        line.append_text(_cell(inert(m.author_name), WIDTHS["author"], "bold"))
+        tags = ", ".join(sorted(t for t in v.tags if not t.startswith("cluster:")))
+        line.append_text(_cell(tags, WIDTHS["category"]))
+        mark, style = _STATES.get(item.state, ("", Style()))
+        line.append_text(_cell(mark, WIDTHS["state"], style))
+        line.append_text(self.message_text(item))
+        strip = Strip(list(line.render(self.app.console)), cell_len(line.plain))
+        item._drawn = (item.state, strip)
+        return strip
+
+    def message_text(self, item: PriorityItem) -> Text:
+        m, v = item.message, item.verdict
+        text = highlighted(m.text, [x.span for x in v.matches], _MATCH_STYLE, blur=self.blur)
+        if m.amount is not None:
+            text = Text(f"[{paid(m)}] ", style="bold green") + text
+        if item.members:
+            authors = len({member.message.author_id for member in item.members})
+            count = Text(f"×{len(item.members)} ({authors} authors) ", style="bold magenta")
+            text = count + text
+        return text
