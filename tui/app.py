@@ -9,13 +9,13 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from textual import work
+from textual import events, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
-from textual.widgets import Footer
+from textual.widgets import Footer, Input
 from textual.worker import Worker, WorkerState
 
 from connectors.actions import Moderation
@@ -35,7 +35,9 @@ from filters.triage import Triage
 from replay.pipeline import DELETION_KINDS, Pipeline, SessionPlan, purged_author, run_session
 from replay.player import ReplaySource
 from tui.channel_commands import ChannelCommand, channel_commands
+from tui.config import DeskConfig
 from tui.inert import inert
+from tui.widgets.cards import CardScreen, explanation, user_card
 from tui.widgets.desk_header import DeskFigures, DeskHeader, describe_alert
 from tui.widgets.live_feed import LiveFeed
 from tui.widgets.priority_pane import PriorityItem, PriorityPane, format_age
@@ -58,6 +60,13 @@ class VigileApp(App[None]):
             tooltip="Freeze the live feed; new messages are counted",
         ),
         Binding("tab", "focus_next", "Next pane", id="app.focus_next", show=False),
+        Binding(
+            "slash",
+            "search",
+            "Search",
+            id="feed.search",
+            tooltip="Find messages in the live feed by text or author",
+        ),  # fmt: skip
         Binding(
             "a",
             "review_suggestion",
@@ -94,9 +103,13 @@ class VigileApp(App[None]):
         triage: Triage,
         moderator: str = "me",
         moderation: Moderation | None = None,
+        config: DeskConfig | None = None,
     ) -> None:
         super().__init__()
         self.plan, self.triage, self.moderator = plan, triage, moderator
+        self.config = config or DeskConfig()
+        self.blur = self.config.blur_matches
+        self.set_keymap(self.config.keys)
         # Outside a live session every platform action is simulated: rehearse without harm.
         self.moderation = moderation or Moderation(simulated=plan.kind != "live")
         self.notices: deque[str] = deque(maxlen=50)
@@ -115,11 +128,14 @@ class VigileApp(App[None]):
     def compose(self) -> ComposeResult:
         yield DeskHeader(id="header")
         with Horizontal(id="panes"):
-            yield PriorityPane(id="priority")
-            yield LiveFeed(id="feed")
+            c = self.config
+            yield PriorityPane(c.queue_size, c.response_targets_s, c.blur_matches, id="priority")
+            yield LiveFeed(c.feed_size, c.blur_matches, id="feed")
+        yield Input(placeholder="search the live feed (Enter: find, Escape: close)", id="search")
         yield Footer()
 
     def on_mount(self) -> None:
+        self.theme = self.config.theme
         self.query_one("#priority").border_title = "Priority"
         self.query_one("#feed").border_title = "Live feed"
         self.run_pipeline()
@@ -205,7 +221,34 @@ class VigileApp(App[None]):
         feed = self.query_one(LiveFeed)
         pane = self.query_one(PriorityPane)
         pane.border_title = f"Priority ({len(pane.items)})"
-        feed.border_title = "Live feed" if feed.tail else f"Live feed — paused · {feed.unseen} new"
+        title = "Live feed" if feed.tail else f"Live feed — paused · {feed.unseen} new"
+        if feed.query:
+            rank, total = feed.search_rank
+            found = f"{rank}/{total}" if total else "not found"
+            title += f" · search «{inert(feed.query)}» {found} (n older, N newer, End leaves)"
+        feed.border_title = title
+
+    # -- search -------------------------------------------------------------------------------
+
+    def action_search(self) -> None:
+        box = self.query_one("#search", Input)
+        box.display = True
+        box.focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id != "search":
+            return
+        event.input.display = False
+        feed = self.query_one(LiveFeed)
+        feed.search(event.value)
+        feed.focus()
+        self._update_titles()
+
+    def on_key(self, event: events.Key) -> None:
+        box = self.query_one("#search", Input)
+        if event.key == "escape" and box.has_focus:
+            box.display = False
+            self.query_one(LiveFeed).focus()
 
     def _refresh_header(self) -> None:
         pipeline = self.pipeline
@@ -276,6 +319,21 @@ class VigileApp(App[None]):
         pane = self.query_one(PriorityPane)
         pane.set_state(item, _SETTLED.get(kind, "sending"))
         self.carry_out(item, kind, event.duration_s)
+
+    def on_priority_pane_explain(self, event: PriorityPane.Explain) -> None:
+        m = event.item.message
+        body = explanation(m, event.item.verdict, self.blur)
+        self.push_screen(CardScreen(f"Why this was flagged: {inert(m.author_name)}", body))
+
+    def on_priority_pane_user_card(self, event: PriorityPane.UserCard) -> None:
+        self.show_user_card(event.item.message)
+
+    @work(group="cards", exclusive=True)
+    async def show_user_card(self, message: ChatMessage) -> None:
+        if self.pipeline is None:
+            return
+        body = await user_card(self.pipeline.store, message, self.blur)
+        self.push_screen(CardScreen(f"User card: {inert(message.author_name)}", body))
 
     @work(group="actions")
     async def carry_out(self, item: PriorityItem, kind: ActionKind, duration_s: int | None) -> None:

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from connectors.hub import Source
     from filters.triage import Triage
     from replay.scoring import Score
+    from tui.config import DeskConfig
 
 # Commands that exist in the interface but whose work is still open: they say so and fail,
 # rather than pretend.
@@ -231,13 +232,32 @@ def cmd_bilan(args: argparse.Namespace) -> int:
 # -- the desk: demo and replay ------------------------------------------------------------------
 
 
+def _desk_config() -> DeskConfig:
+    """The config file and environment (ConfigError, a ValueError, when wrong)."""
+    from tui.config import load_config
+    from tui.keys import desk_bindings
+
+    bindings = {i: (screen, b.key) for i, (screen, b) in desk_bindings().items()}
+    return load_config(bindings)
+
+
+def _desk_rules(rules: list[str] | None, config: DeskConfig) -> list[str] | None:
+    """The pack files a desk loads and watches: --rules, else the config's; None: starters."""
+    return rules or list(config.packs) or None
+
+
 def _run_desk(
-    plan: SessionPlan, packs: list[RulePack], kind: str, moderation: Moderation | None = None
+    plan: SessionPlan,
+    packs: list[RulePack],
+    kind: str,
+    moderation: Moderation | None = None,
+    config: DeskConfig | None = None,
 ) -> int:
     from filters.triage import Triage
     from tui.app import VigileApp
 
-    app = VigileApp(plan, Triage(packs, author="desk", origin="file"), moderation=moderation)
+    triage = Triage(packs, author="desk", origin="file")
+    app = VigileApp(plan, triage, moderation=moderation, config=config)
     app.run()
     print(f"Session recorded to {plan.db_path}")
     if app.pipeline_error is not None:
@@ -315,12 +335,14 @@ def _safe(name: str) -> str:
 
 def cmd_watch(args: argparse.Namespace) -> int:
     try:
+        config = _desk_config()
+        args.rules = _desk_rules(args.rules, config)
         packs = _packs(args.rules)
         plan = _live_plan(args, "live")
     except (RulePackError, ValueError) as exc:
         return _fail("watch", str(exc))
     moderation = live_moderation(args.sources, args.helix_url, args.youtube_base_url)
-    return _run_desk(plan, packs, "watch", moderation)
+    return _run_desk(plan, packs, "watch", moderation, config)
 
 
 def cmd_record(args: argparse.Namespace) -> int:
@@ -370,8 +392,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from scenarios.generate import write_session
 
     try:
+        config = _desk_config()
+        args.rules = _desk_rules(args.rules, config)
         packs = _packs(args.rules)
-    except RulePackError as exc:
+    except (RulePackError, ValueError) as exc:
         return _fail("demo", str(exc))
     recording = _default_recording("demo", args.db)
     scenario_db = recording.with_name(f"{recording.stem}-scenario.db")
@@ -380,7 +404,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     plan = _replay_plan(
         "demo", "demo", scenario_db, args.speed, recording, args.rules, "scenario:demo"
     )
-    return _run_desk(plan, packs, "demo")
+    return _run_desk(plan, packs, "demo", config=config)
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
@@ -388,13 +412,24 @@ def cmd_replay(args: argparse.Namespace) -> int:
     if not source.is_file():
         return _fail("replay", f"no session file at {source}")
     try:
+        config = _desk_config()
+        args.rules = _desk_rules(args.rules, config)
         packs = _packs(args.rules)
-    except RulePackError as exc:
+    except (RulePackError, ValueError) as exc:
         return _fail("replay", str(exc))
     speed = None if args.max else args.speed
     recording = _default_recording(f"{source.stem}-replay", args.db)
     plan = _replay_plan(f"replay of {source.stem}", "replay", source, speed, recording, args.rules)
-    return _run_desk(plan, packs, "replay")
+    return _run_desk(plan, packs, "replay", config=config)
+
+
+def cmd_keys(args: argparse.Namespace) -> int:
+    from tui.config import config_path
+    from tui.keys import keys_table
+
+    print(keys_table())
+    print(f'\nRemap any of them in {config_path()}, table [keys]: "priority.ban" = "B"')
+    return 0
 
 
 # -- the parser ---------------------------------------------------------------------------------
@@ -480,6 +515,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("verify", help="check a session's or a dossier's hash chain")
     p.add_argument("target", help="a session database or an exported dossier folder")
     p.set_defaults(func=cmd_verify)
+
+    p = sub.add_parser("keys", help="every key binding of the desk, by id (for the config file)")
+    p.set_defaults(func=cmd_keys)
 
     p = sub.add_parser("bilan", help="post-event report: HTML with charts, Markdown, JSON")
     p.add_argument("file", help="a session database")

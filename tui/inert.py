@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
 from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
 
 from connectors.inert import inert
+from connectors.model import Verdict
 
 __all__ = ["highlighted", "inert"]
 
 
 BLUR = "▒"
+# What the blur option hides: abuse aimed at people. Questions, links and spam stay readable.
+HURTFUL = frozenset({"racism", "sexism", "lgbtphobia", "threat", "harassment"})
+
+
+def hidden_spans(verdict: Verdict, blur: bool) -> list[tuple[int, int]]:
+    return [m.span for m in verdict.matches if m.category in HURTFUL] if blur else []
 
 
 def highlighted(
@@ -21,13 +28,13 @@ def highlighted(
     spans: Iterable[tuple[int, int]],
     style: Style | str,
     base: Style | str = "",
-    blur: bool = False,
+    hidden: Collection[tuple[int, int]] = (),
 ) -> Text:
     """Chat text as a rich Text (never parsed as markup) with `spans` of the original styled.
 
     Each piece is made inert on its own, so the spans stay right even where making the text
-    inert changes its length. `blur` hides what the spans say (the slurs) behind a block as
-    wide as the word, for moderators who would rather not read them all day.
+    inert changes its length. Spans also in `hidden` (the slurs, with the blur option) show as
+    a block as wide as the word, for moderators who would rather not read them all day.
     """
     out = Text(no_wrap=True, end="")
     cursor = 0
@@ -37,7 +44,8 @@ def highlighted(
             continue
         out.append(inert(text[cursor:start]), base)
         matched = inert(text[start:end])
-        out.append(BLUR * cell_len(matched) if blur else matched, style)
+        hide = any(h_start < end and start < h_end for h_start, h_end in hidden)
+        out.append(BLUR * cell_len(matched) if hide else matched, style)
         cursor = end
     out.append(inert(text[cursor:]), base)
     return out

@@ -16,7 +16,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from connectors.model import ChatMessage, Verdict
-from tui.inert import highlighted, inert
+from tui.inert import hidden_spans, highlighted, inert
 
 PLATFORM_STYLES = {
     "twitch": Style(color="magenta", bold=True),
@@ -40,7 +40,7 @@ class FeedLine:
     deleted: bool = False
     _strip: Strip | None = field(default=None, repr=False)
 
-    def strip(self, console: object) -> Strip:
+    def strip(self, console: object, blur: bool = False) -> Strip:
         if self._strip is None:
             m = self.message
             clock = datetime.fromtimestamp(m.received_at, UTC).strftime("%H:%M:%S")
@@ -53,7 +53,9 @@ class FeedLine:
             if m.amount is not None:  # bits, Super Chats: seen at a glance
                 head.append(f"[{paid(m)}] ", _PAID_STYLE)
             spans = [match.span for match in self.verdict.matches]
-            body = highlighted(m.text, spans, _MATCH_STYLE, _DELETED_STYLE if self.deleted else "")
+            base = _DELETED_STYLE if self.deleted else ""
+            hidden = hidden_spans(self.verdict, blur)
+            body = highlighted(m.text, spans, _MATCH_STYLE, base, hidden)
             head.append_text(body)
             segments = list(head.render(console))  # type: ignore[arg-type]
             self._strip = Strip(segments, cell_len(head.plain))
@@ -72,15 +74,35 @@ class LiveFeed(ScrollView, can_focus=True):
     """
     BINDINGS = [
         Binding("end", "resume_tail", "Follow", id="feed.follow", tooltip="Back to the newest"),
+        Binding(
+            "n",
+            "next_match(-1)",
+            "Older match",
+            id="feed.search_older",
+            show=False,
+            tooltip="The previous (older) message matching the search",
+        ),  # fmt: skip
+        Binding(
+            "N",
+            "next_match(1)",
+            "Newer match",
+            id="feed.search_newer",
+            show=False,
+            tooltip="The next (newer) message matching the search",
+        ),  # fmt: skip
     ]
 
     tail: reactive[bool] = reactive(True)
     unseen: reactive[int] = reactive(0)
 
-    def __init__(self, max_lines: int = 5_000, **kwargs: object) -> None:
+    def __init__(self, max_lines: int = 5_000, blur: bool = False, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.blur = blur
         self._lines: deque[FeedLine] = deque(maxlen=max_lines)
         self._by_key: dict[str, FeedLine] = {}
+        self.query = ""  # the search: lines whose author or text holds it, casefolded
+        self.found: FeedLine | None = None  # the match on screen, drawn reversed
+        self.search_rank = (0, 0)  # (which match is shown, how many), for the pane's title
 
     @property
     def line_count(self) -> int:
@@ -128,8 +150,57 @@ class LiveFeed(ScrollView, can_focus=True):
     def pause(self) -> None:
         self.tail = False
 
+    def _matches(self) -> list[int]:
+        needle = self.query.casefold()
+        return [
+            i for i, line in enumerate(self._lines)
+            if needle in line.message.text.casefold()
+            or needle in line.message.author_name.casefold()
+        ]  # fmt: skip
+
+    def search(self, query: str) -> tuple[int, int]:
+        """Pause and show the newest message holding `query`: (its rank from 1, matches)."""
+        self.query, self.found = query.strip(), None
+        if not self.query:
+            self.refresh()
+            return 0, 0
+        matches = self._matches()
+        if matches:
+            self._show(matches[-1])
+        self.refresh()
+        self.search_rank = (len(matches), len(matches))
+        return self.search_rank
+
+    def action_next_match(self, step: int) -> tuple[int, int]:
+        """The next match older (-1) or newer (+1) than the one shown."""
+        if not self.query:
+            return 0, 0
+        matches = self._matches()
+        if not matches:
+            self.found = None
+            return 0, 0
+        here = self._lines.index(self.found) if self.found in self._lines else len(self._lines)
+        if step < 0:
+            older = [i for i in matches if i < here]
+            rank = matches.index(older[-1]) if older else 0
+        else:
+            newer = [i for i in matches if i > here]
+            rank = matches.index(newer[0]) if newer else len(matches) - 1
+        self._show(matches[rank])
+        self.search_rank = (rank + 1, len(matches))
+        return self.search_rank
+
+    def _show(self, index: int) -> None:
+        self.tail = False
+        self.found = self._lines[index]
+        visible = max(1, self.size.height)
+        if not self.scroll_y <= index < self.scroll_y + visible:
+            self.scroll_to(y=max(0, index - visible // 2), animate=False, immediate=True)
+        self.refresh()
+
     def action_resume_tail(self) -> None:
         self.tail = True
+        self.found, self.query, self.search_rank = None, "", (0, 0)
         self.unseen = 0
         self.scroll_end(animate=False, immediate=True, x_axis=False)
 
@@ -145,5 +216,8 @@ class LiveFeed(ScrollView, can_focus=True):
         width = self.size.width
         if index >= len(self._lines):
             return Strip.blank(width, self.rich_style)
-        strip = self._lines[index].strip(self.app.console)
-        return strip.crop_extend(0, width, self.rich_style).apply_offsets(0, index)
+        line = self._lines[index]
+        strip = line.strip(self.app.console, self.blur).crop_extend(0, width, self.rich_style)
+        if line is self.found:
+            strip = strip.apply_style(Style(reverse=True))
+        return strip.apply_offsets(0, index)

@@ -21,12 +21,12 @@ from textual.strip import Strip
 from textual.timer import Timer
 
 from connectors.model import ActionKind, ChatMessage, Verdict, utc_now
-from tui.inert import highlighted, inert
+from tui.inert import hidden_spans, highlighted, inert
 from tui.widgets.live_feed import PLATFORM_STYLES, paid
 
 FLUSH_S = 0.25
 # Column widths in cells; the message takes the rest.
-WIDTHS = {"pri": 4, "age": 6, "src": 3, "author": 16, "category": 14, "state": 5}
+WIDTHS = {"pri": 4, "age": 6, "src": 4, "author": 16, "category": 14, "state": 6}
 HEADER = ("Pri", "Age", "Src", "Author", "Category", "")
 _HEADER_STYLE = Style(bold=True, underline=True)
 _MATCH_STYLE = Style(reverse=True, bold=True)
@@ -138,13 +138,15 @@ class PriorityPane(ScrollView, can_focus=True):
             id="priority.user_card",
             tooltip="The author: messages this session, flags, actions",
         ),  # fmt: skip
-        Binding("up", "move(-1)", show=False, id="priority.up"),
-        Binding("down", "move(1)", show=False, id="priority.down"),
-        Binding("k", "move(-1)", show=False, id="priority.up_vi"),
-        Binding("j", "move(1)", show=False, id="priority.down_vi"),
-        Binding("pageup", "move(-10)", show=False, id="priority.page_up"),
-        Binding("pagedown", "move(10)", show=False, id="priority.page_down"),
-        Binding("home", "move(-1000000)", show=False, id="priority.top"),
+        Binding("up", "move(-1)", show=False, id="priority.up", tooltip="Previous item"),
+        Binding("down", "move(1)", show=False, id="priority.down", tooltip="Next item"),
+        Binding("k", "move(-1)", show=False, id="priority.up_vi", tooltip="Previous item"),
+        Binding("j", "move(1)", show=False, id="priority.down_vi", tooltip="Next item"),
+        Binding("pageup", "move(-10)", show=False, id="priority.page_up", tooltip="10 up"),
+        Binding("pagedown", "move(10)", show=False, id="priority.page_down", tooltip="10 down"),
+        Binding(
+            "home", "move(-1000000)", show=False, id="priority.top", tooltip="The most urgent item"
+        ),  # fmt: skip
     ]
 
     @dataclass
@@ -364,7 +366,8 @@ class PriorityPane(ScrollView, can_focus=True):
 
     def message_text(self, item: PriorityItem) -> Text:
         m, v = item.message, item.verdict
-        text = highlighted(m.text, [x.span for x in v.matches], _MATCH_STYLE, blur=self.blur)
+        spans = [x.span for x in v.matches]
+        text = highlighted(m.text, spans, _MATCH_STYLE, hidden=hidden_spans(v, self.blur))
         if m.amount is not None:
             text = Text(f"[{paid(m)}] ", style="bold green") + text
         if item.members:

@@ -1,0 +1,148 @@
+"""Cards over the desk: why a message was flagged, and who its author is this session.
+
+Everything a card shows from chat goes through `inert` and Rich Text, never through markup.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from rich.style import Style
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Footer, Static
+
+from connectors.model import ChatMessage, Verdict
+from replay.store import SessionStore
+from tui.inert import BLUR, HURTFUL, hidden_spans, highlighted, inert
+
+_MATCH = Style(reverse=True, bold=True)
+_RECENT = 15  # messages a user card lists, newest last
+
+
+class CardScreen(ModalScreen[None]):
+    DEFAULT_CSS = """
+    CardScreen {
+        align: center middle;
+    }
+    CardScreen > VerticalScroll {
+        width: 100;
+        max-height: 90%;
+        height: auto;
+        border: thick $accent;
+        background: $panel;
+        padding: 1 2;
+    }
+    """
+    BINDINGS = [Binding("escape,q,enter", "close", "Close", id="card.close")]
+
+    def __init__(self, title: str, body: Text) -> None:
+        super().__init__()
+        self.title_text, self.body = title, body
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll() as box:
+            box.border_title = self.title_text
+            yield Static(self.body, id="card-body")
+        yield Footer()
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+
+def explanation(message: ChatMessage, verdict: Verdict, blur: bool = False) -> Text:
+    """Each match: the rule, its category and severity, how it matched and on which words."""
+    text = Text()
+    spans = [m.span for m in verdict.matches]
+    text.append(highlighted(message.text, spans, _MATCH, hidden=hidden_spans(verdict, blur)))
+    text.append(f"\n\npriority {verdict.priority}, suggested action {verdict.action}", "bold")
+    if tags := sorted(t for t in verdict.tags if not t.startswith("cluster:")):
+        text.append(f"; tags: {', '.join(tags)}")
+    text.append(f"; rules version {verdict.rules_version}\n")
+    for m in verdict.matches:
+        start, end = m.span
+        words = inert(message.text[start:end])
+        hide = blur and m.category in HURTFUL
+        text.append(f"\n• {m.rule_id}", "bold")
+        text.append(f"  {m.category}, severity {m.severity}, {m.how}\n")
+        text.append("  on «")
+        text.append(BLUR * len(words) if hide else words, _MATCH)
+        text.append(f"» (characters {start}–{end})")
+        if m.term:
+            text.append(f", rule term «{BLUR * len(m.term) if hide else inert(m.term)}»")
+        text.append("\n")
+    return text
+
+
+def profile_link(message: ChatMessage) -> str:
+    if message.platform == "twitch":
+        login = str(message.raw.get("login") or message.author_name).lower()
+        return f"https://www.twitch.tv/popout/{message.channel}/viewercard/{login}"
+    if message.platform == "youtube":
+        return f"https://www.youtube.com/channel/{message.author_id}"
+    return ""
+
+
+def _clock(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).strftime("%H:%M:%S")
+
+
+async def user_card(store: SessionStore, message: ChatMessage, blur: bool = False) -> Text:
+    """The author as this session saw them: roles, first seen, every message counted, the last
+    ones listed (flagged ones marked, deleted ones struck through), and the actions taken."""
+    await store.flush()  # what arrived in the last quarter second counts too
+    who = (message.platform, message.author_id)
+    said = await store.rows(
+        "SELECT m.text, m.sent_at, m.deleted_at, v.matches IS NOT NULL AS flagged, v.matches"
+        " FROM messages m LEFT JOIN verdicts v ON v.message_seq = m.seq"
+        " WHERE m.platform = ? AND m.author_id = ? ORDER BY m.seq",
+        who,
+    )
+    actions = await store.rows(
+        "SELECT ts, kind, moderator, result, duration_s, detail FROM actions"
+        " WHERE platform = ? AND target_author_id = ? ORDER BY ts",
+        who,
+    )
+    text = Text()
+    text.append(inert(message.author_name), "bold")
+    text.append(f"  {message.platform} id {inert(message.author_id)}\n")
+    roles = ", ".join(sorted(message.roles)) or "no role"
+    first = _clock(said[0]["sent_at"]) if said else "—"
+    flagged = sum(1 for row in said if row["flagged"])
+    deleted = sum(1 for row in said if row["deleted_at"] is not None)
+    text.append(f"{roles}; first seen {first} UTC")
+    text.append("; first message ever in this chat" if message.first_message else "")
+    text.append(f"\n{len(said):,} messages this session, ")
+    text.append(f"{flagged:,} flagged", "bold red" if flagged else "")
+    text.append(f", {deleted:,} deleted\n")
+    if link := profile_link(message):
+        text.append(link + "\n", Style(link=link, underline=True))
+    text.append("\nLast messages\n", "bold")
+    for row in said[-_RECENT:]:
+        base = Style(strike=True, dim=True) if row["deleted_at"] is not None else Style()
+        text.append(f"{_clock(row['sent_at'])} ", "dim")
+        text.append("● " if row["flagged"] else "  ", "yellow")
+        spans, hidden = _spans(row["matches"], blur)
+        text.append(highlighted(row["text"], spans, _MATCH, base, hidden))
+        text.append("\n")
+    text.append("\nActions\n", "bold")
+    if not actions:
+        text.append("none yet\n", "dim")
+    for a in actions:
+        length = f" {a['duration_s']} s" if a["duration_s"] else ""
+        text.append(f"{_clock(a['ts'])} {a['kind']}{length} by {inert(a['moderator'])}: "
+                    f"{a['result']}")  # fmt: skip
+        text.append(f" ({inert(a['detail'])})\n" if a["detail"] else "\n", "dim")
+    return text
+
+
+def _spans(matches: str | None, blur: bool) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """A stored verdict's spans, and those the blur option hides."""
+    found = json.loads(matches) if matches else []
+    spans = [(m["span"][0], m["span"][1]) for m in found]
+    hidden = [(m["span"][0], m["span"][1]) for m in found if blur and m["category"] in HURTFUL]
+    return spans, hidden
