@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import tomllib
 from dataclasses import dataclass
@@ -226,6 +227,13 @@ def load_pack(path: str | Path) -> RulePack:
     except (OSError, UnicodeDecodeError) as exc:
         raise RulePackError(str(path), None, f"cannot read: {exc}") from exc
     return parse_pack(text, str(path))
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Replace the file in one rename: a watcher never reads half a pack."""
+    temporary = path.with_name(f".{path.name}.vigile-tmp")
+    temporary.write_text(text, encoding="utf-8")
+    os.replace(temporary, path)
 
 
 STARTER_PACKS = ("starter-en.toml", "starter-fr.toml")

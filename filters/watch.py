@@ -35,7 +35,6 @@ class PackWatcher:
         self.on_rejected = on_rejected
         self.author = author
         self._seen = self._signature()
-        self._texts = [p.text for p in triage.rules.packs]
         self.last_error: RulePackError | None = None
 
     def _signature(self) -> Signature:
@@ -56,8 +55,9 @@ class PackWatcher:
         self._seen = signature
         try:
             packs = [load_pack(path) for path in self.paths]
-            if [p.text for p in packs] == self._texts:
-                return None  # saved without a change
+            live = {p.origin: p.text for p in self.triage.history[-1].packs}
+            if all(live.get(p.origin) == p.text for p in packs):
+                return None  # saved without a change, or the desk's editor wrote what is live
             # packs that did not come from these files (accepted suggestions) stay live
             kept = [p for p in self.triage.history[-1].packs if p.origin == SUGGESTIONS]
             version = self.triage.swap([*packs, *kept], self.author, "file")
@@ -67,7 +67,6 @@ class PackWatcher:
             if self.on_rejected:
                 self.on_rejected(error)
             return error
-        self._texts = [p.text for p in packs]
         self.last_error = None
         log.info("rules v%d live from %s", version.version, ", ".join(map(str, self.paths)))
         return version

@@ -481,7 +481,8 @@ async def test_a_suggested_rule_is_dry_run_then_applied_with_one_key(tmp_path) -
         assert "hijacked-boycottlumina" in body
         await pilot.press("enter")
         await wait_for(pilot, lambda: app.triage.version == 2)
-        assert app.notices[-1] == "Rule hijacked-boycottlumina is live (rules v2)."
+        live = "Rule hijacked-boycottlumina is live (rules v2; r then F9 undoes it)."
+        assert app.notices[-1] == live
         source.say("#boycottLumina", author="newcomer")  # now caught by the accepted rule
         await wait_for(pilot, lambda: len(feed.lines()) == 31)
         assert feed.lines()[-1].verdict.matches[0].rule_id == "hijacked-boycottlumina"

@@ -28,10 +28,10 @@ from connectors.model import (
     Verdict,
     utc_now,
 )
-from filters.rules import RulePackError
+from filters.rules import RulePack, RulePackError, write_atomically
 from filters.suggestions import PACK_NAME as SUGGESTIONS
 from filters.suggestions import dry_run, suggestion_pack
-from filters.triage import Triage
+from filters.triage import RulesVersion, Triage
 from replay.pipeline import DELETION_KINDS, Pipeline, SessionPlan, purged_author, run_session
 from replay.player import ReplaySource
 from tui.channel_commands import ChannelCommand, channel_commands
@@ -41,6 +41,7 @@ from tui.widgets.cards import CardScreen, explanation, user_card
 from tui.widgets.desk_header import DeskFigures, DeskHeader, describe_alert
 from tui.widgets.live_feed import LiveFeed
 from tui.widgets.priority_pane import PriorityItem, PriorityPane, format_age
+from tui.widgets.rule_editor import RuleEditorScreen
 from tui.widgets.suggestion import SuggestionScreen
 
 FRAME_S = 1 / 30  # drain the inbox at frame rate: ingest at wire speed, draw at frame rate
@@ -66,6 +67,13 @@ class VigileApp(App[None]):
             "Search",
             id="feed.search",
             tooltip="Find messages in the live feed by text or author",
+        ),  # fmt: skip
+        Binding(
+            "r",
+            "edit_rules",
+            "Rules",
+            id="app.rules",
+            tooltip="The rule editor: edit, dry-run, apply and undo rules live",
         ),  # fmt: skip
         Binding(
             "a",
@@ -124,6 +132,8 @@ class VigileApp(App[None]):
         self._stopped = asyncio.Event()
         self.pipeline_error: BaseException | None = None
         self.rules_error: str | None = None  # the last refused rule edit, as shown
+        self.undo_stack: list[int] = []  # rules versions before each change made on this desk
+        triage.listeners.append(self._rules_changed)
 
     def compose(self) -> ComposeResult:
         yield DeskHeader(id="header")
@@ -284,6 +294,8 @@ class VigileApp(App[None]):
         return [s for s in self.plan.sources if isinstance(s, ReplaySource)]
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in _DESK_ONLY and self.screen is not self.screen_stack[0]:
+            return False  # on the editor or a card, q types a q and does not quit the desk
         if action in ("toggle_replay", "seek"):
             return bool(self._replays())  # replay keys only where something is replayed
         return True
@@ -419,6 +431,7 @@ class VigileApp(App[None]):
 
     def _apply_suggestion(self, rule: dict[str, Any]) -> None:
         running = [p for p in self.triage.history[-1].packs if p.name != SUGGESTIONS]
+        before = self.triage.version
         try:
             pack = suggestion_pack([*self.accepted_rules, rule])
             version = self.triage.swap([*running, pack], self.moderator, "suggestion")
@@ -426,7 +439,33 @@ class VigileApp(App[None]):
             self.tell(f"Rule refused, running rules kept: {exc}", severity="error")
             return
         self.accepted_rules.append(rule)
-        self.tell(f"Rule {rule['id']} is live (rules v{version.version}).")
+        self.undo_stack.append(before)
+        self.tell(f"Rule {rule['id']} is live (rules v{version.version}; r then F9 undoes it).")
+
+    # -- the rule editor ----------------------------------------------------------------------
+
+    def action_edit_rules(self) -> None:
+        feed = self.query_one(LiveFeed)
+        self.push_screen(RuleEditorScreen(
+            self.triage, lambda: [line.message.text for line in feed.lines()], self.moderator,
+            self.undo_stack, self._write_back,
+        ))  # fmt: skip
+
+    def _write_back(self, packs: list[RulePack]) -> None:
+        """Packs loaded from files get the change in their file too, so it survives the
+        session and an editor on the file sees it (the watcher finds it already live)."""
+        files = {str(path) for path in self.plan.rule_files}
+        for pack in packs:
+            if pack.origin in files:
+                try:
+                    write_atomically(Path(pack.origin), pack.text)
+                except OSError as exc:
+                    self.tell(f"Live, but not saved to {pack.origin}: {exc}", severity="error")
+
+    def _rules_changed(self, version: RulesVersion) -> None:
+        """An undo may take accepted suggestions back out: suggest them again then."""
+        live = {r.id for p in version.packs if p.name == SUGGESTIONS for r in p.rules}
+        self.accepted_rules = [r for r in self.accepted_rules if r["id"] in live]
 
     # -- channel-wide actions, from the command palette ------------------------------------------
 
@@ -488,6 +527,8 @@ class VigileApp(App[None]):
         self.exit()
 
 
+_DESK_ONLY = frozenset({"quit", "toggle_pause", "search", "edit_rules", "review_suggestion",
+                        "toggle_replay", "seek"})  # fmt: skip
 # Decisions that need no answer from a platform: the item settles at once.
 _SETTLED = {ActionKind.DISMISS: "dismissed", ActionKind.APPROVE: "approved"}
 
