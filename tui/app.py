@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -116,6 +116,7 @@ class VigileApp(App[None]):
         super().__init__()
         self.plan, self.triage, self.moderator = plan, triage, moderator
         self.config = config or DeskConfig()
+        self.clock: Callable[[], float] = utc_now  # what ages and rates are measured against
         self.blur = self.config.blur_matches
         self.set_keymap(self.config.keys)
         # Outside a live session every platform action is simulated: rehearse without harm.
@@ -139,7 +140,9 @@ class VigileApp(App[None]):
         yield DeskHeader(id="header")
         with Horizontal(id="panes"):
             c = self.config
-            yield PriorityPane(c.queue_size, c.response_targets_s, c.blur_matches, id="priority")
+            pane = PriorityPane(c.queue_size, c.response_targets_s, c.blur_matches, id="priority")
+            pane.clock = lambda: self.clock()
+            yield pane
             yield LiveFeed(c.feed_size, c.blur_matches, id="feed")
         yield Input(placeholder="search the live feed (Enter: find, Escape: close)", id="search")
         yield Footer()
@@ -191,7 +194,7 @@ class VigileApp(App[None]):
         batch: list[tuple[ChatMessage, Verdict]] = []
         flagged: list[PriorityItem] = []
         inbox = self._inbox
-        now = utc_now()
+        now = self.clock()
         while inbox:
             item, verdict, seq = inbox.popleft()
             if isinstance(item, ChatMessage) and verdict is not None:
@@ -264,7 +267,7 @@ class VigileApp(App[None]):
         pipeline = self.pipeline
         if pipeline is None:
             return
-        now = utc_now()
+        now = self.clock()
         figures = DeskFigures(
             title=self.plan.name,
             sources=tuple(pipeline.hub.statuses()),

@@ -7,6 +7,7 @@ its item, not a row number: new items sliding in above never move what the moder
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from rich.cells import cell_len
@@ -174,6 +175,7 @@ class PriorityPane(ScrollView, can_focus=True):
         self.max_items = max_items
         self.warn_after_s, self.late_after_s = response_targets_s
         self.blur = blur
+        self.clock: Callable[[], float] = utc_now
         self.items: dict[str, PriorityItem] = {}
         self._order: list[str] = []  # keys, highest priority then oldest first
         self._cursor_key: str | None = None
@@ -324,7 +326,7 @@ class PriorityPane(ScrollView, can_focus=True):
             return Strip.blank(width, self.rich_style)
         key = self._order[row]
         item = self.items[key]
-        age_s = utc_now() - item.flagged_at
+        age_s = self.clock() - item.flagged_at
         age_style = (
             _AGE_LATE if age_s >= self.late_after_s
             else _AGE_WARNING if age_s >= self.warn_after_s
