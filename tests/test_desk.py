@@ -67,6 +67,8 @@ async def test_the_selection_stays_on_its_item_when_more_urgent_items_arrive(tmp
         await pilot.press("d")  # the item acted on is the one the moderator was on
         await wait_for(pilot, lambda: chosen.key not in pane.items)
         assert pane.cursor_row == 1  # and the cursor stays at that row: the next item
+        await pilot.click("#priority", offset=(10, 2))  # border, header, then the first row
+        assert pane.cursor_row == 0 and pane.selected().message.text == "kill yourself"
         await pilot.press("q")
 
 

@@ -5,6 +5,7 @@ draw the same every run. After a deliberate change of the screens, look at the n
 (`pytest --snapshot-update`, then the report) before committing them.
 """
 
+import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -58,6 +59,9 @@ async def settled(pilot) -> None:
 
 def test_the_main_screen(snap_compare, tmp_path) -> None:
     assert snap_compare(fixed_desk(tmp_path), terminal_size=(140, 24), run_before=settled)
+    # left without `q` (the snapshot tool exits the app): the recording is closed all the same
+    with sqlite3.connect(tmp_path / "desk.db") as db:
+        assert db.execute("SELECT ended_at IS NOT NULL FROM sessions").fetchone() == (1,)
 
 
 def test_the_rule_editor(snap_compare, tmp_path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import deque
 from collections.abc import Callable, Iterable
 from functools import partial
@@ -518,6 +519,13 @@ class VigileApp(App[None]):
     async def start_moderation(self) -> None:
         for problem in await self.moderation.start():
             self.tell(f"{problem} Reading chat goes on.", severity="warning")
+
+    async def on_unmount(self) -> None:
+        """However the desk is left (q, a signal, a test's exit), the recording is closed."""
+        if not self._stopped.is_set():
+            self.workers.cancel_group(self, "pipeline")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopped.wait(), timeout=10)
 
     async def action_quit(self) -> None:
         """Stop the sources, flush the recording, then leave: nothing received is lost."""

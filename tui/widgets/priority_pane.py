@@ -310,7 +310,10 @@ class PriorityPane(ScrollView, can_focus=True):
             self.post_message(self.UserCard(item))
 
     def on_click(self, event: events.Click) -> None:
-        row = int(self.scroll_offset.y) + event.y - 1
+        offset = event.get_content_offset(self)  # inside the border; None on the border itself
+        if offset is None:
+            return
+        row = int(self.scroll_offset.y) + offset.y - 1  # the first line is the column header
         if 0 <= row < len(self._order):
             self._cursor_key = self._order[row]
             self.refresh()
