@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sqlite3
 from collections import deque
 from collections.abc import Callable, Iterable
 from functools import partial
@@ -181,9 +182,13 @@ class VigileApp(App[None]):
         await asyncio.Event().wait()  # until the quit cancels the pipeline worker
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.state is WorkerState.ERROR:
+        if event.state is not WorkerState.ERROR:
+            return
+        if event.worker.group == "pipeline":
             self.pipeline_error = event.worker.error
             self.notify(f"Recording stopped: {event.worker.error}", severity="error", timeout=30)
+        else:  # a card, the moderators' sign-in: the desk and the recording go on
+            self.tell(f"{event.worker.name} failed: {event.worker.error}", severity="error")
 
     # -- drawing ------------------------------------------------------------------------------
 
@@ -344,11 +349,15 @@ class VigileApp(App[None]):
     def on_priority_pane_user_card(self, event: PriorityPane.UserCard) -> None:
         self.show_user_card(event.item.message)
 
-    @work(group="cards", exclusive=True)
+    @work(group="cards", exclusive=True, exit_on_error=False)
     async def show_user_card(self, message: ChatMessage) -> None:
         if self.pipeline is None:
             return
-        body = await user_card(self.pipeline.store, message, self.blur)
+        try:
+            body = await user_card(self.pipeline.store, message, self.blur)
+        except (sqlite3.Error, ValueError) as exc:  # a locked or closed file: say so, go on
+            self.tell(f"The user card cannot be read now: {exc}", severity="error")
+            return
         self.push_screen(CardScreen(f"User card: {inert(message.author_name)}", body))
 
     @work(group="actions")
