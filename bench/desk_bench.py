@@ -1,7 +1,8 @@
 """The desk under a 2,000 messages/s replay: key press to screen, drain time per frame, queue
 depth and memory over the run.
 
-    python bench/desk_bench.py [--seconds 120]
+    python bench/desk_bench.py [--seconds 110]
+    python bench/desk_bench.py --seconds 600 --calm-seconds 570   # a ten-minute soak
 
 The real Textual app (headless, 160×45) replays bench/data/rate-2k.toml at its own pace
 (2,000 messages a second, a raid at the end) through hub → triage → signals → store. Every
@@ -41,10 +42,17 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else 0.0
 
 
-async def main(seconds: float) -> None:
+async def main(seconds: float, calm_seconds: float | None) -> None:
     folder = Path(tempfile.mkdtemp(prefix="vigile-desk-"))
     source = folder / "rate-2k.db"
-    await write_session(load_scenario(str(RATE_2K)), source)
+    scenario = RATE_2K
+    if calm_seconds:  # the same chat, with a longer calm before the raid
+        scenario = folder / "rate-2k-long.toml"
+        text = RATE_2K.read_text("utf-8").replace(
+            "duration = 90", f"duration = {calm_seconds:g}", 1
+        )
+        scenario.write_text(text, "utf-8")
+    await write_session(load_scenario(str(scenario)), source)
     plan = SessionPlan("desk bench", "replay", [ReplaySource(source, 1.0)], folder / "run.db")
     app = VigileApp(plan, Triage(load_starter_packs()))
 
@@ -103,9 +111,14 @@ async def main(seconds: float) -> None:
           f"middle {statistics.mean(memory[third:-third] or memory):.0f}, "
           f"last third {statistics.mean(memory[-third:]):.0f}; feed buffer "
           f"{len(feed.lines()):,} lines")  # fmt: skip
+    if elapsed > 300:  # a soak: the memory minute by minute (two presses a second)
+        minutes = [statistics.mean(memory[i : i + 120]) for i in range(0, len(memory), 120)]
+        print("memory by minute (MiB): " + " ".join(f"{m:.0f}" for m in minutes))
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=110.0)
-    asyncio.run(main(parser.parse_args().seconds))
+    parser.add_argument("--calm-seconds", type=float, help="stretch the calm before the raid")
+    args = parser.parse_args()
+    asyncio.run(main(args.seconds, args.calm_seconds))

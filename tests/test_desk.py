@@ -219,3 +219,19 @@ def test_vigile_keys_lists_every_binding_id() -> None:
     assert done.returncode == 0
     for binding_id in ("priority.ban", "priority.escalate", "feed.search", "card.close"):
         assert binding_id in done.stdout
+
+
+def test_a_flood_row_stays_bounded_however_long_the_flood_lasts() -> None:
+    from connectors.model import ChatMessage, Verdict
+    from tui.widgets.priority_pane import KEEP_MEMBERS, PriorityItem
+
+    def copy(n: int) -> PriorityItem:
+        author = f"bot{n % 300}"
+        m = ChatMessage("twitch", "c", f"m{n}", author, author, "spam spam", sent_at=float(n))
+        return PriorityItem(m, Verdict(tags=frozenset({"cluster:1"}), priority=40), n, 0.0)
+
+    row = copy(0)
+    assert all(row.absorb(copy(n)) for n in range(1, 5_000))
+    assert not row.absorb(copy(4_999))  # the same message twice counts once
+    assert (row.count, len(row.by_author), len(row.members)) == (5_000, 300, KEEP_MEMBERS)
+    assert len(row.member_keys) == KEEP_MEMBERS and row.group[-1].message.id == "m4999"

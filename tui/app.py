@@ -364,7 +364,7 @@ class VigileApp(App[None]):
     async def carry_out(self, item: PriorityItem, kind: ActionKind, duration_s: int | None) -> None:
         """Send the action (or simulate it) for the item, or for every message of a flood
         (each author once for bans, timeouts and warnings); record each with its result."""
-        targets = _targets(item.group, kind)
+        targets = _targets(item, kind)
         results = [await self._act_on(target, kind, duration_s) for target in targets]
         failed = [(t, done) for t, done in zip(targets, results, strict=True)
                   if done.result is ActionResult.FAILED]  # fmt: skip
@@ -553,11 +553,11 @@ _DESK_ONLY = frozenset({"quit", "toggle_pause", "search", "edit_rules", "review_
 _SETTLED = {ActionKind.DISMISS: "dismissed", ActionKind.APPROVE: "approved"}
 
 
-def _targets(group: list[PriorityItem], kind: ActionKind) -> list[PriorityItem]:
-    """Acting on a flood: each message for deletions and decisions, each author once else."""
-    if kind not in (ActionKind.BAN, ActionKind.TIMEOUT, ActionKind.WARN):
-        return group
-    seen: dict[tuple[str, str], PriorityItem] = {}
-    for item in group:
-        seen.setdefault((item.message.platform, item.message.author_id), item)
-    return list(seen.values())
+def _targets(item: PriorityItem, kind: ActionKind) -> list[PriorityItem]:
+    """Acting on a flood: its newest messages for deletions and decisions (up to
+    KEEP_MEMBERS), each of its authors once for bans, timeouts and warnings."""
+    if not item.members:
+        return [item]
+    if kind in (ActionKind.BAN, ActionKind.TIMEOUT, ActionKind.WARN):
+        return list(item.by_author.values())
+    return item.group

@@ -7,6 +7,7 @@ its item, not a row number: new items sliding in above never move what the moder
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -26,6 +27,7 @@ from tui.inert import hidden_spans, highlighted, inert
 from tui.widgets.live_feed import PLATFORM_STYLES, paid
 
 FLUSH_S = 0.25
+KEEP_MEMBERS = 1_000  # a flood row acts on its newest messages and on every author once
 # Column widths in cells; the message takes the rest.
 WIDTHS = {"pri": 4, "age": 6, "src": 4, "author": 16, "category": 14, "state": 6}
 HEADER = ("Pri", "Age", "Src", "Author", "Category", "")
@@ -54,9 +56,13 @@ class PriorityItem:
     seq: int | None
     flagged_at: float
     state: str = "new"  # new | sending | claimed | escalated; handled and dismissed leave
-    # A near-duplicate flood is one row: its messages, the first one included.
-    members: list[PriorityItem] = field(default_factory=list)
-    member_keys: set[str] = field(default_factory=set)
+    # A near-duplicate flood is one row: its newest messages (the first one included), how
+    # many there were in all, and each author's latest, so acting on it stays bounded however
+    # long the flood lasts.
+    members: deque[PriorityItem] = field(default_factory=lambda: deque(maxlen=KEEP_MEMBERS))
+    member_keys: set[str] = field(default_factory=set)  # of the members kept
+    count: int = 0
+    by_author: dict[str, PriorityItem] = field(default_factory=dict)
     _drawn: tuple[str, Strip] | None = field(default=None, repr=False)  # (state, row after age)
 
     @property
@@ -68,7 +74,24 @@ class PriorityItem:
 
     @property
     def group(self) -> list[PriorityItem]:
-        return self.members or [self]
+        return list(self.members) or [self]
+
+    def absorb(self, item: PriorityItem) -> bool:
+        """Add a message of the same flood to this row; False if it is already in it."""
+        if item.message.key in self.member_keys or item.message.key == self.message.key:
+            return False
+        if not self.members:
+            self._keep(self)
+        self._keep(item)
+        return True
+
+    def _keep(self, item: PriorityItem) -> None:
+        if len(self.members) == self.members.maxlen:
+            self.member_keys.discard(self.members[0].message.key)
+        self.members.append(item)
+        self.member_keys.add(item.message.key)
+        self.by_author[item.message.author_id] = item
+        self.count += 1
 
     @property
     def order(self) -> tuple[int, float]:
@@ -221,12 +244,7 @@ class PriorityPane(ScrollView, can_focus=True):
             row = self.items.get(key)
             if row is None:
                 self.items[key] = item
-            elif key != item.message.key and item.message.key not in row.member_keys:
-                if not row.members:
-                    row.members.append(row)
-                    row.member_keys.add(row.message.key)
-                row.members.append(item)
-                row.member_keys.add(item.message.key)
+            elif key != item.message.key and row.absorb(item):
                 row._drawn = None  # its count changed
         if len(self.items) > self.max_items:
             by_weakness = sorted(
@@ -376,7 +394,7 @@ class PriorityPane(ScrollView, can_focus=True):
         if m.amount is not None:
             text = Text(f"[{paid(m)}] ", style="bold green") + text
         if item.members:
-            authors = len({member.message.author_id for member in item.members})
-            count = Text(f"×{len(item.members)} ({authors} authors) ", style="bold magenta")
+            count = Text(f"×{item.count:,} ({len(item.by_author):,} authors) ",
+                         style="bold magenta")  # fmt: skip
             text = count + text
         return text
