@@ -69,14 +69,14 @@ class VigileApp(App[None]):
             "Search",
             id="feed.search",
             tooltip="Find messages in the live feed by text or author",
-        ),  # fmt: skip
+        ),
         Binding(
             "r",
             "edit_rules",
             "Rules",
             id="app.rules",
             tooltip="The rule editor: edit, dry-run, apply and undo rules live",
-        ),  # fmt: skip
+        ),
         Binding(
             "a",
             "review_suggestion",
