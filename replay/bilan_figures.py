@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from replay.evidence import verify_session
+from replay.loadtest import percentile
 from replay.scoring import score_run
 
 FORMAT = "vigile-bilan/1"
@@ -43,7 +44,6 @@ class Flagged:
     author_id: str
     author_name: str
     received_at: float
-    sent_at: float
     deleted: bool
     categories: tuple[str, ...]
     severity: int
@@ -89,7 +89,7 @@ def collect(path: Path, target_s: float = DEFAULT_TARGET_S, labels: Path | None 
 def _flagged(db: sqlite3.Connection) -> list[Flagged]:
     out = []
     for row in db.execute(
-        """SELECT m.platform, m.msg_id, m.author_id, m.author_name, m.received_at, m.sent_at,
+        """SELECT m.platform, m.msg_id, m.author_id, m.author_name, m.received_at,
                   m.deleted_at, v.rules_version, v.matches
            FROM verdicts v JOIN messages m ON m.seq = v.message_seq ORDER BY m.seq"""
     ):
@@ -97,7 +97,7 @@ def _flagged(db: sqlite3.Connection) -> list[Flagged]:
         categories = tuple(sorted({m["category"] for m in matches})) or ("other",)
         out.append(Flagged(
             row["platform"], row["msg_id"], row["author_id"], row["author_name"],
-            row["received_at"], row["sent_at"], row["deleted_at"] is not None, categories,
+            row["received_at"], row["deleted_at"] is not None, categories,
             max((m["severity"] for m in matches), default=1), row["rules_version"],
             frozenset(m["rule_id"] for m in matches),
         ))  # fmt: skip
@@ -253,17 +253,12 @@ def _response_times(waits: list[float], target_s: float) -> dict:
         "count": len(waits),
         "target_s": target_s,
         "median_s": round(statistics.median(waits), 1) if waits else None,
-        "p90_s": round(_percentile(waits, 0.9), 1) if waits else None,
+        "p90_s": round(percentile(waits, 0.9), 1) if waits else None,
         "within_target_share": round(sum(w <= target_s for w in waits) / len(waits), 3)
         if waits
         else None,
         "seconds": [round(w, 1) for w in waits],  # the distribution the chart draws
     }
-
-
-def _percentile(ordered: list[float], q: float) -> float:
-    """Nearest-rank percentile of a sorted list."""
-    return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered) + 0.5) - 1))]
 
 
 def _threats(db: sqlite3.Connection, flagged: list[Flagged], actions: list[dict]) -> dict:

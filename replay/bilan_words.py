@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, tzinfo
 
 from babel import Locale
-from babel.dates import format_datetime, format_time, format_timedelta
+from babel.dates import format_datetime, format_time
 from babel.numbers import format_decimal, format_percent
 
 LANGUAGES = {"fr": Locale.parse("fr_FR"), "en": Locale.parse("en_GB")}
@@ -214,9 +214,6 @@ class Wording:
         if seconds < 10:
             return f"{self.number(seconds, 1)} s"
         return f"{whole} s"
-
-    def ago(self, seconds: float) -> str:
-        return format_timedelta(seconds, locale=self.locale)
 
 
 def _utc(ts: float) -> datetime:

@@ -30,10 +30,11 @@ from connectors.model import (
     Verdict,
     utc_now,
 )
+from filters.editing import edited_pack, rule_block
 from filters.rules import RulePack, RulePackError, write_atomically
 from filters.suggestions import PACK_NAME as SUGGESTIONS
 from filters.suggestions import dry_run, suggestion_pack
-from filters.triage import RulesVersion, Triage
+from filters.triage import Triage
 from replay.pipeline import DELETION_KINDS, Pipeline, SessionPlan, purged_author, run_session
 from replay.player import ReplaySource
 from tui.channel_commands import ChannelCommand, channel_commands
@@ -126,7 +127,6 @@ class VigileApp(App[None]):
         self.notices: deque[str] = deque(maxlen=50)
         self.channels: set[tuple[str, str]] = set()  # (platform, channel) seen in this session
         self.banned: dict[tuple[str, str, str], str] = {}  # bans and timeouts made from here
-        self.accepted_rules: list[dict[str, Any]] = []  # suggestions a supervisor applied
         self.pipeline: Pipeline | None = None
         self.recording: Path = plan.db_path
         self._inbox: deque[tuple[ChatMessage | PlatformEvent, Verdict | None, int | None]] = deque(
@@ -136,7 +136,6 @@ class VigileApp(App[None]):
         self.pipeline_error: BaseException | None = None
         self.rules_error: str | None = None  # the last refused rule edit, as shown
         self.undo_stack: list[int] = []  # rules versions before each change made on this desk
-        triage.listeners.append(self._rules_changed)
 
     def compose(self) -> ComposeResult:
         yield DeskHeader(id="header")
@@ -414,7 +413,8 @@ class VigileApp(App[None]):
         """The newest alert's ready-made rule that is not live yet."""
         if self.pipeline is None or self.pipeline.signals is None:
             return None
-        accepted = {rule["id"] for rule in self.accepted_rules}
+        live = self._accepted_pack()
+        accepted = {rule.id for rule in live.rules} if live else set()
         alerts = sorted(self.pipeline.signals.alerts.values(), key=lambda a: -a.raised_at)
         for alert in alerts:
             rule = alert.evidence.get("suggested_rule")
@@ -443,15 +443,20 @@ class VigileApp(App[None]):
         self.push_screen(SuggestionScreen(why, rule, result), decided)
 
     def _apply_suggestion(self, rule: dict[str, Any]) -> None:
-        running = [p for p in self.triage.history[-1].packs if p.name != SUGGESTIONS]
+        running = [p for p in self.triage.rules.packs if p.name != SUGGESTIONS]
+        accepted = self._accepted_pack()
         before = self.triage.version
         try:
-            pack = suggestion_pack([*self.accepted_rules, rule])
+            fresh = suggestion_pack([rule])
+            pack = (
+                fresh
+                if accepted is None
+                else edited_pack(accepted, None, rule_block(fresh, rule["id"]))
+            )
             version = self.triage.swap([*running, pack], self.moderator, "suggestion")
         except RulePackError as exc:
             self.tell(f"Rule refused, running rules kept: {exc}", severity="error")
             return
-        self.accepted_rules.append(rule)
         self.undo_stack.append(before)
         self.tell(f"Rule {rule['id']} is live (rules v{version.version}; r then F9 undoes it).")
 
@@ -475,10 +480,10 @@ class VigileApp(App[None]):
                 except OSError as exc:
                     self.tell(f"Live, but not saved to {pack.origin}: {exc}", severity="error")
 
-    def _rules_changed(self, version: RulesVersion) -> None:
-        """An undo may take accepted suggestions back out: suggest them again then."""
-        live = {r.id for p in version.packs if p.name == SUGGESTIONS for r in p.rules}
-        self.accepted_rules = [r for r in self.accepted_rules if r["id"] in live]
+    def _accepted_pack(self) -> RulePack | None:
+        """The suggestions applied so far, as they run now (an undo may have taken some out:
+        those are suggested again)."""
+        return next((p for p in self.triage.rules.packs if p.name == SUGGESTIONS), None)
 
     # -- channel-wide actions, from the command palette ------------------------------------------
 

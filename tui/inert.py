@@ -11,16 +11,23 @@ from rich.text import Text
 from connectors.inert import inert
 from connectors.model import Verdict
 
-__all__ = ["highlighted", "inert"]
-
-
 BLUR = "▒"
 # What the blur option hides: abuse aimed at people. Questions, links and spam stay readable.
 HURTFUL = frozenset({"racism", "sexism", "lgbtphobia", "threat", "harassment"})
 
 
+def hides(category: str, blur: bool) -> bool:
+    """Whether the blur option hides a match of this category."""
+    return blur and category in HURTFUL
+
+
+def blurred(text: str) -> str:
+    """A block as wide as `text` on screen."""
+    return BLUR * cell_len(text)
+
+
 def hidden_spans(verdict: Verdict, blur: bool) -> list[tuple[int, int]]:
-    return [m.span for m in verdict.matches if m.category in HURTFUL] if blur else []
+    return [m.span for m in verdict.matches if hides(m.category, blur)]
 
 
 def highlighted(
@@ -45,7 +52,7 @@ def highlighted(
         out.append(inert(text[cursor:start]), base)
         matched = inert(text[start:end])
         hide = any(h_start < end and start < h_end for h_start, h_end in hidden)
-        out.append(BLUR * cell_len(matched) if hide else matched, style)
+        out.append(blurred(matched) if hide else matched, style)
         cursor = end
     out.append(inert(text[cursor:]), base)
     return out

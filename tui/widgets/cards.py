@@ -18,7 +18,7 @@ from textual.widgets import Footer, Static
 
 from connectors.model import ChatMessage, Verdict
 from replay.store import SessionStore
-from tui.inert import BLUR, HURTFUL, hidden_spans, highlighted, inert
+from tui.inert import blurred, hidden_spans, hides, highlighted, inert
 
 _MATCH = Style(reverse=True, bold=True)
 _RECENT = 15  # messages a user card lists, newest last
@@ -66,14 +66,14 @@ def explanation(message: ChatMessage, verdict: Verdict, blur: bool = False) -> T
     for m in verdict.matches:
         start, end = m.span
         words = inert(message.text[start:end])
-        hide = blur and m.category in HURTFUL
+        hide = hides(m.category, blur)
         text.append(f"\n• {m.rule_id}", "bold")
         text.append(f"  {m.category}, severity {m.severity}, {m.how}\n")
         text.append("  on «")
-        text.append(BLUR * len(words) if hide else words, _MATCH)
+        text.append(blurred(words) if hide else words, _MATCH)
         text.append(f"» (characters {start}–{end})")
         if m.term:
-            text.append(f", rule term «{BLUR * len(m.term) if hide else inert(m.term)}»")
+            text.append(f", rule term «{blurred(m.term) if hide else inert(m.term)}»")
         text.append("\n")
     return text
 
@@ -144,5 +144,5 @@ def _spans(matches: str | None, blur: bool) -> tuple[list[tuple[int, int]], list
     """A stored verdict's spans, and those the blur option hides."""
     found = json.loads(matches) if matches else []
     spans = [(m["span"][0], m["span"][1]) for m in found]
-    hidden = [(m["span"][0], m["span"][1]) for m in found if blur and m["category"] in HURTFUL]
+    hidden = [(m["span"][0], m["span"][1]) for m in found if hides(m["category"], blur)]
     return spans, hidden

@@ -81,7 +81,7 @@ class LiveFeed(ScrollView, can_focus=True):
             id="feed.search_older",
             show=False,
             tooltip="The previous (older) message matching the search",
-        ),  # fmt: skip
+        ),
         Binding(
             "N",
             "next_match(1)",
@@ -89,7 +89,7 @@ class LiveFeed(ScrollView, can_focus=True):
             id="feed.search_newer",
             show=False,
             tooltip="The next (newer) message matching the search",
-        ),  # fmt: skip
+        ),
     ]
 
     tail: reactive[bool] = reactive(True)

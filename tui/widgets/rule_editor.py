@@ -17,7 +17,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
-from filters.editing import NEW_RULE, EditDryRun, compare, edited_pack, rule_block
+from filters.editing import NEW_RULE, compare, edited_pack, rule_block
 from filters.rules import RulePack, RulePackError
 from filters.suggestions import PACK_NAME as SUGGESTIONS
 from filters.triage import Triage
@@ -56,7 +56,6 @@ class RuleEditorScreen(Screen[None]):
         self.undo_stack, self.write_back = undo_stack, write_back
         self.target: tuple[int, str | None] | None = None  # (pack index, rule id; None: new)
         self.removing = False
-        self.last_result: EditDryRun | None = None
         self._shown = Text()
 
     def compose(self) -> ComposeResult:
@@ -149,7 +148,6 @@ class RuleEditorScreen(Screen[None]):
         except RulePackError as error:
             self._refused(error)
             return
-        self.last_result = result
         text = Text("Dry run: ", style="bold")
         text.append(result.summary() + "\n")
         for label, examples in (("would flag", result.new_examples),
