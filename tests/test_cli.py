@@ -24,12 +24,6 @@ def test_help_lists_every_command() -> None:
         assert command in out
 
 
-def test_the_unfinished_hub_says_so_and_fails() -> None:
-    done = subprocess.run([*VIGILE, "hub", "x"], capture_output=True, text=True)
-    assert done.returncode == 2
-    assert "not available yet" in done.stderr and "issue" in done.stderr
-
-
 def test_check_answers_one_json_line_per_input_line_in_order() -> None:
     lines = [
         "bonjour",

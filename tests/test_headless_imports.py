@@ -25,6 +25,11 @@ HEADLESS = [
     "replay.pipeline",
     "scenarios.format",
     "scenarios.generate",
+    "team.protocol",
+    "team.state",
+    "team.server",
+    "team.client",
+    "team.command",
     "tui.cli",  # the command line itself: only `demo` and `replay` load the app
 ]
 

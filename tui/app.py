@@ -40,6 +40,7 @@ from replay.player import ReplaySource
 from tui.channel_commands import ChannelCommand, channel_commands
 from tui.config import DeskConfig
 from tui.inert import inert
+from tui.team import DeskTeam, TeamScreen
 from tui.widgets.cards import CardScreen, explanation, user_card
 from tui.widgets.desk_header import DeskFigures, DeskHeader, describe_alert
 from tui.widgets.live_feed import LiveFeed
@@ -106,6 +107,13 @@ class VigileApp(App[None]):
             id="replay.forward",
             tooltip="Skip 30 seconds of the recording",
         ),
+        Binding(
+            "m",
+            "team",
+            "Team",
+            id="app.team",
+            tooltip="Team desks: who is connected, their load and response times, alerts",
+        ),
     ]
 
     def __init__(
@@ -115,7 +123,9 @@ class VigileApp(App[None]):
         moderator: str = "me",
         moderation: Moderation | None = None,
         config: DeskConfig | None = None,
+        team: DeskTeam | None = None,
     ) -> None:
+        """`team`: this desk's link to a team hub (claims, shared rules, roster), if any."""
         super().__init__()
         self.plan, self.triage, self.moderator = plan, triage, moderator
         self.config = config or DeskConfig()
@@ -136,6 +146,7 @@ class VigileApp(App[None]):
         self.pipeline_error: BaseException | None = None
         self.rules_error: str | None = None  # the last refused rule edit, as shown
         self.undo_stack: list[int] = []  # rules versions before each change made on this desk
+        self.team = team
 
     def compose(self) -> ComposeResult:
         yield DeskHeader(id="header")
@@ -143,6 +154,8 @@ class VigileApp(App[None]):
             c = self.config
             pane = PriorityPane(c.queue_size, c.response_targets_s, c.blur_matches, id="priority")
             pane.clock = lambda: self.clock()
+            if self.team is not None:  # its share of the queue, without what others handled
+                pane.admit = self.team.admit
             yield pane
             yield LiveFeed(c.feed_size, c.blur_matches, id="feed")
         yield Input(placeholder="search the live feed (Enter: find, Escape: close)", id="search")
@@ -158,6 +171,15 @@ class VigileApp(App[None]):
         self.set_interval(0.5, self._refresh_header)
         self.set_interval(1.0, self.query_one(PriorityPane).refresh_ages)
         self.query_one(PriorityPane).focus()
+        if self.team is not None:
+            self.run_team_link()
+            self.set_interval(2.0, lambda: self.team and self.team.report(
+                len(self.query_one(PriorityPane).items)))  # fmt: skip
+
+    @work(group="team", exit_on_error=False)
+    async def run_team_link(self) -> None:
+        if self.team is not None:
+            await self.team.link.run()
 
     # -- the pipeline, as a worker of the app -------------------------------------------------
 
@@ -192,6 +214,9 @@ class VigileApp(App[None]):
     # -- drawing ------------------------------------------------------------------------------
 
     def _drain(self) -> None:
+        if self.team is not None and self.team.inbox:
+            for text, severity in self.team.apply(self.query_one(PriorityPane)):
+                self.tell(text, severity)  # type: ignore[arg-type]
         if not self._inbox:
             return
         feed = self.query_one(LiveFeed)
@@ -221,6 +246,11 @@ class VigileApp(App[None]):
                 flagged = []
                 feed.mark_author_deleted(item.platform, author)
                 pane.gone(item.platform, author_id=author)
+            elif isinstance(item, PlatformEvent) and item.kind.startswith("alert:"):
+                if self.team is not None:  # the team sees what any desk saw first
+                    key = f"{item.kind}:{item.platform}:{item.channel}:{item.data.get('subject')}"
+                    state = "cleared" if item.data.get("state") == "cleared" else "up"
+                    self.team.link.alert(key, state, describe_alert(item))
             elif isinstance(item, PlatformEvent) and item.kind == "rules_rejected":
                 where = f"{item.data.get('file')}:{item.data.get('line') or '?'}"
                 self.rules_error = f"{where}: {item.data.get('error')}"
@@ -285,6 +315,7 @@ class VigileApp(App[None]):
             rules_version=self.triage.version,
             store_error=pipeline.store.last_error,
             alerts=self._alerts(pipeline),
+            team=self.team.summary() if self.team is not None else "",
         )
         self.query_one(DeskHeader).show(figures)
         self._update_titles()
@@ -306,6 +337,8 @@ class VigileApp(App[None]):
             return False  # on the editor or a card, q types a q and does not quit the desk
         if action in ("toggle_replay", "seek"):
             return bool(self._replays())  # replay keys only where something is replayed
+        if action == "team":
+            return self.team is not None
         return True
 
     def action_toggle_replay(self) -> None:
@@ -322,6 +355,10 @@ class VigileApp(App[None]):
             replay.seek(replay.position + seconds)
             self.notify(f"Replay from {format_age(max(0.0, replay.position + seconds))}", timeout=3)
 
+    def action_team(self) -> None:
+        if self.team is not None:
+            self.push_screen(TeamScreen(self.team.link))
+
     def action_toggle_pause(self) -> None:
         feed = self.query_one(LiveFeed)
         if feed.tail:
@@ -337,8 +374,47 @@ class VigileApp(App[None]):
             self.tell(f"Cannot {kind}: {problem}.", severity="warning")
             return
         pane = self.query_one(PriorityPane)
-        pane.set_state(item, _SETTLED.get(kind, "sending"))
+        settled = _SETTLED.get(kind)
+        # a team desk waits for its claim before a dismissal or approval settles the item
+        pane.set_state(item, "sending" if self.team is not None or not settled else settled)
         self.carry_out(item, kind, event.duration_s)
+
+    def on_priority_pane_claim(self, event: PriorityPane.Claim) -> None:
+        if self.team is None:
+            self.tell("Claims are for team desks (join a hub with --team).")
+            return
+        self.toggle_claim(event.item)
+
+    @work(group="actions")
+    async def toggle_claim(self, item: PriorityItem) -> None:
+        assert self.team is not None
+        link, key = self.team.link, item.message.key
+        if link.claims.get(key) == link.name:
+            link.release(key)
+            self.tell(f"Given back: {item.message.author_name}")
+            return
+        answer = await link.claim(key)
+        if answer.granted:
+            self.query_one(PriorityPane).mark_claim(key, link.name)
+        else:
+            self.tell(f"Not claimed: {answer.reason}", severity="warning")
+
+    async def _claim_to_act(self, item: PriorityItem) -> bool:
+        """On a team, take the item before acting: False (and why, on screen) if another desk
+        holds or handled it. Without the hub the desk acts alone."""
+        if self.team is None:
+            return True
+        answer = await self.team.link.claim(item.message.key)
+        if answer.granted or answer.offline:
+            return True
+        pane, key = self.query_one(PriorityPane), item.message.key
+        pane.set_state(item, "new")
+        if (holder := self.team.link.claims.get(key)) is not None:
+            pane.mark_claim(key, holder)
+        elif (done := self.team.link.handled.get(key)) is not None:
+            pane.handled_elsewhere(key, done[0])
+        self.tell(f"Not done: {answer.reason}", severity="warning")
+        return False
 
     def on_priority_pane_explain(self, event: PriorityPane.Explain) -> None:
         m = event.item.message
@@ -363,18 +439,26 @@ class VigileApp(App[None]):
     async def carry_out(self, item: PriorityItem, kind: ActionKind, duration_s: int | None) -> None:
         """Send the action (or simulate it) for the item, or for every message of a flood
         (each author once for bans, timeouts and warnings); record each with its result."""
+        if not await self._claim_to_act(item):
+            return
+        pane = self.query_one(PriorityPane)
+        if self.team is not None and kind in _SETTLED:
+            pane.set_state(item, _SETTLED[kind])
         targets = _targets(item, kind)
         results = [await self._act_on(target, kind, duration_s) for target in targets]
         failed = [(t, done) for t, done in zip(targets, results, strict=True)
                   if done.result is ActionResult.FAILED]  # fmt: skip
-        pane = self.query_one(PriorityPane)
         if failed:
             pane.set_state(item, "new")
+            if self.team is not None:
+                self.team.link.release(item.message.key)
             target, done = failed[0]
             more = f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""
             self.tell(f"{kind} of {target.message.author_name} failed{more}: {done.detail}",
                       severity="error")  # fmt: skip
             return
+        if self.team is not None:  # the other desks drop it (or mark it escalated)
+            self.team.acted(item, kind.value, self.clock())
         if kind is ActionKind.ESCALATE:
             pane.set_state(item, "escalated")
             self.tell(f"escalated to the supervisor: {item.message.author_name}")
@@ -443,6 +527,9 @@ class VigileApp(App[None]):
         self.push_screen(SuggestionScreen(why, rule, result), decided)
 
     def _apply_suggestion(self, rule: dict[str, Any]) -> None:
+        if (locked := self._rules_locked()) is not None:
+            self.tell(f"Rule not applied: {locked}", severity="warning")
+            return
         running = [p for p in self.triage.rules.packs if p.name != SUGGESTIONS]
         accepted = self._accepted_pack()
         before = self.triage.version
@@ -466,8 +553,14 @@ class VigileApp(App[None]):
         feed = self.query_one(LiveFeed)
         self.push_screen(RuleEditorScreen(
             self.triage, lambda: [line.message.text for line in feed.lines()], self.moderator,
-            self.undo_stack, self._write_back,
+            self.undo_stack, self._write_back, self._rules_locked,
         ))  # fmt: skip
+
+    def _rules_locked(self) -> str | None:
+        """Why this desk may not change the rules now, if it may not."""
+        if self.team is not None and self.team.link.role == "moderator":
+            return "on this team only the supervisor changes the rules (they reach every desk)"
+        return None
 
     def _write_back(self, packs: list[RulePack]) -> None:
         """Packs loaded from files get the change in their file too, so it survives the
@@ -553,7 +646,7 @@ class VigileApp(App[None]):
 
 
 _DESK_ONLY = frozenset({"quit", "toggle_pause", "search", "edit_rules", "review_suggestion",
-                        "toggle_replay", "seek"})  # fmt: skip
+                        "toggle_replay", "seek", "team"})  # fmt: skip
 # Decisions that need no answer from a platform: the item settles at once.
 _SETTLED = {ActionKind.DISMISS: "dismissed", ActionKind.APPROVE: "approved"}
 

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from filters.rules import RulePack, RulePackError, load_pack, load_starter_packs
 from replay.pipeline import Pipeline, SessionPlan, run_session
+from team.command import add_hub_parser
 from tui.accounts import add_login_parser, live_moderation
 
 if TYPE_CHECKING:
@@ -26,12 +27,7 @@ if TYPE_CHECKING:
     from filters.triage import Triage
     from replay.scoring import Score
     from tui.config import DeskConfig
-
-# Commands that exist in the interface but whose work is still open: they say so and fail,
-# rather than pretend.
-NOT_YET = {
-    "hub": "the team desk (issue #10)",
-}
+    from tui.team import DeskTeam
 
 
 def _packs(paths: Sequence[str] | None) -> list[RulePack]:
@@ -252,17 +248,58 @@ def _run_desk(
     kind: str,
     moderation: Moderation | None = None,
     config: DeskConfig | None = None,
+    args: argparse.Namespace | None = None,
 ) -> int:
     from filters.triage import Triage
     from tui.app import VigileApp
 
     triage = Triage(packs, author="desk", origin="file")
-    app = VigileApp(plan, triage, moderation=moderation, config=config)
+    try:
+        team = _desk_team(args, triage) if args is not None else None
+    except ValueError as exc:
+        return _fail(kind, str(exc))
+    moderator = team.link.name if team is not None else "me"
+    app = VigileApp(plan, triage, moderator, moderation=moderation, config=config, team=team)
     app.run()
     print(f"Session recorded to {plan.db_path}")
     if app.pipeline_error is not None:
         return _fail(kind, f"the recording stopped: {app.pipeline_error}", 1)
     return 0
+
+
+def _desk_team(args: argparse.Namespace, triage: Triage) -> DeskTeam | None:
+    """The desk's link to a team hub (`--team`), with its token from VIGILE_TEAM_TOKEN."""
+    if not args.team:
+        if args.share:
+            raise ValueError("--share splits a team's queue: it needs --team")
+        return None
+    from team.client import TeamLink, tls_context
+    from team.protocol import FrameError, check_name
+    from tui.team import DeskTeam, Share
+
+    if not args.team.startswith(("ws://", "wss://")):
+        raise ValueError(f"--team {args.team!r}: a hub address is ws://HOST:PORT or wss://…")
+    token = os.environ.get("VIGILE_TEAM_TOKEN", "")  # never printed, never stored
+    if not token:
+        raise ValueError("--team needs the token `vigile hub` gave you, in VIGILE_TEAM_TOKEN")
+    name = args.name or os.environ.get("USER") or "desk"
+    try:
+        name = check_name(name)
+    except FrameError as exc:
+        raise ValueError(f"--name {name!r}: {exc}") from None
+    share = Share.parse(args.share or [])
+    link = TeamLink(args.team, name, token, triage, share.wire(), tls_context(args.team_ca))
+    return DeskTeam(link, share)
+
+
+def _team_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--team", metavar="URL", help="join a team hub: ws://HOST:PORT (or wss://); "
+                   "the token comes from VIGILE_TEAM_TOKEN")  # fmt: skip
+    p.add_argument("--name", help="this desk's name on the team (default: your user name)")
+    p.add_argument("--share", action="append", metavar="SPEC",
+                   help="this desk's share of the queue: platform:twitch, category:sexism…; "
+                   "repeat for several (default: everything)")  # fmt: skip
+    p.add_argument("--team-ca", metavar="FILE", help="trust this certificate for a wss:// hub")
 
 
 def _replay_plan(
@@ -342,7 +379,7 @@ def cmd_watch(args: argparse.Namespace) -> int:
     except (RulePackError, ValueError) as exc:
         return _fail("watch", str(exc))
     moderation = live_moderation(args.sources, args.helix_url, args.youtube_base_url)
-    return _run_desk(plan, packs, "watch", moderation, config)
+    return _run_desk(plan, packs, "watch", moderation, config, args)
 
 
 def cmd_record(args: argparse.Namespace) -> int:
@@ -404,7 +441,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     plan = _replay_plan(
         "demo", "demo", scenario_db, args.speed, recording, args.rules, "scenario:demo"
     )
-    return _run_desk(plan, packs, "demo", config=config)
+    return _run_desk(plan, packs, "demo", config=config, args=args)
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
@@ -420,7 +457,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
     speed = None if args.max else args.speed
     recording = _default_recording(f"{source.stem}-replay", args.db)
     plan = _replay_plan(f"replay of {source.stem}", "replay", source, speed, recording, args.rules)
-    return _run_desk(plan, packs, "replay", config=config)
+    return _run_desk(plan, packs, "replay", config=config, args=args)
 
 
 def cmd_keys(args: argparse.Namespace) -> int:
@@ -453,6 +490,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--speed", type=_speed, default=1.0, help="pacing multiplier (default 1)")
     p.add_argument("--db", help="where to record the demo session (default: a temporary file)")
     p.add_argument("--rules", action="append", help=rules_help)
+    _team_options(p)
     p.set_defaults(func=cmd_demo)
 
     for name, helptext in (
@@ -474,6 +512,7 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--duration", type=float, help="stop after this many seconds")
         else:
             p.add_argument("--helix-url", help="Twitch API base (tests: http://127.0.0.1:PORT)")
+            _team_options(p)
         p.set_defaults(func=cmd_watch if name == "watch" else cmd_record)
 
     add_login_parser(sub)
@@ -484,6 +523,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max", action="store_true", help="as fast as possible")
     p.add_argument("--db", help="where to record this replay (default: a temporary file)")
     p.add_argument("--rules", action="append", help=rules_help)
+    _team_options(p)
     p.set_defaults(func=cmd_replay)
 
     p = sub.add_parser("check", help="judge stdin lines (text or JSON with 'text'): JSON lines out")
@@ -529,18 +569,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--labels", help="the labelled scenario a rehearsal replayed, if it moved")
     p.set_defaults(func=cmd_bilan)
 
-    p = sub.add_parser("hub", help="team desk: rule sync, claims, roster (not available yet)")
-    p.add_argument("args", nargs="*")
+    add_hub_parser(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args, extra = parser.parse_known_args(argv)
-    if args.command in NOT_YET:
-        return _fail(args.command, f"not available yet: {NOT_YET[args.command]} is still open.")
-    if extra:
-        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    args = parser.parse_args(argv)
     try:
         return int(args.func(args))
     except KeyboardInterrupt:

@@ -42,6 +42,7 @@ class DeskFigures:
     rules_version: int = 0
     store_error: str | None = None
     alerts: tuple[PlatformEvent, ...] = ()  # the latest event of each active alert
+    team: str = ""  # the team hub link, on a team desk
 
 
 def render_figures(f: DeskFigures) -> Text:
@@ -55,6 +56,8 @@ def render_figures(f: DeskFigures) -> Text:
     line.append(f"flagged/s {f.flagged_per_s:,.1f}  ", Style(color="yellow", bold=True))
     line.append(f"total {f.messages:,} / {f.flagged:,} flagged  ", Style(dim=True))
     line.append(f"queue {f.queue}  unsaved {f.unsaved}  rules v{f.rules_version}", Style(dim=True))
+    if f.team:
+        line.append(f"  {inert(f.team)}", Style(color="cyan", bold=True))
     if f.store_error:
         line.append(f"  ⚠ recording: {inert(f.store_error)}", Style(color="red", bold=True))
     line.append("\n")

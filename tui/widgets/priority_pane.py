@@ -29,7 +29,7 @@ from tui.widgets.live_feed import PLATFORM_STYLES, paid
 FLUSH_S = 0.25
 KEEP_MEMBERS = 1_000  # a flood row acts on its newest messages and on every author once
 # Column widths in cells; the message takes the rest.
-WIDTHS = {"pri": 4, "age": 6, "src": 4, "author": 16, "category": 14, "state": 6}
+WIDTHS = {"pri": 4, "age": 6, "src": 4, "author": 16, "category": 14, "state": 9}
 HEADER = ("Pri", "Age", "Src", "Author", "Category", "")
 _HEADER_STYLE = Style(bold=True, underline=True)
 _MATCH_STYLE = Style(reverse=True, bold=True)
@@ -56,6 +56,7 @@ class PriorityItem:
     seq: int | None
     flagged_at: float
     state: str = "new"  # new | sending | claimed | escalated; handled and dismissed leave
+    claimed_by: str | None = None  # the team desk that holds it (team hub)
     # A near-duplicate flood is one row: its newest messages (the first one included), how
     # many there were in all, and each author's latest, so acting on it stays bounded however
     # long the flood lasts.
@@ -153,6 +154,14 @@ class PriorityPane(ScrollView, can_focus=True):
             tooltip="The message is fine: approve it",
         ),  # fmt: skip
         Binding(
+            "c",
+            "claim",
+            "Claim",
+            id="priority.claim",
+            show=False,
+            tooltip="Team desks: take the item (or give it back) so no one else handles it",
+        ),  # fmt: skip
+        Binding(
             "i", "explain", "Why", id="priority.explain", tooltip="Which rules matched, and how"
         ),  # fmt: skip
         Binding(
@@ -184,6 +193,10 @@ class PriorityPane(ScrollView, can_focus=True):
         item: PriorityItem
 
     @dataclass
+    class Claim(Message):
+        item: PriorityItem
+
+    @dataclass
     class UserCard(Message):
         item: PriorityItem
 
@@ -204,6 +217,7 @@ class PriorityPane(ScrollView, can_focus=True):
         self._cursor_key: str | None = None
         self._pending: list[PriorityItem] = []
         self._flush_timer: Timer | None = None
+        self.admit: Callable[[PriorityItem], bool] | None = None  # a team desk's share
 
     # -- contents -----------------------------------------------------------------------------
 
@@ -240,6 +254,8 @@ class PriorityPane(ScrollView, can_focus=True):
         if len(batch) > self.max_items:  # the rest would only be evicted again (all are stored)
             batch = sorted(batch, key=lambda i: i.order)[: self.max_items]
         for item in batch:
+            if self.admit is not None and not self.admit(item):
+                continue
             key = item.key
             row = self.items.get(key)
             if row is None:
@@ -291,6 +307,33 @@ class PriorityPane(ScrollView, can_focus=True):
         else:
             self.refresh()
 
+    def find(self, message_key: str) -> PriorityItem | None:
+        """The row about this message: its own, or the flood row it leads."""
+        item = self.items.get(message_key)
+        if item is None:
+            item = next((i for i in self.items.values() if i.message.key == message_key), None)
+        return item
+
+    def mark_claim(self, message_key: str, holder: str | None) -> None:
+        """Another desk (or this one) took the item, or gave it back."""
+        item = self.find(message_key)
+        if item is None or item.state in ("sending", "escalated"):
+            return
+        item.claimed_by = holder
+        item.state = "claimed" if holder else "new"
+        self.refresh()
+
+    def handled_elsewhere(self, message_key: str, kind: str) -> None:
+        """Another desk acted on the item: it leaves, or is marked if it was escalated."""
+        item = self.find(message_key)
+        if item is None or item.state == "sending":
+            return
+        if kind == "escalate":
+            item.state, item.claimed_by = "escalated", None
+            self.refresh()
+        else:
+            self._remove(item.key)
+
     def refresh_ages(self) -> None:
         self.refresh()  # ages are drawn at render time: only the visible rows are redrawn
 
@@ -318,6 +361,10 @@ class PriorityPane(ScrollView, can_focus=True):
         item = self.selected()
         if item is not None and item.state != "sending":
             self.post_message(self.ActionRequested(item, ActionKind(kind), duration_s))
+
+    def action_claim(self) -> None:
+        if (item := self.selected()) is not None:
+            self.post_message(self.Claim(item))
 
     def action_explain(self) -> None:
         if (item := self.selected()) is not None:
@@ -371,7 +418,8 @@ class PriorityPane(ScrollView, can_focus=True):
 
     def _row(self, item: PriorityItem) -> Strip:
         """Everything after the age: built once per item (and again when its state changes)."""
-        if item._drawn is not None and item._drawn[0] == item.state:
+        drawn_state = f"{item.state}:{item.claimed_by}"
+        if item._drawn is not None and item._drawn[0] == drawn_state:
             return item._drawn[1]
         m, v = item.message, item.verdict
         line = Text(no_wrap=True, end="")
@@ -381,10 +429,12 @@ class PriorityPane(ScrollView, can_focus=True):
         tags = ", ".join(sorted(t for t in v.tags if not t.startswith("cluster:")))
         line.append_text(_cell(tags, WIDTHS["category"]))
         mark, style = _STATES.get(item.state, ("", Style()))
+        if item.state == "claimed" and item.claimed_by:
+            mark = f"● {item.claimed_by}"
         line.append_text(_cell(mark, WIDTHS["state"], style))
         line.append_text(self.message_text(item))
         strip = Strip(list(line.render(self.app.console)), cell_len(line.plain))
-        item._drawn = (item.state, strip)
+        item._drawn = (drawn_state, strip)
         return strip
 
     def message_text(self, item: PriorityItem) -> Text:

@@ -50,8 +50,11 @@ class RuleEditorScreen(Screen[None]):
         author: str,
         undo_stack: list[int],
         write_back: Callable[[list[RulePack]], None],
+        locked: Callable[[], str | None] = lambda: None,
     ) -> None:
+        """`locked` says why this desk may not change the rules now (a team's moderator)."""
         super().__init__()
+        self.locked = locked
         self.triage, self.recent, self.author = triage, recent, author
         self.undo_stack, self.write_back = undo_stack, write_back
         self.target: tuple[int, str | None] | None = None  # (pack index, rule id; None: new)
@@ -157,7 +160,15 @@ class RuleEditorScreen(Screen[None]):
                 text.append(inert(example) + "\n")
         self._say(text)
 
+    def _refuse_if_locked(self) -> bool:
+        if (why := self.locked()) is not None:
+            self._say(Text(f"Not applied: {inert(why)}", style="bold red"))
+            return True
+        return False
+
     def action_apply(self) -> None:
+        if self._refuse_if_locked():
+            return
         try:
             packs = self._proposed()
             before = self.triage.version
@@ -181,6 +192,8 @@ class RuleEditorScreen(Screen[None]):
         return packs[self.target[0]].rules[-1].id if packs[self.target[0]].rules else None
 
     def action_undo(self) -> None:
+        if self._refuse_if_locked():
+            return
         if not self.undo_stack:
             self._say(Text("Nothing to undo.", style="bold"))
             return

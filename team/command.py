@@ -1,0 +1,132 @@
+"""`vigile hub`: run the team hub until Ctrl-C or SIGTERM. Headless: no Textual here."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import ipaddress
+import logging
+import os
+import signal
+import ssl
+import sys
+import time
+from pathlib import Path
+
+from team.server import CLAIM_TTL_S, TeamHub
+from team.state import HubState, HubStateError
+
+DEFAULT_LISTEN = "127.0.0.1:8765"
+
+
+def add_hub_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("hub", help="team desk: rule sync, claims, roster (desks join with --team)")
+    p.add_argument(
+        "--listen",
+        default=DEFAULT_LISTEN,
+        help=f"HOST:PORT to listen on (default {DEFAULT_LISTEN}; port 0: any free)",
+    )
+    p.add_argument(
+        "--db", help="the hub's state file (default: the XDG data folder, vigile/hub.db)"
+    )
+    p.add_argument("--cert", help="TLS certificate (PEM): desks then join with wss://")
+    p.add_argument("--key", help="the certificate's private key (PEM)")
+    p.add_argument(
+        "--new-tokens",
+        action="store_true",
+        help="replace both tokens (the old ones stop working) and show the new ones",
+    )
+    p.add_argument(
+        "--claim-seconds",
+        type=float,
+        default=CLAIM_TTL_S,
+        help=f"a claim nobody acts on returns to the queue (default {CLAIM_TTL_S:g})",
+    )
+    p.set_defaults(func=cmd_hub)
+
+
+def _fail(message: str, code: int = 2) -> int:
+    print(f"vigile hub: {message}", file=sys.stderr)
+    return code
+
+
+def parse_listen(value: str) -> tuple[str, int]:
+    host, _, port = value.rpartition(":")
+    if not host or not port.isdigit() or int(port) > 65535:
+        raise ValueError(f"--listen {value!r}: expected HOST:PORT, e.g. {DEFAULT_LISTEN}")
+    return host.strip("[]"), int(port)
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
+def cmd_hub(args: argparse.Namespace) -> int:
+    try:
+        host, port = parse_listen(args.listen)
+    except ValueError as exc:
+        return _fail(str(exc))
+    tls = None
+    if args.cert or args.key:
+        if not (args.cert and args.key):
+            return _fail("TLS needs both --cert and --key")
+        tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        try:
+            tls.load_cert_chain(args.cert, args.key)
+        except (OSError, ssl.SSLError) as exc:
+            return _fail(f"the certificate or key cannot be used: {exc}")
+    elif not _is_loopback(host):
+        print(
+            "vigile hub: warning: listening beyond this machine without TLS; tokens and "
+            "rules travel in clear. Use --cert and --key.",
+            file=sys.stderr,
+        )
+    data = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    db = Path(args.db) if args.db else Path(data) / "vigile" / "hub.db"
+    db.parent.mkdir(parents=True, exist_ok=True)
+    logging.basicConfig(
+        level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(name)s %(message)s"
+    )
+    try:
+        return asyncio.run(_serve(host, port, tls, db, args.new_tokens, args.claim_seconds))
+    except HubStateError as exc:
+        return _fail(str(exc), 1)
+    except OSError as exc:  # the port is taken, the address is not this machine's…
+        return _fail(f"cannot listen on {host}:{port}: {exc}", 1)
+
+
+async def _serve(
+    host: str, port: int, tls: ssl.SSLContext | None, db: Path, rotate: bool, claim_s: float
+) -> int:
+    state = await HubState.open(db)
+    try:
+        if rotate or not await state.has_tokens():
+            tokens = await state.new_tokens(time.time())
+            print(
+                "Tokens (shown once: hand them out now; --new-tokens replaces them):\n"
+                f"  supervisor  {tokens['supervisor']}\n"
+                f"  moderator   {tokens['moderator']}\n"
+                "Desks pass theirs in the VIGILE_TEAM_TOKEN environment variable.",
+                flush=True,
+            )
+        hub = TeamHub(state, claim_ttl_s=claim_s)
+        async with hub.serving(host, port, tls) as server:
+            bound = next(iter(server.sockets)).getsockname()[1]
+            scheme = "wss" if tls else "ws"
+            versions = hub.shared.rules.version if hub.shared.rules else 0
+            print(
+                f"Hub listening on {scheme}://{host}:{bound} (rules v{versions}, state in {db}); "
+                "Ctrl-C stops it.",
+                flush=True,
+            )
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(signum, stop.set)
+            await stop.wait()
+    finally:
+        await state.close()
+    return 0

@@ -1,0 +1,388 @@
+"""The team hub with headless desks: rules in sync, claims, handled items, the roster, and its
+faults (wrong token, bad frames, a desk dropped mid-claim, the hub killed and restarted, TLS)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import orjson
+import pytest
+import trustme
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
+
+from filters.rules import load_starter_packs, parse_pack
+from filters.triage import Triage
+from team.client import TeamLink, tls_context
+from team.protocol import MAX_FRAME, encode
+from team.server import TeamHub
+from team.state import HubState
+
+NEW_RULE = """[[rules]]
+id = "team-zorglub"
+category = "harassment"
+severity = 3
+action = "review"
+terms = ["zorglub"]
+"""
+
+
+class Hub:
+    """A hub in this process, on a free loopback port, with its two tokens."""
+
+    def __init__(self, hub: TeamHub, url: str, tokens: dict[str, str]) -> None:
+        self.hub, self.url, self.tokens = hub, url, tokens
+        self.tasks: list[asyncio.Task[None]] = []
+
+    def link(self, name: str, role: str = "moderator", triage: Triage | None = None) -> TeamLink:
+        link = TeamLink(self.url, name, self.tokens[role], triage or Triage(load_starter_packs()))
+        self.tasks.append(asyncio.create_task(link.run()))
+        return link
+
+
+@contextlib.asynccontextmanager
+async def running_hub(tmp_path: Path, claim_ttl_s: float = 60.0, tls=None) -> AsyncIterator[Hub]:
+    state = await HubState.open(tmp_path / "hub.db")
+    tokens = await state.new_tokens(time.time())
+    hub = TeamHub(state, claim_ttl_s=claim_ttl_s)
+    async with hub.serving("127.0.0.1", 0, tls) as server:
+        port = next(iter(server.sockets)).getsockname()[1]
+        running = Hub(hub, f"{'wss' if tls else 'ws'}://127.0.0.1:{port}", tokens)
+        try:
+            yield running
+        finally:
+            for task in running.tasks:
+                task.cancel()
+            await asyncio.gather(*running.tasks, return_exceptions=True)
+    await state.close()
+
+
+async def until(condition, seconds: float = 5.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.02)
+
+
+def edited(triage: Triage, text: str = NEW_RULE) -> list:
+    return [*triage.history[-1].packs, parse_pack(text, "team-edit.toml")]
+
+
+async def test_a_supervisor_edit_reaches_every_desk_as_a_version(tmp_path) -> None:
+    async with running_hub(tmp_path) as hub:
+        boss = Triage(load_starter_packs())
+        supervisor = hub.link("sup", "supervisor", boss)
+        desks = [hub.link(f"mod{n}") for n in range(3)]
+        await until(lambda: all(d.state == "online" for d in [supervisor, *desks]))
+        await until(lambda: supervisor.hub_version == 1)  # its rules became the team's v1
+        assert not desks[0].triage.judge_text("zorglub").flagged
+        started = time.monotonic()
+        boss.swap(edited(boss), "sup", "editor")
+        await until(lambda: all(d.hub_version == 2 for d in desks))
+        assert time.monotonic() - started < 1.0
+        for desk in desks:
+            verdict = desk.triage.judge_text("you zorglub")
+            assert verdict.flagged and verdict.matches[0].rule_id == "team-zorglub"
+            assert desk.triage.history[-1].origin == "hub v2"
+        assert boss.version == 2  # its own edit came back: not swapped a second time
+        stored = await hub.hub.state.current_rules()
+        assert stored.version == 2 and stored.author == "sup"
+
+
+async def test_only_a_supervisor_changes_the_team_s_rules(tmp_path) -> None:
+    async with running_hub(tmp_path) as hub:
+        moderator = hub.link("mod")
+        said: list[dict] = []
+        moderator.listeners.append(said.append)
+        await until(lambda: moderator.state == "online")
+        async with connect(hub.url) as raw:  # a moderator's token, sending rules anyway
+            await raw.send(
+                encode({"type": "hello", "name": "rogue", "token": hub.tokens["moderator"]})
+            )
+            await raw.recv()  # welcome
+            await raw.send(encode({"type": "rules", "base": 0, "packs": []}))
+            frames = [await raw.recv() for _ in range(2)]
+        assert any("only a supervisor" in f for f in frames)
+        assert hub.hub.shared.rules is None
+        triage = moderator.triage
+        triage.swap(edited(triage), "mod", "editor")  # a local change on a moderator's desk
+        await until(lambda: any(f["type"] == "refused" for f in said))
+        assert "only the supervisor" in [f for f in said if f["type"] == "refused"][0]["reason"]
+
+
+async def test_a_stale_edit_is_refused_and_the_desk_gets_the_current_rules(tmp_path) -> None:
+    async with running_hub(tmp_path) as hub:
+        first = Triage(load_starter_packs())
+        alice = hub.link("alice", "supervisor", first)
+        await until(lambda: alice.hub_version == 1)
+        first.swap(edited(first), "alice", "editor")  # v2
+        await until(lambda: alice.hub_version == 2)
+        async with connect(hub.url) as bob:  # a second supervisor whose edit was made on v1
+            hello = {"type": "hello", "name": "bob", "token": hub.tokens["supervisor"]}
+            await bob.send(encode(hello))
+            await bob.recv()  # welcome
+            packs = [{"name": "p", "origin": "p.toml", "text": NEW_RULE.replace("zorglub", "b")}]
+            await bob.send(encode({"type": "rules", "base": 1, "packs": packs}))
+            frames = [orjson.loads(await bob.recv()) for _ in range(3)]
+        refused = next(f for f in frames if f["type"] == "refused")
+        assert refused["reason"].startswith("stale edit: it was made on v1, the team is at v2 "
+                                            "by alice")  # fmt: skip
+        current = next(f for f in frames if f["type"] == "rules")
+        assert current["version"] == 2 and "zorglub" in current["packs"][-1]["text"]
+        assert (await hub.hub.state.current_rules()).version == 2
+
+
+async def test_a_desk_that_comes_back_gets_the_current_rules_first(tmp_path) -> None:
+    async with running_hub(tmp_path) as hub:
+        boss = Triage(load_starter_packs())
+        supervisor = hub.link("sup", "supervisor", boss)
+        await until(lambda: supervisor.hub_version == 1)
+        late = TeamLink(hub.url, "late", hub.tokens["moderator"], Triage(load_starter_packs()))
+        frames: list[str] = []
+        late.listeners.append(lambda f: frames.append(f["type"]))
+        boss.swap(edited(boss), "sup", "editor")
+        await until(lambda: hub.hub.shared.rules.version == 2)
+        hub.tasks.append(asyncio.create_task(late.run()))
+        await until(lambda: late.hub_version == 2)
+        assert frames[:2] == ["link", "welcome"]  # the rules came in the welcome itself
+        assert late.triage.judge_text("zorglub").flagged
+
+
+async def test_claims_are_exclusive_and_released_on_timeout(tmp_path) -> None:
+    async with running_hub(tmp_path, claim_ttl_s=0.4) as hub:
+        ann, ben = hub.link("ann"), hub.link("ben")
+        await until(lambda: ann.state == ben.state == "online")
+        assert (await ann.claim("twitch:m1")).granted
+        await until(lambda: ben.claims.get("twitch:m1") == "ann")  # ben sees who holds it
+        refused = await ben.claim("twitch:m1")
+        assert not refused.granted and refused.reason == "claimed by ann"
+        await until(lambda: "twitch:m1" not in ben.claims, seconds=3)  # nobody acted: it returns
+        assert (await ben.claim("twitch:m1")).granted
+
+
+async def test_an_action_is_broadcast_so_no_item_is_handled_twice(tmp_path) -> None:
+    async with running_hub(tmp_path) as hub:
+        ann, ben = hub.link("ann"), hub.link("ben")
+        await until(lambda: ann.state == ben.state == "online")
+        assert (await ann.claim("youtube:x9")).granted
+        ann.done("youtube:x9", "ban")
+        await until(lambda: ben.handled.get("youtube:x9") == ("ban", "ann"))
+        assert ben.claims == {}
+        answer = await ben.claim("youtube:x9")
+        assert not answer.granted and answer.reason == "already handled by ann (ban)"
+        ann.done("youtube:e1", "escalate")  # an escalation stays open for the supervisor
+        await until(lambda: "youtube:e1" in ben.handled)
+        assert (await ben.claim("youtube:e1")).granted
+
+
+async def test_a_desk_dropped_mid_claim_releases_its_claims(tmp_path) -> None:
+    async with running_hub(tmp_path) as hub:
+        watcher = hub.link("watcher")
+        released: list[dict] = []
+        watcher.listeners.append(lambda f: f["type"] == "released" and released.append(f))
+        await until(lambda: watcher.state == "online")
+        raw = await connect(hub.url)
+        await raw.send(encode({"type": "hello", "name": "flaky", "token": hub.tokens["moderator"]}))
+        await raw.recv()
+        await raw.send(encode({"type": "claim", "key": "twitch:m7"}))
+        await until(lambda: watcher.claims.get("twitch:m7") == "flaky")
+        raw.transport.abort()  # the cable is pulled: no closing handshake
+        await until(lambda: released)
+        assert released[0] == {"type": "released", "key": "twitch:m7", "by": "flaky",
+                               "why": "disconnect"}  # fmt: skip
+        assert (await watcher.claim("twitch:m7")).granted
+
+
+async def close_of(url: str, *frames: str | bytes) -> tuple[int, str]:
+    """Send the frames and return how the hub closed the connection."""
+    async with connect(url, max_size=None) as raw:
+        with contextlib.suppress(ConnectionClosed):
+            for frame in frames:
+                await raw.send(frame)
+            while True:
+                await raw.recv()
+        return raw.close_code, raw.close_reason
+
+
+async def test_wrong_tokens_and_bad_frames_are_closed_with_a_reason(tmp_path) -> None:
+    async with running_hub(tmp_path) as hub:
+        hello = encode({"type": "hello", "name": "ok", "token": hub.tokens["moderator"]})
+        assert await close_of(hub.url, encode({"type": "hello", "name": "x", "token": "nope"})) \
+            == (1008, "unknown token")  # fmt: skip
+        assert await close_of(hub.url, "{not json") == (1008, await _reason("{not json"))
+        assert await close_of(hub.url, encode({"type": "claim", "key": "k"})) == \
+            (1008, "the first frame must be a hello")  # fmt: skip
+        code, reason = await close_of(hub.url, hello, encode({"type": "claim"}))
+        assert (code, reason) == (1008, "malformed claim frame: 'key' is missing")
+        code, reason = await close_of(hub.url, hello, encode({"type": "welcome", "you": "x",
+                                                               "role": "supervisor"}))  # fmt: skip
+        assert (code, reason) == (1008, "a desk does not send welcome frames")
+        code, reason = await close_of(hub.url, hello, b"\x00binary")
+        assert code == 1008 and "binary" in reason
+        code, reason = await close_of(hub.url, hello, "x" * (MAX_FRAME + 1))
+        assert code == 1009  # message too big
+        assert hub.hub.members == {}  # every bad desk is gone; the hub still serves
+        good = hub.link("good")
+        await until(lambda: good.state == "online")
+
+
+async def _reason(raw: str) -> str:
+    from team.protocol import FrameError, decode
+
+    try:
+        decode(raw)
+    except FrameError as exc:
+        return str(exc)
+    raise AssertionError("expected a refusal")
+
+
+async def test_a_link_given_a_wrong_token_stops_and_says_so(tmp_path) -> None:
+    async with running_hub(tmp_path) as hub:
+        link = TeamLink(hub.url, "intruder", "not-a-token")
+        await asyncio.wait_for(link.run(), 5)  # returns: retrying cannot help
+        assert link.state == "refused" and "token" in link.problem
+
+
+async def test_a_desk_cut_off_works_alone_and_catches_up(tmp_path) -> None:
+    async with running_hub(tmp_path) as hub:
+        ann = hub.link("ann")
+        ben = hub.link("ben")
+        await until(lambda: ann.state == ben.state == "online")
+        await ann._connection.close()  # noqa: SLF001 - the hub goes away for ann only
+        await until(lambda: ann.state == "offline")
+        assert (await ann.claim("twitch:m3")).offline  # she acts alone
+        ann.done("twitch:m3", "delete")
+        await until(lambda: ann.state == "online", seconds=15)  # reconnected with backoff
+        await until(lambda: ben.handled.get("twitch:m3") == ("delete", "ann"))
+
+
+async def test_tls_with_the_hub_s_own_certificate(tmp_path) -> None:
+    authority = trustme.CA()
+    server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    authority.issue_cert("127.0.0.1").configure_cert(server)
+    ca_file = tmp_path / "ca.pem"
+    authority.cert_pem.write_to_path(str(ca_file))
+    async with running_hub(tmp_path, tls=server) as hub:
+        assert hub.url.startswith("wss://")
+        trusted = TeamLink(hub.url, "tls", hub.tokens["moderator"], tls=tls_context(str(ca_file)))
+        stranger = TeamLink(hub.url, "plain", hub.tokens["moderator"])  # system CAs only
+        hub.tasks += [asyncio.create_task(trusted.run()), asyncio.create_task(stranger.run())]
+        await until(lambda: trusted.state == "online")
+        await until(lambda: stranger.state == "offline")
+        assert "CERTIFICATE_VERIFY_FAILED" in stranger.problem
+        assert [m["name"] for m in trusted.roster] == ["tls"]
+
+
+async def test_the_roster_shows_each_desk_s_load_and_response_time(tmp_path) -> None:
+    async with running_hub(tmp_path) as hub:
+        ann = hub.link("ann")
+        ann.share = {"platforms": ["youtube"], "categories": []}
+        ben = hub.link("ben", "supervisor")
+        await until(lambda: len(ben.roster) == 2)
+        ann.status(queue=12, handled=30, response_p50_s=41.5)
+        await until(lambda: next(m for m in ben.roster if m["name"] == "ann")["queue"] == 12)
+        row = next(m for m in ben.roster if m["name"] == "ann")
+        assert row["handled"] == 30 and row["response_p50_s"] == 41.5
+        assert row["role"] == "moderator" and row["share"]["platforms"] == ["youtube"]
+        ann.alert("alert:raid:twitch:fed:x", "up", "RAID tw:fed · 40 accounts")
+        await until(lambda: ben.alerts)
+        assert ben.alerts[0]["by"] == "ann" and "RAID" in ben.alerts[0]["summary"]
+        ann.alert("alert:raid:twitch:fed:x", "cleared")
+        await until(lambda: not ben.alerts)
+
+
+# -- `vigile hub` as a process: tokens shown once, kill -9 and restart ----------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_hub(db: Path, port: int) -> tuple[subprocess.Popen, list[str]]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tui.cli", "hub", "--listen", f"127.0.0.1:{port}", "--db", str(db)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    lines = []
+    while True:  # up to the "listening" line
+        line = process.stdout.readline()
+        assert line, f"the hub did not start: {process.stderr.read()}"
+        lines.append(line)
+        if line.startswith("Hub listening"):
+            return process, lines
+
+
+def tokens_in(lines: list[str]) -> dict[str, str]:
+    found = {}
+    for line in lines:
+        parts = line.split()
+        if len(parts) == 2 and parts[0] in ("supervisor", "moderator"):
+            found[parts[0]] = parts[1]
+    return found
+
+
+@pytest.mark.timeout(60)
+async def test_the_hub_killed_and_restarted_keeps_its_state_and_desks_return(tmp_path) -> None:
+    db, port = tmp_path / "hub.db", free_port()
+    process, lines = start_hub(db, port)
+    tokens = tokens_in(lines)
+    assert set(tokens) == {"supervisor", "moderator"}
+    url = f"ws://127.0.0.1:{port}"
+    boss = Triage(load_starter_packs())
+    supervisor = TeamLink(url, "sup", tokens["supervisor"], boss)
+    moderator = TeamLink(url, "mod", tokens["moderator"], Triage(load_starter_packs()))
+    tasks = [asyncio.create_task(supervisor.run()), asyncio.create_task(moderator.run())]
+    try:
+        await until(lambda: moderator.hub_version == 1, seconds=10)  # the supervisor's rules
+        boss.swap(edited(boss), "sup", "editor")
+        await until(lambda: moderator.hub_version == 2, seconds=10)
+        moderator.done("twitch:m1", "ban")
+        await until(lambda: "twitch:m1" in supervisor.handled)
+        process.kill()  # SIGKILL: no goodbye, no flush beyond what was committed
+        process.wait()
+        await until(lambda: moderator.state == supervisor.state == "offline", seconds=10)
+        process, lines = start_hub(db, port)
+        assert tokens_in(lines) == {}  # shown once: not again on a restart
+        assert "rules v2" in lines[-1]
+        await until(lambda: moderator.state == supervisor.state == "online", seconds=20)
+        answer = await supervisor.claim("twitch:m1")
+        assert answer.reason == "already handled by mod (ban)"
+        boss.swap(edited(boss, NEW_RULE.replace("team-zorglub", "team-2")
+                        .replace("zorglub", "bidule")), "sup", "editor")  # fmt: skip
+        await until(lambda: moderator.hub_version == 3, seconds=10)
+        assert moderator.triage.judge_text("bidule").flagged
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        process.send_signal(signal.SIGTERM)
+        _, errors = process.communicate(timeout=10)
+    assert process.returncode == 0
+    assert "sup joined as supervisor" in errors
+    for token in tokens.values():  # the log names desks, never their secrets
+        assert token not in errors
+
+
+def test_the_hub_command_refuses_a_bad_address_and_half_a_tls_pair(tmp_path) -> None:
+    base = [sys.executable, "-m", "tui.cli", "hub", "--db", str(tmp_path / "h.db")]
+    done = subprocess.run([*base, "--listen", "nowhere"], capture_output=True, text=True)
+    assert done.returncode == 2 and "expected HOST:PORT" in done.stderr
+    done = subprocess.run([*base, "--cert", "c.pem"], capture_output=True, text=True)
+    assert done.returncode == 2 and "both --cert and --key" in done.stderr
+    env = {**os.environ, "VIGILE_TEAM_TOKEN": ""}
+    done = subprocess.run([sys.executable, "-m", "tui.cli", "demo", "--team", "ws://127.0.0.1:1"],
+                          capture_output=True, text=True, env=env)  # fmt: skip
+    assert done.returncode == 2 and "VIGILE_TEAM_TOKEN" in done.stderr
