@@ -126,8 +126,11 @@ class TeamLink:
                 "rules_version": self.hub_version, "share": self.share}  # fmt: skip
 
     def _link(self, state: str, problem: str = "") -> None:
+        """Listeners hear of a change of state, not of every failed retry while away."""
+        changed = state != self.state
         self.state, self.problem = state, problem
-        self._emit({"type": "link", "state": state, "problem": problem})
+        if changed:
+            self._emit({"type": "link", "state": state, "problem": problem})
 
     def _send(self, frame: dict[str, Any], keep: bool = False) -> bool:
         """Send now if online; `keep` holds the frame for the return of the hub."""

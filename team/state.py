@@ -56,10 +56,14 @@ class HubState:
     async def open(cls, path: Path) -> HubState:
         try:
             db = await aiosqlite.connect(path)
+        except sqlite3.Error as exc:
+            raise HubStateError(f"{path} cannot be opened as the hub's file: {exc}") from exc
+        try:
             await db.execute("PRAGMA journal_mode=WAL")
             await db.executescript(_SCHEMA)
             await db.commit()
         except sqlite3.Error as exc:
+            await db.close()  # its thread too, or the process could not exit
             raise HubStateError(f"{path} cannot be used as the hub's file: {exc}") from exc
         return cls(db)
 

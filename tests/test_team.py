@@ -344,6 +344,8 @@ async def test_the_hub_killed_and_restarted_keeps_its_state_and_desks_return(tmp
     boss = Triage(load_starter_packs())
     supervisor = TeamLink(url, "sup", tokens["supervisor"], boss)
     moderator = TeamLink(url, "mod", tokens["moderator"], Triage(load_starter_packs()))
+    states: list[str] = []
+    moderator.listeners.append(lambda f: f["type"] == "link" and states.append(f["state"]))
     tasks = [asyncio.create_task(supervisor.run()), asyncio.create_task(moderator.run())]
     try:
         await until(lambda: moderator.hub_version == 1, seconds=10)  # the supervisor's rules
@@ -358,6 +360,7 @@ async def test_the_hub_killed_and_restarted_keeps_its_state_and_desks_return(tmp
         assert tokens_in(lines) == {}  # shown once: not again on a restart
         assert "rules v2" in lines[-1]
         await until(lambda: moderator.state == supervisor.state == "online", seconds=20)
+        assert states == ["online", "offline", "online"]  # not one notice per failed retry
         answer = await supervisor.claim("twitch:m1")
         assert answer.reason == "already handled by mod (ban)"
         boss.swap(edited(boss, NEW_RULE.replace("team-zorglub", "team-2")
@@ -376,12 +379,16 @@ async def test_the_hub_killed_and_restarted_keeps_its_state_and_desks_return(tmp
         assert token not in errors
 
 
-def test_the_hub_command_refuses_a_bad_address_and_half_a_tls_pair(tmp_path) -> None:
+def test_the_hub_command_refuses_bad_addresses_half_a_tls_pair_and_a_junk_file(tmp_path) -> None:
     base = [sys.executable, "-m", "tui.cli", "hub", "--db", str(tmp_path / "h.db")]
     done = subprocess.run([*base, "--listen", "nowhere"], capture_output=True, text=True)
     assert done.returncode == 2 and "expected HOST:PORT" in done.stderr
     done = subprocess.run([*base, "--cert", "c.pem"], capture_output=True, text=True)
     assert done.returncode == 2 and "both --cert and --key" in done.stderr
+    (tmp_path / "junk.db").write_text("not a database, not at all")
+    done = subprocess.run([*base[:-1], str(tmp_path / "junk.db")], capture_output=True, text=True,
+                          timeout=30)  # fmt: skip
+    assert done.returncode == 1 and "cannot be used as the hub's file" in done.stderr
     env = {**os.environ, "VIGILE_TEAM_TOKEN": ""}
     done = subprocess.run([sys.executable, "-m", "tui.cli", "demo", "--team", "ws://127.0.0.1:1"],
                           capture_output=True, text=True, env=env)  # fmt: skip
