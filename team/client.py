@@ -222,6 +222,11 @@ class TeamLink:
                               "on this desk")  # fmt: skip
             return
         packs = packs_payload(version.packs)
+        size = len(encode({"type": "rules", "base": self.hub_version, "packs": packs}))
+        if size > MAX_FRAME:
+            self._say_refused(f"these rules are {size // 1024:,} KiB, more than the hub takes "
+                              f"({MAX_FRAME // 1024:,} KiB): they stay on this desk")  # fmt: skip
+            return
         if not self._send({"type": "rules", "base": self.hub_version, "packs": packs}):
             self._unpublished = (self.hub_version, packs)
 

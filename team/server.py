@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
+import sqlite3
 import ssl
 import time
-from collections.abc import Callable
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,13 +27,14 @@ from websockets.exceptions import ConnectionClosed
 from filters.matcher import CompiledRules
 from filters.rules import RulePackError, parse_pack
 from team.protocol import MAX_FRAME, POLICY, FrameError, check_name, decode, encode
-from team.state import HubState, RulesEntry
+from team.state import RECENT_HANDLED, HubState, RulesEntry
 
 log = logging.getLogger("vigile.hub")
 
 HELLO_TIMEOUT_S = 5.0
 CLAIM_TTL_S = 120.0  # a claim nobody acts on goes back to the queue
 ROSTER_EVERY_S = 1.0
+KEEP_HANDLED = 50_000  # handled items the hub remembers in memory (all are in its file)
 
 
 @dataclass(slots=True)
@@ -56,7 +60,8 @@ class _Shared:
 
     rules: RulesEntry | None = None
     claims: dict[str, tuple[str, float]] = field(default_factory=dict)  # key → (holder, until)
-    handled: dict[str, tuple[str, str, float]] = field(default_factory=dict)  # key → kind, by, ts
+    # key → (kind, by, ts), oldest first
+    handled: OrderedDict[str, tuple[str, str, float]] = field(default_factory=OrderedDict)
     alerts: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
@@ -83,7 +88,7 @@ class TeamHub:
     async def load(self) -> None:
         self.shared.rules = await self.state.current_rules()
         self.shared.claims = await self.state.claims()
-        self.shared.handled = await self.state.handled()
+        self.shared.handled = OrderedDict(await self.state.handled())
 
     @contextlib.asynccontextmanager
     async def serving(self, host: str, port: int, tls: ssl.SSLContext | None = None):  # noqa: ANN201
@@ -157,8 +162,8 @@ class TeamHub:
             "rules": s.rules.frame() if s.rules else None,
             "claims": [{"key": k, "by": h, "until": u} for k, (h, u) in s.claims.items()
                        if u > now],
-            "handled": [{"key": k, "kind": kind, "by": by, "ts": ts}
-                        for k, (kind, by, ts) in s.handled.items()],
+            "handled": [{"key": k, "kind": kind, "by": by, "ts": ts} for k, (kind, by, ts)
+                        in itertools.islice(reversed(s.handled.items()), RECENT_HANDLED)],
             "alerts": list(s.alerts.values()),
             "claim_ttl_s": self.claim_ttl_s,
         }  # fmt: skip
@@ -220,7 +225,7 @@ class TeamHub:
             return
         entry = RulesEntry(at + 1, member.name, self.clock(), packs)
         self.shared.rules = entry  # before any await: a concurrent edit is now stale
-        await self.state.add_rules(entry)
+        await self._save(self.state.add_rules(entry))
         log.info("rules v%d from %s", entry.version, member.name)
         self._broadcast(entry.frame())
 
@@ -236,16 +241,21 @@ class TeamHub:
             return
         until = now + self.claim_ttl_s
         self.shared.claims[key] = (member.name, until)
-        await self.state.set_claim(key, member.name, until)
+        # told first, written after: a slow disk never delays a claim
         self._broadcast({"type": "claimed", "key": key, "by": member.name, "until": until})
+        await self._save(self.state.set_claim(key, member.name, until))
 
     async def _on_handled(self, member: Member, frame: dict[str, Any]) -> None:
         key, kind, now = frame["key"], frame["kind"][:20], self.clock()
-        self.shared.handled[key] = (kind, member.name, now)
+        handled = self.shared.handled
+        handled[key] = (kind, member.name, now)
+        handled.move_to_end(key)
+        if len(handled) > KEEP_HANDLED:
+            handled.popitem(last=False)
         self.shared.claims.pop(key, None)
-        await self.state.add_handled(key, kind, member.name, now)
         self._broadcast({"type": "handled", "key": key, "kind": kind, "by": member.name,
                          "ts": now})  # fmt: skip
+        await self._save(self.state.add_handled(key, kind, member.name, now))
 
     def _on_alert(self, member: Member, frame: dict[str, Any]) -> None:
         key = frame["key"]
@@ -264,9 +274,16 @@ class TeamHub:
             return
         for key in keys:
             self.shared.claims.pop(key, None)
-        await self.state.drop_claims(keys)
-        for key in keys:
             self._broadcast({"type": "released", "key": key, "by": holder, "why": why})
+        await self._save(self.state.drop_claims(keys))
+
+    async def _save(self, write: Awaitable[None]) -> None:
+        """The state is written through to SQLite; a locked or failing file is logged and the
+        hub goes on from memory (desks are not cut off for it)."""
+        try:
+            await write
+        except sqlite3.Error as exc:
+            log.error("the hub's state was not saved (%s); serving from memory", exc)
 
     # -- sending ------------------------------------------------------------------------------
 

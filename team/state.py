@@ -26,6 +26,7 @@ CREATE TABLE IF NOT EXISTS handled (
     key TEXT PRIMARY KEY, kind TEXT NOT NULL, by TEXT NOT NULL, ts REAL NOT NULL);
 """
 RECENT_HANDLED = 5_000  # what a (re)joining desk is told was already handled
+LOCK_WAIT_S = 2.0  # a write waits this long for a lock held elsewhere, then is reported
 
 
 class HubStateError(RuntimeError):
@@ -55,7 +56,7 @@ class HubState:
     @classmethod
     async def open(cls, path: Path) -> HubState:
         try:
-            db = await aiosqlite.connect(path)
+            db = await aiosqlite.connect(path, timeout=LOCK_WAIT_S)
         except sqlite3.Error as exc:
             raise HubStateError(f"{path} cannot be opened as the hub's file: {exc}") from exc
         try:
@@ -134,6 +135,8 @@ class HubState:
         await self._db.commit()
 
     async def handled(self) -> dict[str, tuple[str, str, float]]:
-        sql = "SELECT key, kind, by, ts FROM handled ORDER BY ts DESC LIMIT ?"
+        """The most recent RECENT_HANDLED, oldest first."""
+        sql = ("SELECT * FROM (SELECT key, kind, by, ts FROM handled ORDER BY ts DESC LIMIT ?) "
+               "ORDER BY ts")  # fmt: skip
         async with self._db.execute(sql, (RECENT_HANDLED,)) as rows:
             return {key: (kind, by, ts) for key, kind, by, ts in await rows.fetchall()}

@@ -8,6 +8,7 @@ import contextlib
 import os
 import signal
 import socket
+import sqlite3
 import ssl
 import subprocess
 import sys
@@ -300,6 +301,49 @@ async def test_the_roster_shows_each_desk_s_load_and_response_time(tmp_path) -> 
         assert ben.alerts[0]["by"] == "ann" and "RAID" in ben.alerts[0]["summary"]
         ann.alert("alert:raid:twitch:fed:x", "cleared")
         await until(lambda: not ben.alerts)
+
+
+async def test_a_locked_hub_file_is_reported_and_the_hub_goes_on(tmp_path, caplog) -> None:
+    async with running_hub(tmp_path) as hub:
+        ann, ben = hub.link("ann"), hub.link("ben")
+        await until(lambda: ann.state == ben.state == "online")
+        locker = sqlite3.connect(tmp_path / "hub.db", isolation_level=None)
+        locker.execute("BEGIN EXCLUSIVE")  # another process holds the file
+        try:
+            assert (await ann.claim("twitch:m9")).granted  # served from memory meanwhile
+            await until(lambda: ben.claims.get("twitch:m9") == "ann")
+            await until(lambda: "was not saved" in caplog.text, seconds=10)
+        finally:
+            locker.execute("ROLLBACK")
+            locker.close()
+        assert "database is locked" in caplog.text
+
+
+async def test_a_late_desk_is_told_the_newest_handled_items_only(tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr("team.server.RECENT_HANDLED", 3)
+    async with running_hub(tmp_path) as hub:
+        ann = hub.link("ann")
+        await until(lambda: ann.state == "online")
+        for n in range(6):
+            ann.done(f"twitch:h{n}", "delete")
+        await until(lambda: len(hub.hub.shared.handled) == 6)
+        late = hub.link("late")
+        await until(lambda: late.state == "online")
+        assert sorted(late.handled) == ["twitch:h3", "twitch:h4", "twitch:h5"]
+
+
+async def test_rules_too_large_for_the_hub_stay_on_the_desk_with_a_reason(tmp_path) -> None:
+    async with running_hub(tmp_path) as hub:
+        boss = Triage(load_starter_packs())
+        supervisor = hub.link("sup", "supervisor", boss)
+        said: list[str] = []
+        supervisor.listeners.append(lambda f: f["type"] == "refused" and said.append(f["reason"]))
+        await until(lambda: supervisor.hub_version == 1)
+        huge = NEW_RULE + f'description = "{"x" * MAX_FRAME}"\n'
+        boss.swap(edited(boss, huge), "sup", "editor")
+        await until(lambda: said)
+        assert "more than the hub takes" in said[0]
+        assert supervisor.state == "online" and hub.hub.shared.rules.version == 1
 
 
 # -- `vigile hub` as a process: tokens shown once, kill -9 and restart ----------------------------
