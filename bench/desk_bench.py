@@ -3,19 +3,22 @@ depth and memory over the run.
 
     python bench/desk_bench.py [--seconds 110]
     python bench/desk_bench.py --seconds 600 --calm-seconds 570   # a ten-minute soak
+    python bench/desk_bench.py --default-collector                 # Python's GC settings as shipped
 
 The real Textual app (headless, 160×45) replays bench/data/rate-2k.toml at its own pace
 (2,000 messages a second, a raid at the end) through hub → triage → signals → store. Every
 half second the bench presses `p` (pause/resume the live feed) and times it from the key
 event to the first screen update that follows the action. Textual computes each update
 (layout, widget lines) before handing it to the terminal; headless, that hand-off is where the
-clock stops, so the terminal's own write is not included.
+clock stops, so the terminal's own write is not included. Garbage collections are timed by
+generation; the desk runs with `settle_collector()` as `vigile` runs it.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import statistics
 import sys
 import tempfile
@@ -31,7 +34,7 @@ from replay.pipeline import SessionPlan  # noqa: E402
 from replay.player import ReplaySource  # noqa: E402
 from scenarios.format import load_scenario  # noqa: E402
 from scenarios.generate import write_session  # noqa: E402
-from tui.app import VigileApp  # noqa: E402
+from tui.app import VigileApp, settle_collector  # noqa: E402
 from tui.widgets.live_feed import LiveFeed  # noqa: E402
 
 RATE_2K = Path(__file__).parent / "data" / "rate-2k.toml"
@@ -42,7 +45,7 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else 0.0
 
 
-async def main(seconds: float, calm_seconds: float | None) -> None:
+async def main(seconds: float, calm_seconds: float | None, default_collector: bool) -> None:
     folder = Path(tempfile.mkdtemp(prefix="vigile-desk-"))
     source = folder / "rate-2k.db"
     scenario = RATE_2K
@@ -55,6 +58,8 @@ async def main(seconds: float, calm_seconds: float | None) -> None:
     await write_session(load_scenario(str(scenario)), source)
     plan = SessionPlan("desk bench", "replay", [ReplaySource(source, 1.0)], folder / "run.db")
     app = VigileApp(plan, Triage(load_starter_packs()))
+    if not default_collector:
+        settle_collector()  # as `vigile demo|replay|watch` does
 
     drains: list[float] = []  # seconds spent per drain (one per frame)
     press: dict[str, float] = {}  # this press: when the action ran, when the screen showed it
@@ -77,7 +82,17 @@ async def main(seconds: float, calm_seconds: float | None) -> None:
         drains.append(time.perf_counter() - started)
 
     app._display, app.action_toggle_pause, app._drain = timed_display, timed_toggle, timed_drain
-    latencies, depths, memory = [], [], []
+    latencies, depths, memory, blocks = [], [], [], []
+    collections: dict[int, list[float]] = {0: [], 1: [], 2: []}  # ms, by generation
+    collecting = [0.0]
+
+    def on_gc(phase: str, info: dict) -> None:
+        if phase == "start":
+            collecting[0] = time.perf_counter()
+        else:
+            collections[info["generation"]].append((time.perf_counter() - collecting[0]) * 1000)
+
+    gc.callbacks.append(on_gc)
     async with app.run_test(headless=True, size=(160, 45)) as pilot:
         while app.pipeline is None:
             await pilot.pause(0.05)
@@ -92,10 +107,12 @@ async def main(seconds: float, calm_seconds: float | None) -> None:
             latencies.append((press["shown"] - pressed) * 1000)
             depths.append(app.pipeline.hub.depth)
             memory.append(rss_mib())
+            blocks.append(sys.getallocatedblocks() / 1e6)  # Python's own objects, in millions
         messages = app.pipeline.stats.messages
         feed = app.query_one(LiveFeed)
         await pilot.press("q")
     elapsed = time.perf_counter() - started
+    gc.callbacks.remove(on_gc)
     drain_ms = [d * 1000 for d in drains]
     print(f"## Desk at 2,000 msg/s ({elapsed:.0f} s, {messages:,} messages judged and shown)\n")
     print("| | p50 | p95 | max |\n|---|---|---|---|")
@@ -106,6 +123,11 @@ async def main(seconds: float, calm_seconds: float | None) -> None:
           f"{percentile(drain_ms, 0.95):.1f} | {max(drain_ms):.1f} |")  # fmt: skip
     print(f"| hub queue depth at each press | {percentile(depths, 0.5):.0f} | "
           f"{percentile(depths, 0.95):.0f} | {max(depths)} |")  # fmt: skip
+    for generation, pauses in collections.items():
+        if pauses:
+            print(f"| garbage collections of generation {generation} ({len(pauses):,}, ms) | "
+                  f"{percentile(pauses, 0.5):.1f} | {percentile(pauses, 0.95):.1f} | "
+                  f"{max(pauses):.1f} |")  # fmt: skip
     third = max(1, len(memory) // 3)
     print(f"\nmemory (RSS, MiB): first third {statistics.mean(memory[:third]):.0f}, "
           f"middle {statistics.mean(memory[third:-third] or memory):.0f}, "
@@ -114,11 +136,16 @@ async def main(seconds: float, calm_seconds: float | None) -> None:
     if elapsed > 300:  # a soak: the memory minute by minute (two presses a second)
         minutes = [statistics.mean(memory[i : i + 120]) for i in range(0, len(memory), 120)]
         print("memory by minute (MiB): " + " ".join(f"{m:.0f}" for m in minutes))
+        objects = [statistics.mean(blocks[i : i + 120]) for i in range(0, len(blocks), 120)]
+        print("Python blocks by minute (millions): " + " ".join(f"{b:.2f}" for b in objects))
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=110.0)
     parser.add_argument("--calm-seconds", type=float, help="stretch the calm before the raid")
+    parser.add_argument(
+        "--default-collector", action="store_true", help="leave Python's collector as it comes"
+    )
     args = parser.parse_args()
-    asyncio.run(main(args.seconds, args.calm_seconds))
+    asyncio.run(main(args.seconds, args.calm_seconds, args.default_collector))

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections import deque
+from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -69,13 +69,50 @@ class Alert:
         return PlatformEvent(self.platform, self.channel, f"alert:{self.kind}", ts, data)
 
 
-@dataclass(slots=True)
-class _Author:
-    first_seen: float
-    name: str
-    window_start: float
-    window_count: int = 0
-    last_text: str = ""
+class _Authors:
+    """What the signals remember of authors, by age, so memory follows the last minutes' chat
+    and not the whole event's audience: when each author was first seen, for the authors first
+    seen in the last FRESH_FOR_S (they may be fresh); a hash each for the older ones (only "seen
+    before" matters then); the burst window of those who posted in the last AUTHOR_WINDOW_S.
+    Both tables are in time order, so forgetting pops from the front."""
+
+    def __init__(self) -> None:
+        self._first_seen: OrderedDict[str, float] = OrderedDict()
+        self._seen_before: set[int] = set()
+        self._windows: OrderedDict[str, list[float]] = OrderedDict()  # key → [start, count]
+
+    def see(self, key: str, now: float) -> tuple[float, int]:
+        """When the author was first seen (-inf: long ago), and their messages in the current
+        burst window, this one included."""
+        first = self._first_seen.get(key)
+        if first is None:
+            if hash(key) in self._seen_before:
+                first = -math.inf
+            else:
+                first = self._first_seen[key] = now
+        window = self._windows.get(key)
+        if window is None or now - window[0] > AUTHOR_WINDOW_S:
+            self._windows.pop(key, None)
+            window = self._windows[key] = [now, 0]
+        window[1] += 1
+        return first, int(window[1])
+
+    def forget(self, now: float) -> None:
+        first_seen, windows = self._first_seen, self._windows
+        while first_seen:
+            key, first = next(iter(first_seen.items()))
+            if now - first < FRESH_FOR_S:
+                break
+            del first_seen[key]
+            self._seen_before.add(hash(key))
+        while windows:
+            key, (start, _) = next(iter(windows.items()))
+            if now - start <= AUTHOR_WINDOW_S:
+                break
+            del windows[key]
+
+    def __len__(self) -> int:
+        return len(self._first_seen) + len(self._seen_before)
 
 
 class _Window:
@@ -150,7 +187,7 @@ class Signals:
     def __init__(self) -> None:
         self.alerts: dict[tuple[str, str, str, str], Alert] = {}
         self._scopes: dict[tuple[str, str], _Scope] = {}
-        self._authors: dict[str, _Author] = {}
+        self._authors = _Authors()
         self._clock = 0.0
 
     # -- per message ----------------------------------------------------------------------------
@@ -165,9 +202,9 @@ class Signals:
             scope = self._scopes[(m.platform, m.channel)] = _Scope(now)
         abusive = hostile(verdict)
         author_key = f"{m.platform}:{m.author_id}"
-        author = self._author(author_key, m, now)
+        first_seen, burst = self._authors.see(author_key, now)
         fresh = m.first_message or (
-            author.first_seen >= scope.start + WARM_UP_S and now - author.first_seen < FRESH_FOR_S
+            first_seen >= scope.start + WARM_UP_S and now - first_seen < FRESH_FOR_S
         )
         # Only sentences can be copypasta ("gg", "LUL" and emotes, most of chat, skip the work),
         # and only new accounts' or abusive ones are worth a moderator's time: a meme the
@@ -191,8 +228,8 @@ class Signals:
             scope.established.add(now, author_key, flagged)
         if abusive or "#" in m.text:
             self._hashtags_and_terms(scope, m, verdict, abusive, author_key, now)
-        if author.window_count >= AUTHOR_BURST:
-            events += self._author_burst(m, author, flagged, now)
+        if burst >= AUTHOR_BURST:
+            events += self._author_burst(m, burst, flagged, now)
         if int(now) != scope.checked_second:  # window sums once per stream second
             scope.checked_second = second = int(now)
             scope.chat_recently = sum(c for t, c, _ in scope.seconds if t > second - COPY_BURST_S)
@@ -200,6 +237,7 @@ class Signals:
             events += self._raid(m, scope, now)
             events += self._rising(m, scope, now)
             events += self.tick_to(now)
+            self._authors.forget(now)
         raid = self._raid_member(m.platform, m.channel, scope, author_key, fresh, flagged, m)
         if raid or copypasta:
             verdict = _marked(m, verdict, raid, copypasta, cluster)
@@ -237,27 +275,15 @@ class Signals:
 
     # -- the signals ---------------------------------------------------------------------------
 
-    def _author(self, key: str, m: ChatMessage, now: float) -> _Author:
-        author = self._authors.get(key)
-        if author is None:
-            author = self._authors[key] = _Author(now, m.author_name, now)
-        if now - author.window_start > AUTHOR_WINDOW_S:
-            author.window_start, author.window_count = now, 0
-        author.window_count += 1
-        author.last_text = m.text
-        return author
-
     def _author_burst(
-        self, m: ChatMessage, author: _Author, flagged: bool, now: float
+        self, m: ChatMessage, count: int, flagged: bool, now: float
     ) -> list[PlatformEvent]:
-        if author.window_count < AUTHOR_BURST:
-            return []
         scope = self._scopes[(m.platform, m.channel)]
         if f"{m.platform}:{m.author_id}" in scope.raiders:
             return []  # one of a raid: the raid alert says it already
         evidence = {"author": m.author_name, "author_id": m.author_id,
-                    "messages": author.window_count, "window_s": AUTHOR_WINDOW_S,
-                    "sample": author.last_text[:200]}  # fmt: skip
+                    "messages": count, "window_s": AUTHOR_WINDOW_S,
+                    "sample": m.text[:200]}  # fmt: skip
         return self._raise("author-burst", m.platform, m.channel, m.author_id,
                            3 if flagged else 2, evidence, now)  # fmt: skip
 

@@ -109,12 +109,6 @@ class TeamLink:
             self._link("offline", close[1] or "the hub went away")
             await asyncio.sleep(backoff.next())
 
-    async def close(self) -> None:
-        if self.triage is not None and self._local_change in self.triage.listeners:
-            self.triage.listeners.remove(self._local_change)
-        if self._connection is not None:
-            await self._connection.close()
-
     def _options(self) -> dict[str, Any]:
         options: dict[str, Any] = {"max_size": MAX_FRAME, "open_timeout": 5, "ping_interval": 10}
         if self.tls is not None:  # else the system's authorities, for wss://
@@ -146,6 +140,13 @@ class TeamLink:
     # -- what the hub says --------------------------------------------------------------------
 
     def _receive(self, frame: dict[str, Any]) -> None:
+        try:
+            self._apply(frame)
+        except (KeyError, TypeError, AttributeError) as exc:  # a field inside is missing or odd
+            raise FrameError(f"malformed {frame['type']} frame from the hub: {exc!r}") from None
+        self._emit(frame)
+
+    def _apply(self, frame: dict[str, Any]) -> None:
         kind = frame["type"]
         if kind == "welcome":
             self._welcome(frame)
@@ -168,7 +169,6 @@ class TeamLink:
             self.roster = frame["members"]
         elif kind == "alerts":
             self.alerts = frame["alerts"]
-        self._emit(frame)
 
     def _welcome(self, frame: dict[str, Any]) -> None:
         self.role = frame["role"]

@@ -243,3 +243,22 @@ def test_replayed_events_keep_the_stream_clock(triage) -> None:
     assert alert.ts == T0 + 90
     stream.calm(90, 30)  # and the chat after it is not all "in the same second"
     assert stream.alerts("author-burst") == []
+
+
+def test_author_memory_keeps_recent_details_and_a_hash_for_the_rest() -> None:
+    """A whole event's audience must not stay in memory in full: after FRESH_FOR_S an author
+    is only known as "seen before", and burst windows last AUTHOR_WINDOW_S."""
+    from filters.signals import AUTHOR_WINDOW_S, FRESH_FOR_S, _Authors
+
+    authors = _Authors()
+    for n in range(1_000):  # a thousand viewers say hello in the first minute
+        assert authors.see(f"twitch:{n}", T0 + n * 0.06) == (T0 + n * 0.06, 1)
+    assert authors.see("twitch:7", T0 + 10) == (T0 + 0.42, 2)  # same burst window
+    later = T0 + FRESH_FOR_S + 61
+    authors.forget(later)
+    assert len(authors._first_seen) == 0 and len(authors._windows) == 0
+    assert len(authors) == 1_000  # each still known, as a hash
+    first, burst = authors.see("twitch:7", later)  # a regular coming back: not new, not fresh
+    assert first == float("-inf") and burst == 1
+    assert authors.see("twitch:new", later) == (later, 1)
+    assert authors.see("twitch:new", later + AUTHOR_WINDOW_S + 1)[1] == 1  # a new window

@@ -20,6 +20,7 @@ import orjson
 import pytest
 import trustme
 from websockets.asyncio.client import connect
+from websockets.asyncio.server import serve
 from websockets.exceptions import ConnectionClosed
 
 from filters.rules import load_starter_packs, parse_pack
@@ -266,6 +267,29 @@ async def test_a_desk_cut_off_works_alone_and_catches_up(tmp_path) -> None:
         ann.done("twitch:m3", "delete")
         await until(lambda: ann.state == "online", seconds=15)  # reconnected with backoff
         await until(lambda: ben.handled.get("twitch:m3") == ("delete", "ann"))
+
+
+async def test_a_link_survives_a_broken_hub_and_says_what_was_wrong() -> None:
+    """A hub (here a stand-in) answering with a frame that lacks a field inside: the link
+    drops that connection with the reason and retries; it does not die."""
+    greetings: list[str] = []
+
+    async def broken_hub(connection) -> None:
+        greetings.append(await connection.recv())
+        await connection.send(encode({"type": "welcome", "you": "x", "role": "moderator",
+                                      "claims": [{"key": "k"}]}))  # no "by"  # fmt: skip
+        await connection.wait_closed()
+
+    async with serve(broken_hub, "127.0.0.1", 0) as server:
+        port = next(iter(server.sockets)).getsockname()[1]
+        link = TeamLink(f"ws://127.0.0.1:{port}", "desk", "token")
+        task = asyncio.create_task(link.run())
+        try:
+            await until(lambda: len(greetings) >= 2, seconds=10)  # it came back to try again
+            assert link.state == "offline" and "malformed welcome frame" in link.problem
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
 
 
 async def test_tls_with_the_hub_s_own_certificate(tmp_path) -> None:

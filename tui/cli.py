@@ -251,7 +251,7 @@ def _run_desk(
     args: argparse.Namespace | None = None,
 ) -> int:
     from filters.triage import Triage
-    from tui.app import VigileApp
+    from tui.app import VigileApp, settle_collector
 
     triage = Triage(packs, author="desk", origin="file")
     try:
@@ -260,6 +260,7 @@ def _run_desk(
         return _fail(kind, str(exc))
     moderator = team.link.name if team is not None else "me"
     app = VigileApp(plan, triage, moderator, moderation=moderation, config=config, team=team)
+    settle_collector()
     app.run()
     print(f"Session recorded to {plan.db_path}")
     if app.pipeline_error is not None:

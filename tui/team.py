@@ -113,6 +113,8 @@ class DeskTeam:
                 told.append((f"Rules: {frame['reason']}", "error"))
             elif kind == "link" and frame["state"] == "online":
                 told.append((f"Team hub joined as {self.link.role}", "information"))
+            elif kind == "link" and frame["state"] == "refused":
+                told.append((f"Team hub: {frame['problem']}. This desk works alone.", "error"))
             elif kind == "link":
                 told.append((f"Team hub {frame['state']}: {frame['problem']}. This desk goes on "
                              "alone and catches up when the hub is back.", "warning"))  # fmt: skip
