@@ -271,6 +271,9 @@ class Signals:
             if now - alert.last_seen >= CLEAR_AFTER_S:
                 del self.alerts[key]
                 events.append(alert.event("cleared", now if at is None else at))
+                scope = self._scopes.get((alert.platform, alert.channel))
+                if alert.kind == "raid" and scope is not None:
+                    scope.raiders.clear()  # the raid is over: a new one names its own
         return events
 
     # -- the signals ---------------------------------------------------------------------------

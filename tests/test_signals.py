@@ -156,6 +156,19 @@ def test_a_raid_of_fresh_look_alike_accounts_is_seen_within_seconds(triage) -> N
     assert sum(tagged) / len(tagged) > 0.9  # raid members recognised as such
 
 
+def test_a_raid_s_accounts_are_forgotten_once_it_clears(triage) -> None:
+    """Raiders are remembered while their raid is up (every message of theirs is tagged), not
+    for the rest of the session: a later message of one of them, politely, is not a raid."""
+    stream = Stream(triage)
+    stream.calm(0, 120)
+    for n in range(300):
+        stream.say(120 + n / 15, f"kitchen_{4000 + n % 45}", "go back to the kitchen")
+    assert "raid" in stream.say(141, "kitchen_4001", "nice overtake").tags  # still up
+    stream.calm(142, 240)  # calm long enough for the raid (and its look-alike group) to clear
+    assert [e.data["state"] for e in stream.events if e.kind == "alert:raid"][-1] == "cleared"
+    assert "raid" not in stream.say(383, "kitchen_4001", "nice overtake").tags
+
+
 def test_twitch_raid_notice_alerts_at_once_and_escalates_when_raiders_attack(triage) -> None:
     stream = Stream(triage)
     stream.calm(0, 90)
