@@ -649,10 +649,10 @@ class VigileApp(App[None]):
 def settle_collector() -> None:
     """For a process that runs the desk, before it starts. Everything loaded by then (Textual,
     the rules, the word lists: most of the heap) lives as long as the process, so it is moved
-    out of the collector's sight; and young collections run every 50,000 allocations instead
-    of 700, so chat objects, which live seconds, die of their reference count before they are
-    promoted. At 2,000 msg/s the defaults ran a full collection twice a second, about 130 ms
-    each (bench/desk_bench.py)."""
+    out of the collector's sight; and young collections run every 10,000 allocations instead
+    of 700, so most chat objects, which live seconds, die of their reference count before they
+    are promoted. At 2,000 msg/s the defaults ran a full collection twice a second, about
+    130 ms each; now it is about one every 9 s (bench/desk_bench.py)."""
     gc.collect()
     gc.freeze()
     gc.set_threshold(10_000, 10, 10)
