@@ -137,6 +137,8 @@ class TeamHub:
             role = await self.state.role_of(hello["token"])
             if role is None:
                 raise FrameError("unknown token")
+            if (taken := self.members.get(name)) is not None and taken.role != role:
+                raise FrameError(f"the name {name!r} is in use by a {taken.role}'s desk")
         except (FrameError, TimeoutError) as exc:
             reason = str(exc) if isinstance(exc, FrameError) else "no hello in time"
             log.warning("refused a desk from %s: %s", where, reason)  # never the token itself
@@ -149,7 +151,11 @@ class TeamHub:
             await old.connection.close(1000, "replaced by a newer connection of this desk")
         member = Member(name, role, connection, _share(hello.get("share")), self.clock())
         self.members[name] = member
-        await connection.send(encode(self._welcome(member)))
+        try:
+            await connection.send(encode(self._welcome(member)))
+        except ConnectionClosed:  # gone already (a frame too big right after its hello…)
+            await self._leave(member)
+            return None
         log.info("%s joined as %s from %s", name, role, where)
         self._broadcast(self._roster())
         return member

@@ -234,7 +234,13 @@ async def test_wrong_tokens_and_bad_frames_are_closed_with_a_reason(tmp_path) ->
         assert code == 1008 and "binary" in reason
         code, reason = await close_of(hub.url, hello, "x" * (MAX_FRAME + 1))
         assert code == 1009  # message too big
-        assert hub.hub.members == {}  # every bad desk is gone; the hub still serves
+        boss = hub.link("boss", "supervisor")
+        await until(lambda: boss.state == "online")
+        impostor = encode({"type": "hello", "name": "boss", "token": hub.tokens["moderator"]})
+        assert await close_of(hub.url, impostor) == \
+            (1008, "the name 'boss' is in use by a supervisor's desk")  # fmt: skip
+        assert hub.hub.members["boss"].role == "supervisor"  # the supervisor was not kicked
+        await until(lambda: list(hub.hub.members) == ["boss"])  # every bad desk is gone
         good = hub.link("good")
         await until(lambda: good.state == "online")
 
