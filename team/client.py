@@ -74,7 +74,6 @@ class TeamLink:
         self._outbox: deque[dict[str, Any]] = deque(maxlen=_OUTBOX)
         self._waiting: dict[str, asyncio.Future[ClaimAnswer]] = {}
         self._unpublished: tuple[int, list[dict[str, str]]] | None = None  # (base, packs)
-        self._applying = False
         if triage is not None:
             triage.listeners.append(self._local_change)
 
@@ -116,8 +115,7 @@ class TeamLink:
         return options
 
     def _hello(self) -> dict[str, Any]:
-        return {"type": "hello", "name": self.name, "token": self._token,
-                "rules_version": self.hub_version, "share": self.share}  # fmt: skip
+        return {"type": "hello", "name": self.name, "token": self._token, "share": self.share}
 
     def _link(self, state: str, problem: str = "") -> None:
         """Listeners hear of a change of state, not of every failed retry while away."""
@@ -203,19 +201,14 @@ class TeamLink:
             return  # already live here: this desk's own change coming back
         try:
             packs = [parse_pack(p["text"], f"{FROM_HUB}:{p['name']}") for p in frame["packs"]]
-            self._applying = True
-            try:
-                self.triage.swap(
-                    packs, frame.get("author", "hub"), f"{FROM_HUB} v{frame['version']}"
-                )
-            finally:
-                self._applying = False
+            # the origin tells _local_change this version is the team's, not one to publish
+            self.triage.swap(packs, frame.get("author", "hub"), f"{FROM_HUB} v{frame['version']}")
         except RulePackError as exc:  # the hub checked it; a different Vigile version may not
             self._say_refused(f"team rules v{frame['version']} do not load here: {exc}")
 
     def _local_change(self, version: RulesVersion) -> None:
         """A rules version made on this desk: the supervisor's goes to the team."""
-        if self._applying or version.origin.startswith(FROM_HUB):
+        if version.origin.startswith(FROM_HUB):
             return
         if self.role == "moderator":
             self._say_refused("only the supervisor changes the team's rules: this change stays "

@@ -18,7 +18,6 @@ import orjson
 MAX_FRAME = 1 << 20  # 1 MiB: a 5,000-term rule set is ~150 KB; larger frames close with 1009
 MAX_NAME = 40
 MAX_KEY = 300
-ROLES = ("supervisor", "moderator")
 # Close codes (RFC 6455): 1008 policy violation (bad frame, bad token), 1013 try again later.
 POLICY = 1008
 
@@ -34,7 +33,6 @@ _FIELDS: dict[str, dict[str, tuple[tuple[type, ...], bool]]] = {
     "hello": {
         "name": (_TEXT, True),
         "token": (_TEXT, True),
-        "rules_version": ((int,), False),
         "share": ((dict,), False),
     },
     "rules": {

@@ -171,7 +171,6 @@ class TeamHub:
             "handled": [{"key": k, "kind": kind, "by": by, "ts": ts} for k, (kind, by, ts)
                         in itertools.islice(reversed(s.handled.items()), RECENT_HANDLED)],
             "alerts": list(s.alerts.values()),
-            "claim_ttl_s": self.claim_ttl_s,
         }  # fmt: skip
 
     async def _leave(self, member: Member) -> None:

@@ -55,10 +55,6 @@ class Share:
     def wire(self) -> dict[str, list[str]]:
         return {"platforms": sorted(self.platforms), "categories": sorted(self.categories)}
 
-    def describe(self) -> str:
-        parts = sorted(self.platforms) + sorted(self.categories)
-        return ", ".join(parts) or "everything"
-
 
 class DeskTeam:
     """Buffers the link's frames (they arrive between frames) and applies them at the next
