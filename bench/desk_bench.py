@@ -82,7 +82,7 @@ async def main(seconds: float, calm_seconds: float | None, default_collector: bo
         drains.append(time.perf_counter() - started)
 
     app._display, app.action_toggle_pause, app._drain = timed_display, timed_toggle, timed_drain
-    latencies, depths, memory, blocks = [], [], [], []
+    latencies, depths, memory, blocks, sampled_at = [], [], [], [], []
     collections: dict[int, list[float]] = {0: [], 1: [], 2: []}  # ms, by generation
     collecting = [0.0]
 
@@ -108,6 +108,10 @@ async def main(seconds: float, calm_seconds: float | None, default_collector: bo
             depths.append(app.pipeline.hub.depth)
             memory.append(rss_mib())
             blocks.append(sys.getallocatedblocks() / 1e6)  # Python's own objects, in millions
+            sampled_at.append(time.perf_counter() - started)
+            if int(sampled_at[-1] // 60) > int((sampled_at[-2] if blocks[1:] else 0) // 60):
+                print(f"minute {sampled_at[-1] / 60:.0f}: RSS {memory[-1]:.0f} MiB, "
+                      f"{blocks[-1]:.2f} M Python blocks", file=sys.stderr, flush=True)  # fmt: skip
         messages = app.pipeline.stats.messages
         feed = app.query_one(LiveFeed)
         await pilot.press("q")
@@ -133,11 +137,19 @@ async def main(seconds: float, calm_seconds: float | None, default_collector: bo
           f"middle {statistics.mean(memory[third:-third] or memory):.0f}, "
           f"last third {statistics.mean(memory[-third:]):.0f}; feed buffer "
           f"{len(feed.lines()):,} lines")  # fmt: skip
-    if elapsed > 300:  # a soak: the memory minute by minute (two presses a second)
-        minutes = [statistics.mean(memory[i : i + 120]) for i in range(0, len(memory), 120)]
-        print("memory by minute (MiB): " + " ".join(f"{m:.0f}" for m in minutes))
-        objects = [statistics.mean(blocks[i : i + 120]) for i in range(0, len(blocks), 120)]
-        print("Python blocks by minute (millions): " + " ".join(f"{b:.2f}" for b in objects))
+    if elapsed > 300:  # a soak: the memory minute by minute of the run
+        print("memory by minute (MiB): " + " ".join(
+            f"{m:.0f}" for m in by_minute(memory, sampled_at)))  # fmt: skip
+        print("Python blocks by minute (millions): " + " ".join(
+            f"{b:.2f}" for b in by_minute(blocks, sampled_at)))  # fmt: skip
+
+
+def by_minute(samples: list[float], at: list[float]) -> list[float]:
+    """The mean of the samples taken in each whole minute of the run."""
+    minutes: dict[int, list[float]] = {}
+    for value, seconds in zip(samples, at, strict=True):
+        minutes.setdefault(int(seconds // 60), []).append(value)
+    return [statistics.mean(values) for _, values in sorted(minutes.items())]
 
 
 if __name__ == "__main__":

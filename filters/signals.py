@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+from rbloom import Bloom
+
 from connectors.model import ChatMessage, Match, PlatformEvent, Verdict
 from filters import lexicon
 from filters.clusters import Cluster, Clusters
@@ -27,8 +29,12 @@ CLEAR_AFTER_S = 30.0
 BENIGN_CATEGORIES = frozenset({"question"})  # flagged to be answered, not to be stopped
 WARM_UP_S = 60.0  # before this, every author is new to the session: nobody counts as fresh
 FRESH_FOR_S = 300.0  # an author first seen after warm-up counts as fresh for this long
+# "seen before" is a pair of Bloom filters of this many authors each (1.7 MiB apiece), so it
+# stays the same size however many accounts an event brings (see _Authors)
+SEEN_BEFORE_EACH, SEEN_BEFORE_ERROR = 1_000_000, 0.001
 # raid: fresh accounts with flagged messages, in the last RAID_WINDOW_S
 RAID_WINDOW_S, RAID_AUTHORS, RAID_FLAGGED_SHARE, LOOKALIKE_GROUP = 30.0, 8, 0.35, 6
+RAIDER_IDLE_S = FRESH_FOR_S  # a raid's account silent this long is no longer one of it
 # flood: a burst against the baseline, with hostile content in it
 BURST_WINDOW_S, BURST_MIN, BURST_RATIO, FLOOD_FLAGGED_SHARE = 10, 50, 3.0, 0.25
 BASELINE_S = 300
@@ -72,13 +78,21 @@ class Alert:
 class _Authors:
     """What the signals remember of authors, by age, so memory follows the last minutes' chat
     and not the whole event's audience: when each author was first seen, for the authors first
-    seen in the last FRESH_FOR_S (they may be fresh); a hash each for the older ones (only "seen
-    before" matters then); the burst window of those who posted in the last AUTHOR_WINDOW_S.
-    Both tables are in time order, so forgetting pops from the front."""
+    seen in the last FRESH_FOR_S (they may be fresh); the burst window of those who posted in
+    the last AUTHOR_WINDOW_S; for the older ones only that they were seen before.
+
+    "Seen before" lives in two Bloom filters of fixed size: the current one takes authors until
+    it holds SEEN_BEFORE_EACH, then becomes the previous one (the one before is dropped) and a
+    fresh filter starts. Memory stays flat for the whole event; an author forgotten that way had
+    two million newer accounts after them. A false "seen before" (0.1 % per filter) only means
+    one new account is not counted as fresh. Both tables are in time order, so forgetting pops
+    from the front."""
 
     def __init__(self) -> None:
         self._first_seen: OrderedDict[str, float] = OrderedDict()
-        self._seen_before: set[int] = set()
+        self._seen_before = Bloom(SEEN_BEFORE_EACH, SEEN_BEFORE_ERROR)
+        self._seen_earlier: Bloom | None = None  # the previous filter, once the first is full
+        self._in_seen_before = 0
         self._windows: OrderedDict[str, list[float]] = OrderedDict()  # key → [start, count]
 
     def see(self, key: str, now: float) -> tuple[float, int]:
@@ -86,7 +100,7 @@ class _Authors:
         burst window, this one included."""
         first = self._first_seen.get(key)
         if first is None:
-            if hash(key) in self._seen_before:
+            if self.seen_before(key):
                 first = -math.inf
             else:
                 first = self._first_seen[key] = now
@@ -97,6 +111,18 @@ class _Authors:
         window[1] += 1
         return first, int(window[1])
 
+    def seen_before(self, key: str) -> bool:
+        earlier = self._seen_earlier
+        return key in self._seen_before or (earlier is not None and key in earlier)
+
+    def _remember(self, key: str) -> None:
+        if self._in_seen_before >= SEEN_BEFORE_EACH:
+            self._seen_earlier = self._seen_before
+            self._seen_before = Bloom(SEEN_BEFORE_EACH, SEEN_BEFORE_ERROR)
+            self._in_seen_before = 0
+        self._seen_before.add(key)
+        self._in_seen_before += 1
+
     def forget(self, now: float) -> None:
         first_seen, windows = self._first_seen, self._windows
         while first_seen:
@@ -104,7 +130,7 @@ class _Authors:
             if now - first < FRESH_FOR_S:
                 break
             del first_seen[key]
-            self._seen_before.add(hash(key))
+            self._remember(key)
         while windows:
             key, (start, _) = next(iter(windows.items()))
             if now - start <= AUTHOR_WINDOW_S:
@@ -112,7 +138,9 @@ class _Authors:
             del windows[key]
 
     def __len__(self) -> int:
-        return len(self._first_seen) + len(self._seen_before)
+        """Authors remembered, about (a filter knows only how many it was given)."""
+        earlier = SEEN_BEFORE_EACH if self._seen_earlier is not None else 0
+        return len(self._first_seen) + self._in_seen_before + earlier
 
 
 class _Window:
@@ -166,7 +194,8 @@ class _Scope:
         self.lookalikes: dict[str, dict[str, float]] = {}  # stem → author → last seen
         self.tags: dict[str, deque[tuple[float, str, bool]]] = {}
         self.terms: dict[str, deque[tuple[float, str, bool]]] = {}
-        self.raiders: set[str] = set()
+        # a raid's accounts, by when each last posted as one of it (oldest first)
+        self.raiders: OrderedDict[str, float] = OrderedDict()
         self.hostile_stems: set[str | None] = set()  # look-alike groups that abuse
         self.raid_notice: dict[str, Any] | None = None
         self.checked_second = 0
@@ -181,6 +210,19 @@ class _Scope:
             self.seconds.append([second, 1, int(flagged)])
             while self.seconds and self.seconds[0][0] <= second - BASELINE_S - BURST_WINDOW_S:
                 self.seconds.popleft()
+
+    def mark_raider(self, author: str, now: float) -> None:
+        self.raiders[author] = now
+        self.raiders.move_to_end(author)
+
+    def forget_raiders(self, now: float) -> None:
+        """A long raid keeps its alert up for hours: its accounts gone quiet are let go."""
+        raiders = self.raiders
+        while raiders:
+            author, last = next(iter(raiders.items()))
+            if now - last < RAIDER_IDLE_S:
+                break
+            del raiders[author]
 
 
 class Signals:
@@ -354,9 +396,12 @@ class Signals:
         if not ((len(flagged_authors) >= RAID_AUTHORS and share >= RAID_FLAGGED_SHARE
                  and unlike_regulars) or groups):  # fmt: skip
             return []
-        scope.raiders |= set(flagged_authors)
+        for author in flagged_authors:
+            scope.mark_raider(author, now)
         for members in groups.values():
-            scope.raiders |= set(members)
+            for author in members:
+                scope.mark_raider(author, now)
+        scope.forget_raiders(now)
         evidence = {"source": "behaviour",
                     "fresh_authors": len({a for _, a, _ in scope.fresh.items}),
                     "flagged_authors": len(flagged_authors), "flagged_share": round(share, 2),
@@ -398,12 +443,13 @@ class Signals:
     def _raid_member(self, platform: str, channel: str, scope: _Scope, author: str,
                      fresh: bool, flagged: bool, m: ChatMessage) -> bool:  # fmt: skip
         if author in scope.raiders:
+            scope.mark_raider(author, self._clock)
             return True
         raid = self.alerts.get(("raid", platform, channel, "channel"))
         if raid is None or raid.evidence.get("source") != "behaviour" or not fresh:
             return False
         if flagged or _stem(m.author_name) in scope.hostile_stems:
-            scope.raiders.add(author)
+            scope.mark_raider(author, self._clock)
             return True
         return False
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from connectors.hub import Hub
 from filters.triage import Triage
-from replay.pipeline import Pipeline
+from replay.pipeline import STORE_BACKLOG, Pipeline
 from replay.player import ReplaySource
 from replay.scoring import Score, score_run
 from replay.store import SessionStore
@@ -92,7 +92,7 @@ async def run_loadtest(
     )
     await store.start_session(f"loadtest of {source.stem}", "loadtest", [f"replay:{source}"])
     hub = Hub([ReplaySource(source, speed)], maxsize=LOAD_QUEUE)
-    pipeline = Pipeline(hub, triage, store, with_signals=signals)
+    pipeline = Pipeline(hub, triage, store, with_signals=signals, store_backlog=STORE_BACKLOG)
     started = time.perf_counter()
     reporter = None
     if on_progress:

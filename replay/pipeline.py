@@ -30,6 +30,9 @@ def purged_author(event: PlatformEvent) -> str | None:
 
 
 _YIELD_EVERY = 200  # let the UI and the store writer breathe during a flood
+# A replay read faster than the disk writes (loadtest --max, ×100) waits for the store past
+# this many unwritten rows (about two seconds of writing), so memory stays bounded.
+STORE_BACKLOG = 20_000
 
 
 class RateMeter:
@@ -73,10 +76,18 @@ class Pipeline:
     """
 
     def __init__(
-        self, hub: Hub, triage: Triage, store: SessionStore, with_signals: bool = True
+        self,
+        hub: Hub,
+        triage: Triage,
+        store: SessionStore,
+        with_signals: bool = True,
+        store_backlog: int | None = None,
     ) -> None:
-        """`with_signals`: stream alerts (raids, floods…); off only to measure what they cost."""
+        """`with_signals`: stream alerts (raids, floods…); off only to measure what they cost.
+        `store_backlog`: for sources that can wait (replays), the rows the store may hold
+        unwritten before reading pauses for the disk; None (live chat) never pauses."""
         self.hub, self.triage, self.store = hub, triage, store
+        self.store_backlog = store_backlog
         self.signals = Signals() if with_signals else None
         self.stats = PipelineStats()
         self.message_rate = RateMeter()
@@ -103,6 +114,7 @@ class Pipeline:
 
     async def run(self) -> PipelineStats:
         judge, store, stats, signals = self.triage.judge, self.store, self.stats, self.signals
+        backlog = self.store_backlog
         ticking = asyncio.create_task(self._tick_signals(), name="signals-tick")
         try:
             async for item in self.hub:
@@ -122,7 +134,9 @@ class Pipeline:
                         listener(item, verdict, seq)
                     for alert in alerts:
                         self.record_event(alert)
-                    if stats.messages % _YIELD_EVERY == 0:
+                    if backlog is not None and store.pending >= backlog:
+                        await store.caught_up(backlog // 2)
+                    elif stats.messages % _YIELD_EVERY == 0:
                         await asyncio.sleep(0)
                 else:
                     if item.kind in DELETION_KINDS and "message_id" in item.data:
@@ -177,7 +191,8 @@ async def run_session(
     store = await SessionStore.open(plan.db_path)
     try:
         await store.start_session(plan.name, plan.kind, [s.name for s in plan.sources], plan.info)
-        pipeline = Pipeline(Hub(plan.sources), triage, store)
+        backlog = None if plan.kind == "live" else STORE_BACKLOG
+        pipeline = Pipeline(Hub(plan.sources), triage, store, store_backlog=backlog)
         if on_ready:
             on_ready(pipeline)
         watching = None

@@ -149,6 +149,7 @@ class SessionStore:
         self._closing = False
         self.readonly = False
         self._flush_lock = asyncio.Lock()  # one transaction at a time
+        self._flushed = asyncio.Event()  # set after each commit, done or failed
         # Called after each commit with the committed messages' received_at and the commit
         # time: the load test's ingest-to-stored latency.
         self.commit_listeners: list[Callable[[list[float], float], None]] = []
@@ -331,6 +332,20 @@ class SessionStore:
         async with self._flush_lock:
             if self.pending:
                 await self._commit_batch()
+        self._flushed.set()
+
+    async def caught_up(self, below: int) -> None:
+        """Wait for the commit under way (or the next) to end, and more until fewer than `below`
+        rows are pending. For a reader that can wait (a replay): it then goes at the disk's
+        pace instead of buffering rows without bound. A live chat never waits here."""
+        while self._writer is not None and not self._closing:
+            self._wake.set()
+            self._flushed.clear()
+            await self._flushed.wait()
+            if self.pending < below:
+                return
+            if self.last_error:  # the disk refuses for now: retry at the writer's pace
+                await asyncio.sleep(self._batch_interval)
 
     async def _commit_batch(self) -> None:
         batch, count = self._batch, self.pending

@@ -151,3 +151,32 @@ async def test_a_read_only_recording_replays(tiny_session: Path) -> None:
         os.chmod(tiny_session.parent, stat.S_IRWXU)
         os.chmod(tiny_session, stat.S_IRUSR | stat.S_IWUSR)
     assert count > 100
+
+
+async def test_a_replay_read_faster_than_the_disk_waits_for_the_store(
+    tmp_path, tiny_session
+) -> None:
+    """At max speed a replay must not buffer unwritten rows without bound: past the backlog
+    the pipeline waits for the store. A live chat (no backlog) never waits."""
+    async with await SessionStore.open(tiny_session, readonly=True) as store:
+        total = await store.count("messages")
+    triage = Triage(load_starter_packs())
+
+    async def most_pending(backlog: int | None) -> tuple[int, int]:
+        out = tmp_path / f"run-{backlog}.db"
+        store = await SessionStore.open(out, batch_rows=10_000, batch_interval=60)
+        await store.start_session("max", "replay", ["replay"])
+        pipeline = Pipeline(Hub([ReplaySource(tiny_session, speed=None)]), triage, store,
+                            store_backlog=backlog)  # fmt: skip
+        peak = [0]
+        pipeline.listeners.append(lambda *_: peak.__setitem__(0, max(peak[0], store.pending)))
+        await pipeline.run()
+        await store.close()
+        async with await SessionStore.open(out, readonly=True) as written:
+            return peak[0], await written.count("messages")
+
+    assert total > 200
+    unbounded, stored = await most_pending(None)  # the writer's batches are too big to help
+    assert unbounded >= total and stored == total
+    bounded, stored = await most_pending(50)
+    assert bounded <= 50 + 10 and stored == total  # the last message's rows, an event or two

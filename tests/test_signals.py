@@ -258,7 +258,7 @@ def test_replayed_events_keep_the_stream_clock(triage) -> None:
     assert stream.alerts("author-burst") == []
 
 
-def test_author_memory_keeps_recent_details_and_a_hash_for_the_rest() -> None:
+def test_author_memory_keeps_recent_details_and_only_seen_before_for_the_rest() -> None:
     """A whole event's audience must not stay in memory in full: after FRESH_FOR_S an author
     is only known as "seen before", and burst windows last AUTHOR_WINDOW_S."""
     from filters.signals import AUTHOR_WINDOW_S, FRESH_FOR_S, _Authors
@@ -270,8 +270,53 @@ def test_author_memory_keeps_recent_details_and_a_hash_for_the_rest() -> None:
     later = T0 + FRESH_FOR_S + 61
     authors.forget(later)
     assert len(authors._first_seen) == 0 and len(authors._windows) == 0
-    assert len(authors) == 1_000  # each still known, as a hash
+    assert len(authors) == 1_000  # each still known as seen before
     first, burst = authors.see("twitch:7", later)  # a regular coming back: not new, not fresh
     assert first == float("-inf") and burst == 1
     assert authors.see("twitch:new", later) == (later, 1)
     assert authors.see("twitch:new", later + AUTHOR_WINDOW_S + 1)[1] == 1  # a new window
+
+
+def test_seen_before_stays_the_same_size_and_forgets_the_oldest_first(monkeypatch) -> None:
+    """Past two filters' worth of authors, the oldest are let go, so memory never grows."""
+    from filters import signals
+
+    monkeypatch.setattr(signals, "SEEN_BEFORE_EACH", 1_000)
+    authors = signals._Authors()
+    start = T0
+    for n in range(2_500):  # each seen once, then old enough to be only "seen before"
+        authors.see(f"twitch:{n}", start + n * 0.001)
+    authors.forget(start + signals.FRESH_FOR_S + 10)
+    assert len(authors._first_seen) == 0
+    sizes = {authors._seen_before.size_in_bits, authors._seen_earlier.size_in_bits}
+    assert len(sizes) == 1  # both filters of one fixed size
+    oldest = sum(authors.seen_before(f"twitch:{n}") for n in range(1_000))
+    newest = sum(authors.seen_before(f"twitch:{n}") for n in range(1_000, 2_500))
+    assert newest == 1_500  # a filter never forgets what it holds
+    assert oldest <= 20  # the first thousand are gone, but for a rare false "seen before"
+    assert len(authors) == 1_000 + 500  # the newest full filter and the current one
+
+
+def test_a_long_raid_lets_go_of_its_accounts_gone_quiet(triage) -> None:
+    """A raid kept up for many minutes by new accounts must not remember every account that
+    ever took part: one silent for RAIDER_IDLE_S is no longer a raider, while the alert stays."""
+    from filters.signals import RAID_WINDOW_S, RAIDER_IDLE_S
+
+    stream = Stream(triage)
+    stream.calm(0, 120)
+    for n in range(60):  # the first wave, then silent
+        stream.say(120 + n / 4, f"early_{n % 12}", "go back to the kitchen", first=True)
+    assert "raid" in stream.say(136, "early_3", "go back to the kitchen").tags
+    t, wave = 136.0, 0
+    while t < 136 + 3 * RAIDER_IDLE_S:  # fresh waves of ten accounts keep it up
+        wave += 1
+        for n in range(40):
+            stream.say(t + n / 4, f"w{wave}x{n % 10}", "go back to the kitchen", first=True)
+        t += 10
+    assert not stream.alerts("raid", "cleared")  # still the same raid
+    scope = next(iter(stream.signals._scopes.values()))
+    assert "twitch:id-early_3" not in scope.raiders
+    assert wave * 10 >= 900
+    # only the waves of the last RAIDER_IDLE_S (each stays marked while in the raid window)
+    assert len(scope.raiders) <= 10 * ((RAIDER_IDLE_S + RAID_WINDOW_S) / 10 + 2)
+    assert "raid" not in stream.say(t, "early_3", "nice overtake").tags
