@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -39,12 +40,18 @@ def score_run(source: Path, run: Path) -> Score | None:
         labelled = conn.execute("SELECT count(*) FROM src.labels").fetchone()[0]
         if not labelled:
             return None
-        rows = conn.execute(
+        # (truth, predicted) pairs counted as the rows stream by: an hour's session has
+        # millions of labels, and holding them all would double the load test's memory
+        flagged: Counter[tuple[bool, bool]] = Counter()
+        raid: Counter[tuple[bool, bool]] = Counter()
+        for should, member, did, tags in conn.execute(
             """SELECT l.should_flag, l.raid_member, v.message_seq IS NOT NULL, v.tags
                FROM src.labels l JOIN src.messages s ON s.seq = l.message_seq
                LEFT JOIN messages m ON m.platform = s.platform AND m.msg_id = s.msg_id
                LEFT JOIN verdicts v ON v.message_seq = m.seq"""
-        ).fetchall()
+        ):
+            flagged[bool(should), bool(did)] += 1
+            raid[bool(member), bool(tags) and "raid" in json.loads(tags)] += 1
         onset = _raid_onset(conn)
         alerts = [
             (ts, kind.removeprefix("alert:"), json.loads(data))
@@ -59,8 +66,6 @@ def score_run(source: Path, run: Path) -> Score | None:
     detected = [ts for ts, kind, data in alerts
                 if data.get("state") in ("raised", "escalated") and kind in ALERT_KINDS_FOR_ONSET
                 and data.get("source") != "notice"]  # fmt: skip
-    flagged = [(bool(should), bool(did)) for should, _, did, _ in rows]
-    raid = [(bool(member), "raid" in json.loads(tags or "[]")) for _, member, _, tags in rows]
     after = [ts for ts in detected if onset is not None and ts >= onset]
     by_kind: dict[str, int] = {}
     for _, kind in raised:
@@ -89,11 +94,11 @@ def _raid_onset(conn: sqlite3.Connection) -> float | None:
     return None
 
 
-def _precision_recall(pairs: list[tuple[bool, bool]]) -> tuple[float | None, float | None]:
-    """From (truth, predicted) pairs."""
-    hits = sum(1 for truth, predicted in pairs if truth and predicted)
-    predicted = sum(1 for _, p in pairs if p)
-    actual = sum(1 for t, _ in pairs if t)
+def _precision_recall(pairs: Counter[tuple[bool, bool]]) -> tuple[float | None, float | None]:
+    """From the counts of (truth, predicted) pairs."""
+    hits = pairs[True, True]
+    predicted = hits + pairs[False, True]
+    actual = hits + pairs[True, False]
     precision = round(hits / predicted, 3) if predicted else None
     recall = round(hits / actual, 3) if actual else None
     return precision, recall

@@ -235,3 +235,22 @@ def test_a_flood_row_stays_bounded_however_long_the_flood_lasts() -> None:
     assert not row.absorb(copy(4_999))  # the same message twice counts once
     assert (row.count, len(row.by_author), len(row.members)) == (5_000, 300, KEEP_MEMBERS)
     assert len(row.member_keys) == KEEP_MEMBERS and row.group[-1].message.id == "m4999"
+
+
+def test_a_flood_row_keeps_its_latest_authors_when_a_campaign_brings_too_many() -> None:
+    from connectors.model import ChatMessage, Verdict
+    from tui.widgets.priority_pane import KEEP_AUTHORS, PriorityItem
+
+    def copy(n: int, author: str) -> PriorityItem:
+        m = ChatMessage("twitch", "c", f"m{n}", author, author, "spam spam", sent_at=float(n))
+        return PriorityItem(m, Verdict(tags=frozenset({"cluster:1"}), priority=40), n, 0.0)
+
+    row = copy(0, "first")
+    for n in range(1, KEEP_AUTHORS + 100):
+        row.absorb(copy(n, f"bot{n}"))
+    assert len(row.by_author) == KEEP_AUTHORS and row.authors_let_go == 100
+    assert "first" not in row.by_author and "bot99" not in row.by_author
+    row.absorb(copy(KEEP_AUTHORS + 100, "bot50"))  # an early author back: kept again, newest
+    assert row.by_author["bot50"].message.id == f"m{KEEP_AUTHORS + 100}"
+    assert list(row.by_author)[-1] == "bot50" and len(row.by_author) == KEEP_AUTHORS
+    assert "bot100" not in row.by_author and "bot101" in row.by_author  # the quietest went

@@ -28,6 +28,7 @@ from tui.widgets.live_feed import PLATFORM_STYLES, paid
 
 FLUSH_S = 0.25
 KEEP_MEMBERS = 1_000  # a flood row acts on its newest messages and on every author once
+KEEP_AUTHORS = 5_000  # …its latest authors: a campaign lasting hours must not grow one row
 # Column widths in cells; the message takes the rest.
 WIDTHS = {"pri": 4, "age": 6, "src": 4, "author": 16, "category": 14, "state": 9}
 HEADER = ("Pri", "Age", "Src", "Author", "Category", "")
@@ -58,12 +59,13 @@ class PriorityItem:
     state: str = "new"  # new | sending | claimed | escalated; handled and dismissed leave
     claimed_by: str | None = None  # the team desk that holds it (team hub)
     # A near-duplicate flood is one row: its newest messages (the first one included), how
-    # many there were in all, and each author's latest, so acting on it stays bounded however
-    # long the flood lasts.
+    # many there were in all, and the latest message of each of its most recent authors
+    # (oldest first), so acting on it stays bounded however long the flood lasts.
     members: deque[PriorityItem] = field(default_factory=lambda: deque(maxlen=KEEP_MEMBERS))
     member_keys: set[str] = field(default_factory=set)  # of the members kept
     count: int = 0
     by_author: dict[str, PriorityItem] = field(default_factory=dict)
+    authors_let_go: int = 0  # authors who left `by_author` to keep it to KEEP_AUTHORS
     _drawn: tuple[str, Strip] | None = field(default=None, repr=False)  # (state, row after age)
 
     @property
@@ -91,7 +93,11 @@ class PriorityItem:
             self.member_keys.discard(self.members[0].message.key)
         self.members.append(item)
         self.member_keys.add(item.message.key)
-        self.by_author[item.message.author_id] = item
+        by_author, author = self.by_author, item.message.author_id
+        if by_author.pop(author, None) is None and len(by_author) >= KEEP_AUTHORS:
+            del by_author[next(iter(by_author))]  # the author quiet for longest
+            self.authors_let_go += 1
+        by_author[author] = item
         self.count += 1
 
     @property
@@ -444,7 +450,8 @@ class PriorityPane(ScrollView, can_focus=True):
         if m.amount is not None:
             text = Text(f"[{paid(m)}] ", style="bold green") + text
         if item.members:
-            count = Text(f"×{item.count:,} ({len(item.by_author):,} authors) ",
+            more = "+" if item.authors_let_go else ""
+            count = Text(f"×{item.count:,} ({len(item.by_author):,}{more} authors) ",
                          style="bold magenta")  # fmt: skip
             text = count + text
         return text
