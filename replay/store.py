@@ -338,10 +338,11 @@ class SessionStore:
         """Wait for the commit under way (or the next) to end, and more until fewer than `below`
         rows are pending. For a reader that can wait (a replay): it then goes at the disk's
         pace instead of buffering rows without bound. A live chat never waits here."""
-        while self._writer is not None and not self._closing:
+        while self._writer is not None and not self._writer.done() and not self._closing:
             self._wake.set()
             self._flushed.clear()
-            await self._flushed.wait()
+            with contextlib.suppress(TimeoutError):  # and look again: the writer may be gone
+                await asyncio.wait_for(self._flushed.wait(), 1.0)
             if self.pending < below:
                 return
             if self.last_error:  # the disk refuses for now: retry at the writer's pace
