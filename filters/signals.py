@@ -84,8 +84,8 @@ class _Authors:
     "Seen before" lives in two Bloom filters of fixed size: the current one takes authors until
     it holds SEEN_BEFORE_EACH, then becomes the previous one (the one before is dropped) and a
     fresh filter starts. Memory stays flat for the whole event; an author forgotten that way had
-    two million newer accounts after them. A false "seen before" (0.1 % per filter) only means
-    one new account is not counted as fresh. Both tables are in time order, so forgetting pops
+    one to two million newer accounts after them. A false "seen before" (0.1 % per filter) only
+    means one new account is not counted as fresh. Both tables are in time order, so forgetting pops
     from the front."""
 
     def __init__(self) -> None:
