@@ -83,6 +83,7 @@ async def main(seconds: float, calm_seconds: float | None, default_collector: bo
 
     app._display, app.action_toggle_pause, app._drain = timed_display, timed_toggle, timed_drain
     latencies, depths, memory, blocks, sampled_at = [], [], [], [], []
+    minutes_told = 0
     collections: dict[int, list[float]] = {0: [], 1: [], 2: []}  # ms, by generation
     collecting = [0.0]
 
@@ -109,9 +110,10 @@ async def main(seconds: float, calm_seconds: float | None, default_collector: bo
             memory.append(rss_mib())
             blocks.append(sys.getallocatedblocks() / 1e6)  # Python's own objects, in millions
             sampled_at.append(time.perf_counter() - started)
-            if int(sampled_at[-1] // 60) > int((sampled_at[-2] if blocks[1:] else 0) // 60):
-                print(f"minute {sampled_at[-1] / 60:.0f}: RSS {memory[-1]:.0f} MiB, "
-                      f"{blocks[-1]:.2f} M Python blocks", file=sys.stderr, flush=True)  # fmt: skip
+            if (minute := int(sampled_at[-1] // 60)) > minutes_told:  # progress, for long runs
+                minutes_told = minute
+                print(f"minute {minute}: RSS {memory[-1]:.0f} MiB, {blocks[-1]:.2f} M Python "
+                      "blocks", file=sys.stderr, flush=True)  # fmt: skip
         messages = app.pipeline.stats.messages
         feed = app.query_one(LiveFeed)
         await pilot.press("q")
