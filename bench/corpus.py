@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
 sys.path.insert(0, str(ROOT))
 
-from filters.rules import load_starter_packs  # noqa: E402
+from vigile.filters.rules import load_starter_packs  # noqa: E402
 
 PACK_SIZE = 2_000
 HASHTAGS = ["#BoycottLumina", "#RendsLeVolant", "#GiveBackTheWheel"]

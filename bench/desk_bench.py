@@ -27,15 +27,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from filters.rules import load_starter_packs  # noqa: E402
-from filters.triage import Triage  # noqa: E402
-from replay.loadtest import rss_mib  # noqa: E402
-from replay.pipeline import SessionPlan  # noqa: E402
-from replay.player import ReplaySource  # noqa: E402
-from scenarios.format import load_scenario  # noqa: E402
-from scenarios.generate import write_session  # noqa: E402
-from tui.app import VigileApp, settle_collector  # noqa: E402
-from tui.widgets.live_feed import LiveFeed  # noqa: E402
+from vigile.filters.rules import load_starter_packs  # noqa: E402
+from vigile.filters.triage import Triage  # noqa: E402
+from vigile.replay.loadtest import rss_mib  # noqa: E402
+from vigile.replay.pipeline import SessionPlan  # noqa: E402
+from vigile.replay.player import ReplaySource  # noqa: E402
+from vigile.scenarios.format import load_scenario  # noqa: E402
+from vigile.scenarios.generate import write_session  # noqa: E402
+from vigile.tui.app import VigileApp, settle_collector  # noqa: E402
+from vigile.tui.widgets.live_feed import LiveFeed  # noqa: E402
 
 RATE_2K = Path(__file__).parent / "data" / "rate-2k.toml"
 

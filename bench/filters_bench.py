@@ -35,8 +35,8 @@ def make_checker(tool: str) -> Callable[[str], bool]:
     terms, allow = data["terms"], data["allow"]
     if tool == "vigile":
         sys.path.insert(0, str(ROOT))
-        from filters.rules import load_pack
-        from filters.triage import Triage
+        from vigile.filters.rules import load_pack
+        from vigile.filters.triage import Triage
 
         triage = Triage([load_pack(OUT / "pack-2000.toml")])
         return lambda text: triage.judge_text(text).flagged

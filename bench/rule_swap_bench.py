@@ -19,9 +19,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from filters import lexicon  # noqa: E402
-from filters.rules import parse_pack  # noqa: E402
-from filters.triage import Triage  # noqa: E402
+from vigile.filters import lexicon  # noqa: E402
+from vigile.filters.rules import parse_pack  # noqa: E402
+from vigile.filters.triage import Triage  # noqa: E402
 
 SYLLABLES = "ka lu mi no ra ze to vi sa po li de fa jo ne xi ba ro mu te ga be chi fo gu".split()
 

@@ -22,18 +22,18 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from connectors.hub import Hub  # noqa: E402
-from connectors.model import ChatMessage  # noqa: E402
-from filters.rules import load_starter_packs  # noqa: E402
-from filters.signals import Signals  # noqa: E402
-from filters.triage import Triage  # noqa: E402
-from replay.loadtest import run_loadtest  # noqa: E402
-from replay.pipeline import Pipeline  # noqa: E402
-from replay.player import ReplaySource  # noqa: E402
-from replay.scoring import score_run  # noqa: E402
-from replay.store import SessionStore  # noqa: E402
-from scenarios.format import load_scenario  # noqa: E402
-from scenarios.generate import generate, write_session  # noqa: E402
+from vigile.connectors.hub import Hub  # noqa: E402
+from vigile.connectors.model import ChatMessage  # noqa: E402
+from vigile.filters.rules import load_starter_packs  # noqa: E402
+from vigile.filters.signals import Signals  # noqa: E402
+from vigile.filters.triage import Triage  # noqa: E402
+from vigile.replay.loadtest import run_loadtest  # noqa: E402
+from vigile.replay.pipeline import Pipeline  # noqa: E402
+from vigile.replay.player import ReplaySource  # noqa: E402
+from vigile.replay.scoring import score_run  # noqa: E402
+from vigile.replay.store import SessionStore  # noqa: E402
+from vigile.scenarios.format import load_scenario  # noqa: E402
+from vigile.scenarios.generate import generate, write_session  # noqa: E402
 
 RATE_5K = Path(__file__).parent / "data" / "rate-5k.toml"
 SCENARIOS = ["demo", "esports-raid", "hijacked-hashtag", "product-recall", "black-friday",

@@ -18,9 +18,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from filters.rules import load_starter_packs  # noqa: E402
-from filters.triage import Triage  # noqa: E402
-from replay.loadtest import rss_mib, run_loadtest  # noqa: E402
+from vigile.filters.rules import load_starter_packs  # noqa: E402
+from vigile.filters.triage import Triage  # noqa: E402
+from vigile.replay.loadtest import rss_mib, run_loadtest  # noqa: E402
 
 
 async def soak(session: Path, rounds: int) -> None:

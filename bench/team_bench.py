@@ -32,10 +32,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from rule_swap_bench import SYLLABLES, pack_text  # noqa: E402
 
-from filters.rules import load_starter_packs, parse_pack  # noqa: E402
-from filters.triage import Triage  # noqa: E402
-from replay.loadtest import percentile  # noqa: E402
-from team.client import TeamLink  # noqa: E402
+from vigile.filters.rules import load_starter_packs, parse_pack  # noqa: E402
+from vigile.filters.triage import Triage  # noqa: E402
+from vigile.replay.loadtest import percentile  # noqa: E402
+from vigile.team.client import TeamLink  # noqa: E402
 
 
 def free_port() -> int:
@@ -47,7 +47,7 @@ def free_port() -> int:
 def start_hub(folder: Path) -> tuple[subprocess.Popen[str], str, dict[str, str]]:
     port = free_port()
     hub = subprocess.Popen(
-        [sys.executable, "-m", "tui.cli", "hub", "--listen", f"127.0.0.1:{port}",
+        [sys.executable, "-m", "vigile.tui.cli", "hub", "--listen", f"127.0.0.1:{port}",
          "--db", str(folder / "hub.db")],
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=ROOT,
     )  # fmt: skip

@@ -18,13 +18,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from connectors.hub import Hub  # noqa: E402
-from connectors.model import ChatMessage  # noqa: E402
-from connectors.twitch import Backoff, TwitchSource  # noqa: E402
-from filters.rules import load_starter_packs  # noqa: E402
-from filters.triage import Triage  # noqa: E402
-from replay.pipeline import SessionPlan, run_session  # noqa: E402
 from tests.fakes.twitch_irc import Abrupt, Close, FakeTwitch, privmsg  # noqa: E402
+from vigile.connectors.hub import Hub  # noqa: E402
+from vigile.connectors.model import ChatMessage  # noqa: E402
+from vigile.connectors.twitch import Backoff, TwitchSource  # noqa: E402
+from vigile.filters.rules import load_starter_packs  # noqa: E402
+from vigile.filters.triage import Triage  # noqa: E402
+from vigile.replay.pipeline import SessionPlan, run_session  # noqa: E402
 
 TEXTS = ["gg", "what a race", "t'es qu'une salope", "c'est combien ?", "lets gooo", "pog"]
 

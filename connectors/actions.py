@@ -9,7 +9,7 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Protocol
 
-from connectors.model import ActionKind, ActionResult, ChatMessage, ModAction
+from vigile.connectors.model import ActionKind, ActionResult, ChatMessage, ModAction
 
 LOCAL = frozenset({ActionKind.DISMISS, ActionKind.ESCALATE, ActionKind.APPROVE})
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Protocol
 
-from connectors.model import ChatMessage, PlatformEvent, utc_now
+from vigile.connectors.model import ChatMessage, PlatformEvent, utc_now
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import twitchio
 from twitchio.http import Route
 
-from connectors.secrets import CredentialsError, config_folder, read_private, write_private
+from vigile.connectors.secrets import CredentialsError, config_folder, read_private, write_private
 
 # What a moderator's desk needs: act on chatters and messages, change chat settings, read chat.
 MODERATOR_SCOPES = (

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from connectors.irc import IrcMessage
-from connectors.model import ChatMessage, MessageKind, PlatformEvent, Role, utc_now
+from vigile.connectors.irc import IrcMessage
+from vigile.connectors.model import ChatMessage, MessageKind, PlatformEvent, Role, utc_now
 
 _BADGE_ROLES = {
     "broadcaster": Role.BROADCASTER,

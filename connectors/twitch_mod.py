@@ -14,8 +14,8 @@ from typing import Any
 import aiohttp
 import twitchio
 
-from connectors.model import ActionKind, ActionResult, ChatMessage, ModAction
-from connectors.twitch_auth import CredentialsError, TwitchCredentials, save_credentials
+from vigile.connectors.model import ActionKind, ActionResult, ChatMessage, ModAction
+from vigile.connectors.twitch_auth import CredentialsError, TwitchCredentials, save_credentials
 
 log = logging.getLogger(__name__)
 

@@ -24,10 +24,10 @@ from pytchat import util as pytchat_util
 from pytchat.paramgen import liveparam
 from pytchat.parser.live import Parser
 
-from connectors.hub import SourceState, StatusChange
-from connectors.model import ChatMessage, PlatformEvent, utc_now
-from connectors.twitch import Backoff
-from connectors.youtube_items import items_from, video_id
+from vigile.connectors.hub import SourceState, StatusChange
+from vigile.connectors.model import ChatMessage, PlatformEvent, utc_now
+from vigile.connectors.twitch import Backoff
+from vigile.connectors.youtube_items import items_from, video_id
 
 log = logging.getLogger(__name__)
 

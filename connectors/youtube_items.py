@@ -14,7 +14,7 @@ from typing import Any
 
 from pytchat.processors.default.renderer.currency import symbols as CURRENCY_SYMBOLS
 
-from connectors.model import ChatMessage, MessageKind, PlatformEvent, Role, utc_now
+from vigile.connectors.model import ChatMessage, MessageKind, PlatformEvent, Role, utc_now
 
 _VIDEO_ID = re.compile(r"^[A-Za-z0-9_-]{11}$")
 _URL_FORMS = re.compile(

@@ -25,17 +25,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from filters.rules import load_starter_packs  # noqa: E402
-from filters.triage import Triage  # noqa: E402
-from replay.bilan import write_bilan  # noqa: E402
-from replay.bilan_words import Wording  # noqa: E402
-from replay.pipeline import SessionPlan  # noqa: E402
-from replay.player import ReplaySource  # noqa: E402
-from scenarios.format import load_scenario  # noqa: E402
-from scenarios.generate import write_session  # noqa: E402
-from tui.app import VigileApp  # noqa: E402
-from tui.widgets.priority_pane import PriorityPane  # noqa: E402
-from tui.widgets.suggestion import SuggestionScreen  # noqa: E402
+from vigile.filters.rules import load_starter_packs  # noqa: E402
+from vigile.filters.triage import Triage  # noqa: E402
+from vigile.replay.bilan import write_bilan  # noqa: E402
+from vigile.replay.bilan_words import Wording  # noqa: E402
+from vigile.replay.pipeline import SessionPlan  # noqa: E402
+from vigile.replay.player import ReplaySource  # noqa: E402
+from vigile.scenarios.format import load_scenario  # noqa: E402
+from vigile.scenarios.generate import write_session  # noqa: E402
+from vigile.tui.app import VigileApp  # noqa: E402
+from vigile.tui.widgets.priority_pane import PriorityPane  # noqa: E402
+from vigile.tui.widgets.suggestion import SuggestionScreen  # noqa: E402
 
 SECTIONS = ("event", "moderation", "threats", "filters", "evidence", "rehearsal")
 # A moderator working the queue: mostly deletions, some bans and timeouts, a few dismissals.

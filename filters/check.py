@@ -7,9 +7,9 @@ from typing import Any, BinaryIO
 
 import orjson
 
-from connectors.model import Verdict
-from filters.triage import Triage
-from filters.watch import PackWatcher
+from vigile.connectors.model import Verdict
+from vigile.filters.triage import Triage
+from vigile.filters.watch import PackWatcher
 
 _CHUNK = 1 << 16
 

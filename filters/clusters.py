@@ -17,7 +17,7 @@ from functools import lru_cache
 
 from rapidfuzz import fuzz, process
 
-from filters.normalize import leet_folded, normalize, squeeze
+from vigile.filters.normalize import leet_folded, normalize, squeeze
 
 _NOT_ALNUM = re.compile(r"[^a-z0-9]+")
 # leet characters in a word: s4lope, k1tchen, $lut, salop3 (a lone 2, a final !!! are not)

@@ -12,8 +12,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from filters.matcher import CompiledRules
-from filters.rules import RulePack, RulePackError, parse_pack
+from vigile.filters.matcher import CompiledRules
+from vigile.filters.rules import RulePack, RulePackError, parse_pack
 
 _RULE_HEADER = re.compile(r"^[ \t]*\[\[[ \t]*rules[ \t]*\]\]", re.MULTILINE)
 _TABLE_HEADER = re.compile(r"^[ \t]*\[", re.MULTILINE)

@@ -6,10 +6,10 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from connectors.model import Match
-from filters import lexicon
-from filters.normalize import SYMBOL, Normalized, fold_char
-from filters.rules import Rule
+from vigile.connectors.model import Match
+from vigile.filters import lexicon
+from vigile.filters.normalize import SYMBOL, Normalized, fold_char
+from vigile.filters.rules import Rule
 
 
 @dataclass(frozen=True, slots=True)

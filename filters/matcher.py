@@ -13,11 +13,11 @@ import regex
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from connectors.model import Match
-from filters import lexicon
-from filters.hits import Hits, Term, Token
-from filters.literals import literal_hints
-from filters.normalize import (
+from vigile.connectors.model import Match
+from vigile.filters import lexicon
+from vigile.filters.hits import Hits, Term, Token
+from vigile.filters.literals import literal_hints
+from vigile.filters.normalize import (
     LEET_CHARS,
     deleet,
     is_stretched,
@@ -25,7 +25,7 @@ from filters.normalize import (
     normalize_term,
     squeeze,
 )
-from filters.rules import Rule, RulePack, check_unique_ids
+from vigile.filters.rules import Rule, RulePack, check_unique_ids
 
 # A token: letters and digits, plus the symbols leetspeak and masking use inside words.
 TOKEN = re.compile(r"(?:[^\W_]|[@$€!|+*])+")

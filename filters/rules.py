@@ -241,7 +241,7 @@ STARTER_PACKS = ("starter-en.toml", "starter-fr.toml")
 
 def load_starter_packs() -> list[RulePack]:
     """The English and French packs shipped inside the package."""
-    folder = resources.files("filters") / "packs"
+    folder = resources.files("vigile.filters") / "packs"
     return [
         parse_pack(folder.joinpath(n).read_text("utf-8"), f"starter:{n}") for n in STARTER_PACKS
     ]

@@ -20,10 +20,10 @@ from typing import Any
 
 from rbloom import Bloom
 
-from connectors.model import ChatMessage, Match, PlatformEvent, Verdict
-from filters import lexicon
-from filters.clusters import Cluster, Clusters
-from filters.normalize import normalize
+from vigile.connectors.model import ChatMessage, Match, PlatformEvent, Verdict
+from vigile.filters import lexicon
+from vigile.filters.clusters import Cluster, Clusters
+from vigile.filters.normalize import normalize
 
 CLEAR_AFTER_S = 30.0
 BENIGN_CATEGORIES = frozenset({"question"})  # flagged to be answered, not to be stopped

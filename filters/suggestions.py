@@ -9,8 +9,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from filters.matcher import CompiledRules
-from filters.rules import RulePack, parse_pack
+from vigile.filters.matcher import CompiledRules
+from vigile.filters.rules import RulePack, parse_pack
 
 PACK_NAME = "accepted-suggestions"
 

@@ -8,10 +8,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from connectors.model import CLEAN, ChatMessage, Match, Verdict, utc_now
-from filters import lexicon
-from filters.matcher import CompiledRules
-from filters.rules import RulePack
+from vigile.connectors.model import CLEAN, ChatMessage, Match, Verdict, utc_now
+from vigile.filters import lexicon
+from vigile.filters.matcher import CompiledRules
+from vigile.filters.rules import RulePack
 
 # Severity sets the base priority; each further match adds a little, so a message that is a
 # slur *and* a threat climbs above a message that is only one of them.

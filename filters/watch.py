@@ -7,9 +7,9 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from filters.rules import RulePackError, load_pack
-from filters.suggestions import PACK_NAME as SUGGESTIONS
-from filters.triage import RulesVersion, Triage
+from vigile.filters.rules import RulePackError, load_pack
+from vigile.filters.suggestions import PACK_NAME as SUGGESTIONS
+from vigile.filters.triage import RulesVersion, Triage
 
 log = logging.getLogger(__name__)
 

@@ -17,10 +17,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from connectors.inert import inert
-from replay.bilan_charts import all_charts
-from replay.bilan_figures import DEFAULT_TARGET_S, BilanError, collect
-from replay.bilan_words import Wording
+from vigile.connectors.inert import inert
+from vigile.replay.bilan_charts import all_charts
+from vigile.replay.bilan_figures import DEFAULT_TARGET_S, BilanError, collect
+from vigile.replay.bilan_words import Wording
 
 __all__ = ["BilanError", "BilanFiles", "write_bilan"]
 

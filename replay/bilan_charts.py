@@ -14,7 +14,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
 
-from replay.bilan_words import Wording  # noqa: E402
+from vigile.replay.bilan_words import Wording  # noqa: E402
 
 PLATFORM_COLOURS = {"twitch": "#9146ff", "youtube": "#e62117", "scenario": "#4a6fa5"}
 FLAGGED_COLOUR = "#d97706"

@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from replay.evidence import verify_session
-from replay.loadtest import percentile
-from replay.scoring import score_run
+from vigile.replay.evidence import verify_session
+from vigile.replay.loadtest import percentile
+from vigile.replay.scoring import score_run
 
 FORMAT = "vigile-bilan/1"
 DEFAULT_TARGET_S = 300  # a flagged message handled within 5 minutes (the desk's warning colour)

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from replay.store import GENESIS_HASH, chain_hash
+from vigile.replay.store import GENESIS_HASH, chain_hash
 
 FIELDS = ("platform", "channel", "msg_id", "author_id", "author_name", "kind", "text", "sent_at",
           "received_at")  # fmt: skip

@@ -10,12 +10,12 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from connectors.hub import Hub
-from filters.triage import Triage
-from replay.pipeline import STORE_BACKLOG, Pipeline
-from replay.player import ReplaySource
-from replay.scoring import Score, score_run
-from replay.store import SessionStore
+from vigile.connectors.hub import Hub
+from vigile.filters.triage import Triage
+from vigile.replay.pipeline import STORE_BACKLOG, Pipeline
+from vigile.replay.player import ReplaySource
+from vigile.replay.scoring import Score, score_run
+from vigile.replay.store import SessionStore
 
 # A replay at --max is an infinitely fast source: a short queue keeps the time a message waits
 # for triage (part of its latency) bounded, while still absorbing the store's commits.

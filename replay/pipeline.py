@@ -9,13 +9,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from connectors.hub import Hub, Source
-from connectors.model import ChatMessage, PlatformEvent, Verdict, utc_now
-from filters.rules import RulePackError
-from filters.signals import Signals
-from filters.triage import RulesVersion, Triage
-from filters.watch import PackWatcher
-from replay.store import SessionStore
+from vigile.connectors.hub import Hub, Source
+from vigile.connectors.model import ChatMessage, PlatformEvent, Verdict, utc_now
+from vigile.filters.rules import RulePackError
+from vigile.filters.signals import Signals
+from vigile.filters.triage import RulesVersion, Triage
+from vigile.filters.watch import PackWatcher
+from vigile.replay.store import SessionStore
 
 # Platform events that mean "this message is gone": the store marks it, the evidence keeps it.
 DELETION_KINDS = frozenset({"clearmsg", "delete"})

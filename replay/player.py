@@ -9,9 +9,9 @@ from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
 
-from connectors.hub import SourceState, StatusChange
-from connectors.model import ChatMessage, PlatformEvent, utc_now
-from replay.store import SessionStore, StoredMessage
+from vigile.connectors.hub import SourceState, StatusChange
+from vigile.connectors.model import ChatMessage, PlatformEvent, utc_now
+from vigile.replay.store import SessionStore, StoredMessage
 
 # Events a replay passes on: what happened on the platform, not what our own desk said about it
 # (source status, alerts and gaps of the original recording are recomputed by this run).

@@ -16,7 +16,7 @@ from typing import Any
 import aiosqlite
 import orjson
 
-from connectors.model import (
+from vigile.connectors.model import (
     ChatMessage,
     MessageKind,
     ModAction,
@@ -25,7 +25,7 @@ from connectors.model import (
     Verdict,
     utc_now,
 )
-from replay.schema import GENESIS_HASH, INSERTS, SCHEMA, SCHEMA_VERSION
+from vigile.replay.schema import GENESIS_HASH, INSERTS, SCHEMA, SCHEMA_VERSION
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-BUNDLED = resources.files("scenarios")
+BUNDLED = resources.files("vigile.scenarios")
 
 
 class ScenarioError(ValueError):

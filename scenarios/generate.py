@@ -8,9 +8,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from connectors.model import ChatMessage, PlatformEvent, Role
-from replay.store import Label, SessionStore
-from scenarios.format import Pool, Raid, Scenario
+from vigile.connectors.model import ChatMessage, PlatformEvent, Role
+from vigile.replay.store import Label, SessionStore
+from vigile.scenarios.format import Pool, Raid, Scenario
 
 _SYLLABLES = (
     "ka",

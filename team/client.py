@@ -23,10 +23,10 @@ from typing import Any
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
-from connectors.twitch import Backoff
-from filters.rules import RulePackError, parse_pack
-from filters.triage import RulesVersion, Triage
-from team.protocol import MAX_FRAME, FrameError, decode, encode, packs_payload
+from vigile.connectors.twitch import Backoff
+from vigile.filters.rules import RulePackError, parse_pack
+from vigile.filters.triage import RulesVersion, Triage
+from vigile.team.protocol import MAX_FRAME, FrameError, decode, encode, packs_payload
 
 log = logging.getLogger("vigile.team")
 

@@ -13,8 +13,8 @@ import sys
 import time
 from pathlib import Path
 
-from team.server import CLAIM_TTL_S, TeamHub
-from team.state import HubState, HubStateError
+from vigile.team.server import CLAIM_TTL_S, TeamHub
+from vigile.team.state import HubState, HubStateError
 
 DEFAULT_LISTEN = "127.0.0.1:8765"
 

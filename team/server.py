@@ -24,10 +24,10 @@ from typing import Any
 from websockets.asyncio.server import Server, ServerConnection, broadcast, serve
 from websockets.exceptions import ConnectionClosed
 
-from filters.matcher import CompiledRules
-from filters.rules import RulePackError, parse_pack
-from team.protocol import MAX_FRAME, POLICY, FrameError, check_name, decode, encode
-from team.state import RECENT_HANDLED, HubState, RulesEntry
+from vigile.filters.matcher import CompiledRules
+from vigile.filters.rules import RulePackError, parse_pack
+from vigile.team.protocol import MAX_FRAME, POLICY, FrameError, check_name, decode, encode
+from vigile.team.state import RECENT_HANDLED, HubState, RulesEntry
 
 log = logging.getLogger("vigile.hub")
 

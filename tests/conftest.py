@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from scenarios.format import Scenario, load_scenario
-from scenarios.generate import write_session
+from vigile.scenarios.format import Scenario, load_scenario
+from vigile.scenarios.generate import write_session
 
 DATA = Path(__file__).parent / "data"
 

@@ -6,25 +6,25 @@ import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from connectors.actions import Moderation
-from connectors.model import ChatMessage, PlatformEvent
-from connectors.twitch_auth import TwitchCredentials, use_base_url
-from connectors.twitch_mod import TwitchModerator
-from connectors.youtube import YouTubeSource
-from connectors.youtube_auth import YouTubeCredentials
-from connectors.youtube_mod import QuotaLedger, YouTubeModerator
-from filters.rules import load_starter_packs
-from filters.triage import Triage
-from replay.pipeline import SessionPlan
-from replay.player import ReplaySource
-from replay.store import SessionStore
 from tests.fakes import youtube as yt
 from tests.fakes.helix import Account, FakeHelix
 from tests.fakes.youtube import FakeYouTube
-from tui.app import VigileApp
-from tui.widgets.live_feed import LiveFeed
-from tui.widgets.priority_pane import PriorityPane
-from tui.widgets.suggestion import SuggestionScreen
+from vigile.connectors.actions import Moderation
+from vigile.connectors.model import ChatMessage, PlatformEvent
+from vigile.connectors.twitch_auth import TwitchCredentials, use_base_url
+from vigile.connectors.twitch_mod import TwitchModerator
+from vigile.connectors.youtube import YouTubeSource
+from vigile.connectors.youtube_auth import YouTubeCredentials
+from vigile.connectors.youtube_mod import QuotaLedger, YouTubeModerator
+from vigile.filters.rules import load_starter_packs
+from vigile.filters.triage import Triage
+from vigile.replay.pipeline import SessionPlan
+from vigile.replay.player import ReplaySource
+from vigile.replay.store import SessionStore
+from vigile.tui.app import VigileApp
+from vigile.tui.widgets.live_feed import LiveFeed
+from vigile.tui.widgets.priority_pane import PriorityPane
+from vigile.tui.widgets.suggestion import SuggestionScreen
 
 SIZE = (160, 45)
 
@@ -198,7 +198,7 @@ async def test_pack_edits_reach_the_desk_live(tmp_path) -> None:
     import os
     import time
 
-    from filters.rules import load_pack
+    from vigile.filters.rules import load_pack
 
     pack = tmp_path / "live.toml"
     pack.write_text('[[rules]]\nid = "brand"\ncategory = "brand"\nterms = ["acme"]\n')

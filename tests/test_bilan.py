@@ -7,20 +7,27 @@ from pathlib import Path
 
 import pytest
 
-from connectors.model import ActionKind, ChatMessage, Match, ModAction, PlatformEvent, Verdict
-from filters.rules import load_starter_packs
-from filters.triage import Triage
-from replay.bilan import BilanError, markdown_text, write_bilan
-from replay.bilan_words import Wording
-from replay.evidence import export_dossier
-from replay.pipeline import SessionPlan
-from replay.player import ReplaySource
-from replay.scoring import score_run
-from replay.store import Label, SessionStore
 from tests.test_app import SIZE, wait_for
-from tui.app import VigileApp
-from tui.cli import main
-from tui.widgets.priority_pane import PriorityPane
+from vigile.connectors.model import (
+    ActionKind,
+    ChatMessage,
+    Match,
+    ModAction,
+    PlatformEvent,
+    Verdict,
+)
+from vigile.filters.rules import load_starter_packs
+from vigile.filters.triage import Triage
+from vigile.replay.bilan import BilanError, markdown_text, write_bilan
+from vigile.replay.bilan_words import Wording
+from vigile.replay.evidence import export_dossier
+from vigile.replay.pipeline import SessionPlan
+from vigile.replay.player import ReplaySource
+from vigile.replay.scoring import score_run
+from vigile.replay.store import Label, SessionStore
+from vigile.tui.app import VigileApp
+from vigile.tui.cli import main
+from vigile.tui.widgets.priority_pane import PriorityPane
 
 T0 = 1_790_000_000.0  # 2026-09-21 14:13:20 UTC
 

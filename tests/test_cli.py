@@ -3,7 +3,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-VIGILE = [sys.executable, "-m", "tui.cli"]
+VIGILE = [sys.executable, "-m", "vigile.tui.cli"]
 COMMANDS = [
     "demo",
     "watch",

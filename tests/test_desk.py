@@ -6,16 +6,16 @@ from pathlib import Path
 
 import pytest
 
-from filters.rules import load_starter_packs
-from filters.triage import Triage
-from replay.pipeline import SessionPlan
 from tests.test_app import SIZE, FedSource, desk, recorded_actions, screen_text, wait_for
-from tui.app import VigileApp
-from tui.config import ConfigError, DeskConfig, load_config
-from tui.keys import desk_bindings
-from tui.widgets.cards import CardScreen
-from tui.widgets.live_feed import LiveFeed
-from tui.widgets.priority_pane import PriorityPane
+from vigile.filters.rules import load_starter_packs
+from vigile.filters.triage import Triage
+from vigile.replay.pipeline import SessionPlan
+from vigile.tui.app import VigileApp
+from vigile.tui.config import ConfigError, DeskConfig, load_config
+from vigile.tui.keys import desk_bindings
+from vigile.tui.widgets.cards import CardScreen
+from vigile.tui.widgets.live_feed import LiveFeed
+from vigile.tui.widgets.priority_pane import PriorityPane
 
 BINDINGS = {i: (screen, b.key) for i, (screen, b) in desk_bindings().items()}
 
@@ -207,14 +207,14 @@ def test_a_broken_config_stops_the_desk_before_it_starts(tmp_path) -> None:
     folder.mkdir(parents=True)
     (folder / "config.toml").write_text("[keys]\n'priority.ban' = 'q'\n")
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path / "cfg")}
-    done = subprocess.run([sys.executable, "-m", "tui.cli", "demo"], capture_output=True,
+    done = subprocess.run([sys.executable, "-m", "vigile.tui.cli", "demo"], capture_output=True,
                           text=True, env=env, timeout=60)  # fmt: skip
     assert done.returncode == 2
     assert "config.toml: [keys] 'q' would do both app.quit and priority.ban" in done.stderr
 
 
 def test_vigile_keys_lists_every_binding_id() -> None:
-    done = subprocess.run([sys.executable, "-m", "tui.cli", "keys"], capture_output=True,
+    done = subprocess.run([sys.executable, "-m", "vigile.tui.cli", "keys"], capture_output=True,
                           text=True, timeout=60)  # fmt: skip
     assert done.returncode == 0
     for binding_id in ("priority.ban", "priority.escalate", "feed.search", "card.close"):
@@ -222,8 +222,8 @@ def test_vigile_keys_lists_every_binding_id() -> None:
 
 
 def test_a_flood_row_stays_bounded_however_long_the_flood_lasts() -> None:
-    from connectors.model import ChatMessage, Verdict
-    from tui.widgets.priority_pane import KEEP_MEMBERS, PriorityItem
+    from vigile.connectors.model import ChatMessage, Verdict
+    from vigile.tui.widgets.priority_pane import KEEP_MEMBERS, PriorityItem
 
     def copy(n: int) -> PriorityItem:
         author = f"bot{n % 300}"
@@ -238,8 +238,8 @@ def test_a_flood_row_stays_bounded_however_long_the_flood_lasts() -> None:
 
 
 def test_a_flood_row_keeps_its_latest_authors_when_a_campaign_brings_too_many() -> None:
-    from connectors.model import ChatMessage, Verdict
-    from tui.widgets.priority_pane import KEEP_AUTHORS, PriorityItem
+    from vigile.connectors.model import ChatMessage, Verdict
+    from vigile.tui.widgets.priority_pane import KEEP_AUTHORS, PriorityItem
 
     def copy(n: int, author: str) -> PriorityItem:
         m = ChatMessage("twitch", "c", f"m{n}", author, author, "spam spam", sent_at=float(n))

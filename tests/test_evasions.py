@@ -5,9 +5,9 @@ the explanation must contain."""
 
 import pytest
 
-from filters.literals import literal_hints
-from filters.rules import load_starter_packs, parse_pack
-from filters.triage import Triage
+from vigile.filters.literals import literal_hints
+from vigile.filters.rules import load_starter_packs, parse_pack
+from vigile.filters.triage import Triage
 
 
 @pytest.fixture(scope="module")
@@ -119,7 +119,7 @@ def test_regex_literal_hints_skip_only_what_cannot_match() -> None:
 
 
 def test_a_catastrophic_regex_is_refused() -> None:
-    from filters.rules import RulePackError
+    from vigile.filters.rules import RulePackError
 
     with pytest.raises(RulePackError, match="catastrophically slow"):
         parse_pack('[[rules]]\nid = "r"\ncategory = "spam"\nregex = "(a|aa)+$"\n', "bad.toml")

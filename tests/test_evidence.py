@@ -9,19 +9,19 @@ from pathlib import Path
 
 import pytest
 
-from filters.rules import load_starter_packs
-from filters.triage import Triage
-from replay.evidence import export_dossier, verify_dossier, verify_session
-from replay.pipeline import SessionPlan, run_session
-from replay.player import ReplaySource
+from vigile.filters.rules import load_starter_packs
+from vigile.filters.triage import Triage
+from vigile.replay.evidence import export_dossier, verify_dossier, verify_session
+from vigile.replay.pipeline import SessionPlan, run_session
+from vigile.replay.player import ReplaySource
 
-VIGILE = [sys.executable, "-m", "tui.cli"]
+VIGILE = [sys.executable, "-m", "vigile.tui.cli"]
 
 
 @pytest.fixture
 async def judged(tmp_path: Path, tiny_session: Path) -> Path:
     """A session as the desk records it: messages with verdicts, and an action."""
-    from connectors.model import ActionKind, ActionResult, ModAction
+    from vigile.connectors.model import ActionKind, ActionResult, ModAction
 
     out = tmp_path / "judged.db"
     plan = SessionPlan("evidence", "replay", [ReplaySource(tiny_session, speed=None)], out)

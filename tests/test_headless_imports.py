@@ -6,31 +6,31 @@ import sys
 import pytest
 
 HEADLESS = [
-    "connectors.model",
-    "connectors.hub",
-    "filters.normalize",
-    "filters.rules",
-    "filters.matcher",
-    "filters.triage",
-    "filters.check",
-    "filters.hits",
-    "filters.lexicon",
-    "filters.literals",
-    "filters.watch",
-    "replay.schema",
-    "replay.loadtest",
-    "replay.evidence",
-    "replay.store",
-    "replay.player",
-    "replay.pipeline",
-    "scenarios.format",
-    "scenarios.generate",
-    "team.protocol",
-    "team.state",
-    "team.server",
-    "team.client",
-    "team.command",
-    "tui.cli",  # the command line itself: only `demo` and `replay` load the app
+    "vigile.connectors.model",
+    "vigile.connectors.hub",
+    "vigile.filters.normalize",
+    "vigile.filters.rules",
+    "vigile.filters.matcher",
+    "vigile.filters.triage",
+    "vigile.filters.check",
+    "vigile.filters.hits",
+    "vigile.filters.lexicon",
+    "vigile.filters.literals",
+    "vigile.filters.watch",
+    "vigile.replay.schema",
+    "vigile.replay.loadtest",
+    "vigile.replay.evidence",
+    "vigile.replay.store",
+    "vigile.replay.player",
+    "vigile.replay.pipeline",
+    "vigile.scenarios.format",
+    "vigile.scenarios.generate",
+    "vigile.team.protocol",
+    "vigile.team.state",
+    "vigile.team.server",
+    "vigile.team.client",
+    "vigile.team.command",
+    "vigile.tui.cli",  # the command line itself: only `demo` and `replay` load the app
 ]
 
 
@@ -47,9 +47,25 @@ def test_module_does_not_import_a_screen_library(module: str) -> None:
     assert result.stdout.strip() == "", f"{module} imports {result.stdout.strip()}"
 
 
+FOLDERS = ("connectors", "filters", "replay", "scenarios", "team", "tui")
+
+
+def test_only_the_vigile_namespace_is_installed(tmp_path) -> None:
+    """Run away from the checkout, the folders import as vigile.* and under no generic name."""
+    probe = (
+        "import importlib.util, sys, vigile.tui.cli, vigile.tui.app; "
+        f"bare = [n for n in {FOLDERS!r} if n in sys.modules or importlib.util.find_spec(n)]; "
+        "print(','.join(bare) or 'none', 'vigile.filters' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=tmp_path
+    )
+    assert result.stdout.split() == ["none", "True"]
+
+
 def test_the_probe_can_fail() -> None:
     """The same probe does see textual when a module imports it."""
-    probe = "import sys, tui.app; print('textual' in sys.modules)"
+    probe = "import sys, vigile.tui.app; print('textual' in sys.modules)"
     result = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True
     )

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from filters.rules import RulePackError, parse_pack
-from filters.suggestions import suggestion_pack
-from filters.triage import Triage
-from filters.watch import PackWatcher
+from vigile.filters.rules import RulePackError, parse_pack
+from vigile.filters.suggestions import suggestion_pack
+from vigile.filters.triage import Triage
+from vigile.filters.watch import PackWatcher
 
 PACK = '[pack]\nname = "live"\n\n[[rules]]\nid = "brand"\ncategory = "brand"\nterms = [{terms}]\n'
 
@@ -78,7 +78,7 @@ def test_vigile_check_follows_edits_to_its_pack(tmp_path: Path) -> None:
     path = tmp_path / "live.toml"
     write(path, '"acme"')
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tui.cli", "check", "--rules", str(path)],
+        [sys.executable, "-m", "vigile.tui.cli", "check", "--rules", str(path)],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         bufsize=1,
     )  # fmt: skip
@@ -102,9 +102,9 @@ def test_vigile_check_follows_edits_to_its_pack(tmp_path: Path) -> None:
 
 
 async def test_a_session_records_file_edits_and_refusals(tmp_path: Path) -> None:
-    from connectors.model import ChatMessage
-    from replay.pipeline import SessionPlan, run_session
-    from replay.store import SessionStore
+    from vigile.connectors.model import ChatMessage
+    from vigile.replay.pipeline import SessionPlan, run_session
+    from vigile.replay.store import SessionStore
 
     path = tmp_path / "live.toml"
     write(path, '"acme"')

@@ -1,8 +1,8 @@
 import asyncio
 from collections.abc import AsyncIterator
 
-from connectors.hub import Hub, SourceState, StatusChange
-from connectors.model import ChatMessage, PlatformEvent
+from vigile.connectors.hub import Hub, SourceState, StatusChange
+from vigile.connectors.model import ChatMessage, PlatformEvent
 
 
 def message(source: str, n: int) -> ChatMessage:

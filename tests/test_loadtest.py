@@ -10,7 +10,7 @@ import textwrap
 import time
 from pathlib import Path
 
-VIGILE = [sys.executable, "-m", "tui.cli"]
+VIGILE = [sys.executable, "-m", "vigile.tui.cli"]
 KEYS = {"messages", "throughput_per_s", "latency_ms_p50", "latency_ms_p95", "latency_ms_p99",
         "dropped", "peak_rss_mib"}  # fmt: skip
 
@@ -52,8 +52,8 @@ def test_loadtest_needs_a_pace_and_a_file(tmp_path: Path) -> None:
 
 WRITER = textwrap.dedent("""
     import asyncio, sys
-    from connectors.model import ChatMessage
-    from replay.store import SessionStore
+    from vigile.connectors.model import ChatMessage
+    from vigile.replay.store import SessionStore
 
     async def main():
         store = await SessionStore.open(sys.argv[1], batch_rows=200, batch_interval=0.05)

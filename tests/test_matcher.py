@@ -2,8 +2,8 @@ import threading
 
 import pytest
 
-from filters.rules import load_starter_packs, parse_pack
-from filters.triage import Triage
+from vigile.filters.rules import load_starter_packs, parse_pack
+from vigile.filters.triage import Triage
 
 PACK = parse_pack(
     """

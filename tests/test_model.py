@@ -2,7 +2,7 @@ import dataclasses
 
 import pytest
 
-from connectors.model import ChatMessage, Match, MessageKind, Role, Verdict
+from vigile.connectors.model import ChatMessage, Match, MessageKind, Role, Verdict
 
 
 def make(**changes) -> ChatMessage:

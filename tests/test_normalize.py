@@ -1,7 +1,7 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from filters.normalize import normalize
+from vigile.filters.normalize import normalize
 
 
 @given(st.text(max_size=200))

@@ -1,13 +1,13 @@
 import time
 from pathlib import Path
 
-from connectors.hub import Hub
-from connectors.model import ChatMessage, PlatformEvent
-from filters.rules import load_starter_packs
-from filters.triage import Triage
-from replay.pipeline import Pipeline, RateMeter, SessionPlan, run_session
-from replay.player import ReplaySource
-from replay.store import SessionStore
+from vigile.connectors.hub import Hub
+from vigile.connectors.model import ChatMessage, PlatformEvent
+from vigile.filters.rules import load_starter_packs
+from vigile.filters.triage import Triage
+from vigile.replay.pipeline import Pipeline, RateMeter, SessionPlan, run_session
+from vigile.replay.player import ReplaySource
+from vigile.replay.store import SessionStore
 
 
 async def test_replay_at_max_speed_yields_every_message_in_order(tiny_session: Path) -> None:

@@ -10,7 +10,7 @@ from tests.fakes import youtube as yt
 from tests.fakes.twitch_irc import Close, FakeTwitch, Wait, privmsg
 from tests.fakes.youtube import End, FakeYouTube
 
-VIGILE = [sys.executable, "-m", "tui.cli"]
+VIGILE = [sys.executable, "-m", "vigile.tui.cli"]
 ROOT = Path(__file__).parent.parent
 
 

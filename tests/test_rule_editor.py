@@ -6,16 +6,16 @@ from pathlib import Path
 
 import pytest
 
-from filters.editing import compare, edited_pack, rule_block
-from filters.matcher import CompiledRules
-from filters.rules import RulePackError, load_pack, load_starter_packs
-from filters.triage import Triage
-from replay.pipeline import SessionPlan
-from replay.store import SessionStore
 from tests.test_app import SIZE, FedSource, wait_for
-from tui.app import VigileApp
-from tui.widgets.priority_pane import PriorityPane
-from tui.widgets.rule_editor import RuleEditorScreen
+from vigile.filters.editing import compare, edited_pack, rule_block
+from vigile.filters.matcher import CompiledRules
+from vigile.filters.rules import RulePackError, load_pack, load_starter_packs
+from vigile.filters.triage import Triage
+from vigile.replay.pipeline import SessionPlan
+from vigile.replay.store import SessionStore
+from vigile.tui.app import VigileApp
+from vigile.tui.widgets.priority_pane import PriorityPane
+from vigile.tui.widgets.rule_editor import RuleEditorScreen
 
 PACKS = Path(__file__).parent.parent / "filters" / "packs"
 

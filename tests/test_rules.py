@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from filters.rules import RulePackError, load_pack, load_starter_packs, parse_pack
+from vigile.filters.rules import RulePackError, load_pack, load_starter_packs, parse_pack
 
 VALID = """
 [pack]

@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from connectors.model import ChatMessage
-from replay.store import SessionStore
-from scenarios.format import ScenarioError, bundled_names, load_scenario, parse_scenario
-from scenarios.generate import generate, mutate, write_session
+from vigile.connectors.model import ChatMessage
+from vigile.replay.store import SessionStore
+from vigile.scenarios.format import ScenarioError, bundled_names, load_scenario, parse_scenario
+from vigile.scenarios.generate import generate, mutate, write_session
 
 
 def test_bundled_scenarios_parse_and_include_a_raid() -> None:
@@ -108,7 +108,7 @@ def test_invalid_scenarios_are_explained(text: str, reason: str) -> None:
 def test_cli_writes_the_raid_scenario_and_refuses_to_overwrite(tmp_path: Path) -> None:
     raid_file = next(Path("scenarios").glob("*raid*.toml"))
     db = tmp_path / "out.db"
-    run = [sys.executable, "-m", "tui.cli", "scenario", str(raid_file), "--db", str(db)]
+    run = [sys.executable, "-m", "vigile.tui.cli", "scenario", str(raid_file), "--db", str(db)]
     done = subprocess.run(run, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert "messages" in done.stdout

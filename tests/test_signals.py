@@ -5,11 +5,11 @@ import random
 
 import pytest
 
-from connectors.model import ChatMessage, PlatformEvent
-from filters.clusters import Clusters, skeleton
-from filters.rules import load_starter_packs
-from filters.signals import CLEAR_AFTER_S, Signals
-from filters.triage import Triage
+from vigile.connectors.model import ChatMessage, PlatformEvent
+from vigile.filters.clusters import Clusters, skeleton
+from vigile.filters.rules import load_starter_packs
+from vigile.filters.signals import CLEAR_AFTER_S, Signals
+from vigile.filters.triage import Triage
 
 T0 = 1_767_225_600.0
 _ids = itertools.count()
@@ -261,7 +261,7 @@ def test_replayed_events_keep_the_stream_clock(triage) -> None:
 def test_author_memory_keeps_recent_details_and_only_seen_before_for_the_rest() -> None:
     """A whole event's audience must not stay in memory in full: after FRESH_FOR_S an author
     is only known as "seen before", and burst windows last AUTHOR_WINDOW_S."""
-    from filters.signals import AUTHOR_WINDOW_S, FRESH_FOR_S, _Authors
+    from vigile.filters.signals import AUTHOR_WINDOW_S, FRESH_FOR_S, _Authors
 
     authors = _Authors()
     for n in range(1_000):  # a thousand viewers say hello in the first minute
@@ -279,7 +279,7 @@ def test_author_memory_keeps_recent_details_and_only_seen_before_for_the_rest() 
 
 def test_seen_before_stays_the_same_size_and_forgets_the_oldest_first(monkeypatch) -> None:
     """Past two filters' worth of authors, the oldest are let go, so memory never grows."""
-    from filters import signals
+    from vigile.filters import signals
 
     monkeypatch.setattr(signals, "SEEN_BEFORE_EACH", 1_000)
     authors = signals._Authors()
@@ -300,7 +300,7 @@ def test_seen_before_stays_the_same_size_and_forgets_the_oldest_first(monkeypatc
 def test_a_long_raid_lets_go_of_its_accounts_gone_quiet(triage) -> None:
     """A raid kept up for many minutes by new accounts must not remember every account that
     ever took part: one silent for RAIDER_IDLE_S is no longer a raider, while the alert stays."""
-    from filters.signals import RAID_WINDOW_S, RAIDER_IDLE_S
+    from vigile.filters.signals import RAID_WINDOW_S, RAIDER_IDLE_S
 
     stream = Stream(triage)
     stream.calm(0, 120)

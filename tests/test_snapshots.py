@@ -9,13 +9,13 @@ import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from connectors.model import ChatMessage, PlatformEvent, Role
-from filters.rules import load_starter_packs
-from filters.triage import Triage
-from replay.pipeline import SessionPlan
 from tests.test_app import wait_for
-from tui.app import VigileApp
-from tui.widgets.priority_pane import PriorityPane
+from vigile.connectors.model import ChatMessage, PlatformEvent, Role
+from vigile.filters.rules import load_starter_packs
+from vigile.filters.triage import Triage
+from vigile.replay.pipeline import SessionPlan
+from vigile.tui.app import VigileApp
+from vigile.tui.widgets.priority_pane import PriorityPane
 
 T0 = 1_700_000_000.0  # 2023-11-14 22:13:20 UTC: the chat's clock and the desk's
 CHAT = [

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from connectors.model import (
+from vigile.connectors.model import (
     ActionKind,
     ActionResult,
     ChatMessage,
@@ -14,7 +14,14 @@ from connectors.model import (
     Role,
     Verdict,
 )
-from replay.store import GENESIS_HASH, SCHEMA_VERSION, Label, SessionStore, StoreError, chain_hash
+from vigile.replay.store import (
+    GENESIS_HASH,
+    SCHEMA_VERSION,
+    Label,
+    SessionStore,
+    StoreError,
+    chain_hash,
+)
 
 HOSTILE = "[bold red]x[/bold red] \x1b[2J z̷̢̛a̸l̴g̵o \u202etxet\u202c 🙂"
 

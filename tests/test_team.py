@@ -23,12 +23,14 @@ from websockets.asyncio.client import connect
 from websockets.asyncio.server import serve
 from websockets.exceptions import ConnectionClosed
 
-from filters.rules import load_starter_packs, parse_pack
-from filters.triage import Triage
-from team.client import TeamLink, tls_context
-from team.protocol import MAX_FRAME, encode
-from team.server import TeamHub
-from team.state import HubState
+from vigile.filters.rules import load_starter_packs, parse_pack
+from vigile.filters.triage import Triage
+from vigile.team.client import TeamLink, tls_context
+from vigile.team.protocol import MAX_FRAME, encode
+from vigile.team.server import TeamHub
+from vigile.team.state import HubState
+
+VIGILE = [sys.executable, "-m", "vigile.tui.cli"]
 
 NEW_RULE = """[[rules]]
 id = "team-zorglub"
@@ -246,7 +248,7 @@ async def test_wrong_tokens_and_bad_frames_are_closed_with_a_reason(tmp_path) ->
 
 
 async def _reason(raw: str) -> str:
-    from team.protocol import FrameError, decode
+    from vigile.team.protocol import FrameError, decode
 
     try:
         decode(raw)
@@ -350,7 +352,7 @@ async def test_a_locked_hub_file_is_reported_and_the_hub_goes_on(tmp_path, caplo
 
 
 async def test_a_late_desk_is_told_the_newest_handled_items_only(tmp_path, monkeypatch) -> None:
-    monkeypatch.setattr("team.server.RECENT_HANDLED", 3)
+    monkeypatch.setattr("vigile.team.server.RECENT_HANDLED", 3)
     async with running_hub(tmp_path) as hub:
         ann = hub.link("ann")
         await until(lambda: ann.state == "online")
@@ -387,9 +389,11 @@ def free_port() -> int:
 
 def start_hub(db: Path, port: int) -> tuple[subprocess.Popen, list[str]]:
     process = subprocess.Popen(
-        [sys.executable, "-m", "tui.cli", "hub", "--listen", f"127.0.0.1:{port}", "--db", str(db)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        [*VIGILE, "hub", "--listen", f"127.0.0.1:{port}", "--db", str(db)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     lines = []
     while True:  # up to the "listening" line
         line = process.stdout.readline()
@@ -454,7 +458,7 @@ async def test_the_hub_killed_and_restarted_keeps_its_state_and_desks_return(tmp
 
 
 def test_the_hub_command_refuses_bad_addresses_half_a_tls_pair_and_a_junk_file(tmp_path) -> None:
-    base = [sys.executable, "-m", "tui.cli", "hub", "--db", str(tmp_path / "h.db")]
+    base = [*VIGILE, "hub", "--db", str(tmp_path / "h.db")]
     done = subprocess.run([*base, "--listen", "nowhere"], capture_output=True, text=True)
     assert done.returncode == 2 and "expected HOST:PORT" in done.stderr
     done = subprocess.run([*base, "--cert", "c.pem"], capture_output=True, text=True)
@@ -464,6 +468,6 @@ def test_the_hub_command_refuses_bad_addresses_half_a_tls_pair_and_a_junk_file(t
                           timeout=30)  # fmt: skip
     assert done.returncode == 1 and "cannot be used as the hub's file" in done.stderr
     env = {**os.environ, "VIGILE_TEAM_TOKEN": ""}
-    done = subprocess.run([sys.executable, "-m", "tui.cli", "demo", "--team", "ws://127.0.0.1:1"],
+    done = subprocess.run([*VIGILE, "demo", "--team", "ws://127.0.0.1:1"],
                           capture_output=True, text=True, env=env)  # fmt: skip
     assert done.returncode == 2 and "VIGILE_TEAM_TOKEN" in done.stderr

@@ -5,16 +5,16 @@ from __future__ import annotations
 
 import time
 
-from filters.rules import load_starter_packs
-from filters.triage import Triage
-from replay.pipeline import SessionPlan
-from team.client import TeamLink
 from tests.test_app import SIZE, FedSource, screen_text, wait_for
 from tests.test_team import running_hub
-from tui.app import VigileApp
-from tui.team import DeskTeam, Share, TeamScreen
-from tui.widgets.priority_pane import PriorityPane
-from tui.widgets.rule_editor import RuleEditorScreen
+from vigile.filters.rules import load_starter_packs
+from vigile.filters.triage import Triage
+from vigile.replay.pipeline import SessionPlan
+from vigile.team.client import TeamLink
+from vigile.tui.app import VigileApp
+from vigile.tui.team import DeskTeam, Share, TeamScreen
+from vigile.tui.widgets.priority_pane import PriorityPane
+from vigile.tui.widgets.rule_editor import RuleEditorScreen
 
 
 def team_desk(tmp_path, hub, name: str, role: str, share: Share | None = None) -> tuple:

@@ -2,10 +2,10 @@
 
 import pytest
 
-from connectors.irc import MalformedLine, parse_line, split_frame, unescape_tag
-from connectors.model import MessageKind, Role
-from connectors.twitch_events import chat_message, platform_event
 from tests.fakes.twitch_irc import privmsg
+from vigile.connectors.irc import MalformedLine, parse_line, split_frame, unescape_tag
+from vigile.connectors.model import MessageKind, Role
+from vigile.connectors.twitch_events import chat_message, platform_event
 
 
 def test_tag_unescaping() -> None:

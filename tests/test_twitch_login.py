@@ -6,13 +6,13 @@ import stat
 import sys
 from pathlib import Path
 
-from connectors.twitch_auth import TwitchCredentials, load_credentials, save_credentials
-from connectors.twitch_mod import TwitchModerator
 from tests.fakes.helix import Account, FakeHelix
-from tui.accounts import live_moderation
+from vigile.connectors.twitch_auth import TwitchCredentials, load_credentials, save_credentials
+from vigile.connectors.twitch_mod import TwitchModerator
+from vigile.tui.accounts import live_moderation
 
 ROOT = Path(__file__).resolve().parents[1]
-VIGILE = [sys.executable, "-m", "tui.cli"]
+VIGILE = [sys.executable, "-m", "vigile.tui.cli"]
 
 
 async def test_login_shows_a_code_waits_for_approval_and_saves_the_token(tmp_path) -> None:

@@ -8,8 +8,9 @@ import time
 
 import pytest
 
-from connectors.model import ActionKind, ActionResult, ModAction
-from connectors.twitch_auth import (
+from tests.fakes.helix import BANS, WARNINGS, Account, Failure, FakeHelix
+from vigile.connectors.model import ActionKind, ActionResult, ModAction
+from vigile.connectors.twitch_auth import (
     CredentialsError,
     TwitchCredentials,
     device_login,
@@ -17,8 +18,7 @@ from connectors.twitch_auth import (
     save_credentials,
     use_base_url,
 )
-from connectors.twitch_mod import TwitchModerator
-from tests.fakes.helix import BANS, WARNINGS, Account, Failure, FakeHelix
+from vigile.connectors.twitch_mod import TwitchModerator
 
 MODO = Account(user_id="2", login="modo")
 

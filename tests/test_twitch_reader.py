@@ -4,10 +4,10 @@ import asyncio
 
 import pytest
 
-from connectors.hub import Hub, SourceState
-from connectors.model import ChatMessage, PlatformEvent
-from connectors.twitch import AuthenticationFailed, Backoff, TwitchSource
 from tests.fakes.twitch_irc import Abrupt, Close, Expect, FakeTwitch, Wait, privmsg
+from vigile.connectors.hub import Hub, SourceState
+from vigile.connectors.model import ChatMessage, PlatformEvent
+from vigile.connectors.twitch import AuthenticationFailed, Backoff, TwitchSource
 
 
 def flood(start: int, stop: int, per_frame: int = 50) -> list[list[str]]:
@@ -129,10 +129,10 @@ HOSTILE = "[bold red]x[/bold red] \x1b[2J z̷̢̛a̸l̴g̵o \u202etxet\u202c"
 
 
 async def test_hostile_text_is_recorded_verbatim(tmp_path) -> None:
-    from filters.rules import load_starter_packs
-    from filters.triage import Triage
-    from replay.pipeline import SessionPlan, run_session
-    from replay.store import SessionStore
+    from vigile.filters.rules import load_starter_packs
+    from vigile.filters.triage import Triage
+    from vigile.replay.pipeline import SessionPlan, run_session
+    from vigile.replay.store import SessionStore
 
     escaped = HOSTILE.replace("\x1b", "\x1b")
     async with FakeTwitch([[privmsg("lumina", "evil", escaped, "h1"), Close()]]) as server:

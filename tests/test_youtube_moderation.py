@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from connectors.model import ActionKind, ActionResult, ChatMessage, ModAction
-from connectors.secrets import CredentialsError
-from connectors.youtube import YouTubeSource
-from connectors.youtube_auth import YouTubeCredentials, load_credentials
-from connectors.youtube_mod import QuotaLedger, YouTubeModerator
 from tests.fakes import youtube as yt
 from tests.fakes.youtube import End, FakeYouTube
 from tests.fakes.youtube_api import ApiFailure
+from vigile.connectors.model import ActionKind, ActionResult, ChatMessage, ModAction
+from vigile.connectors.secrets import CredentialsError
+from vigile.connectors.youtube import YouTubeSource
+from vigile.connectors.youtube_auth import YouTubeCredentials, load_credentials
+from vigile.connectors.youtube_mod import QuotaLedger, YouTubeModerator
 
 ROOT = Path(__file__).resolve().parents[1]
 TROLL = "UCtroll_________________"
@@ -136,7 +136,7 @@ async def test_login_youtube_runs_the_device_flow_and_stores_the_token(tmp_path)
     token_file = tmp_path / "youtube-token.json"
     async with FakeYouTube([]) as server:
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "tui.cli", "login", "youtube",
+            sys.executable, "-m", "vigile.tui.cli", "login", "youtube",
             "--client-id", server.api.client_id, "--client-secret", server.api.client_secret,
             "--youtube-base-url", server.url, "--token-file", str(token_file), cwd=ROOT,
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,

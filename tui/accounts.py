@@ -10,8 +10,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from connectors.actions import Moderation, Moderator
-from connectors.secrets import CredentialsError
+from vigile.connectors.actions import Moderation, Moderator
+from vigile.connectors.secrets import CredentialsError
 
 Show = Callable[[str, str], None]  # where to approve, and the code to type there
 NO_TWITCH_TOKEN = "no Twitch moderator token; run `vigile login twitch` (see the README)"
@@ -39,8 +39,8 @@ def live_moderation(
 
 
 def _twitch_moderator(helix_url: str | None) -> Moderator:
-    from connectors.twitch_auth import load_credentials, token_path, use_base_url
-    from connectors.twitch_mod import TwitchModerator
+    from vigile.connectors.twitch_auth import load_credentials, token_path, use_base_url
+    from vigile.connectors.twitch_mod import TwitchModerator
 
     use_base_url(helix_url)
     credentials = load_credentials()
@@ -51,8 +51,8 @@ def _twitch_moderator(helix_url: str | None) -> Moderator:
 
 
 def _youtube_moderator(base_url: str | None) -> Moderator:
-    from connectors.youtube_auth import load_credentials, token_path
-    from connectors.youtube_mod import QuotaLedger, YouTubeModerator, ledger_path
+    from vigile.connectors.youtube_auth import load_credentials, token_path
+    from vigile.connectors.youtube_mod import QuotaLedger, YouTubeModerator, ledger_path
 
     credentials = load_credentials()
     if credentials is None:
@@ -80,7 +80,7 @@ def cmd_login(args: argparse.Namespace) -> int:
 def _login_twitch(args: argparse.Namespace, show: Show, token_file: Path | None) -> int:
     import twitchio
 
-    from connectors.twitch_auth import device_login, save_credentials, use_base_url
+    from vigile.connectors.twitch_auth import device_login, save_credentials, use_base_url
 
     client_id = args.client_id or os.environ.get("VIGILE_TWITCH_CLIENT_ID")
     if not client_id:
@@ -100,7 +100,7 @@ def _login_twitch(args: argparse.Namespace, show: Show, token_file: Path | None)
 
 
 def _login_youtube(args: argparse.Namespace, show: Show, token_file: Path | None) -> int:
-    from connectors.youtube_auth import SignInFailed, device_login, save_credentials
+    from vigile.connectors.youtube_auth import SignInFailed, device_login, save_credentials
 
     client_id = args.client_id or os.environ.get("VIGILE_YOUTUBE_CLIENT_ID")
     secret = args.client_secret or os.environ.get("VIGILE_YOUTUBE_CLIENT_SECRET")

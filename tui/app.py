@@ -21,8 +21,8 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input
 from textual.worker import Worker, WorkerState
 
-from connectors.actions import Moderation
-from connectors.model import (
+from vigile.connectors.actions import Moderation
+from vigile.connectors.model import (
     ActionKind,
     ActionResult,
     ChatMessage,
@@ -31,23 +31,23 @@ from connectors.model import (
     Verdict,
     utc_now,
 )
-from filters.editing import edited_pack, rule_block
-from filters.rules import RulePack, RulePackError, write_atomically
-from filters.suggestions import PACK_NAME as SUGGESTIONS
-from filters.suggestions import dry_run, suggestion_pack
-from filters.triage import Triage
-from replay.pipeline import DELETION_KINDS, Pipeline, SessionPlan, purged_author, run_session
-from replay.player import ReplaySource
-from tui.channel_commands import ChannelCommand, channel_commands
-from tui.config import DeskConfig
-from tui.inert import inert
-from tui.team import DeskTeam, TeamScreen
-from tui.widgets.cards import CardScreen, explanation, user_card
-from tui.widgets.desk_header import DeskFigures, DeskHeader, describe_alert
-from tui.widgets.live_feed import LiveFeed
-from tui.widgets.priority_pane import PriorityItem, PriorityPane, format_age
-from tui.widgets.rule_editor import RuleEditorScreen
-from tui.widgets.suggestion import SuggestionScreen
+from vigile.filters.editing import edited_pack, rule_block
+from vigile.filters.rules import RulePack, RulePackError, write_atomically
+from vigile.filters.suggestions import PACK_NAME as SUGGESTIONS
+from vigile.filters.suggestions import dry_run, suggestion_pack
+from vigile.filters.triage import Triage
+from vigile.replay.pipeline import DELETION_KINDS, Pipeline, SessionPlan, purged_author, run_session
+from vigile.replay.player import ReplaySource
+from vigile.tui.channel_commands import ChannelCommand, channel_commands
+from vigile.tui.config import DeskConfig
+from vigile.tui.inert import inert
+from vigile.tui.team import DeskTeam, TeamScreen
+from vigile.tui.widgets.cards import CardScreen, explanation, user_card
+from vigile.tui.widgets.desk_header import DeskFigures, DeskHeader, describe_alert
+from vigile.tui.widgets.live_feed import LiveFeed
+from vigile.tui.widgets.priority_pane import PriorityItem, PriorityPane, format_age
+from vigile.tui.widgets.rule_editor import RuleEditorScreen
+from vigile.tui.widgets.suggestion import SuggestionScreen
 
 FRAME_S = 1 / 30  # drain the inbox at frame rate: ingest at wire speed, draw at frame rate
 _INBOX_LIMIT = 50_000  # beyond this the feed only needs the newest; the store has everything

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from connectors.model import ActionKind
+from vigile.connectors.model import ActionKind
 
 # (title, Helix settings): the modes a moderator flips during an event
 CHAT_MODES: tuple[tuple[str, dict[str, bool | int]], ...] = (

@@ -16,18 +16,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from filters.rules import RulePack, RulePackError, load_pack, load_starter_packs
-from replay.pipeline import Pipeline, SessionPlan, run_session
-from team.command import add_hub_parser
-from tui.accounts import add_login_parser, live_moderation
+from vigile.filters.rules import RulePack, RulePackError, load_pack, load_starter_packs
+from vigile.replay.pipeline import Pipeline, SessionPlan, run_session
+from vigile.team.command import add_hub_parser
+from vigile.tui.accounts import add_login_parser, live_moderation
 
 if TYPE_CHECKING:
-    from connectors.actions import Moderation
-    from connectors.hub import Source
-    from filters.triage import Triage
-    from replay.scoring import Score
-    from tui.config import DeskConfig
-    from tui.team import DeskTeam
+    from vigile.connectors.actions import Moderation
+    from vigile.connectors.hub import Source
+    from vigile.filters.triage import Triage
+    from vigile.replay.scoring import Score
+    from vigile.tui.config import DeskConfig
+    from vigile.tui.team import DeskTeam
 
 
 def _packs(paths: Sequence[str] | None) -> list[RulePack]:
@@ -47,8 +47,8 @@ def _stamp() -> str:
 
 
 def cmd_scenario(args: argparse.Namespace) -> int:
-    from scenarios.format import ScenarioError, load_scenario
-    from scenarios.generate import write_session
+    from vigile.scenarios.format import ScenarioError, load_scenario
+    from vigile.scenarios.generate import write_session
 
     try:
         scenario = load_scenario(args.scenario)
@@ -73,8 +73,8 @@ def cmd_scenario(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from filters.check import check_stream
-    from filters.triage import Triage
+    from vigile.filters.check import check_stream
+    from vigile.filters.triage import Triage
 
     try:
         triage = Triage(_packs(args.rules), author="cli", origin="file")
@@ -82,7 +82,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         return _fail("check", str(exc))
     watcher = None
     if args.rules:  # the packs stay live: an edit applies from the next lines on
-        from filters.watch import PackWatcher
+        from vigile.filters.watch import PackWatcher
 
         def refused(error: RulePackError) -> None:
             print(f"vigile check: edit refused, running rules kept: {error}", file=sys.stderr)
@@ -96,9 +96,9 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_loadtest(args: argparse.Namespace) -> int:
-    from filters.triage import Triage
-    from replay.loadtest import Progress, run_loadtest
-    from replay.store import StoreError
+    from vigile.filters.triage import Triage
+    from vigile.replay.loadtest import Progress, run_loadtest
+    from vigile.replay.store import StoreError
 
     source = Path(args.file)
     if not source.is_file():
@@ -166,7 +166,7 @@ def format_score(score: Score) -> str:
 
 
 def cmd_export_evidence(args: argparse.Namespace) -> int:
-    from replay.evidence import export_dossier
+    from vigile.replay.evidence import export_dossier
 
     source = Path(args.file)
     if not source.is_file():
@@ -183,7 +183,7 @@ def cmd_export_evidence(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from replay.evidence import verify_dossier, verify_session
+    from vigile.replay.evidence import verify_dossier, verify_session
 
     target = Path(args.target)
     try:
@@ -206,7 +206,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_bilan(args: argparse.Namespace) -> int:
-    from replay.bilan import BilanError, write_bilan
+    from vigile.replay.bilan import BilanError, write_bilan
 
     try:
         labels = Path(args.labels) if args.labels else None
@@ -230,8 +230,8 @@ def cmd_bilan(args: argparse.Namespace) -> int:
 
 def _desk_config() -> DeskConfig:
     """The config file and environment (ConfigError, a ValueError, when wrong)."""
-    from tui.config import load_config
-    from tui.keys import desk_bindings
+    from vigile.tui.config import load_config
+    from vigile.tui.keys import desk_bindings
 
     bindings = {i: (screen, b.key) for i, (screen, b) in desk_bindings().items()}
     return load_config(bindings)
@@ -250,8 +250,8 @@ def _run_desk(
     config: DeskConfig | None = None,
     args: argparse.Namespace | None = None,
 ) -> int:
-    from filters.triage import Triage
-    from tui.app import VigileApp, settle_collector
+    from vigile.filters.triage import Triage
+    from vigile.tui.app import VigileApp, settle_collector
 
     triage = Triage(packs, author="desk", origin="file")
     try:
@@ -274,9 +274,9 @@ def _desk_team(args: argparse.Namespace, triage: Triage) -> DeskTeam | None:
         if args.share:
             raise ValueError("--share splits a team's queue: it needs --team")
         return None
-    from team.client import TeamLink, tls_context
-    from team.protocol import FrameError, check_name
-    from tui.team import DeskTeam, Share
+    from vigile.team.client import TeamLink, tls_context
+    from vigile.team.protocol import FrameError, check_name
+    from vigile.tui.team import DeskTeam, Share
 
     if not args.team.startswith(("ws://", "wss://")):
         raise ValueError(f"--team {args.team!r}: a hub address is ws://HOST:PORT or wss://…")
@@ -312,7 +312,7 @@ def _replay_plan(
     rule_files: list[str] | None,
     source_name: str | None = None,
 ) -> SessionPlan:
-    from replay.player import ReplaySource
+    from vigile.replay.player import ReplaySource
 
     source = ReplaySource(source_file, speed=speed, name=source_name)
     info = {"replay_of": str(source_file), "speed": speed}
@@ -327,9 +327,9 @@ def live_sources(
 ) -> list[Source]:
     """`twitch:CHANNEL` (all Twitch channels share one connection) and `youtube:VIDEO` (a video
     id or any URL form; one poll per video)."""
-    from connectors.twitch import TWITCH_IRC, TwitchSource
-    from connectors.youtube import YouTubeSource
-    from connectors.youtube_items import InvalidVideo
+    from vigile.connectors.twitch import TWITCH_IRC, TwitchSource
+    from vigile.connectors.youtube import YouTubeSource
+    from vigile.connectors.youtube_items import InvalidVideo
 
     channels, sources, problems = [], [], []
     for spec in specs:
@@ -384,7 +384,7 @@ def cmd_watch(args: argparse.Namespace) -> int:
 
 
 def cmd_record(args: argparse.Namespace) -> int:
-    from filters.triage import Triage
+    from vigile.filters.triage import Triage
 
     try:
         triage = Triage(_packs(args.rules), author="record", origin="file")
@@ -426,8 +426,8 @@ def _default_recording(stem: str, db: str | None) -> Path:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from scenarios.format import load_scenario
-    from scenarios.generate import write_session
+    from vigile.scenarios.format import load_scenario
+    from vigile.scenarios.generate import write_session
 
     try:
         config = _desk_config()
@@ -462,8 +462,8 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 
 def cmd_keys(args: argparse.Namespace) -> int:
-    from tui.config import config_path
-    from tui.keys import keys_table
+    from vigile.tui.config import config_path
+    from vigile.tui.keys import keys_table
 
     print(keys_table())
     print(f'\nRemap any of them in {config_path()}, table [keys]: "priority.ban" = "B"')

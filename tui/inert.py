@@ -8,8 +8,8 @@ from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
 
-from connectors.inert import inert
-from connectors.model import Verdict
+from vigile.connectors.inert import inert
+from vigile.connectors.model import Verdict
 
 BLUR = "▒"
 # What the blur option hides: abuse aimed at people. Questions, links and spam stay readable.

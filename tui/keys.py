@@ -6,11 +6,11 @@ from textual.binding import Binding
 
 
 def _screens() -> dict[str, list[type]]:
-    from tui.app import VigileApp
-    from tui.widgets.cards import CardScreen
-    from tui.widgets.live_feed import LiveFeed
-    from tui.widgets.priority_pane import PriorityPane
-    from tui.widgets.suggestion import SuggestionScreen
+    from vigile.tui.app import VigileApp
+    from vigile.tui.widgets.cards import CardScreen
+    from vigile.tui.widgets.live_feed import LiveFeed
+    from vigile.tui.widgets.priority_pane import PriorityPane
+    from vigile.tui.widgets.suggestion import SuggestionScreen
 
     # Bindings on one screen share the keyboard; a key may mean one thing per screen.
     return {

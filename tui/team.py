@@ -18,9 +18,9 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from team.client import TeamLink
-from tui.inert import inert
-from tui.widgets.priority_pane import PriorityItem, PriorityPane
+from vigile.team.client import TeamLink
+from vigile.tui.inert import inert
+from vigile.tui.widgets.priority_pane import PriorityItem, PriorityPane
 
 _RESPONSES_KEPT = 100  # the median response time the roster shows is over these
 

@@ -16,9 +16,9 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 
-from connectors.model import ChatMessage, Verdict
-from replay.store import SessionStore
-from tui.inert import blurred, hidden_spans, hides, highlighted, inert
+from vigile.connectors.model import ChatMessage, Verdict
+from vigile.replay.store import SessionStore
+from vigile.tui.inert import blurred, hidden_spans, hides, highlighted, inert
 
 _MATCH = Style(reverse=True, bold=True)
 _RECENT = 15  # messages a user card lists, newest last

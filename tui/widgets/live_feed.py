@@ -15,8 +15,8 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from connectors.model import ChatMessage, Verdict
-from tui.inert import hidden_spans, highlighted, inert
+from vigile.connectors.model import ChatMessage, Verdict
+from vigile.tui.inert import hidden_spans, highlighted, inert
 
 PLATFORM_STYLES = {
     "twitch": Style(color="magenta", bold=True),

@@ -22,9 +22,9 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.timer import Timer
 
-from connectors.model import ActionKind, ChatMessage, Verdict, utc_now
-from tui.inert import hidden_spans, highlighted, inert
-from tui.widgets.live_feed import PLATFORM_STYLES, paid
+from vigile.connectors.model import ActionKind, ChatMessage, Verdict, utc_now
+from vigile.tui.inert import hidden_spans, highlighted, inert
+from vigile.tui.widgets.live_feed import PLATFORM_STYLES, paid
 
 FLUSH_S = 0.25
 KEEP_MEMBERS = 1_000  # a flood row acts on its newest messages and on every author once

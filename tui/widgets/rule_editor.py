@@ -17,11 +17,11 @@ from textual.screen import Screen
 from textual.widgets import Footer, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
-from filters.editing import NEW_RULE, compare, edited_pack, rule_block
-from filters.rules import RulePack, RulePackError
-from filters.suggestions import PACK_NAME as SUGGESTIONS
-from filters.triage import Triage
-from tui.inert import inert
+from vigile.filters.editing import NEW_RULE, compare, edited_pack, rule_block
+from vigile.filters.rules import RulePack, RulePackError
+from vigile.filters.suggestions import PACK_NAME as SUGGESTIONS
+from vigile.filters.triage import Triage
+from vigile.tui.inert import inert
 
 
 class RuleEditorScreen(Screen[None]):

@@ -14,8 +14,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 
-from filters.suggestions import DryRun
-from tui.inert import inert
+from vigile.filters.suggestions import DryRun
+from vigile.tui.inert import inert
 
 
 class SuggestionScreen(ModalScreen[bool]):
