@@ -9,7 +9,32 @@ from dataclasses import dataclass
 from vigile.connectors.model import Match
 from vigile.filters import lexicon
 from vigile.filters.normalize import SYMBOL, Normalized, fold_char
+from vigile.filters.patterns import SECOND_PERSON
 from vigile.filters.rules import Rule
+
+DIRECTED_WINDOW = 3  # words either side of a match where "you" or the streamer's name aims it
+_OTHER_WORDS = 1  # a line that is the remark and at most this many words is said to someone
+FIRST_PERSON = frozenset(
+    {"i", "im", "me", "my", "myself", "je", "j", "moi", "ma", "mon", "mes", "on", "we", "us", "our"}
+)
+# Words that name the person on screen in a remark about them ("worst streamer ever", "she is
+# so bad"): on a streamer's channel, "she" is nearly always the streamer.
+STREAMER_WORDS = frozenset(
+    {"streamer", "streameuse", "streamers", "streameuses", "she", "her", "shes", "herself", "elle"}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What is known of a message beyond its text: who wrote it, to whom, in what chat."""
+
+    roles: frozenset[str] = frozenset()  # the author's roles, "bot" for the channel's bots
+    reply: bool = False  # a reply to another message: aimed at its author
+    protected: frozenset[str] = frozenset()  # keys of the names of whom the desk protects
+    language: str | None = None  # the language the chat has been written in so far
+
+
+NO_CONTEXT = Context()
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +63,10 @@ class Token:
     real: bool = False  # an ordinary French or English word as it stands
     how: tuple[str, ...] = ()  # leet, repeat, separators, inflection, fuzzy:N
     distance: int = 0
+    canon: str = ""  # key with chat spellings read (u → you, ur → your)
+    other: str = ""  # the key of a second leet reading (k1ll: kil as well as kii)
+    anchors: frozenset[int] = frozenset()  # the patterns whose rarest fixed word this is
+    segment: str = ""  # "|form|form| ": every word the token stands for, for pattern regexes
 
 
 class Hits:
@@ -50,15 +79,19 @@ class Hits:
         text: str,
         tokens: list[Token],
         spans: list[tuple[int, int]],
+        context: Context | None = None,
     ) -> None:
         self._allow, self._norm, self._text = allow, norm, text
         self._tokens, self._spans = tokens, spans
+        self._context = context or NO_CONTEXT
         self._matches: dict[tuple[str, int, int], Match] = {}
         self._language: str | None | bool = False  # False: not worked out yet
 
     def _message_language(self) -> str | None:
+        """The message's language when its own words leave no doubt, else the chat's so far."""
         if self._language is False:
-            self._language = lexicon.guess_language([t.core for t in self._tokens])
+            own = lexicon.confident_language([t.core for t in self._tokens])
+            self._language = own or self._context.language
         return self._language  # type: ignore[return-value]
 
     def add_term(
@@ -67,14 +100,54 @@ class Hits:
         if distance > term.max_edits:
             return
         rule = term.rule
-        if term.ordinary_elsewhere:
-            language = self._message_language()
-            if language is not None and language != rule.lang:
-                return  # "je suis en retard", "a bite to eat"
+        if term.ordinary_elsewhere and self._message_language() != rule.lang:
+            return  # "je suis en retard", "a bite to eat"; and "bite" alone, in no known chat
         if len(term.keys) == last - first + 1 and self._accents_change_the_word(term, first):
             return
         start, end = self._spans[first][0], self._spans[last][1]
-        self.add(rule, start, end, how, term.term)
+        if ("inflection" in how or any(h.startswith("fuzzy") for h in how)) and self._is_name(
+            start, end
+        ):
+            return  # "Retorted Smith", "Conners": a name is not a misspelt slur
+        severity = rule.severity
+        if rule.directed and not self._directed(first, last):
+            severity = rule.undirected_severity
+            if not severity:
+                return
+            how = (*how, "undirected")
+        self.add(rule, start, end, how, term.term, severity)
+
+    def _directed(self, first: int, last: int) -> bool:
+        """Aimed at someone: a reply, an @mention, or "you"/"tu", the streamer's name or "the
+        streamer" within a few words of the match."""
+        context = self._context
+        if context.reply or "@" in self._norm.text:
+            return True
+        tokens = self._tokens
+        if len(tokens) - (last - first + 1) <= _OTHER_WORDS and not any(
+            t.key in FIRST_PERSON for t in tokens
+        ):
+            return True  # "idiot", "crève", "c r è v e": a line that is only the remark
+        low = max(0, first - DIRECTED_WINDOW)
+        for at in range(low, min(len(tokens), last + DIRECTED_WINDOW + 1)):
+            token = tokens[at]
+            if token.key in STREAMER_WORDS or token.key in context.protected:
+                return True
+            if token.canon in SECOND_PERSON and not (
+                token.key == "t" and at and tokens[at - 1].core.endswith("n")
+            ):  # don't, can't: the t of n't is not French "t'"
+                return True
+        return False
+
+    def _is_name(self, start: int, end: int) -> bool:
+        """A capitalised word inside a sentence of lower-case words: a name, not a term."""
+        original = self._text[slice(*self._norm.original_span(start, end))]
+        if not (original[:1].isupper() and original[1:].islower()):
+            return False
+        before = self._text[: self._norm.original_span(start, end)[0]].rstrip()
+        if not before or before[-1] in '.!?:"«(':
+            return False  # the first word of a sentence is capitalised anyway
+        return any(c.islower() for c in self._text)
 
     def _accents_change_the_word(self, term: Term, first: int) -> bool:
         """French accents carry meaning: "retourné en cuisine" (he went back to the kitchen) is
@@ -92,7 +165,17 @@ class Hits:
                 return True
         return False
 
-    def add(self, rule: Rule, start: int, end: int, how: Iterable[str], term: str) -> None:
+    def add(
+        self,
+        rule: Rule,
+        start: int,
+        end: int,
+        how: Iterable[str],
+        term: str,
+        severity: int | None = None,
+    ) -> None:
+        if rule.exempt and rule.exempt & self._context.roles:
+            return  # the channel's own people and bots posting links and promotions
         allow = self._allow[rule.id]
         if allow and self._norm.text[start:end] in allow:
             return
@@ -102,7 +185,8 @@ class Hits:
             return
         kinds = set(how) | evasions_in(self._text[span[0] : span[1]])
         explanation = "+".join(sorted(kinds)) if kinds else "exact"
-        self._matches[key] = Match(rule.id, rule.category, rule.severity, span, explanation, term)
+        weight = rule.severity if severity is None else severity
+        self._matches[key] = Match(rule.id, rule.category, weight, span, explanation, term)
 
     def result(self) -> tuple[Match, ...]:
         matches = self._matches.values()

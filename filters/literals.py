@@ -19,6 +19,8 @@ _LITERAL = "LITERAL"
 _BRANCH = "BRANCH"
 _SUBPATTERN = "SUBPATTERN"
 _AT = "AT"  # \b, ^, $: they consume nothing
+# Nodes a literal after them is still required behind: anchors, classes, repeats of a class.
+_SKIPPABLE = frozenset({_AT, "IN", "ANY", "CATEGORY", "NOT_LITERAL", "MAX_REPEAT", "MIN_REPEAT"})
 
 
 def literal_hints(pattern: str) -> frozenset[str] | None:
@@ -36,14 +38,16 @@ def literal_hints(pattern: str) -> frozenset[str] | None:
 
 
 def _sequence(items: list[Any]) -> set[str] | None:
-    """Hints of a sequence of nodes: the literal run it starts with, or its first group's."""
+    """Hints of a sequence of nodes: its first literal run, or its first group's. What comes
+    before it (\\b, a class, a repeat: `[\\w-]+\\.com`) is skipped: the literal is still in
+    every match."""
     prefix = ""
     for op, value in items:
         name = str(op)
         if name == _LITERAL:
             prefix += chr(value)
             continue
-        if name == _AT and not prefix:
+        if name in _SKIPPABLE and not prefix:
             continue
         if prefix:
             return {prefix}

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import dataclass, replace
 from functools import lru_cache
-from itertools import chain
+from itertools import accumulate, chain
 
 import regex
 from rapidfuzz import process
@@ -15,7 +17,7 @@ from rapidfuzz.distance import OSA
 
 from vigile.connectors.model import Match
 from vigile.filters import lexicon
-from vigile.filters.hits import Hits, Term, Token
+from vigile.filters.hits import Context, Hits, Term, Token
 from vigile.filters.literals import literal_hints
 from vigile.filters.normalize import (
     LEET_CHARS,
@@ -25,6 +27,7 @@ from vigile.filters.normalize import (
     normalize_term,
     squeeze,
 )
+from vigile.filters.patterns import SLIP, SPELLINGS, Element, Gap, Word, parse, required, to_regex
 from vigile.filters.rules import Rule, RulePack, check_unique_ids
 
 # A token: letters and digits, plus the symbols leetspeak and masking use inside words.
@@ -40,11 +43,15 @@ _INFLECTIONS = (
     ("x", ("au", "eu")),
     ("e", ("",)),
 )
-_SHORTEST_FUZZY = 5  # shorter terms match exactly (after folding) or not at all
-_SHORTEST_TWO_EDITS = 8
+_SHORTEST_FUZZY = 5  # shorter terms match exactly (after folding), or by one transposition
+_SHORTEST_TWO_EDITS = 9  # a real-looking 8-letter word is too often 2 edits from a slur
+_SHORTEST_TOLERANT = 5  # in a phrase, words this long may carry a slip (va crevé, gross vache)
 _SHORTEST_SQUASHED_PHRASE = 6  # "killyourself", "uglycow"; not "godie"
 _SHORTEST_HASHTAG_PREFIX = 6  # #BoycottLumina2026 is #BoycottLumina; #Lu is not #Lumina
 _REGEX_TIMEOUT_S = 0.005
+_STARS = re.compile(r"(\*+)")
+_LONG_RUNS = re.compile(r"(.)\1\1+")
+_MOST_PIECES = 6  # a split word: two or three pieces, then single letters
 _CACHE_LIMIT = 200_000
 
 # (term, first token, last token, how, edit distance) and (rule, start, end, how, surface)
@@ -96,6 +103,56 @@ def auto_edits(key: str) -> int:
     return 0 if len(key) < _SHORTEST_FUZZY else 1 if len(key) < _SHORTEST_TWO_EDITS else 2
 
 
+def fold_word(written: str) -> tuple[tuple[str, str], ...]:
+    """A word of a pattern or phrase → the key each of its tokens is compared in, and the token
+    as written (folded). A word that squeezing would turn into another ordinary word ("ass"
+    into "as", "off" into "of", "butt" into "but") keeps its double letter."""
+    folded = []
+    for token in TOKEN.findall(normalize_term(written)):
+        key = SPELLINGS.get(word_key(token), word_key(token))
+        if key != token and doubled(token) != key and lexicon.is_real_word(key):
+            key = doubled(token)
+        folded.append((key, token))
+    return tuple(folded)
+
+
+def doubled(word: str) -> str:
+    """Runs of three or more letters cut to two: "asss" and "ass" meet, "as" stays apart."""
+    return _LONG_RUNS.sub(r"\1\1", word)
+
+
+@dataclass(frozen=True, slots=True)
+class Pattern:
+    """A phrase or a pattern of one rule, compiled to a regex over token segments."""
+
+    term: Term
+    elements: tuple[Element, ...]
+    regex: re.Pattern[str]
+
+    def anchors(self) -> list[Word]:
+        """Where a match is looked for from: in the element that is always there and whose
+        words are rarest, the rarest word of each choice ("terrorists" rather than "are")."""
+        chosen = [min(choice, key=_frequency) for choice in min(self._required(), key=_cost)]
+        return chosen
+
+    def _required(self) -> list[tuple[tuple[Word, ...], ...]]:
+        return [e for e in self.elements if required(e)]  # type: ignore[misc]
+
+
+def _frequency(word: Word) -> float:
+    """How often the word shows up, roughly; a prefix stands for many words."""
+    found = max(lexicon.frequency(word.surface), lexicon.frequency(word.key))
+    return found * 20 if word.prefix else found
+
+
+def _cost(element: tuple[tuple[Word, ...], ...]) -> float:
+    return sum(min(map(_frequency, choice)) for choice in element)
+
+
+def _pattern(term: Term, elements: tuple[Element, ...]) -> Pattern:
+    return Pattern(term, elements, to_regex(elements))
+
+
 class _TokenCache(dict[str, Token | None]):
     """raw token → Token; a hit is a plain dict lookup at C speed, a miss resolves it."""
 
@@ -113,34 +170,42 @@ class _TokenCache(dict[str, Token | None]):
 class CompiledRules:
     """Built once from packs, then only read: swapping in a new instance is atomic."""
 
-    def __init__(self, packs: list[RulePack], version: int = 0) -> None:
+    def __init__(self, packs: list[RulePack], version: int = 0, scope: str = "text") -> None:
         self.packs = tuple(packs)
         self.version = version
         self.rules: tuple[Rule, ...] = tuple(r for p in packs for r in p.rules)
         check_unique_ids(self.rules, ", ".join(p.origin for p in packs) or "<rules>")
         self.actions = {r.id: r.action for r in self.rules}
         single: dict[str, list[Term]] = defaultdict(list)
-        phrases: dict[str, list[Term]] = defaultdict(list)
+        squashed_phrases: dict[str, list[Pattern]] = defaultdict(list)
         hashtags: dict[str, list[tuple[Rule, str]]] = defaultdict(list)
         fuzzy_edits: dict[str, int] = {}
         self._allow: dict[str, frozenset[str]] = {}
         self._regexes: list[tuple[regex.Pattern[str], Rule, frozenset[str] | None]] = []
+        self._patterns: list[Pattern] = []
         for rule in self.rules:
             self._allow[rule.id] = frozenset(normalize_term(a) for a in rule.allow)
+            if rule.scope != scope:
+                continue
             for raw_term in rule.terms:
                 term = self._compile_term(rule, raw_term)
                 if term is None:
                     continue
-                if len(term.keys) == 1:
-                    single[term.keys[0]].append(term)
-                else:
-                    phrases[term.keys[0]].append(term)
-                    squashed = squeeze("".join(term.keys))  # killyourself, uglycow
-                    if len(squashed) >= _SHORTEST_SQUASHED_PHRASE:
-                        single[squashed].append(term)
-                for key, surface in zip(term.keys, term.surfaces, strict=True):
-                    allowed = min(term.max_edits, auto_edits(surface))
-                    fuzzy_edits[key] = max(fuzzy_edits.get(key, 0), allowed)
+                if len(term.keys) > 1:  # a phrase: a pattern of its words, and joined up
+                    words = fold_word(raw_term)
+                    phrase = _pattern(term, tuple(((Word(k, False, w),),) for k, w in words))
+                    self._patterns.append(phrase)
+                    squashed = "".join(SPELLINGS.get(k, k) for k in term.keys)
+                    if len(squeeze(squashed)) >= _SHORTEST_SQUASHED_PHRASE:
+                        squashed_phrases[squeeze(squashed)].append(phrase)
+                        single[squeeze(squashed)].append(term)  # killyourself, uglycow
+                    continue
+                single[term.keys[0]].append(term)
+                allowed = min(term.max_edits, auto_edits(term.surfaces[0]))
+                fuzzy_edits[term.keys[0]] = max(fuzzy_edits.get(term.keys[0], 0), allowed)
+            for written in rule.patterns:
+                term = Term(rule, normalize_term(written), (), (), (), 1, False)
+                self._patterns.append(_pattern(term, parse(written, fold_word)))
             for tag in rule.hashtags:
                 key = hashtag_keys(tag)[0]
                 if key:
@@ -148,25 +213,67 @@ class CompiledRules:
             if rule.regex:
                 pattern = regex.compile(rule.regex, regex.IGNORECASE)
                 self._regexes.append((pattern, rule, literal_hints(rule.regex)))
-        self._single, self._phrases, self._hashtags = dict(single), dict(phrases), dict(hashtags)
+        # A word written in both languages' packs means the same in both ("sexy", "onlyfans"):
+        # it needs no language check; "bite" or "con", in one language's pack only, does.
+        languages: dict[str, set[str]] = defaultdict(set)
+        for terms in single.values():
+            for term in terms:
+                languages[term.keys[0]].add(term.rule.lang or "")
+        for key, terms in single.items():
+            if len(languages[key]) > 1:
+                single[key] = [replace(t, ordinary_elsewhere=False) for t in terms]
+        self._single, self._hashtags = dict(single), dict(hashtags)
+        self._surfaces: dict[str, list[tuple[str, str]]] = defaultdict(list)  # for masked words
+        for key, terms in self._single.items():
+            for term in terms:
+                if len(term.keys) == 1:
+                    self._surfaces[term.surfaces[0][0]].append((term.surfaces[0], key))
         self._vocabulary = frozenset(fuzzy_edits) | frozenset(single)
         self._fuzzy_edits = fuzzy_edits
         # Fuzzy candidates grouped by first letter: comparing a token only with terms that share
         # its first letter and length ±2 keeps rapidfuzz's work tiny (and spares real words).
         index: dict[tuple[str, int], list[str]] = defaultdict(list)
-        stretched: dict[tuple[str, int], list[str]] = defaultdict(list)
+        short: dict[str, list[str]] = defaultdict(list)
         for key, edits in fuzzy_edits.items():
             if edits:
                 index[key[0], len(key)].append(key)
-            elif len(key) == 4:  # four-letter terms: one edit, for stretched tokens only
-                stretched[key[0], len(key)].append(key)
-        self._fuzzy_index, self._stretched_index = dict(index), dict(stretched)
+            elif len(key) == 4:  # four-letter terms: a stretched token, or one transposition
+                short["".join(sorted(key))].append(key)
+        self._fuzzy_index, self._four_letters = dict(index), dict(short)
+        self._four_by_first: dict[str, list[str]] = defaultdict(list)
+        for words in short.values():
+            for word in words:
+                self._four_by_first[word[0]].append(word)
         self._spaced_lengths = sorted({len(k) for k in single if len(k) >= 4})
         # Proper beginnings of single-word terms: a token that is one may be half of a split word.
         splits = [_splits(k) for k in single]
         self._prefixes = frozenset(chain.from_iterable(p for p, _ in splits))
         self._joinable = frozenset(single).union(*(j for _, j in splits))
-        self._starters = frozenset(single) | frozenset(phrases)
+        # Phrases written joined or split anywhere ("kill your self", "k i l l yourself"): the
+        # proper beginnings of each phrase's letters, walked token by token.
+        self._squashed = dict(squashed_phrases)
+        self._squashed_prefixes = frozenset(k[:n] for k in self._squashed for n in range(1, len(k)))
+        # A pattern is looked for in a message only when one of its rarest fixed words is there.
+        anchors: dict[str, set[int]] = defaultdict(set)
+        prefix_anchors: dict[str, set[int]] = defaultdict(set)
+        slip_words: dict[int, set[str]] = defaultdict(set)  # length → long words of patterns
+        french: set[str] = set()
+        for number, compiled in enumerate(self._patterns):
+            for word in compiled.anchors():
+                (prefix_anchors if word.prefix else anchors)[word.key].add(number)
+            for element in compiled.elements:
+                for choice in () if isinstance(element, Gap) else element:
+                    for word in choice:
+                        if not word.prefix and len(word.key) >= _SHORTEST_TOLERANT:
+                            slip_words[len(word.key)].add(word.key)
+                            if compiled.term.rule.lang == "fr":
+                                french.add(word.key)
+        self._anchors = {k: frozenset(v) for k, v in anchors.items()}
+        self._prefix_anchors = {k: frozenset(v) for k, v in prefix_anchors.items()}
+        self._slip_words = {n: sorted(words) for n, words in slip_words.items()}
+        self._french_slips = frozenset(french)
+        self._prefix_sizes = sorted({len(k) for k in prefix_anchors})
+        self._starters = frozenset(single)
         self._tokens = _TokenCache(self._resolve)
 
     @staticmethod
@@ -181,6 +288,45 @@ class CompiledRules:
     # -- resolving one token ------------------------------------------------------------------
 
     def _resolve(self, raw: str) -> Token | None:
+        token = self._resolve_word(raw)
+        if token is None:
+            return None
+        canon = SPELLINGS.get(token.key, token.key)
+        reading = token.stem or token.core
+        forms = {f for f in (canon, token.key, token.word, token.other, doubled(reading)) if f}
+        if LEET_CHARS.intersection(token.core):  # ki11: kill as well as kiii
+            forms.update(doubled(r) for r in deleet(token.core.replace("*", "")))
+        slips = self._slips(canon, reading) - forms
+        anchors = frozenset().union(
+            *(self._anchors.get(f, ()) for f in forms | slips),
+            *(self._prefix_anchors.get(canon[:n], ()) for n in self._prefix_sizes),
+        )
+        every = sorted(forms) + [SLIP + s for s in sorted(slips)]
+        segment = "|" + "|".join(every) + "| "
+        return replace(token, canon=canon, anchors=anchors, segment=segment)
+
+    def _slips(self, key: str, reading: str) -> set[str]:
+        """Long words of the patterns one slip away. A token that is no word at all may carry
+        any slip ("yourslef"); a real word only a French ending: an e or an s added or dropped
+        ("gross" for grosse), or é for -er ("crevé" for crever). "cases" never stands for
+        "cakes", nor "espace" for "espèce", nor "stripe" for "strip"."""
+        if len(key) < _SHORTEST_TOLERANT - 1:
+            return set()
+        if lexicon.is_word(reading) or lexicon.is_word(key):
+            endings = (key + "e", key + "s", key[:-1], key + "r" if key.endswith("e") else "")
+            return {
+                word
+                for word in endings
+                if word in self._french_slips and (word[-1] in "esr" or key[-1] in "es")
+            }
+        sizes = (len(key) - 1, len(key), len(key) + 1)
+        near = [w for n in sizes for w in self._slip_words.get(n, ())]
+        if not near:
+            return set()
+        found = process.extract(key, near, scorer=OSA.distance, score_cutoff=1, limit=None)
+        return {word for word, distance, _ in found if distance == 1}
+
+    def _resolve_word(self, raw: str) -> Token | None:
         core = raw.lstrip(_LEAD)
         lead = len(raw) - len(core)
         stripped = core.rstrip(_TRAIL)
@@ -219,34 +365,65 @@ class CompiledRules:
                     and stem_key in self._single
                 ):
                     stem = reading[: -len(ending)]
-                    real = real or lexicon.is_real_word(stem)  # cones: the plural of cone
-                    return Token(core, lead, trail, key, stem_key, stem, real,
-                                 (*found, "inflection"))  # fmt: skip
-        for reading in readings:
+                    # cones: the plural of cone; a word of its own however rare: itself
+                    real = real or lexicon.is_real_word(stem) or lexicon.is_word(reading)
+                    found = (*found, "inflection")
+                    return Token(core, lead, trail, key, stem_key, stem, real, found)
+        if "*" in core and (masked := self._masked(core)):
+            word, reading = masked
+            return Token(core, lead, trail, word, word, reading, False, ("masked",))
+        # deb11u3, 1user, v2020: a version, a count or a code, not a disguised word
+        numbered = core[0].isdigit() or sum(c.isdigit() for c in core) >= 3
+        for reading in () if numbered else readings:
             near = self._fuzzy(reading)
             if near:
                 word, distance = near
                 found = (*how, *(("leet",) if reading != base else ()))
                 found += (*(("repeat",) if is_stretched(reading) else ()), f"fuzzy:{distance}")
-                return Token(core, lead, trail, squeeze(reading), word, reading, False, found,
-                             distance)  # fmt: skip
-        return Token(core, lead, trail, squeeze(readings[0]), None, readings[0])
+                key = squeeze(reading)
+                return Token(core, lead, trail, key, word, reading, False, found, distance)
+        first = readings[0]
+        found = (
+            *how,
+            *(("leet",) if first != base else ()),
+            *(("repeat",) if is_stretched(first) else ()),
+        )
+        other = squeeze(readings[1]) if len(readings) > 1 else ""
+        return Token(core, lead, trail, squeeze(first), None, first, how=found, other=other)
+
+    def _masked(self, core: str) -> tuple[str, str] | None:
+        """sl*t, n***er, p*te: stars standing for letters. The term must fit the visible
+        letters exactly, with about as many letters as stars."""
+        visible = core.replace("*", "")
+        if len(visible) < 2 or len(core) < 4 or not core[0].isalnum():
+            return None
+        parts = _STARS.split(deleet(core)[0])  # letters, star run, letters, star run…
+        shape = "".join(
+            re.escape(part) if n % 2 == 0 else f"[a-z]{{{max(1, len(part) - 1)},{len(part) + 1}}}"
+            for n, part in enumerate(parts)
+        )
+        fits = re.compile(shape).fullmatch
+        for surface, key in self._surfaces.get(visible[0], ()):
+            if fits(surface):
+                return key, surface
+        return None
 
     def _fuzzy(self, reading: str) -> tuple[str, int] | None:
-        """The closest vocabulary word within its allowed edits, for a token that is not a real
-        word. A stretched token (slooooot) may reach one edit even on a four-letter term."""
+        """The closest vocabulary word within its allowed edits, for a token that is no word of
+        either language at all. Four-letter terms: one transposition (ptue, sult), or one edit
+        for a stretched token (slooooot)."""
         stretched = is_stretched(reading)
         key = squeeze(reading)
-        if len(reading) < _SHORTEST_FUZZY or len(key) < 4 or lexicon.is_real_word(reading):
+        if len(key) < 4 or lexicon.is_word(reading) or (lexicon.is_word(key) and not stretched):
             return None
-        if lexicon.is_real_word(key) and not stretched:
+        if len(key) == 4:
+            return self._four_letter(key, stretched)
+        if len(reading) < _SHORTEST_FUZZY:
             return None
-        indexes = (self._fuzzy_index, self._stretched_index) if stretched else (self._fuzzy_index,)
         near = [
             word
-            for index in indexes
             for size in range(len(key) - 2, len(key) + 3)
-            for word in index.get((key[0], size), ())
+            for word in self._fuzzy_index.get((key[0], size), ())
         ]
         if not near:
             return None
@@ -254,10 +431,22 @@ class CompiledRules:
         # Closest first; on a tie, a word that is a term on its own beats a word of a phrase.
         for word, distance, _ in sorted(best, key=lambda r: (r[1], r[0] not in self._single)):
             allowed = self._fuzzy_edits[word] or (1 if stretched and len(word) == 4 else 0)
-            if distance == 2 and len(reading) < _SHORTEST_TWO_EDITS:
+            if distance == 2 and len(word) < _SHORTEST_TWO_EDITS:
                 continue
+            if not stretched and len(reading) - len(word) > allowed:
+                continue  # "puttest" is not "putes": squeezing hid two of its letters
             if 0 < distance <= allowed:
                 return word, int(distance)
+        return None
+
+    def _four_letter(self, key: str, stretched: bool) -> tuple[str, int] | None:
+        """ptue → pute, sult → slut: the same letters, two side by side swapped. A stretched
+        token may also change one letter (slooooot → slut)."""
+        same_letters = self._four_letters.get("".join(sorted(key)), [])
+        candidates = [*same_letters, *(self._four_by_first.get(key[0], ()) if stretched else ())]
+        for word in candidates:
+            if OSA.distance(key, word) == 1:
+                return word, 1
         return None
 
     # -- matching a message -------------------------------------------------------------------
@@ -265,14 +454,16 @@ class CompiledRules:
     # Matching works on the list of resolved tokens; spans in the original text are worked out
     # only for a message that has something to report (most chat has nothing).
 
-    def match(self, text: str) -> tuple[Match, ...]:
+    def match(self, text: str, context: Context | None = None) -> tuple[Match, ...]:
         norm = normalize(text)
         body = norm.text
         cache = self._tokens  # a hit for most tokens: chat repeats itself
         resolved = [cache[raw] for raw in TOKEN.findall(body)]
         tokens = [t for t in resolved if t is not None]
         hits: list[TokenHit] = []
-        self._words_and_phrases(tokens, hits)
+        self._words(tokens, hits)
+        if self._anchors or self._prefix_anchors:
+            self._phrases(tokens, hits)
         self._joined(tokens, hits)
         char_hits = self._hashtag_hits(body) if "#" in body else []
         if self._regexes:
@@ -284,39 +475,82 @@ class CompiledRules:
             for t, m in zip(resolved, TOKEN.finditer(body), strict=True)
             if t is not None
         ]
-        found = Hits(self._allow, norm, text, tokens, spans)
+        found = Hits(self._allow, norm, text, tokens, spans, context)
         for term, first, last, how, distance in hits:
             found.add_term(term, first, last, how, distance)
         for rule, start, end, how, surface in char_hits:
             found.add(rule, start, end, how, surface)
         return found.result()
 
-    def _words_and_phrases(self, tokens: list[Token], hits: list[TokenHit]) -> None:
-        single, phrases, starters = self._single, self._phrases, self._starters
+    def _words(self, tokens: list[Token], hits: list[TokenHit]) -> None:
+        single, starters = self._single, self._starters
         for index in [i for i, t in enumerate(tokens) if t.word in starters]:
             token = tokens[index]
-            word = token.word
-            for term in single.get(word, ()):
+            for term in single[token.word]:
                 # A real word that meets a term only once squeezed or inflected is itself:
                 # "cone" is not "conne", "bite" is not "bitte". Inside a phrase it may be.
                 if token.real and token.stem not in term.surfaces and len(term.keys) == 1:
                     continue
+                if (
+                    "inflection" not in token.how
+                    and token.stem not in term.surfaces
+                    and not is_stretched(token.stem)
+                    and lexicon.is_word(token.stem)
+                ):
+                    continue  # "fagot" (a bundle of sticks) is a word, not "faggot" squeezed
+                # A short term squeezed out of a doubled letter is an acronym or another word
+                # ("PPD" is not "pd", "conn" is not "con"); a stretch (pdddd) is still it.
+                if (
+                    len(token.word) <= 3
+                    and token.stem not in term.surfaces
+                    and not is_stretched(token.stem)
+                    and "inflection" not in token.how
+                ):
+                    continue
                 hits.append((term, index, index, token.how, token.distance))
-            for term in phrases.get(word, ()):
-                last = index + len(term.keys) - 1
-                if last >= len(tokens) or tokens[index + 1].word != term.keys[1]:
-                    continue  # the usual case, decided on the second word
-                tail = tokens[index : last + 1]
-                if all(t.word == k for t, k in zip(tail, term.keys, strict=True)):
-                    how = (*(h for t in tail for h in t.how), "phrase")
-                    hits.append((term, index, last, how, max(t.distance for t in tail)))
+
+    def _phrases(self, tokens: list[Token], hits: list[TokenHit]) -> None:
+        """Phrases and patterns: each one whose rarest fixed word is in the message is searched
+        for in the message written as token segments (filters/patterns.py)."""
+        candidates = [t.anchors for t in tokens if t.anchors]
+        if candidates:
+            text = "".join(t.segment for t in tokens)
+            ends = list(accumulate(len(t.segment) for t in tokens))
+            for number in frozenset().union(*candidates):
+                pattern = self._patterns[number]
+                for found in pattern.regex.finditer(text):
+                    if found.groups().count(SLIP) > 1:
+                        continue  # one slip in a phrase is a typo; two make another phrase
+                    first = bisect_right(ends, found.start())
+                    last = bisect_right(ends, found.end() - 1)
+                    how = (*(h for t in tokens[first : last + 1] for h in t.how), "phrase")
+                    how += ("fuzzy:1",) if SLIP in found.groups() else ()
+                    hits.append((pattern.term, first, last, how, 0))
+        if self._squashed:
+            self._joined_phrases(tokens, hits)
+
+    def _joined_phrases(self, tokens: list[Token], hits: list[TokenHit]) -> None:
+        """A phrase written joined or split anywhere: "kill your self", "k i l l yourself"."""
+        prefixes, squashed = self._squashed_prefixes, self._squashed
+        count = len(tokens)
+        for first in range(count):
+            key = tokens[first].canon
+            last = first
+            while key in prefixes and last + 1 < count:
+                last += 1
+                key = _joined_key(key, tokens[last].canon)
+                for pattern in squashed.get(key, ()):
+                    # One token per word is the phrase as written: the pattern has judged it
+                    # (and knows "of yourself" from "off yourself").
+                    if last - first + 1 != len(pattern.elements):
+                        hits.append((pattern.term, first, last, ("split", "phrase"), 0))
 
     def _joined(self, tokens: list[Token], hits: list[TokenHit]) -> None:
         """Words taken apart: s l u t, w.h.o.r.e (letters one by one), sal ope (split)."""
         count = len(tokens)
         if count < 2:
             return
-        sizes = [len(t.core) for t in tokens]
+        sizes = [len(t.core) if not t.core.isdigit() else 0 for t in tokens]  # 7.9 is not t g
         if sizes.count(1) >= 3:
             run = 0  # single characters in a row
             for index, size in enumerate(sizes):
@@ -325,7 +559,7 @@ class CompiledRules:
                     self._spaced(tokens, index - run + 1, index, hits)
         # Two neighbours joined (keys are squeezed: sal + lope gives "sallope", so the joinable
         # set holds every term also with one letter doubled). Checked for all pairs at once.
-        keys = [t.key for t in tokens]
+        keys = [t.key if not t.core.isdigit() else "0" for t in tokens]
         pairs = list(map(str.__add__, keys, keys[1:]))
         if self._joinable.isdisjoint(pairs) and self._prefixes.isdisjoint(pairs):
             return
@@ -334,11 +568,15 @@ class CompiledRules:
             key = keys[index]
             if key not in prefixes:
                 continue
-            for end in (index + 1, index + 2):
-                if key not in prefixes or end >= count:
+            # Two or three pieces (sal ope, con na rd), or more when the rest are single letters
+            # (you p i n).
+            for end in range(index + 1, min(count, index + _MOST_PIECES)):
+                if key not in prefixes or (end > index + 2 and len(tokens[end].core) > 1):
                     break
                 key = _joined_key(key, keys[end])
                 pieces = tokens[index : end + 1]
+                if len(pieces) == 2 and len(pieces[0].core) == len(pieces[1].core) == 1:
+                    continue  # "P, -D" is not "pd": two letters alone are initials
                 # Two ordinary words side by side are not a split insult: "il a pu te voir".
                 if (
                     key in single
@@ -349,7 +587,14 @@ class CompiledRules:
                         hits.append((term, index, end, ("split",), 0))
 
     def _spaced(self, tokens: list[Token], first: int, last: int, hits: list[TokenHit]) -> None:
-        letters = [t.key for t in tokens[first : last + 1]]
+        run = tokens[first : last + 1]
+        self._spaced_letters([t.key for t in run], first, hits)
+        # 5 1 u t: a leet digit read the other way (1 as l, | as i)
+        other = [deleet(t.core)[-1] if LEET_CHARS.intersection(t.core) else t.key for t in run]
+        if other != [t.key for t in run]:
+            self._spaced_letters(other, first, hits)
+
+    def _spaced_letters(self, letters: list[str], first: int, hits: list[TokenHit]) -> None:
         starts: list[int] = []  # squeezed position → index in the run
         for position, letter in enumerate(letters):
             if not position or letter != letters[position - 1]:

@@ -127,7 +127,18 @@ def _one_to_one() -> dict[int, str]:
     return table
 
 
+# A capital I after a lower-case letter stands for an l as often as for an i (kiII, kIll): it is
+# read as the leet "1", which has both readings. One character for one, so offsets hold.
+_MIXED_I = re.compile(r"(?<=[a-z])I+")
+
+
+def _mixed_i(found: re.Match[str]) -> str:
+    return "1" * len(found.group())
+
+
 def normalize(text: str) -> Normalized:
+    if "I" in text:
+        text = _MIXED_I.sub(_mixed_i, text)
     if text.isascii():
         return Normalized(text.lower(), len(text), None)
     # The common case in French chat: a few accented letters, each one character for one.

@@ -12,7 +12,15 @@ from typing import Any
 
 import regex
 
+from vigile.filters.patterns import pattern_problem
+
 ACTIONS = ("review", "hide", "ban", "reply")
+ROLES = ("broadcaster", "moderator", "vip", "subscriber", "bot")
+# Categories whose rules spare the channel's own people unless the rule says otherwise: the
+# broadcaster, moderators, VIPs and the channel's bots post links and promotions all stream long.
+PROMOTION_CATEGORIES = frozenset({"link", "spam", "scam", "selfpromo"})
+STAFF = ("broadcaster", "moderator", "vip", "bot")
+SCOPES = ("text", "names")
 _TIMEOUT = re.compile(r"timeout:(\d+)\Z")
 _RULE_KEYS = {
     "id",
@@ -26,6 +34,13 @@ _RULE_KEYS = {
     "fuzzy",
     "lang",
     "description",
+    "patterns",
+    "directed",
+    "undirected_severity",
+    "exempt",
+    "scope",
+    "examples",
+    "spares",
 }
 
 
@@ -51,6 +66,13 @@ class Rule:
     fuzzy: int | None = None  # None: edits by term length; 0: exact only; N: at most N edits
     lang: str | None = None
     description: str = ""
+    patterns: tuple[str, ...] = ()  # word patterns with gaps and choices (filters/patterns.py)
+    directed: bool = False  # counts only when aimed at someone: you, @name, a reply, the streamer
+    undirected_severity: int = 0  # a directed rule's weight when aimed at no one; 0: no match
+    exempt: frozenset[str] = frozenset()  # roles the rule never applies to
+    scope: str = "text"  # "names": display names and logins instead of messages
+    examples: tuple[str, ...] = ()  # what the rule is for: each must be flagged by it
+    spares: tuple[str, ...] = ()  # and what it must leave alone
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,8 +174,32 @@ def _parse_rule(raw: Any, index: int, file: str, lines: dict[str, int]) -> Rule:
         problem = regex_problem(pattern)
         if problem:
             fail(problem, "regex")
-    if not (terms or hashtags or pattern):
-        fail("needs at least one of terms, hashtags or regex")
+    patterns = _str_list(raw.get("patterns", []), "patterns", fail)
+    for written in patterns:
+        problem = pattern_problem(written)
+        if problem:
+            fail(f"pattern {written!r}: {problem}", "patterns")
+    if not (terms or hashtags or pattern or patterns):
+        fail("needs at least one of terms, patterns, hashtags or regex")
+    directed = raw.get("directed", False)
+    if not isinstance(directed, bool):
+        fail("directed must be true or false", "directed")
+    undirected = raw.get("undirected_severity", 0)
+    if not isinstance(undirected, int) or isinstance(undirected, bool) or not 0 <= undirected <= 5:
+        fail("undirected_severity must be a whole number from 0 to 5", "undirected_severity")
+    if undirected and not directed:
+        fail("undirected_severity only applies to a directed rule", "undirected_severity")
+    default_exempt = STAFF if category.strip().lower() in PROMOTION_CATEGORIES else ()
+    exempt = _str_list(raw.get("exempt", list(default_exempt)), "exempt", fail)
+    unknown_roles = set(exempt) - set(ROLES)
+    if unknown_roles:
+        roles = ", ".join(sorted(unknown_roles))
+        fail(f"exempt: unknown role(s) {roles} (use {', '.join(ROLES)})", "exempt")
+    scope = raw.get("scope", "text")
+    if scope not in SCOPES:
+        fail(f"scope must be one of {', '.join(SCOPES)}, not {scope!r}", "scope")
+    examples = _str_list(raw.get("examples", []), "examples", fail)
+    spares = _str_list(raw.get("spares", []), "spares", fail)
     fuzzy = raw.get("fuzzy", True)
     if isinstance(fuzzy, bool):
         fuzzy = None if fuzzy else 0
@@ -174,6 +220,13 @@ def _parse_rule(raw: Any, index: int, file: str, lines: dict[str, int]) -> Rule:
         fuzzy=fuzzy,
         lang=lang,
         description=str(raw.get("description", "")),
+        patterns=patterns,
+        directed=directed,
+        undirected_severity=undirected,
+        exempt=frozenset(exempt),
+        scope=scope,
+        examples=examples,
+        spares=spares,
     )
 
 
@@ -236,12 +289,25 @@ def write_atomically(path: Path, text: str) -> None:
     os.replace(temporary, path)
 
 
-STARTER_PACKS = ("starter-en.toml", "starter-fr.toml")
+# The starter packs, one per policy and language, so a client picks what applies. Profanity is
+# optional: only a family-friendly channel lifts swearing aimed at no one.
+POLICIES = ("hate", "threats", "insults", "creator", "scams", "shopping")
+OPTIONAL_POLICIES = ("profanity",)
+STARTER_PACKS = tuple(f"{policy}-{lang}.toml" for policy in POLICIES for lang in ("en", "fr"))
+OPTIONAL_PACKS = tuple(f"{p}-{lang}.toml" for p in OPTIONAL_POLICIES for lang in ("en", "fr"))
 
 
-def load_starter_packs() -> list[RulePack]:
-    """The English and French packs shipped inside the package."""
-    folder = resources.files("vigile.filters") / "packs"
-    return [
-        parse_pack(folder.joinpath(n).read_text("utf-8"), f"starter:{n}") for n in STARTER_PACKS
-    ]
+def starter_pack(name: str) -> RulePack:
+    """One bundled pack by name ("creator-fr" or "creator-fr.toml")."""
+    file = name if name.endswith(".toml") else f"{name}.toml"
+    if file not in STARTER_PACKS + OPTIONAL_PACKS:
+        known = ", ".join(p.removesuffix(".toml") for p in STARTER_PACKS + OPTIONAL_PACKS)
+        raise RulePackError(f"starter:{name}", None, f"no such starter pack (there are: {known})")
+    text = (resources.files("vigile.filters") / "packs").joinpath(file).read_text("utf-8")
+    return parse_pack(text, f"starter:{file}")
+
+
+def load_starter_packs(optional: bool = False) -> list[RulePack]:
+    """The packs shipped inside the package: every default policy, English and French; with
+    `optional`, the optional ones instead."""
+    return [starter_pack(n) for n in (OPTIONAL_PACKS if optional else STARTER_PACKS)]

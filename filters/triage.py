@@ -5,11 +5,13 @@ from __future__ import annotations
 import gc
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from vigile.connectors.model import CLEAN, ChatMessage, Match, Verdict, utc_now
 from vigile.filters import lexicon
+from vigile.filters.context import ChatLanguage, context_for, name_keys
+from vigile.filters.hits import Context
 from vigile.filters.matcher import CompiledRules
 from vigile.filters.rules import RulePack
 
@@ -54,7 +56,11 @@ def verdict_for(matches: tuple[Match, ...], actions: dict[str, str], version: in
     priority = min(
         100, top * _PRIORITY_PER_SEVERITY + _PRIORITY_PER_EXTRA_MATCH * (len(matches) - 1)
     )
-    action = max((actions[m.rule_id] for m in matches), key=_action_rank)
+    # An insult aimed at no one is only worth a look, whatever its rule does when aimed.
+    action = max(
+        ("review" if "undirected" in m.how else actions[m.rule_id] for m in matches),
+        key=_action_rank,
+    )
     return Verdict(
         matches=matches,
         tags=frozenset(m.category for m in matches),
@@ -73,6 +79,9 @@ class Triage:
     ) -> None:
         lexicon.warm_up()  # word lists loaded now, not on the first message of a live stream
         self.history: list[RulesVersion] = []
+        self._protected: frozenset[str] = frozenset()
+        self._languages = ChatLanguage()
+        self._names = _NameChecks()
         self.listeners: list[Callable[[RulesVersion], None]] = []
         self._rules: CompiledRules
         self.swap(packs, author, origin)
@@ -98,15 +107,55 @@ class Triage:
             if collecting:
                 gc.enable()
         self._rules = compiled  # one reference assignment: atomic for every reader
+        self._names = _NameChecks(compiled)
         entry = RulesVersion(version, author, origin, utc_now(), tuple(packs))
         self.history.append(entry)
         for listener in self.listeners:
             listener(entry)
         return entry
 
-    def judge_text(self, text: str) -> Verdict:
+    def protect(self, name: str) -> None:
+        """A person the desk protects (the streamer): remarks naming them are aimed at them.
+        The channel's own name always is."""
+        self._protected |= name_keys(name)
+
+    def judge_text(self, text: str, context: Context | None = None) -> Verdict:
         rules = self._rules
-        return verdict_for(rules.match(text), rules.actions, rules.version)
+        if context is None:
+            language = self._languages.observe("", text)
+            context = Context(protected=self._protected, language=language)
+        return verdict_for(rules.match(text, context), rules.actions, rules.version)
 
     def judge(self, message: ChatMessage) -> Verdict:
-        return self.judge_text(message.text)
+        rules = self._rules
+        language = self._languages.observe(message.channel, message.text)
+        context = context_for(message, self._protected, language)
+        matches = rules.match(message.text, context)
+        named = self._names.check(message)
+        if named:
+            matches = (*matches, *named)
+        return verdict_for(matches, rules.actions, rules.version)
+
+
+class _NameChecks:
+    """Rules with the `names` scope, checked once per author and rules version: a display name
+    or login is flagged on the first message it shows up with, not on every message."""
+
+    _LIMIT = 100_000
+
+    def __init__(self, compiled: CompiledRules | None = None) -> None:
+        has_names = compiled is not None and any(r.scope == "names" for r in compiled.rules)
+        self._rules = CompiledRules(list(compiled.packs), scope="names") if has_names else None
+        self._seen: set[str] = set()
+
+    def check(self, message: ChatMessage) -> tuple[Match, ...]:
+        if self._rules is None or message.author_id in self._seen:
+            return ()
+        if len(self._seen) >= self._LIMIT:
+            self._seen.clear()
+        self._seen.add(message.author_id)
+        name = message.author_name
+        return tuple(
+            replace(m, span=(0, 0), how=f"name:{m.how}", term=name)
+            for m in self._rules.match(name.replace("_", " "))
+        )

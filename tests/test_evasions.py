@@ -32,7 +32,7 @@ EVASIONS = [
     ("zero-width", "sal\u200bope", "sal\u200bope", "invisible", "sexism"),
     ("soft hyphen", "con\u00adnard", "con\u00adnard", "invisible", "harassment"),
     ("emoji inside", "sa🍑lope", "sa🍑lope", "emoji", "sexism"),
-    ("emoji + selector", "chien❤️ne", "chien❤️ne", "emoji", "sexism"),
+    ("emoji + selector", "pét❤️asse", "pét❤️asse", "emoji", "sexism"),
     ("repeated", "slooooot", "slooooot", "repeat", "sexism"),
     ("repeated", "connnnnard", "connnnnard", "repeat", "harassment"),
     ("spaced", "s l u t", "s l u t", "spacing", "sexism"),
@@ -42,7 +42,7 @@ EVASIONS = [
     ("accents added", "sàlopé", "sàlopé", "exact", "sexism"),
     ("misspelled", "salopz", "salopz", "fuzzy:1", "sexism"),
     ("transposed", "ngiga", "ngiga", "fuzzy:1", "racism"),
-    ("plural", "bitches", "bitches", "inflection", "sexism"),
+    ("plural", "bande de garces", "garces", "inflection", "sexism"),
     ("split", "sal ope", "sal ope", "split", "sexism"),
     ("split", "lose r", "lose r", "split", "harassment"),
     ("phrase spacing", "retourne  a la  cuisine", "retourne  a la  cuisine", "phrase", "sexism"),
@@ -110,8 +110,11 @@ def test_words_ordinary_in_the_other_language_need_their_own(triage, text, flagg
 def test_regex_literal_hints_skip_only_what_cannot_match() -> None:
     assert literal_hints(r"(?:https?://|www\.)\S+|\.(?:com|fr)/") == {"http", "www.", "."}
     assert literal_hints(r"\bfree\s+vbucks") == {"free"}
-    assert literal_hints(r"[a-z]+\.xyz") is None  # no literal at the start: always run
-    assert literal_hints(r"a*b") is None
+    # what comes before the first literal is skipped: the literal is in every match
+    assert literal_hints(r"\b[\w-]+\.xyz") == {".xyz"}
+    assert literal_hints(r"a*b") == {"b"}
+    assert literal_hints(r"[a-z]+\d*") is None  # no literal anywhere: always run
+    assert literal_hints(r"(?:a|\d+)x") is None  # one branch has no literal of its own
     pack = parse_pack('[[rules]]\nid = "l"\ncategory = "link"\nregex = "https?://\\\\S+"\n')
     triage = Triage([pack])
     assert triage.judge_text("see HTTPS://scam.example").flagged

@@ -70,7 +70,7 @@ def test_invalid_packs_are_refused_with_file_line_and_reason(change, line, reaso
 
 
 def test_a_rule_needs_something_to_match() -> None:
-    with pytest.raises(RulePackError, match="needs at least one of terms, hashtags or regex"):
+    with pytest.raises(RulePackError, match="needs at least one of terms, patterns, hashtags or regex"):
         parse_pack('[[rules]]\nid = "x"\ncategory = "spam"\n')
 
 
@@ -84,7 +84,9 @@ def test_an_unreadable_file_is_an_error_not_a_crash(tmp_path: Path) -> None:
 
 def test_starter_packs_cover_english_and_french() -> None:
     packs = load_starter_packs()
-    assert [p.name for p in packs] == ["starter-en", "starter-fr"]
+    names = [p.name for p in packs]
+    assert {n.rsplit("-", 1)[1] for n in names} == {"en", "fr"} and len(names) == 12
+    assert "profanity-en" not in names  # optional: for family-friendly channels only
     categories = {r.category for p in packs for r in p.rules}
     assert {
         "racism",

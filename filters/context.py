@@ -1,0 +1,96 @@
+"""What a message's text does not say: who wrote it, to whom, in which language the chat is."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from vigile.connectors.model import ChatMessage, Role
+from vigile.filters import lexicon
+from vigile.filters.hits import Context
+from vigile.filters.normalize import normalize, squeeze
+
+# The bots channels add to their chat: they post links, commands and promotions all stream long.
+KNOWN_BOTS = frozenset(
+    {
+        "nightbot",
+        "streamelements",
+        "streamlabs",
+        "moobot",
+        "fossabot",
+        "wizebot",
+        "botrixoficial",
+        "sery_bot",
+        "soundalerts",
+        "kofistreambot",
+        "pokemoncommunitygame",
+        "streamstickers",
+        "commanderroot",
+        "deepbot",
+        "phantombot",
+        "coebot",
+        "ankhbot",
+        "vivbot",
+        "lumiastream",
+        "blerp",
+    }
+)
+_ROLE_NAMES = {
+    Role.BROADCASTER: "broadcaster",
+    Role.MODERATOR: "moderator",
+    Role.VIP: "vip",
+    Role.SUBSCRIBER: "subscriber",
+}
+_WORD = str.maketrans({c: " " for c in "_-.@#"})
+
+
+def name_keys(name: str) -> frozenset[str]:
+    """The keys a person's name is written with in chat: "Inès" → ines, "clara_stream" →
+    clarastream, clara, stream is left out (a login's common words are not a name)."""
+    folded = normalize(name).text
+    keys = {squeeze(folded.replace("_", "").replace(" ", ""))}
+    keys |= {squeeze(w) for w in folded.translate(_WORD).split() if len(w) >= 3}
+    return frozenset(k for k in keys if len(k) >= 3 and not lexicon.is_real_word(k))
+
+
+def is_bot(message: ChatMessage) -> bool:
+    name = message.author_name.lower()
+    return name in KNOWN_BOTS or name.endswith("bot") and len(name) > 3 and "_" not in name[-4:]
+
+
+def context_for(message: ChatMessage, protected: frozenset[str], language: str | None) -> Context:
+    roles = {_ROLE_NAMES[r] for r in message.roles if r in _ROLE_NAMES}
+    if is_bot(message):
+        roles.add("bot")
+    return Context(
+        roles=frozenset(roles),
+        reply=message.reply_to is not None,
+        protected=protected | name_keys(message.channel),
+        language=language,
+    )
+
+
+class ChatLanguage:
+    """The language each chat has been written in so far, from the messages whose own words
+    leave no doubt. Short lines ("bite", "mdr retard") are then read in their chat's language."""
+
+    _WINDOW = 200  # the tally is halved past this: the chat's recent language counts most
+    _SHARE = 0.7  # one language must hold this share of the tally to speak for the chat
+    _LEAST = 10
+
+    def __init__(self) -> None:
+        self._tally: dict[str, dict[str, float]] = defaultdict(lambda: {"fr": 0.0, "en": 0.0})
+
+    def observe(self, channel: str, text: str) -> str | None:
+        """Count this message's language, when clear; the chat's language so far."""
+        tally = self._tally[channel]
+        language = lexicon.confident_language(normalize(text).text.split())
+        if language:
+            tally[language] += 1
+            if tally["fr"] + tally["en"] > self._WINDOW:
+                tally["fr"] /= 2
+                tally["en"] /= 2
+        total = tally["fr"] + tally["en"]
+        if total < self._LEAST:
+            return None
+        best = max(tally, key=tally.__getitem__)
+        return best if tally[best] >= self._SHARE * total else None
