@@ -86,7 +86,7 @@ Connect = Callable[[], AsyncIterator[Item | StatusChange | Live | Moved]]
 Classify = Callable[[Exception], Retry | Fatal | None]  # None: not ours to judge, raise it
 
 
-@dataclass
+@dataclass(kw_only=True)
 class ConnectionLoop:
     """Runs one connection after another for a source and yields what they deliver.
 

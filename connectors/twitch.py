@@ -60,13 +60,13 @@ class TwitchSource:
         self.handover_s = handover_s
         self.session = IrcSession(self.channels, self.login, token)
         self.loop = ConnectionLoop(
-            "twitch",
-            ",".join(self.channels),
-            self.name,
-            url,
-            classify,
-            self.backoff,
-            tell_who_asked=True,
+            platform="twitch",
+            channel=",".join(self.channels),
+            name=self.name,
+            where=url,
+            classify=classify,
+            backoff=self.backoff,
+            tell_who_asked=True,  # a RECONNECT asked for vs a connection lost
         )
 
     def stream(self) -> AsyncIterator[ChatMessage | PlatformEvent | StatusChange]:

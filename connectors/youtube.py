@@ -25,6 +25,7 @@ from vigile.connectors.youtube_items import video_id
 from vigile.connectors.youtube_session import BadPage, Ended, LiveChatSession, NoChat, fault
 
 LIVE_CHAT_URL = pytchat_config._sml  # youtubei/v1/live_chat/get_live_chat?key=…
+CHAT_ENDED = "the live chat has ended"
 
 
 class VideoUnavailable(RuntimeError):
@@ -59,13 +60,19 @@ class YouTubeSource:
         self.backoff = backoff or Backoff()
         self.session = LiveChatSession(self.video, longest_wait_s)
         self.loop = ConnectionLoop(
-            "youtube", self.video, self.name, self.name, self._classify, self.backoff
+            platform="youtube",
+            channel=self.video,
+            name=self.name,
+            where=self.name,
+            classify=self._classify,
+            backoff=self.backoff,
         )
 
     def stream(self) -> AsyncIterator[ChatMessage | PlatformEvent | StatusChange]:
         return self.loop.run(self._connection)
 
     def _classify(self, exc: Exception) -> Retry | Fatal | None:
+        """No chat is fatal; an HTTP error, a timeout or a page that makes no sense is retried."""
         if isinstance(exc, VideoUnavailable):
             return Fatal(exc)
         if isinstance(exc, MalformedPage):
@@ -89,7 +96,7 @@ class YouTubeSource:
                 response.raise_for_status()
                 page = self.session.receive(response.content)
                 if isinstance(page, Ended):
-                    yield StatusChange(SourceState.ENDED, "the live chat has ended")
+                    yield StatusChange(SourceState.ENDED, CHAT_ENDED)
                     return
                 if isinstance(page, NoChat | BadPage):
                     raise self._failure(page)
@@ -99,7 +106,7 @@ class YouTubeSource:
                 for item in page.items:
                     yield item
                 if page.wait_s is None:
-                    yield StatusChange(SourceState.ENDED, "the live chat has ended")
+                    yield StatusChange(SourceState.ENDED, CHAT_ENDED)
                     return
                 await asyncio.sleep(page.wait_s)
 

@@ -46,7 +46,9 @@ def judge(exc: Exception) -> Retry | Fatal | None:
 def loop(**kwargs) -> ConnectionLoop:
     kwargs.setdefault("classify", judge)
     kwargs.setdefault("backoff", Backoff(first=0.01, most=0.02))
-    return ConnectionLoop("test", "room", "test:room", "ws://somewhere", **kwargs)
+    return ConnectionLoop(
+        platform="test", channel="room", name="test:room", where="ws://somewhere", **kwargs
+    )
 
 
 def scripted(*runs: list) -> tuple[list[int], object]:
