@@ -19,9 +19,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests.fakes.twitch_irc import Abrupt, Close, FakeTwitch, privmsg  # noqa: E402
+from vigile.connectors.connection import Backoff  # noqa: E402
 from vigile.connectors.hub import Hub  # noqa: E402
 from vigile.connectors.model import ChatMessage  # noqa: E402
-from vigile.connectors.twitch import Backoff, TwitchSource  # noqa: E402
+from vigile.connectors.twitch import TwitchSource  # noqa: E402
 from vigile.filters.rules import load_starter_packs  # noqa: E402
 from vigile.filters.triage import Triage  # noqa: E402
 from vigile.replay.pipeline import SessionPlan, run_session  # noqa: E402

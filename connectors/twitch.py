@@ -3,53 +3,36 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import logging
 import random
-from collections import OrderedDict
 from collections.abc import AsyncIterator
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, ConnectionClosedOK, InvalidHandshake
 
-from vigile.connectors.hub import SourceState, StatusChange
-from vigile.connectors.irc import MalformedLine, parse_line, split_frame
+from vigile.connectors.connection import LIVE, Backoff, ConnectionLoop, Fatal, Live, Moved, Retry
+from vigile.connectors.hub import StatusChange
 from vigile.connectors.model import ChatMessage, PlatformEvent, utc_now
-from vigile.connectors.twitch_events import chat_message, platform_event
-
-log = logging.getLogger(__name__)
+from vigile.connectors.twitch_session import IrcSession, Received
 
 TWITCH_IRC = "wss://irc-ws.chat.twitch.tv:443"
-CAPABILITIES = "twitch.tv/tags twitch.tv/commands twitch.tv/membership"
-_AUTH_FAILURES = ("Login authentication failed", "Improperly formatted auth", "Invalid NICK")
-_SEEN_IDS = 5_000  # message ids remembered to drop duplicates across a RECONNECT
 
 
 class AuthenticationFailed(RuntimeError):
     """Fatal: retrying with the same credentials cannot help."""
 
 
-class Backoff:
-    """Jittered exponential backoff, reset after a good session."""
-
-    def __init__(self, first: float = 1.0, most: float = 60.0) -> None:
-        self.first, self.most, self.attempt = first, most, 0
-
-    def next(self) -> float:
-        delay = min(self.most, self.first * 2**self.attempt)
-        self.attempt += 1
-        return delay * random.uniform(0.5, 1.0)
-
-    def reset(self) -> None:
-        self.attempt = 0
+def classify(exc: Exception) -> Retry | Fatal | None:
+    """A refused login is fatal; a lost, refused or silent connection is worth another try."""
+    if isinstance(exc, AuthenticationFailed):
+        return Fatal(exc)
+    if isinstance(exc, OSError | TimeoutError | ConnectionClosed | InvalidHandshake):
+        return Retry(f"{exc or type(exc).__name__}")
+    return None
 
 
-def _text(frame: str | bytes) -> str:
-    return frame.decode("utf-8", errors="replace") if isinstance(frame, bytes) else frame
-
-
-class _Reconnect(Exception):
-    """Twitch asked us to move to a new connection."""
+def _check_login(received: Received) -> None:
+    if received.refused is not None:
+        raise AuthenticationFailed(f"Twitch refused the login: {received.refused}")
 
 
 class TwitchSource:
@@ -75,68 +58,67 @@ class TwitchSource:
         self.ping_after_s, self.pong_timeout_s = ping_after_s, pong_timeout_s
         self.backoff = backoff or Backoff()
         self.handover_s = handover_s
-        self._seen: OrderedDict[str, None] = OrderedDict()
-        self._roomstate: dict[str, dict[str, str]] = {}
+        self.session = IrcSession(self.channels, self.login, token)
+        self.loop = ConnectionLoop(
+            platform="twitch",
+            channel=",".join(self.channels),
+            name=self.name,
+            where=url,
+            classify=classify,
+            backoff=self.backoff,
+            tell_who_asked=True,  # a RECONNECT asked for vs a connection lost
+        )
+
+    def stream(self) -> AsyncIterator[ChatMessage | PlatformEvent | StatusChange]:
+        return self.loop.run(self._connection)
 
     async def _open(self) -> ClientConnection:
         ws = await connect(self.url, max_size=2**20, ping_interval=None, open_timeout=15)
-        lines = [f"CAP REQ :{CAPABILITIES}"]
-        if self.token:
-            lines.append(f"PASS oauth:{self.token.removeprefix('oauth:')}")
-        lines.append(f"NICK {self.login}")
-        lines += [f"JOIN #{channel}" for channel in self.channels]
-        for line in lines:
-            await ws.send(line + "\r\n")
+        for line in self.session.opening():
+            await ws.send(line)
         return ws
 
-    async def stream(self) -> AsyncIterator[ChatMessage | PlatformEvent | StatusChange]:
-        gap_started: float | None = None
-        while True:
-            yield StatusChange(
-                SourceState.RECONNECTING if gap_started else SourceState.CONNECTING, self.url
-            )
-            try:
-                ws = await self._open()
+    async def _connection(self) -> AsyncIterator[ChatMessage | PlatformEvent | Live | Moved]:
+        """One connection, and the ones Twitch asks us to move to, until the server closes
+        normally (the source then ends); any other loss raises, and the loop reconnects."""
+        ws = await self._open()
+        try:
+            yield LIVE
+            while True:
                 try:
-                    if gap_started is not None:
-                        yield self._reconnected(gap_started)
-                        gap_started = None
-                    yield StatusChange(SourceState.LIVE, "")
-                    self.backoff.reset()
-                    while True:
-                        try:
-                            async for item in self._read(ws):
-                                yield item
-                            return  # the server closed cleanly and we were not asked to come back
-                        except _Reconnect:
-                            # Make before break: join on a new connection, keep reading the old
-                            # one for a moment (duplicates are dropped by id), then switch.
-                            asked_at = utc_now()
-                            successor = await self._open()
-                            try:
-                                async for item in self._handover(ws, successor):
-                                    yield item
-                            except BaseException:
-                                await successor.close()
-                                raise
-                            await ws.close()
-                            ws = successor
-                            yield self._reconnected(asked_at, asked=True)
-                finally:
+                    received = await self._next(ws)
+                    for reply in received.replies:
+                        await ws.send(reply)
+                except ConnectionClosedOK:
+                    return  # the server closed cleanly and we were not asked to come back
+                for item in received.items:
+                    yield item
+                _check_login(received)
+                if received.reconnect:
+                    # Make before break: join on a new connection, keep reading the old one for
+                    # a moment (the loop drops duplicates by id), then switch.
+                    asked_at = utc_now()
+                    successor = await self._open()
+                    try:
+                        async for item in self._handover(ws, successor):
+                            yield item
+                    except BaseException:
+                        await successor.close()
+                        raise
                     await ws.close()
-            except AuthenticationFailed as exc:
-                yield StatusChange(SourceState.FAILED, str(exc))
-                raise
-            except (OSError, TimeoutError, ConnectionClosed, InvalidHandshake) as exc:
-                gap_started = gap_started or utc_now()
-                delay = self.backoff.next()
-                log.warning("%s: connection lost (%s), retrying in %.1f s", self.name, exc, delay)
-                yield StatusChange(SourceState.RECONNECTING, f"{exc or type(exc).__name__}")
-                await asyncio.sleep(delay)
+                    ws = successor
+                    yield Moved(asked_at)
+        finally:
+            await ws.close()
 
-    def _reconnected(self, since: float, asked: bool = False) -> PlatformEvent:
-        data = {"gap_s": round(utc_now() - since, 3), "asked_by_server": asked}
-        return PlatformEvent("twitch", ",".join(self.channels), "reconnect", data=data)
+    async def _next(self, ws: ClientConnection) -> Received:
+        try:
+            frame = await asyncio.wait_for(ws.recv(), self.ping_after_s)
+        except TimeoutError:
+            # Silence: our own PING; no PONG in time means the connection is dead.
+            await ws.send(self.session.ping())
+            frame = await asyncio.wait_for(ws.recv(), self.pong_timeout_s)
+        return self.session.receive(frame)
 
     async def _handover(
         self, old: ClientConnection, new: ClientConnection
@@ -157,63 +139,13 @@ class TwitchSource:
                         # The old one gone ends the handover; the new one gone is left for
                         # the reader to tell a clean end from a loss, once the old one is read.
                         continue
-                    for line in split_frame(_text(frame)):
-                        with contextlib.suppress(_Reconnect):  # already moving
-                            item = await self._handle(ws, line)
-                            if item is not None:
-                                yield item
+                    received = self.session.receive(frame)  # a RECONNECT here: already moving
+                    for reply in received.replies:
+                        await ws.send(reply)
+                    for item in received.items:
+                        yield item
+                    _check_login(received)
                     reading[asyncio.ensure_future(ws.recv())] = ws
         finally:
             for task in reading:
                 task.cancel()  # websockets: a cancelled recv() loses no frame
-
-    async def _read(self, ws: ClientConnection) -> AsyncIterator[ChatMessage | PlatformEvent]:
-        """Items until the server closes the connection normally (the source then ends; any
-        other loss raises, and the caller reconnects)."""
-        try:
-            async for item in self._frames(ws):
-                yield item
-        except ConnectionClosedOK:
-            return
-
-    async def _frames(self, ws: ClientConnection) -> AsyncIterator[ChatMessage | PlatformEvent]:
-        while True:
-            try:
-                frame = await asyncio.wait_for(ws.recv(), self.ping_after_s)
-            except TimeoutError:
-                # Silence: our own PING; no PONG in time means the connection is dead.
-                await ws.send("PING :vigile\r\n")
-                frame = await asyncio.wait_for(ws.recv(), self.pong_timeout_s)
-            for line in split_frame(_text(frame)):
-                item = await self._handle(ws, line)
-                if item is not None:
-                    yield item
-
-    async def _handle(self, ws: ClientConnection, line: str) -> ChatMessage | PlatformEvent | None:
-        try:
-            message = parse_line(line)
-        except MalformedLine as exc:
-            return PlatformEvent("twitch", ",".join(self.channels), "malformed",
-                                 data={"line": line[:2000], "error": str(exc)})  # fmt: skip
-        command = message.command
-        if command == "PING":
-            await ws.send(f"PONG :{message.trailing}\r\n")
-            return None
-        if command == "RECONNECT":
-            raise _Reconnect()
-        if command == "NOTICE" and any(f in message.trailing for f in _AUTH_FAILURES):
-            raise AuthenticationFailed(f"Twitch refused the login: {message.trailing}")
-        if command == "PRIVMSG":
-            chat = chat_message(message)
-            if chat.id in self._seen:
-                return None  # seen on the previous connection
-            self._seen[chat.id] = None
-            if len(self._seen) > _SEEN_IDS:
-                self._seen.popitem(last=False)
-            return chat
-        if command == "ROOMSTATE":  # partial updates: keep the whole state per channel
-            channel = message.params[0].lstrip("#") if message.params else ""
-            state = self._roomstate.setdefault(channel, {})
-            state.update({k: v for k, v in message.tags.items() if k != "room-id"})
-            return PlatformEvent("twitch", channel, "roomstate", data=dict(state))
-        return platform_event(message)

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import httpx
 
+from vigile.connectors.google_http import google_http
 from vigile.connectors.secrets import CredentialsError, config_folder, read_private, write_private
-from vigile.connectors.youtube import google_http
 
 SCOPE = "https://www.googleapis.com/auth/youtube"
 DEVICE_CODE_URL = "https://oauth2.googleapis.com/device/code"

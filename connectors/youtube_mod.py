@@ -13,9 +13,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import httpx
 
+from vigile.connectors.google_http import google_http
 from vigile.connectors.model import ActionKind, ActionResult, ChatMessage, ModAction
 from vigile.connectors.secrets import CredentialsError, config_folder, read_private, write_private
-from vigile.connectors.youtube import google_http
 from vigile.connectors.youtube_auth import YouTubeCredentials, refreshed, save_credentials
 
 API = "https://www.googleapis.com/youtube/v3/"

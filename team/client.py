@@ -23,7 +23,7 @@ from typing import Any
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
-from vigile.connectors.twitch import Backoff
+from vigile.connectors.connection import Backoff
 from vigile.filters.rules import RulePackError, parse_pack
 from vigile.filters.triage import RulesVersion, Triage
 from vigile.team.protocol import MAX_FRAME, FrameError, decode, encode, packs_payload

@@ -8,6 +8,12 @@ import pytest
 HEADLESS = [
     "vigile.connectors.model",
     "vigile.connectors.hub",
+    "vigile.connectors.connection",
+    "vigile.connectors.google_http",
+    "vigile.connectors.twitch_session",
+    "vigile.connectors.twitch",
+    "vigile.connectors.youtube_session",
+    "vigile.connectors.youtube",
     "vigile.filters.normalize",
     "vigile.filters.rules",
     "vigile.filters.matcher",

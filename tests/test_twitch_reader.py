@@ -5,9 +5,10 @@ import asyncio
 import pytest
 
 from tests.fakes.twitch_irc import Abrupt, Close, Expect, FakeTwitch, Wait, privmsg
+from vigile.connectors.connection import Backoff
 from vigile.connectors.hub import Hub, SourceState
 from vigile.connectors.model import ChatMessage, PlatformEvent
-from vigile.connectors.twitch import AuthenticationFailed, Backoff, TwitchSource
+from vigile.connectors.twitch import AuthenticationFailed, TwitchSource
 
 
 def flood(start: int, stop: int, per_frame: int = 50) -> list[list[str]]:

@@ -6,9 +6,9 @@ import pytest
 
 from tests.fakes import youtube as yt
 from tests.fakes.youtube import BadVideo, End, FakeYouTube, HttpError, Stall
+from vigile.connectors.connection import Backoff
 from vigile.connectors.hub import Hub, SourceState, StatusChange
 from vigile.connectors.model import ChatMessage, MessageKind, PlatformEvent, Role
-from vigile.connectors.twitch import Backoff
 from vigile.connectors.youtube import VideoUnavailable, YouTubeSource
 from vigile.connectors.youtube_items import InvalidVideo, items_from, parse_amount, video_id
 
