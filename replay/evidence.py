@@ -11,10 +11,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from vigile.replay.store import GENESIS_HASH, chain_hash
+from vigile.replay.chain import ALGORITHM, GENESIS_HASH, SEALED, chain_hash, sealed
 
-FIELDS = ("platform", "channel", "msg_id", "author_id", "author_name", "kind", "text", "sent_at",
-          "received_at")  # fmt: skip
 CSV_COLUMNS = ("seq", "sent_at_utc", "received_at_utc", "platform", "channel", "stream_url",
                "author_id", "author_name", "msg_id", "kind", "text", "deleted_at_utc", "rules",
                "categories", "priority", "actions", "prev_hash", "hash")  # fmt: skip
@@ -38,10 +36,6 @@ def _open(path: Path) -> sqlite3.Connection:
     return db
 
 
-def _fields(row: sqlite3.Row | dict[str, Any]) -> tuple[Any, ...]:
-    return tuple(row[f] for f in FIELDS)
-
-
 def iso(ts: float | None) -> str:
     return "" if ts is None else datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds")
 
@@ -49,17 +43,17 @@ def iso(ts: float | None) -> str:
 def verify_session(path: Path) -> tuple[int, Problem | None]:
     """Walk the chain of every stored message: (messages checked, first problem or None)."""
     with _open(path) as db:
-        rows = db.execute("SELECT seq, hash, " + ", ".join(FIELDS) + " FROM messages ORDER BY seq")
+        rows = db.execute("SELECT seq, hash, " + ", ".join(SEALED) + " FROM messages ORDER BY seq")
         rows = rows.fetchall()
     previous_hash, previous_seq = GENESIS_HASH, 0
     for index, row in enumerate(rows):
         if row["seq"] != previous_seq + 1:
             gone = f"messages {previous_seq + 1}–{row['seq'] - 1} are gone"
             return index, Problem(row["seq"], row["msg_id"], "missing", gone)
-        if chain_hash(previous_hash, _fields(row)) != row["hash"]:
+        if chain_hash(previous_hash, sealed(row)) != row["hash"]:
             # Is the message that belongs here further down? Then rows were moved.
             for later in rows[index + 1 :]:
-                if chain_hash(previous_hash, _fields(later)) == later["hash"]:
+                if chain_hash(previous_hash, sealed(later)) == later["hash"]:
                     return index, Problem(row["seq"], row["msg_id"], "reordered",
                                           f"message {later['msg_id']} (seq {later['seq']}) "
                                           f"belongs at this place")  # fmt: skip
@@ -146,7 +140,7 @@ def export_dossier(path: Path, out: Path, everything: bool = False) -> dict[str,
         "messages_exported": len(records),
         "messages_in_chain": checked,
         "chain_head": {"seq": chain[-1]["seq"], "hash": chain[-1]["hash"]} if chain else None,
-        "hash_algorithm": "sha256(previous hash + canonical JSON of " + ", ".join(FIELDS) + ")",
+        "hash_algorithm": ALGORITHM,
         "files": {
             name: _sha256(out / name) for name in ("messages.csv", "messages.json", "chain.csv")
         },  # fmt: skip
@@ -185,7 +179,7 @@ def verify_dossier(folder: Path) -> tuple[int, Problem | None]:
         if hashes.get(record["seq"]) != record["hash"]:
             return count, Problem(record["seq"], record["msg_id"], "reordered",
                                   "not at the place the chain gives it")  # fmt: skip
-        if chain_hash(previous, _fields(record)) != record["hash"]:
+        if chain_hash(previous, sealed(record)) != record["hash"]:
             return count, Problem(record["seq"], record["msg_id"], "altered",
                                   "its fields do not match its hash")  # fmt: skip
     return len(records), None

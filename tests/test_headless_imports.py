@@ -18,6 +18,7 @@ HEADLESS = [
     "vigile.filters.literals",
     "vigile.filters.watch",
     "vigile.replay.schema",
+    "vigile.replay.chain",
     "vigile.replay.loadtest",
     "vigile.replay.evidence",
     "vigile.replay.store",
