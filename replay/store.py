@@ -25,6 +25,7 @@ from vigile.connectors.model import (
 )
 from vigile.replay.chain import GENESIS_HASH, seal_row
 from vigile.replay.chain import canonical_json as _json  # stored JSON columns are canonical too
+from vigile.replay.reads import R, Read
 from vigile.replay.schema import INSERTS, MESSAGE_COLUMNS, SCHEMA, SCHEMA_VERSION
 
 log = logging.getLogger(__name__)
@@ -433,7 +434,13 @@ class SessionStore:
             for r in rows
         ]
 
+    async def read(self, query: Read[R], *params: Any) -> list[R]:
+        """A named read (replay/reads.py) on the live file: what the desk's cards show."""
+        async with self._db.execute(query.sql, params) as cur:
+            query.check(cur.description)
+            return [query.build(values) for values in await cur.fetchall()]
+
     async def rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
-        """Read-only query helper for reports and tests."""
+        """Ad-hoc query helper for tests and tools; Vigile's own reads are named in reads.py."""
         async with self._db.execute(sql, params) as cur:
             return list(await cur.fetchall())

@@ -19,6 +19,7 @@ HEADLESS = [
     "vigile.filters.watch",
     "vigile.replay.schema",
     "vigile.replay.chain",
+    "vigile.replay.reads",
     "vigile.replay.loadtest",
     "vigile.replay.evidence",
     "vigile.replay.store",
