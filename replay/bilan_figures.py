@@ -18,33 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from vigile.replay import reads
 from vigile.replay.evidence import verify_session
 from vigile.replay.loadtest import percentile
-from vigile.replay.reads import (
-    ACTIONS,
-    ALERTS,
-    ARRIVALS,
-    AUTHOR_SPAN,
-    AUTHORS,
-    AUTHORS_BY_PLATFORM,
-    CHAIN_HEAD,
-    FLAGGED,
-    FLAGGED_PER_MINUTE,
-    HAS_LABELS,
-    MESSAGES_BY_CHANNEL,
-    MESSAGES_BY_PLATFORM,
-    MESSAGES_PER_MINUTE,
-    PAID,
-    PEAK_MINUTE,
-    PEAK_SECOND,
-    RULE_VERSIONS,
-    SESSIONS,
-    TOTALS,
-    TRUTH,
-    ActionRow,
-    SessionFile,
-    SessionRow,
-)
+from vigile.replay.reads import ActionRow, SessionFile, SessionRow
 from vigile.replay.scoring import score_run
 
 FORMAT = "vigile-bilan/1"
@@ -82,7 +59,7 @@ def collect(path: Path, target_s: float = DEFAULT_TARGET_S, labels: Path | None 
     db, sessions = _open(path)
     try:
         flagged = _flagged(db)
-        actions = db.all(ACTIONS)
+        actions = db.all(reads.ACTIONS)
         handled_at = _first_action(flagged, actions, HANDLING)
         figures = {
             "format": FORMAT,
@@ -110,7 +87,7 @@ def _open(path: Path) -> tuple[SessionFile, list[SessionRow]]:
     db = None
     try:
         db = SessionFile(path)
-        return db, db.all(SESSIONS)
+        return db, db.all(reads.SESSIONS)
     except sqlite3.Error as exc:
         if db is not None:
             db.close()
@@ -119,7 +96,7 @@ def _open(path: Path) -> tuple[SessionFile, list[SessionRow]]:
 
 def _flagged(db: SessionFile) -> list[Flagged]:
     out = []
-    for row in db.each(FLAGGED):
+    for row in db.each(reads.FLAGGED):
         matches = row.matches
         categories = tuple(sorted({m["category"] for m in matches})) or ("other",)
         out.append(Flagged(
@@ -174,20 +151,20 @@ def _first_action(
 
 
 def _event(db: SessionFile, sessions: list[SessionRow]) -> dict:
-    totals = db.one(TOTALS)
+    totals = db.one(reads.TOTALS)
     assert totals is not None  # an aggregate always has its one row
     total, start, end = totals.messages, totals.first_sent, totals.last_sent
-    by_platform = {c.key: c.count for c in db.each(MESSAGES_BY_PLATFORM)}
+    by_platform = {c.key: c.count for c in db.each(reads.MESSAGES_BY_PLATFORM)}
     channels = [
         {"platform": c.platform, "channel": c.channel, "messages": c.messages}
-        for c in db.each(MESSAGES_BY_CHANNEL)
+        for c in db.each(reads.MESSAGES_BY_CHANNEL)
     ]
-    authors = db.one(AUTHORS)
-    authors_by_platform = {c.key: c.count for c in db.each(AUTHORS_BY_PLATFORM)}
-    peak_minute = db.one(PEAK_MINUTE)
-    peak_second = db.one(PEAK_SECOND)
+    authors = db.one(reads.AUTHORS)
+    authors_by_platform = {c.key: c.count for c in db.each(reads.AUTHORS_BY_PLATFORM)}
+    peak_minute = db.one(reads.PEAK_MINUTE)
+    peak_second = db.one(reads.PEAK_SECOND)
     paid = defaultdict(float)
-    for row in db.each(PAID):
+    for row in db.each(reads.PAID):
         paid[row.currency] = round(row.amount or 0, 2)
     return {
         "names": [s.name for s in sessions],
@@ -217,9 +194,9 @@ def _event(db: SessionFile, sessions: list[SessionRow]) -> dict:
 def _series(db: SessionFile) -> dict:
     """Per minute of the chat's clock: messages by platform and flagged messages."""
     messages: dict[str, dict[int, int]] = defaultdict(dict)
-    for row in db.each(MESSAGES_PER_MINUTE):
+    for row in db.each(reads.MESSAGES_PER_MINUTE):
         messages[row.platform][row.minute] = row.messages
-    flagged = {c.key: c.count for c in db.each(FLAGGED_PER_MINUTE)}
+    flagged = {c.key: c.count for c in db.each(reads.FLAGGED_PER_MINUTE)}
     minutes = sorted({m for counts in messages.values() for m in counts})
     if minutes:  # a quiet minute is a zero, not a gap
         minutes = list(range(minutes[0], minutes[-1] + 60, 60))
@@ -282,7 +259,7 @@ def _response_times(waits: list[float], target_s: float) -> dict:
 
 def _threats(db: SessionFile, flagged: list[Flagged], actions: list[ActionRow]) -> dict:
     alerts: dict[tuple[str, str, float], dict] = {}
-    for event in db.each(ALERTS):
+    for event in db.each(reads.ALERTS):
         ts, platform, channel, data = event.ts, event.platform, event.channel, event.data
         kind = event.kind.removeprefix("alert:")
         key = (kind, str(data.get("subject", "")), data.get("raised_at", ts))
@@ -347,7 +324,7 @@ def _core_accounts(db: SessionFile, flagged: list[Flagged], actions: list[Action
     for (platform, author), n in count.most_common(TOP):
         if n < 2:
             break
-        span = db.one(AUTHOR_SPAN, platform, author)
+        span = db.one(reads.AUTHOR_SPAN, platform, author)
         assert span is not None  # an aggregate always has its one row
         core.append({
             "platform": platform, "author_id": author, "author_name": names[(platform, author)],
@@ -373,7 +350,7 @@ def _clusters(timeline: list[dict]) -> list[dict]:
 def _filters(db: SessionFile, flagged: list[Flagged]) -> dict:
     versions = []
     previous: dict[str, dict] | None = None
-    for row in db.each(RULE_VERSIONS):
+    for row in db.each(reads.RULE_VERSIONS):
         if versions and versions[-1]["version"] == row.version:
             continue  # one version, recorded by several sessions of one file
         rules = _rules_of(row.content)
@@ -441,7 +418,7 @@ def _answered(hashtags: list[dict], versions: list[dict]) -> None:
 
 def _evidence(db: SessionFile, path: Path, flagged: int) -> dict:
     checked, problem = verify_session(path)
-    head = db.one(CHAIN_HEAD)
+    head = db.one(reads.CHAIN_HEAD)
     return {
         "messages_in_chain": checked,
         "intact": problem is None,
@@ -459,7 +436,7 @@ def _labelled_source(
     db: SessionFile, path: Path, sessions: list[SessionRow], labels: Path | None
 ) -> Path | None:
     candidates = [labels] if labels else []
-    if db.one(HAS_LABELS):
+    if db.one(reads.HAS_LABELS):
         candidates.append(path)
     for session in sessions:
         replayed = session.details.get("replay_of")
@@ -476,7 +453,7 @@ def _labelled_source(
 def _has_labels(path: Path) -> bool:
     try:
         with SessionFile(path) as other:
-            return other.one(HAS_LABELS) is not None
+            return other.one(reads.HAS_LABELS) is not None
     except sqlite3.Error:
         return False
 
@@ -484,10 +461,10 @@ def _has_labels(path: Path) -> bool:
 def _rehearsal(path: Path, source: Path, actions: list[ActionRow]) -> dict:
     """The team against the scenario's ground truth, beside the automatic triage alone."""
     with SessionFile(source) as src:
-        truth = {(row.platform, row.msg_id): bool(row.should_flag) for row in src.each(TRUTH)}
+        truth = {(row.platform, row.msg_id): bool(row.should_flag) for row in src.each(reads.TRUTH)}
     with SessionFile(path) as run:
         # the labelled messages this run received, matched by platform message id
-        seen = [row for row in run.each(ARRIVALS) if (row.platform, row.msg_id) in truth]
+        seen = [row for row in run.each(reads.ARRIVALS) if (row.platform, row.msg_id) in truth]
     should = [(r.platform, r.msg_id) for r in seen if truth[(r.platform, r.msg_id)]]
     abusive_authors = {(r.platform, r.author_id) for r in seen if truth[(r.platform, r.msg_id)]}
     acted = _first_action(seen, actions, ENFORCING)
