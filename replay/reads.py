@@ -236,8 +236,10 @@ class Truth(NamedTuple):
     should_flag: int
 
 
-class Found(NamedTuple):
-    found: int
+class Value(NamedTuple):
+    """The one value of a one-value read (NULL when the file holds nothing to measure)."""
+
+    value: Any
 
 
 # -- reads --------------------------------------------------------------------------------------
@@ -295,6 +297,8 @@ CHAIN_ROWS = Read(SealedRow, f"SELECT seq, hash, {', '.join(SEALED)} FROM messag
 CHAIN = Read(ChainLink, "SELECT seq, hash FROM messages ORDER BY seq")
 CHAIN_HEAD = Read(ChainLink, "SELECT seq, hash FROM messages ORDER BY seq DESC LIMIT 1")
 
+MESSAGE_COUNT = Read(Value, "SELECT count(*) AS value FROM messages")
+FIRST_SENT = Read(Value, "SELECT min(sent_at) AS value FROM messages")
 TOTALS = Read(
     Totals,
     "SELECT count(*) AS messages, min(sent_at) AS first_sent,"
@@ -350,7 +354,7 @@ AUTHOR_SPAN = Read(
     " WHERE platform = ? AND author_id = ?",
 )
 
-HAS_LABELS = Read(Found, "SELECT 1 AS found FROM labels LIMIT 1")
+HAS_LABELS = Read(Value, "SELECT 1 AS value FROM labels LIMIT 1")
 TRUTH = Read(
     Truth,
     "SELECT m.platform, m.msg_id, l.should_flag FROM labels l"
