@@ -40,8 +40,16 @@ class Read(Generic[R]):
 class SessionFile:
     """A session file opened read-only: a report or an export never writes to what it reads."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, labelled_source: Path | None = None) -> None:
+        """`labelled_source`: the scenario a run was made from, attached as `src` for the reads
+        that compare the two (SOURCE_LABELS, OUTCOMES, RAID_PHASES)."""
         self._db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        if labelled_source is not None:
+            try:
+                self._db.execute("ATTACH DATABASE ? AS src", (f"file:{labelled_source}?mode=ro",))
+            except sqlite3.Error:
+                self._db.close()
+                raise
 
     def each(self, read: Read[R], *params: Any) -> Iterator[R]:
         cursor = self._db.execute(read.sql, params)
@@ -236,6 +244,20 @@ class Truth(NamedTuple):
     should_flag: int
 
 
+class Outcome(NamedTuple):
+    """A labelled message of the source beside what the run made of it."""
+
+    should_flag: int
+    raid_member: int
+    flagged: int
+    tags: list[str] | None  # None: no verdict in the run
+
+
+class Phase(NamedTuple):
+    ts: float
+    data: dict[str, Any]
+
+
 class Value(NamedTuple):
     """The one value of a one-value read (NULL when the file holds nothing to measure)."""
 
@@ -361,3 +383,23 @@ TRUTH = Read(
     " JOIN messages m ON m.seq = l.message_seq",
 )
 ARRIVALS = Read(Arrival, "SELECT platform, msg_id, author_id, received_at FROM messages")
+
+# Reads across a run and its labelled source (a SessionFile opened with `labelled_source`).
+SOURCE_LABELS = Read(Value, "SELECT count(*) AS value FROM src.labels")
+OUTCOMES = Read(
+    Outcome,
+    "SELECT l.should_flag, l.raid_member, v.message_seq IS NOT NULL AS flagged, v.tags"
+    " FROM src.labels l JOIN src.messages s ON s.seq = l.message_seq"
+    " LEFT JOIN messages m ON m.platform = s.platform AND m.msg_id = s.msg_id"
+    " LEFT JOIN verdicts v ON v.message_seq = m.seq",
+    ("tags",),
+)
+RAID_PHASES = Read(
+    Phase, "SELECT ts, data FROM src.events WHERE kind = 'scenario:phase' ORDER BY ts", ("data",)
+)
+# by time alone, as the score has always counted them (ALERTS breaks ties by row for the bilan)
+ALERTS_BY_TIME = Read(
+    AlertRow,
+    "SELECT ts, kind, platform, channel, data FROM events WHERE kind LIKE 'alert:%' ORDER BY ts",
+    ("data",),
+)
