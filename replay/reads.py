@@ -1,4 +1,4 @@
-"""The session file's reads: each query the bilan, the cards and the evidence ask, typed by name."""
+"""The session file's named reads: every query Vigile asks of a recording, typed by column name."""
 
 from __future__ import annotations
 
