@@ -8,18 +8,20 @@ so a replay at any speed measures the team, not the recording.
 from __future__ import annotations
 
 import bisect
-import json
 import re
 import sqlite3
 import statistics
 import tomllib
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
+from vigile.replay import reads
 from vigile.replay.evidence import verify_session
 from vigile.replay.loadtest import percentile
+from vigile.replay.reads import ActionRow, SessionFile, SessionRow
 from vigile.replay.scoring import score_run
 
 FORMAT = "vigile-bilan/1"
@@ -54,17 +56,11 @@ class Flagged:
 def collect(path: Path, target_s: float = DEFAULT_TARGET_S, labels: Path | None = None) -> dict:
     """The bilan's figures as one JSON-ready dict. `labels`: the labelled scenario this session
     rehearsed, when the session does not name it (or it has moved)."""
-    try:
-        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        db.row_factory = sqlite3.Row
-        sessions = [dict(r) for r in db.execute("SELECT * FROM sessions ORDER BY id")]
-    except sqlite3.Error as exc:
-        raise BilanError(f"{path} is not a readable Vigile session: {exc}") from exc
+    db, sessions = _open(path)
     try:
         flagged = _flagged(db)
-        actions = [dict(r) for r in db.execute("SELECT * FROM actions ORDER BY ts, id")]
-        items = [(f.platform, f.msg_id, f.author_id, f.received_at) for f in flagged]
-        handled_at = _first_action(items, actions, HANDLING)
+        actions = db.all(reads.ACTIONS)
+        handled_at = _first_action(flagged, actions, HANDLING)
         figures = {
             "format": FORMAT,
             "source": path.name,
@@ -86,121 +82,121 @@ def collect(path: Path, target_s: float = DEFAULT_TARGET_S, labels: Path | None 
 # -- reading ------------------------------------------------------------------------------------
 
 
-def _flagged(db: sqlite3.Connection) -> list[Flagged]:
+def _open(path: Path) -> tuple[SessionFile, list[SessionRow]]:
+    """The session file and its sessions, or a BilanError that says the file is not one."""
+    db = None
+    try:
+        db = SessionFile(path)
+        return db, db.all(reads.SESSIONS)
+    except sqlite3.Error as exc:
+        if db is not None:
+            db.close()
+        raise BilanError(f"{path} is not a readable Vigile session: {exc}") from exc
+
+
+def _flagged(db: SessionFile) -> list[Flagged]:
     out = []
-    for row in db.execute(
-        """SELECT m.platform, m.msg_id, m.author_id, m.author_name, m.received_at,
-                  m.deleted_at, v.rules_version, v.matches
-           FROM verdicts v JOIN messages m ON m.seq = v.message_seq ORDER BY m.seq"""
-    ):
-        matches = json.loads(row["matches"])
+    for row in db.each(reads.FLAGGED):
+        matches = row.matches
         categories = tuple(sorted({m["category"] for m in matches})) or ("other",)
         out.append(Flagged(
-            row["platform"], row["msg_id"], row["author_id"], row["author_name"],
-            row["received_at"], row["deleted_at"] is not None, categories,
-            max((m["severity"] for m in matches), default=1), row["rules_version"],
+            row.platform, row.msg_id, row.author_id, row.author_name,
+            row.received_at, row.deleted_at is not None, categories,
+            max((m["severity"] for m in matches), default=1), row.rules_version,
             frozenset(m["rule_id"] for m in matches),
         ))  # fmt: skip
     return out
 
 
+class _Arrived(Protocol):
+    """A message as `_first_action` places it: where, by whom, when it reached the desk."""
+
+    @property
+    def platform(self) -> str: ...
+    @property
+    def msg_id(self) -> str: ...
+    @property
+    def author_id(self) -> str: ...
+    @property
+    def received_at(self) -> float: ...
+
+
 def _first_action(
-    items: list[tuple[str, str, str, float]], actions: list[dict], kinds: frozenset[str]
+    items: Iterable[_Arrived], actions: list[ActionRow], kinds: frozenset[str]
 ) -> dict[tuple[str, str], float]:
-    """When each message `(platform, id, author, received_at)` was first taken care of from a
-    desk: an action on it, or a ban or timeout of its author requested after it arrived."""
+    """When each message was first taken care of from a desk: an action on it, or a ban or
+    timeout of its author requested after it arrived."""
     on_message: dict[tuple[str, str], float] = {}
     on_author: dict[tuple[str, str], list[float]] = defaultdict(list)
     for a in actions:
-        if a["kind"] not in kinds or a["result"] not in DONE:
+        if a.kind not in kinds or a.result not in DONE:
             continue
-        if a["target_message_id"]:
-            on_message.setdefault((a["platform"], a["target_message_id"]), a["ts"])
-        if a["kind"] in AUTHOR_WIDE and a["target_author_id"]:
-            on_author[(a["platform"], a["target_author_id"])].append(a["ts"])
+        if a.target_message_id:
+            on_message.setdefault((a.platform, a.target_message_id), a.ts)
+        if a.kind in AUTHOR_WIDE and a.target_author_id:
+            on_author[(a.platform, a.target_author_id)].append(a.ts)
     first = {}
-    for platform, msg_id, author, received_at in items:
-        times = []
-        if (platform, msg_id) in on_message:
-            times.append(on_message[(platform, msg_id)])
-        later = on_author.get((platform, author), [])
-        if (i := bisect.bisect_left(later, received_at)) < len(later):
+    for item in items:
+        key = (item.platform, item.msg_id)
+        times = [on_message[key]] if key in on_message else []
+        later = on_author.get((item.platform, item.author_id), [])
+        if (i := bisect.bisect_left(later, item.received_at)) < len(later):
             times.append(later[i])
         if times:
-            first[(platform, msg_id)] = min(times)
+            first[key] = min(times)
     return first
 
 
 # -- sections -----------------------------------------------------------------------------------
 
 
-def _event(db: sqlite3.Connection, sessions: list[dict]) -> dict:
-    one = db.execute(
-        "SELECT count(*), min(sent_at), max(sent_at), count(deleted_at) FROM messages"
-    ).fetchone()
-    total, start, end, deleted = one[0], one[1], one[2], one[3]
-    by_platform = dict(db.execute(
-        "SELECT platform, count(*) FROM messages GROUP BY platform ORDER BY 2 DESC"
-    ).fetchall())  # fmt: skip
+def _event(db: SessionFile, sessions: list[SessionRow]) -> dict:
+    totals = db.one(reads.TOTALS)
+    assert totals is not None  # an aggregate always has its one row
+    total, start, end = totals.messages, totals.first_sent, totals.last_sent
+    by_platform = {c.key: c.count for c in db.each(reads.MESSAGES_BY_PLATFORM)}
     channels = [
-        {"platform": p, "channel": c, "messages": n}
-        for p, c, n in db.execute(
-            "SELECT platform, channel, count(*) FROM messages GROUP BY 1, 2 ORDER BY 3 DESC"
-        )
+        {"platform": c.platform, "channel": c.channel, "messages": c.messages}
+        for c in db.each(reads.MESSAGES_BY_CHANNEL)
     ]
-    authors = db.execute("SELECT count(*) FROM (SELECT DISTINCT platform, author_id FROM messages)")
-    authors_by_platform = dict(db.execute(
-        "SELECT platform, count(DISTINCT author_id) FROM messages GROUP BY platform"
-    ).fetchall())  # fmt: skip
-    peak_minute = db.execute(
-        "SELECT CAST(sent_at / 60 AS INTEGER) * 60, count(*) FROM messages GROUP BY 1"
-        " ORDER BY 2 DESC, 1 LIMIT 1"
-    ).fetchone()
-    peak_second = db.execute(
-        "SELECT CAST(sent_at AS INTEGER), count(*) FROM messages GROUP BY 1 ORDER BY 2 DESC, 1"
-        " LIMIT 1"
-    ).fetchone()
+    authors = db.one(reads.AUTHORS)
+    authors_by_platform = {c.key: c.count for c in db.each(reads.AUTHORS_BY_PLATFORM)}
+    peak_minute = db.one(reads.PEAK_MINUTE)
+    peak_second = db.one(reads.PEAK_SECOND)
     paid = defaultdict(float)
-    for currency, amount in db.execute(
-        "SELECT coalesce(currency, '?'), sum(amount) FROM messages WHERE kind = 'paid' GROUP BY 1"
-    ):
-        paid[currency] = round(amount or 0, 2)
+    for row in db.each(reads.PAID):
+        paid[row.currency] = round(row.amount or 0, 2)
     return {
-        "names": [s["name"] for s in sessions],
-        "kind": sessions[0]["kind"] if sessions else None,
-        "sources": sorted({src for s in sessions for src in json.loads(s["sources"])}),
+        "names": [s.name for s in sessions],
+        "kind": sessions[0].kind if sessions else None,
+        "sources": sorted({src for s in sessions for src in s.source_names}),
         "channels": channels,
         "start": start,
         "end": end,
         "duration_s": round(end - start, 3) if total else 0,
         "messages": total,
         "messages_by_platform": by_platform,
-        "unique_authors": authors.fetchone()[0],
+        "unique_authors": authors.count if authors else 0,
         "unique_authors_by_platform": authors_by_platform,
-        "peak_per_minute": {"messages": peak_minute[1], "minute": peak_minute[0]}
+        "peak_per_minute": {"messages": peak_minute.count, "minute": peak_minute.key}
         if peak_minute
         else None,
-        "peak_per_second": {"messages": peak_second[1], "second": peak_second[0]}
+        "peak_per_second": {"messages": peak_second.count, "second": peak_second.key}
         if peak_second
         else None,
-        "deleted_messages": deleted,
+        "deleted_messages": totals.deleted,
         "paid_by_currency": dict(paid),
-        "recorded_from": sessions[0]["started_at"] if sessions else None,
-        "recorded_to": sessions[-1]["ended_at"] if sessions else None,
+        "recorded_from": sessions[0].started_at if sessions else None,
+        "recorded_to": sessions[-1].ended_at if sessions else None,
     }
 
 
-def _series(db: sqlite3.Connection) -> dict:
+def _series(db: SessionFile) -> dict:
     """Per minute of the chat's clock: messages by platform and flagged messages."""
     messages: dict[str, dict[int, int]] = defaultdict(dict)
-    for minute, platform, count in db.execute(
-        "SELECT CAST(sent_at / 60 AS INTEGER) * 60, platform, count(*) FROM messages GROUP BY 1, 2"
-    ):
-        messages[platform][minute] = count
-    flagged = dict(db.execute(
-        "SELECT CAST(m.sent_at / 60 AS INTEGER) * 60, count(*) FROM verdicts v"
-        " JOIN messages m ON m.seq = v.message_seq GROUP BY 1"
-    ).fetchall())  # fmt: skip
+    for row in db.each(reads.MESSAGES_PER_MINUTE):
+        messages[row.platform][row.minute] = row.messages
+    flagged = {c.key: c.count for c in db.each(reads.FLAGGED_PER_MINUTE)}
     minutes = sorted({m for counts in messages.values() for m in counts})
     if minutes:  # a quiet minute is a zero, not a gap
         minutes = list(range(minutes[0], minutes[-1] + 60, 60))
@@ -215,7 +211,7 @@ def _series(db: sqlite3.Connection) -> dict:
 
 def _moderation(
     flagged: list[Flagged],
-    actions: list[dict],
+    actions: list[ActionRow],
     handled_at: dict[tuple[str, str], float],
     target_s: float,
 ) -> dict:
@@ -223,7 +219,7 @@ def _moderation(
     by_severity = Counter(str(f.severity) for f in flagged)
     by_moderator: dict[str, Counter[str]] = defaultdict(Counter)
     for a in actions:
-        by_moderator[a["moderator"]][a["kind"]] += 1
+        by_moderator[a.moderator][a.kind] += 1
     waits = sorted(
         max(0.0, handled_at[(f.platform, f.msg_id)] - f.received_at)
         for f in flagged
@@ -235,8 +231,8 @@ def _moderation(
         "flagged_by_category": dict(by_category.most_common()),
         "flagged_by_severity": dict(sorted(by_severity.items(), reverse=True)),
         "actions": len(actions),
-        "actions_by_kind": dict(Counter(a["kind"] for a in actions).most_common()),
-        "actions_by_result": dict(Counter(a["result"] for a in actions).most_common()),
+        "actions_by_kind": dict(Counter(a.kind for a in actions).most_common()),
+        "actions_by_result": dict(Counter(a.result for a in actions).most_common()),
         "actions_by_moderator": {m: dict(c.most_common()) for m, c in sorted(by_moderator.items())},
         "response_times": _response_times(waits, target_s),
         "handled": len(waits),
@@ -261,14 +257,11 @@ def _response_times(waits: list[float], target_s: float) -> dict:
     }
 
 
-def _threats(db: sqlite3.Connection, flagged: list[Flagged], actions: list[dict]) -> dict:
+def _threats(db: SessionFile, flagged: list[Flagged], actions: list[ActionRow]) -> dict:
     alerts: dict[tuple[str, str, float], dict] = {}
-    for ts, kind, platform, channel, data in db.execute(
-        "SELECT ts, kind, platform, channel, data FROM events WHERE kind LIKE 'alert:%'"
-        " ORDER BY ts, id"
-    ):
-        data = json.loads(data)
-        kind = kind.removeprefix("alert:")
+    for event in db.each(reads.ALERTS):
+        ts, platform, channel, data = event.ts, event.platform, event.channel, event.data
+        kind = event.kind.removeprefix("alert:")
         key = (kind, str(data.get("subject", "")), data.get("raised_at", ts))
         alert = alerts.setdefault(key, {
             "kind": kind, "subject": key[1], "platform": platform, "channel": channel,
@@ -316,7 +309,7 @@ def _alert_evidence(data: dict) -> dict:
     return out
 
 
-def _core_accounts(db: sqlite3.Connection, flagged: list[Flagged], actions: list[dict]) -> list:
+def _core_accounts(db: SessionFile, flagged: list[Flagged], actions: list[ActionRow]) -> list:
     """The most active flagged accounts: who carried the abuse."""
     count = Counter((f.platform, f.author_id) for f in flagged)
     names = {(f.platform, f.author_id): f.author_name for f in flagged}
@@ -325,20 +318,18 @@ def _core_accounts(db: sqlite3.Connection, flagged: list[Flagged], actions: list
         categories[(f.platform, f.author_id)].update(f.categories)
     sanctions: dict[tuple[str, str], list[str]] = defaultdict(list)
     for a in actions:
-        if a["kind"] in AUTHOR_WIDE and a["result"] in DONE and a["target_author_id"]:
-            sanctions[(a["platform"], a["target_author_id"])].append(a["kind"])
+        if a.kind in AUTHOR_WIDE and a.result in DONE and a.target_author_id:
+            sanctions[(a.platform, a.target_author_id)].append(a.kind)
     core = []
     for (platform, author), n in count.most_common(TOP):
         if n < 2:
             break
-        said, first, last = db.execute(
-            "SELECT count(*), min(sent_at), max(sent_at) FROM messages"
-            " WHERE platform = ? AND author_id = ?",
-            (platform, author),
-        ).fetchone()
+        span = db.one(reads.AUTHOR_SPAN, platform, author)
+        assert span is not None  # an aggregate always has its one row
         core.append({
             "platform": platform, "author_id": author, "author_name": names[(platform, author)],
-            "flagged": n, "messages": said, "first_seen": first, "last_seen": last,
+            "flagged": n, "messages": span.messages, "first_seen": span.first_sent,
+            "last_seen": span.last_sent,
             "categories": [c for c, _ in categories[(platform, author)].most_common(3)],
             "sanctions": sorted(set(sanctions[(platform, author)])),
         })  # fmt: skip
@@ -356,16 +347,16 @@ def _clusters(timeline: list[dict]) -> list[dict]:
     return sorted(clusters, key=lambda c: (-c["authors"], -c["messages"]))[:TOP]
 
 
-def _filters(db: sqlite3.Connection, flagged: list[Flagged]) -> dict:
+def _filters(db: SessionFile, flagged: list[Flagged]) -> dict:
     versions = []
     previous: dict[str, dict] | None = None
-    for row in db.execute("SELECT * FROM rule_versions ORDER BY version, id"):
-        if versions and versions[-1]["version"] == row["version"]:
+    for row in db.each(reads.RULE_VERSIONS):
+        if versions and versions[-1]["version"] == row.version:
             continue  # one version, recorded by several sessions of one file
-        rules = _rules_of(row["content"])
+        rules = _rules_of(row.content)
         entry = {
-            "version": row["version"], "ts": row["ts"], "author": row["author"],
-            "origin": row["origin"], "digest": row["digest"], "rules": len(rules),
+            "version": row.version, "ts": row.ts, "author": row.author,
+            "origin": row.origin, "digest": row.digest, "rules": len(rules),
         }  # fmt: skip
         if previous is not None:
             added = sorted(set(rules) - set(previous))
@@ -381,7 +372,7 @@ def _filters(db: sqlite3.Connection, flagged: list[Flagged]) -> dict:
                     - {h for r in previous.values() for h in r.get("hashtags", [])}
                 ),
                 "caught_after": sum(
-                    1 for f in flagged if f.rules_version >= row["version"] and f.rule_ids & touched
+                    1 for f in flagged if f.rules_version >= row.version and f.rule_ids & touched
                 ),
             }
         versions.append(entry)
@@ -425,15 +416,15 @@ def _answered(hashtags: list[dict], versions: list[dict]) -> None:
                 break
 
 
-def _evidence(db: sqlite3.Connection, path: Path, flagged: int) -> dict:
+def _evidence(db: SessionFile, path: Path, flagged: int) -> dict:
     checked, problem = verify_session(path)
-    head = db.execute("SELECT seq, hash FROM messages ORDER BY seq DESC LIMIT 1").fetchone()
+    head = db.one(reads.CHAIN_HEAD)
     return {
         "messages_in_chain": checked,
         "intact": problem is None,
         "problem": str(problem) if problem else None,
         "export_holds": flagged,  # `vigile export-evidence` exports the flagged messages
-        "chain_head": {"seq": head["seq"], "hash": head["hash"]} if head else None,
+        "chain_head": head._asdict() if head else None,
         "verify_with": f"vigile verify {path.name}",
     }
 
@@ -442,13 +433,13 @@ def _evidence(db: sqlite3.Connection, path: Path, flagged: int) -> dict:
 
 
 def _labelled_source(
-    db: sqlite3.Connection, path: Path, sessions: list[dict], labels: Path | None
+    db: SessionFile, path: Path, sessions: list[SessionRow], labels: Path | None
 ) -> Path | None:
     candidates = [labels] if labels else []
-    if db.execute("SELECT 1 FROM labels LIMIT 1").fetchone():
+    if db.one(reads.HAS_LABELS):
         candidates.append(path)
     for session in sessions:
-        replayed = json.loads(session["info"] or "{}").get("replay_of")
+        replayed = session.details.get("replay_of")
         if replayed:
             candidates += [Path(replayed), path.parent / Path(replayed).name]
     for candidate in candidates:
@@ -461,47 +452,38 @@ def _labelled_source(
 
 def _has_labels(path: Path) -> bool:
     try:
-        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as other:
-            return other.execute("SELECT 1 FROM labels LIMIT 1").fetchone() is not None
+        with SessionFile(path) as other:
+            return other.one(reads.HAS_LABELS) is not None
     except sqlite3.Error:
         return False
 
 
-def _rehearsal(path: Path, source: Path, actions: list[dict]) -> dict:
+def _rehearsal(path: Path, source: Path, actions: list[ActionRow]) -> dict:
     """The team against the scenario's ground truth, beside the automatic triage alone."""
-    with sqlite3.connect(f"file:{source}?mode=ro", uri=True) as src:
-        truth = {
-            (platform, msg_id): bool(should)
-            for platform, msg_id, should in src.execute(
-                "SELECT m.platform, m.msg_id, l.should_flag FROM labels l"
-                " JOIN messages m ON m.seq = l.message_seq"
-            )
-        }
-    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as run:
-        seen = [  # the labelled messages this run received, matched by platform message id
-            row
-            for row in run.execute("SELECT platform, msg_id, author_id, received_at FROM messages")
-            if (row[0], row[1]) in truth
-        ]
-    should = [(p, i) for p, i, _, _ in seen if truth[(p, i)]]
-    abusive_authors = {(p, author) for p, i, author, _ in seen if truth[(p, i)]}
+    with SessionFile(source) as src:
+        truth = {(row.platform, row.msg_id): bool(row.should_flag) for row in src.each(reads.TRUTH)}
+    with SessionFile(path) as run:
+        # the labelled messages this run received, matched by platform message id
+        seen = [row for row in run.each(reads.ARRIVALS) if (row.platform, row.msg_id) in truth]
+    should = [(r.platform, r.msg_id) for r in seen if truth[(r.platform, r.msg_id)]]
+    abusive_authors = {(r.platform, r.author_id) for r in seen if truth[(r.platform, r.msg_id)]}
     acted = _first_action(seen, actions, ENFORCING)
-    received = {(p, i): t for p, i, _, t in seen}
+    received = {(r.platform, r.msg_id): r.received_at for r in seen}
     caught = [key for key in should if key in acted]
     waits = sorted(max(0.0, acted[key] - received[key]) for key in caught)
     false_actions = []
     for a in actions:
-        if a["kind"] not in ENFORCING or a["result"] not in DONE:
+        if a.kind not in ENFORCING or a.result not in DONE:
             continue
-        target = (a["platform"], a["target_message_id"] or "")
+        target = (a.platform, a.target_message_id or "")
         if target in truth:
             wrong = not truth[target]
         else:  # an action on an author alone: wrong if they never said anything abusive
-            wrong = (a["platform"], a["target_author_id"]) not in abusive_authors
+            wrong = (a.platform, a.target_author_id) not in abusive_authors
         if wrong:
-            false_actions.append({"kind": a["kind"], "moderator": a["moderator"], "ts": a["ts"],
-                                  "message_id": a["target_message_id"],
-                                  "author_id": a["target_author_id"]})  # fmt: skip
+            false_actions.append({"kind": a.kind, "moderator": a.moderator, "ts": a.ts,
+                                  "message_id": a.target_message_id,
+                                  "author_id": a.target_author_id})  # fmt: skip
     triage = score_run(source, path)
     time_to_act = _response_times(waits, DEFAULT_TARGET_S)
     del time_to_act["seconds"]

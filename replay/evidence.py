@@ -5,16 +5,22 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from vigile.replay.store import GENESIS_HASH, chain_hash
+from vigile.replay.chain import ALGORITHM, GENESIS_HASH, chain_hash, sealed
+from vigile.replay.reads import (
+    ACTIONS_ON_MESSAGES,
+    CHAIN,
+    CHAIN_ROWS,
+    EXPORT_ALL,
+    EXPORT_FLAGGED,
+    SESSIONS,
+    SessionFile,
+)
 
-FIELDS = ("platform", "channel", "msg_id", "author_id", "author_name", "kind", "text", "sent_at",
-          "received_at")  # fmt: skip
 CSV_COLUMNS = ("seq", "sent_at_utc", "received_at_utc", "platform", "channel", "stream_url",
                "author_id", "author_name", "msg_id", "kind", "text", "deleted_at_utc", "rules",
                "categories", "priority", "actions", "prev_hash", "hash")  # fmt: skip
@@ -32,40 +38,29 @@ class Problem:
         return f"{self.kind}: {where}: {self.detail}"
 
 
-def _open(path: Path) -> sqlite3.Connection:
-    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    db.row_factory = sqlite3.Row
-    return db
-
-
-def _fields(row: sqlite3.Row | dict[str, Any]) -> tuple[Any, ...]:
-    return tuple(row[f] for f in FIELDS)
-
-
 def iso(ts: float | None) -> str:
     return "" if ts is None else datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds")
 
 
 def verify_session(path: Path) -> tuple[int, Problem | None]:
     """Walk the chain of every stored message: (messages checked, first problem or None)."""
-    with _open(path) as db:
-        rows = db.execute("SELECT seq, hash, " + ", ".join(FIELDS) + " FROM messages ORDER BY seq")
-        rows = rows.fetchall()
+    with SessionFile(path) as session:
+        rows = session.all(CHAIN_ROWS)
     previous_hash, previous_seq = GENESIS_HASH, 0
     for index, row in enumerate(rows):
-        if row["seq"] != previous_seq + 1:
-            gone = f"messages {previous_seq + 1}–{row['seq'] - 1} are gone"
-            return index, Problem(row["seq"], row["msg_id"], "missing", gone)
-        if chain_hash(previous_hash, _fields(row)) != row["hash"]:
+        if row.seq != previous_seq + 1:
+            gone = f"messages {previous_seq + 1}–{row.seq - 1} are gone"
+            return index, Problem(row.seq, row.msg_id, "missing", gone)
+        if chain_hash(previous_hash, row.sealed) != row.hash:
             # Is the message that belongs here further down? Then rows were moved.
             for later in rows[index + 1 :]:
-                if chain_hash(previous_hash, _fields(later)) == later["hash"]:
-                    return index, Problem(row["seq"], row["msg_id"], "reordered",
-                                          f"message {later['msg_id']} (seq {later['seq']}) "
+                if chain_hash(previous_hash, later.sealed) == later.hash:
+                    return index, Problem(row.seq, row.msg_id, "reordered",
+                                          f"message {later.msg_id} (seq {later.seq}) "
                                           f"belongs at this place")  # fmt: skip
-            return index, Problem(row["seq"], row["msg_id"], "altered",
+            return index, Problem(row.seq, row.msg_id, "altered",
                                   "its stored fields do not match its hash")  # fmt: skip
-        previous_hash, previous_seq = row["hash"], row["seq"]
+        previous_hash, previous_seq = row.hash, row.seq
     return len(rows), None
 
 
@@ -88,41 +83,34 @@ def export_dossier(path: Path, out: Path, everything: bool = False) -> dict[str,
     if problem:
         raise ValueError(f"the session's chain is broken, nothing exported: {problem}")
     out.mkdir(parents=True, exist_ok=True)
-    with _open(path) as db:
-        chain = db.execute("SELECT seq, hash FROM messages ORDER BY seq").fetchall()
-        query = (
-            "SELECT m.*, v.priority, v.matches FROM messages m "
-            "LEFT JOIN verdicts v ON v.message_seq = m.seq "
-            + ("" if everything else "WHERE v.message_seq IS NOT NULL ")
-            + "ORDER BY m.seq"
-        )
-        rows = db.execute(query).fetchall()
+    with SessionFile(path) as session:
+        chain = session.all(CHAIN)
+        rows = session.all(EXPORT_ALL if everything else EXPORT_FLAGGED)
         actions: dict[str, list[dict[str, Any]]] = {}
-        for a in db.execute("SELECT * FROM actions WHERE target_message_id IS NOT NULL"):
-            actions.setdefault(f"{a['platform']}:{a['target_message_id']}", []).append(
-                {"kind": a["kind"], "by": a["moderator"], "at_utc": iso(a["ts"]),
-                 "result": a["result"], "duration_s": a["duration_s"], "reason": a["reason"]}
+        for a in session.each(ACTIONS_ON_MESSAGES):
+            actions.setdefault(f"{a.platform}:{a.target_message_id}", []).append(
+                {"kind": a.kind, "by": a.moderator, "at_utc": iso(a.ts), "result": a.result,
+                 "duration_s": a.duration_s, "reason": a.reason}
             )  # fmt: skip
-        sessions = [dict(s) for s in db.execute("SELECT * FROM sessions ORDER BY id")]
-    previous = {c["seq"] + 1: c["hash"] for c in chain}  # seq → the hash before it
+        sessions = [s._asdict() for s in session.all(SESSIONS)]
+    previous = {c.seq + 1: c.hash for c in chain}  # seq → the hash before it
     records = []
     for row in rows:
-        matches = json.loads(row["matches"]) if row["matches"] else []
-        raw = json.loads(row["raw"])
+        matches = row.matches or []
         records.append({
-            "seq": row["seq"], "sent_at_utc": iso(row["sent_at"]),
-            "received_at_utc": iso(row["received_at"]), "sent_at": row["sent_at"],
-            "received_at": row["received_at"], "platform": row["platform"],
-            "channel": row["channel"],
-            "stream_url": _stream_url(row["platform"], row["channel"], raw),
-            "author_id": row["author_id"], "author_name": row["author_name"],
-            "msg_id": row["msg_id"], "kind": row["kind"], "text": row["text"],
-            "deleted_at_utc": iso(row["deleted_at"]),
+            "seq": row.seq, "sent_at_utc": iso(row.sent_at),
+            "received_at_utc": iso(row.received_at), "sent_at": row.sent_at,
+            "received_at": row.received_at, "platform": row.platform,
+            "channel": row.channel,
+            "stream_url": _stream_url(row.platform, row.channel, row.raw),
+            "author_id": row.author_id, "author_name": row.author_name,
+            "msg_id": row.msg_id, "kind": row.kind, "text": row.text,
+            "deleted_at_utc": iso(row.deleted_at),
             "rules": sorted({m["rule_id"] for m in matches}),
             "categories": sorted({m["category"] for m in matches}),
-            "matches": matches, "priority": row["priority"],
-            "actions": actions.get(f"{row['platform']}:{row['msg_id']}", []),
-            "prev_hash": previous.get(row["seq"], GENESIS_HASH), "hash": row["hash"],
+            "matches": matches, "priority": row.priority,
+            "actions": actions.get(f"{row.platform}:{row.msg_id}", []),
+            "prev_hash": previous.get(row.seq, GENESIS_HASH), "hash": row.hash,
         })  # fmt: skip
     (out / "messages.json").write_text(json.dumps(records, ensure_ascii=False, indent=1), "utf-8")
     with (out / "messages.csv").open("w", newline="", encoding="utf-8") as handle:
@@ -136,7 +124,7 @@ def export_dossier(path: Path, out: Path, everything: bool = False) -> dict[str,
     with (out / "chain.csv").open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(("seq", "hash"))
-        writer.writerows((c["seq"], c["hash"]) for c in chain)
+        writer.writerows((c.seq, c.hash) for c in chain)
     manifest = {
         "format": "vigile-evidence/1",
         "generated_at_utc": iso(datetime.now(UTC).timestamp()),
@@ -145,8 +133,8 @@ def export_dossier(path: Path, out: Path, everything: bool = False) -> dict[str,
         "selection": "all messages" if everything else "flagged messages",
         "messages_exported": len(records),
         "messages_in_chain": checked,
-        "chain_head": {"seq": chain[-1]["seq"], "hash": chain[-1]["hash"]} if chain else None,
-        "hash_algorithm": "sha256(previous hash + canonical JSON of " + ", ".join(FIELDS) + ")",
+        "chain_head": chain[-1]._asdict() if chain else None,
+        "hash_algorithm": ALGORITHM,
         "files": {
             name: _sha256(out / name) for name in ("messages.csv", "messages.json", "chain.csv")
         },  # fmt: skip
@@ -185,7 +173,7 @@ def verify_dossier(folder: Path) -> tuple[int, Problem | None]:
         if hashes.get(record["seq"]) != record["hash"]:
             return count, Problem(record["seq"], record["msg_id"], "reordered",
                                   "not at the place the chain gives it")  # fmt: skip
-        if chain_hash(previous, _fields(record)) != record["hash"]:
+        if chain_hash(previous, sealed(record)) != record["hash"]:
             return count, Problem(record["seq"], record["msg_id"], "altered",
                                   "its fields do not match its hash")  # fmt: skip
     return len(records), None

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import resource
-import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -14,6 +13,7 @@ from vigile.connectors.hub import Hub
 from vigile.filters.triage import Triage
 from vigile.replay.pipeline import STORE_BACKLOG, Pipeline
 from vigile.replay.player import ReplaySource
+from vigile.replay.reads import MESSAGE_COUNT, SessionFile
 from vigile.replay.scoring import Score, score_run
 from vigile.replay.store import SessionStore
 
@@ -70,8 +70,9 @@ def percentile(sorted_values: list[float], share: float) -> float:
 
 
 def count_messages(path: Path) -> int:
-    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
-        return int(db.execute("SELECT count(*) FROM messages").fetchone()[0])
+    with SessionFile(path) as db:
+        count = db.one(MESSAGE_COUNT)
+    return int(count.value) if count else 0
 
 
 async def run_loadtest(

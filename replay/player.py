@@ -11,6 +11,7 @@ from pathlib import Path
 
 from vigile.connectors.hub import SourceState, StatusChange
 from vigile.connectors.model import ChatMessage, PlatformEvent, utc_now
+from vigile.replay.reads import FIRST_SENT
 from vigile.replay.store import SessionStore, StoredMessage
 
 # Events a replay passes on: what happened on the platform, not what our own desk said about it
@@ -76,8 +77,8 @@ class ReplaySource:
             store = await SessionStore.open(self.path, readonly=True)
             stack.push_async_callback(store.close)
             events = [e for e in await store.events() if e.kind in REPLAYED_EVENT_KINDS]
-            first = await store.rows("SELECT min(sent_at) AS t FROM messages")
-            origin = first[0]["t"] if first and first[0]["t"] is not None else 0.0
+            (first,) = await store.read(FIRST_SENT)
+            origin = first.value if first.value is not None else 0.0
             yield StatusChange(SourceState.LIVE, f"replaying ×{self.speed or 'max'}")
             offset = self._seek_to or 0.0  # a seek before the start: begin there
             while True:

@@ -1,7 +1,6 @@
 """The session file's schema: tables, version, and the statements a batch writes."""
 
 SCHEMA_VERSION = 1
-GENESIS_HASH = "0" * 64
 
 # Verdicts are stored for flagged messages only: a clean verdict carries nothing a report or a
 # replay needs, and skipping it halves the rows written during a normal stream.
@@ -92,11 +91,15 @@ CREATE TABLE IF NOT EXISTS events (
 CREATE INDEX IF NOT EXISTS events_by_kind ON events(kind, ts);
 """
 
+# The columns a queued message row fills, in this order (`deleted_at` comes later, by UPDATE).
+MESSAGE_COLUMNS = ("seq", "session_id", "platform", "channel", "msg_id", "author_id",
+                   "author_name", "roles", "kind", "text", "amount", "currency", "reply_to",
+                   "first_message", "sent_at", "received_at", "raw", "hash")  # fmt: skip
+
 # One INSERT per table, in the order a batch is written (messages before what refers to them).
 INSERTS = {
-    "messages": "INSERT INTO messages(seq, session_id, platform, channel, msg_id, author_id,"
-    " author_name, roles, kind, text, amount, currency, reply_to, first_message, sent_at,"
-    " received_at, raw, hash) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+    "messages": f"INSERT INTO messages({', '.join(MESSAGE_COLUMNS)})"
+    f" VALUES ({','.join('?' * len(MESSAGE_COLUMNS))})",
     "verdicts": "INSERT INTO verdicts(message_seq, rules_version, priority, action, tags, matches)"
     " VALUES (?,?,?,?,?,?)",
     "labels": "INSERT INTO labels(message_seq, should_flag, category, raid_member, question,"

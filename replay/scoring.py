@@ -7,11 +7,12 @@ own clock (signals and scenario events both carry the chat's time)."""
 
 from __future__ import annotations
 
-import json
-import sqlite3
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+
+from vigile.replay import reads
+from vigile.replay.reads import SessionFile
 
 ALERT_KINDS_FOR_ONSET = ("raid", "flood", "copypasta", "author-burst", "rising-hashtag")
 
@@ -34,33 +35,23 @@ class Score:
 
 def score_run(source: Path, run: Path) -> Score | None:
     """None when `source` carries no labels (a recording of a real event)."""
-    conn = sqlite3.connect(f"file:{run}?mode=ro", uri=True)
-    try:
-        conn.execute("ATTACH DATABASE ? AS src", (f"file:{source}?mode=ro",))
-        labelled = conn.execute("SELECT count(*) FROM src.labels").fetchone()[0]
+    with SessionFile(run, labelled_source=source) as db:
+        count = db.one(reads.SOURCE_LABELS)
+        labelled = count.value if count else 0
         if not labelled:
             return None
         # (truth, predicted) pairs counted as the rows stream by: an hour's session has
         # millions of labels, and holding them all would double the load test's memory
         flagged: Counter[tuple[bool, bool]] = Counter()
         raid: Counter[tuple[bool, bool]] = Counter()
-        for should, member, did, tags in conn.execute(
-            """SELECT l.should_flag, l.raid_member, v.message_seq IS NOT NULL, v.tags
-               FROM src.labels l JOIN src.messages s ON s.seq = l.message_seq
-               LEFT JOIN messages m ON m.platform = s.platform AND m.msg_id = s.msg_id
-               LEFT JOIN verdicts v ON v.message_seq = m.seq"""
-        ):
-            flagged[bool(should), bool(did)] += 1
-            raid[bool(member), bool(tags) and "raid" in json.loads(tags)] += 1
-        onset = _raid_onset(conn)
+        for row in db.each(reads.OUTCOMES):
+            flagged[bool(row.should_flag), bool(row.flagged)] += 1
+            raid[bool(row.raid_member), bool(row.tags) and "raid" in row.tags] += 1
+        onset = _raid_onset(db)
         alerts = [
-            (ts, kind.removeprefix("alert:"), json.loads(data))
-            for ts, kind, data in conn.execute(
-                "SELECT ts, kind, data FROM events WHERE kind LIKE 'alert:%' ORDER BY ts"
-            )
+            (alert.ts, alert.kind.removeprefix("alert:"), alert.data)
+            for alert in db.each(reads.ALERTS_BY_TIME)
         ]
-    finally:
-        conn.close()
     raised = [(ts, kind) for ts, kind, data in alerts if data.get("state") == "raised"]
     # Seen by Vigile itself: Twitch's raid notice does not count, what the chat did does.
     detected = [ts for ts, kind, data in alerts
@@ -85,12 +76,10 @@ def score_run(source: Path, run: Path) -> Score | None:
     )
 
 
-def _raid_onset(conn: sqlite3.Connection) -> float | None:
-    for ts, data in conn.execute(
-        "SELECT ts, data FROM src.events WHERE kind = 'scenario:phase' ORDER BY ts"
-    ):
-        if json.loads(data).get("raid"):
-            return float(ts)
+def _raid_onset(db: SessionFile) -> float | None:
+    for phase in db.each(reads.RAID_PHASES):
+        if phase.data.get("raid"):
+            return float(phase.ts)
     return None
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import json
 import logging
 import sqlite3
@@ -14,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import aiosqlite
-import orjson
 
 from vigile.connectors.model import (
     ChatMessage,
@@ -25,7 +23,10 @@ from vigile.connectors.model import (
     Verdict,
     utc_now,
 )
-from vigile.replay.schema import GENESIS_HASH, INSERTS, SCHEMA, SCHEMA_VERSION
+from vigile.replay.chain import GENESIS_HASH, seal_row
+from vigile.replay.chain import canonical_json as _json  # stored JSON columns are canonical too
+from vigile.replay.reads import R, Read
+from vigile.replay.schema import INSERTS, MESSAGE_COLUMNS, SCHEMA, SCHEMA_VERSION
 
 log = logging.getLogger(__name__)
 
@@ -55,28 +56,6 @@ class StoredMessage:
     label: Label | None = None
 
 
-def _json(value: Any) -> str:
-    """Canonical JSON (sorted keys, no spaces, UTF-8): stored columns and the hash chain."""
-    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS, default=_plain).decode()
-
-
-def _plain(value: Any) -> Any:
-    """What orjson does not take as it is: other mappings as dicts, anything else as text."""
-    return dict(value) if isinstance(value, Mapping) else str(value)
-
-
-def chain_hash(previous: str, fields: tuple[Any, ...]) -> str:
-    """Hash of one message row, chained to the one before: any edit, deletion or reordering of
-    stored messages changes every hash after it."""
-    return hashlib.sha256((previous + _json(fields)).encode()).hexdigest()
-
-
-def _hashed_fields(m: ChatMessage) -> tuple[Any, ...]:
-    # Times as floats: SQLite gives REAL back, and 0 and 0.0 serialise differently.
-    kind, sent, received = str(m.kind), float(m.sent_at), float(m.received_at)
-    return (m.platform, m.channel, m.id, m.author_id, m.author_name, kind, m.text, sent, received)
-
-
 def _message_from_row(row: sqlite3.Row) -> ChatMessage:
     return ChatMessage(
         platform=row["platform"],
@@ -97,14 +76,16 @@ def _message_from_row(row: sqlite3.Row) -> ChatMessage:
     )
 
 
-_RECEIVED_AT = 15  # index of received_at in a message row
+_RECEIVED_AT = MESSAGE_COLUMNS.index("received_at")
 
 
-def _message_row(seq: int, session: int | None, m: ChatMessage, digest: str) -> tuple[Any, ...]:
+def _message_row(seq: int, session: int | None, m: ChatMessage) -> tuple[Any, ...]:
+    """A row laid out as MESSAGE_COLUMNS, short of its hash. Times as floats and the kind as
+    text: what SQLite gives back to a verifier (0 and 0.0 serialise differently)."""
     roles = _json(sorted(m.roles))
     return (seq, session, m.platform, m.channel, m.id, m.author_id, m.author_name, roles,
             str(m.kind), m.text, m.amount, m.currency, m.reply_to, int(m.first_message),
-            m.sent_at, m.received_at, _json(m.raw), digest)  # fmt: skip
+            float(m.sent_at), float(m.received_at), _json(m.raw))  # fmt: skip
 
 
 def _verdict_row(seq: int, v: Verdict) -> tuple[Any, ...]:
@@ -291,8 +272,9 @@ class SessionStore:
         later writes exactly the same rows."""
         seq = self._next_seq
         self._next_seq += 1
-        self._last_hash = chain_hash(self._last_hash, _hashed_fields(message))
-        self._queue("messages", _message_row(seq, self.session_id, message, self._last_hash))
+        row = _message_row(seq, self.session_id, message)
+        self._last_hash = seal_row(self._last_hash, row)
+        self._queue("messages", (*row, self._last_hash))
         if verdict is not None and verdict.flagged:  # clean verdicts carry nothing to keep
             self._queue("verdicts", _verdict_row(seq, verdict))
         if label is not None:
@@ -452,7 +434,13 @@ class SessionStore:
             for r in rows
         ]
 
+    async def read(self, query: Read[R], *params: Any) -> list[R]:
+        """A named read (replay/reads.py) on the live file: what the desk's cards show."""
+        async with self._db.execute(query.sql, params) as cur:
+            query.check(cur.description)
+            return [query.build(values) for values in await cur.fetchall()]
+
     async def rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
-        """Read-only query helper for reports and tests."""
+        """Ad-hoc query helper for tests and tools; Vigile's own reads are named in reads.py."""
         async with self._db.execute(sql, params) as cur:
             return list(await cur.fetchall())

@@ -1,5 +1,6 @@
 """Evidence: a session's chain verifies, and every kind of tampering is named."""
 
+import hashlib
 import json
 import shutil
 import sqlite3
@@ -11,6 +12,7 @@ import pytest
 
 from vigile.filters.rules import load_starter_packs
 from vigile.filters.triage import Triage
+from vigile.replay.chain import SEALED
 from vigile.replay.evidence import export_dossier, verify_dossier, verify_session
 from vigile.replay.pipeline import SessionPlan, run_session
 from vigile.replay.player import ReplaySource
@@ -43,8 +45,8 @@ async def judged(tmp_path: Path, tiny_session: Path) -> Path:
     return out
 
 
-def tamper(path: Path, sql: str) -> Path:
-    copy = path.with_name(f"tampered-{path.name}")
+def tamper(path: Path, sql: str, name: str = "tampered") -> Path:
+    copy = path.with_name(f"{name}-{path.name}")
     shutil.copy(path, copy)
     with sqlite3.connect(copy) as db:
         db.executescript(sql)
@@ -81,6 +83,49 @@ def test_tampering_is_named(judged: Path, sql: str, kind: str, seq: int) -> None
     assert done.returncode == 1 and f"{kind}: message seq {seq}" in done.stdout
 
 
+# Stored but not sealed: what a platform adds around a message, and what happens to it later.
+UNSEALED = ("session_id", "roles", "amount", "currency", "reply_to", "first_message", "raw",
+            "deleted_at")  # fmt: skip
+
+
+def altered(column: str) -> str:
+    """An SQL expression that changes a column's value whatever its type."""
+    return (f"CASE typeof({column}) WHEN 'real' THEN {column} + 1 WHEN 'integer' THEN {column} + 1"
+            f" WHEN 'null' THEN 1 ELSE {column} || 'x' END")  # fmt: skip
+
+
+def test_every_sealed_column_is_checked_by_verify(judged: Path) -> None:
+    """What the recorder seals, `verify` checks: a change to any sealed column of a recorded
+    message names that message, and a change elsewhere leaves the chain intact."""
+    columns = [row[1] for row in sqlite3.connect(judged).execute("PRAGMA table_info(messages)")]
+    assert sorted(SEALED + UNSEALED + ("seq", "hash")) == sorted(columns)  # a new column: choose
+    for column in SEALED + UNSEALED:
+        change = f"UPDATE messages SET {column} = {altered(column)} WHERE seq = 7"
+        broken = tamper(judged, change, name=column)
+        _, problem = verify_session(broken)
+        if column in SEALED:
+            assert problem is not None and (problem.kind, problem.seq) == ("altered", 7), column
+        else:
+            assert problem is None, column
+
+
+def test_every_sealed_field_is_checked_in_a_dossier(judged: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "dossier"
+    export_dossier(judged, folder)
+    pristine = (folder / "messages.json").read_text()
+    manifest = json.loads((folder / "manifest.json").read_text())
+    for column in SEALED:
+        records = json.loads(pristine)
+        value = records[2][column]
+        records[2][column] = value + 1 if isinstance(value, float) else f"{value}x"
+        (folder / "messages.json").write_text(json.dumps(records))
+        digest = hashlib.sha256((folder / "messages.json").read_bytes()).hexdigest()
+        manifest["files"]["messages.json"] = digest  # forged: the message's hash must tell
+        (folder / "manifest.json").write_text(json.dumps(manifest))
+        _, problem = verify_dossier(folder)
+        assert problem is not None and (problem.kind, problem.seq) == ("altered", records[2]["seq"])
+
+
 def test_the_dossier_holds_the_flagged_messages_with_their_actions(judged, tmp_path) -> None:
     folder = tmp_path / "dossier"
     done = subprocess.run([*VIGILE, "export-evidence", str(judged), "--out", str(folder)],
@@ -111,8 +156,6 @@ def test_a_changed_dossier_is_caught(judged: Path, tmp_path: Path) -> None:
     assert problem is not None and "changed after export" in problem.detail
     # Even with the manifest's file hash forged, the message's own hash gives it away.
     manifest = json.loads((folder / "manifest.json").read_text())
-    import hashlib
-
     manifest["files"]["messages.json"] = hashlib.sha256(
         (folder / "messages.json").read_bytes()).hexdigest()  # fmt: skip
     (folder / "manifest.json").write_text(json.dumps(manifest))

@@ -24,6 +24,8 @@ HEADLESS = [
     "vigile.filters.literals",
     "vigile.filters.watch",
     "vigile.replay.schema",
+    "vigile.replay.chain",
+    "vigile.replay.reads",
     "vigile.replay.loadtest",
     "vigile.replay.evidence",
     "vigile.replay.store",

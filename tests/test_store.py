@@ -14,13 +14,12 @@ from vigile.connectors.model import (
     Role,
     Verdict,
 )
+from vigile.replay.chain import GENESIS_HASH, chain_hash
 from vigile.replay.store import (
-    GENESIS_HASH,
     SCHEMA_VERSION,
     Label,
     SessionStore,
     StoreError,
-    chain_hash,
 )
 
 HOSTILE = "[bold red]x[/bold red] \x1b[2J z̷̢̛a̸l̴g̵o \u202etxet\u202c 🙂"

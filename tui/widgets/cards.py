@@ -5,8 +5,8 @@ Everything a card shows from chat goes through `inert` and Rich Text, never thro
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
+from typing import Any
 
 from rich.style import Style
 from rich.text import Text
@@ -17,6 +17,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 
 from vigile.connectors.model import ChatMessage, Verdict
+from vigile.replay.reads import ACTIONS_ON_AUTHOR, SAID_BY_AUTHOR
 from vigile.replay.store import SessionStore
 from vigile.tui.inert import blurred, hidden_spans, hides, highlighted, inert
 
@@ -96,24 +97,15 @@ async def user_card(store: SessionStore, message: ChatMessage, blur: bool = Fals
     ones listed (flagged ones marked, deleted ones struck through), and the actions taken."""
     await store.flush()  # what arrived in the last quarter second counts too
     who = (message.platform, message.author_id)
-    said = await store.rows(
-        "SELECT m.text, m.sent_at, m.deleted_at, v.matches IS NOT NULL AS flagged, v.matches"
-        " FROM messages m LEFT JOIN verdicts v ON v.message_seq = m.seq"
-        " WHERE m.platform = ? AND m.author_id = ? ORDER BY m.seq",
-        who,
-    )
-    actions = await store.rows(
-        "SELECT ts, kind, moderator, result, duration_s, detail FROM actions"
-        " WHERE platform = ? AND target_author_id = ? ORDER BY ts",
-        who,
-    )
+    said = await store.read(SAID_BY_AUTHOR, *who)
+    actions = await store.read(ACTIONS_ON_AUTHOR, *who)
     text = Text()
     text.append(inert(message.author_name), "bold")
     text.append(f"  {message.platform} id {inert(message.author_id)}\n")
     roles = ", ".join(sorted(message.roles)) or "no role"
-    first = _clock(said[0]["sent_at"]) if said else "—"
-    flagged = sum(1 for row in said if row["flagged"])
-    deleted = sum(1 for row in said if row["deleted_at"] is not None)
+    first = _clock(said[0].sent_at) if said else "—"
+    flagged = sum(1 for row in said if row.matches is not None)
+    deleted = sum(1 for row in said if row.deleted_at is not None)
     text.append(f"{roles}; first seen {first} UTC")
     text.append("; first message ever in this chat" if message.first_message else "")
     text.append(f"\n{len(said):,} messages this session, ")
@@ -123,26 +115,26 @@ async def user_card(store: SessionStore, message: ChatMessage, blur: bool = Fals
         text.append(link + "\n", Style(link=link, underline=True))
     text.append("\nLast messages\n", "bold")
     for row in said[-_RECENT:]:
-        base = Style(strike=True, dim=True) if row["deleted_at"] is not None else Style()
-        text.append(f"{_clock(row['sent_at'])} ", "dim")
-        text.append("● " if row["flagged"] else "  ", "yellow")
-        spans, hidden = _spans(row["matches"], blur)
-        text.append(highlighted(row["text"], spans, _MATCH, base, hidden))
+        base = Style(strike=True, dim=True) if row.deleted_at is not None else Style()
+        text.append(f"{_clock(row.sent_at)} ", "dim")
+        text.append("● " if row.matches is not None else "  ", "yellow")
+        spans, hidden = _spans(row.matches or [], blur)
+        text.append(highlighted(row.text, spans, _MATCH, base, hidden))
         text.append("\n")
     text.append("\nActions\n", "bold")
     if not actions:
         text.append("none yet\n", "dim")
     for a in actions:
-        length = f" {a['duration_s']} s" if a["duration_s"] else ""
-        text.append(f"{_clock(a['ts'])} {a['kind']}{length} by {inert(a['moderator'])}: "
-                    f"{a['result']}")  # fmt: skip
-        text.append(f" ({inert(a['detail'])})\n" if a["detail"] else "\n", "dim")
+        length = f" {a.duration_s} s" if a.duration_s else ""
+        text.append(f"{_clock(a.ts)} {a.kind}{length} by {inert(a.moderator)}: {a.result}")
+        text.append(f" ({inert(a.detail)})\n" if a.detail else "\n", "dim")
     return text
 
 
-def _spans(matches: str | None, blur: bool) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+def _spans(
+    matches: list[dict[str, Any]], blur: bool
+) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
     """A stored verdict's spans, and those the blur option hides."""
-    found = json.loads(matches) if matches else []
-    spans = [(m["span"][0], m["span"][1]) for m in found]
-    hidden = [(m["span"][0], m["span"][1]) for m in found if hides(m["category"], blur)]
+    spans = [(m["span"][0], m["span"][1]) for m in matches]
+    hidden = [(m["span"][0], m["span"][1]) for m in matches if hides(m["category"], blur)]
     return spans, hidden
