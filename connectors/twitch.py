@@ -12,9 +12,9 @@ from collections.abc import AsyncIterator
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, ConnectionClosedOK, InvalidHandshake
 
-from vigile.connectors.hub import SourceState, StatusChange
 from vigile.connectors.irc import MalformedLine, parse_line, split_frame
 from vigile.connectors.model import ChatMessage, PlatformEvent, utc_now
+from vigile.connectors.sources import SourceState, StatusChange
 from vigile.connectors.twitch_events import chat_message, platform_event
 
 log = logging.getLogger(__name__)

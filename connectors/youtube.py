@@ -24,8 +24,8 @@ from pytchat import util as pytchat_util
 from pytchat.paramgen import liveparam
 from pytchat.parser.live import Parser
 
-from vigile.connectors.hub import SourceState, StatusChange
 from vigile.connectors.model import ChatMessage, PlatformEvent, utc_now
+from vigile.connectors.sources import SourceState, StatusChange
 from vigile.connectors.twitch import Backoff
 from vigile.connectors.youtube_items import items_from, video_id
 

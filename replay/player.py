@@ -9,8 +9,8 @@ from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
 
-from vigile.connectors.hub import SourceState, StatusChange
 from vigile.connectors.model import ChatMessage, PlatformEvent, utc_now
+from vigile.connectors.sources import SourceState, StatusChange
 from vigile.replay.store import SessionStore, StoredMessage
 
 # Events a replay passes on: what happened on the platform, not what our own desk said about it

@@ -7,7 +7,7 @@ import pytest
 
 HEADLESS = [
     "vigile.connectors.model",
-    "vigile.connectors.hub",
+    "vigile.connectors.sources",
     "vigile.filters.normalize",
     "vigile.filters.rules",
     "vigile.filters.matcher",

@@ -39,8 +39,8 @@ from vigile.filters.triage import Triage
 from vigile.replay.pipeline import DELETION_KINDS, Pipeline, SessionPlan, purged_author, run_session
 from vigile.replay.player import ReplaySource
 from vigile.tui.channel_commands import ChannelCommand, channel_commands
+from vigile.tui.chat_text import inert
 from vigile.tui.config import DeskConfig
-from vigile.tui.inert import inert
 from vigile.tui.team import DeskTeam, TeamScreen
 from vigile.tui.widgets.cards import CardScreen, explanation, user_card
 from vigile.tui.widgets.desk_header import DeskFigures, DeskHeader, describe_alert

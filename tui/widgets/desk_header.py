@@ -9,9 +9,9 @@ from rich.style import Style
 from rich.text import Text
 from textual.widgets import Static
 
-from vigile.connectors.hub import SourceState, SourceStatus
 from vigile.connectors.model import PlatformEvent
-from vigile.tui.inert import inert
+from vigile.connectors.sources import SourceState, SourceStatus
+from vigile.tui.chat_text import inert
 
 ALERT_STYLES = {
     1: Style(color="yellow"),

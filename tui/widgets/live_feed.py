@@ -16,7 +16,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from vigile.connectors.model import ChatMessage, Verdict
-from vigile.tui.inert import hidden_spans, highlighted, inert
+from vigile.tui.chat_text import hidden_spans, highlighted, inert
 
 PLATFORM_STYLES = {
     "twitch": Style(color="magenta", bold=True),

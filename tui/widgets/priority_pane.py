@@ -23,7 +23,7 @@ from textual.strip import Strip
 from textual.timer import Timer
 
 from vigile.connectors.model import ActionKind, ChatMessage, Verdict, utc_now
-from vigile.tui.inert import hidden_spans, highlighted, inert
+from vigile.tui.chat_text import hidden_spans, highlighted, inert
 from vigile.tui.widgets.live_feed import PLATFORM_STYLES, paid
 
 FLUSH_S = 0.25

@@ -21,7 +21,7 @@ from vigile.filters.editing import NEW_RULE, compare, edited_pack, rule_block
 from vigile.filters.rules import RulePack, RulePackError
 from vigile.filters.suggestions import PACK_NAME as SUGGESTIONS
 from vigile.filters.triage import Triage
-from vigile.tui.inert import inert
+from vigile.tui.chat_text import inert
 
 
 class RuleEditorScreen(Screen[None]):

@@ -1,4 +1,4 @@
-"""Chat text on the screen: inert (see connectors.inert) and never parsed as markup."""
+"""Chat text on the screen: inert (see connectors.safe_text) and never parsed as markup."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
 
-from vigile.connectors.inert import inert
 from vigile.connectors.model import Verdict
+from vigile.connectors.safe_text import inert
 
 BLUR = "▒"
 # What the blur option hides: abuse aimed at people. Questions, links and spam stay readable.
