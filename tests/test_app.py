@@ -119,7 +119,8 @@ async def test_hostile_text_is_shown_inert_in_both_panes(tmp_path) -> None:
         assert "[link=http://x]mod[/link]" in text
         assert "\x1b" not in text and "\x07" not in text and "\u202e" not in text
         assert "␛[2J" in text
-        line = "".join(seg.text for seg in app.query_one(LiveFeed).lines()[0].strip(app.console))
+        feed = app.query_one(LiveFeed)
+        line = "".join(seg.text for seg in feed.line_strip(feed.lines()[0]))
         assert "\x1b" not in line and line.endswith("\ufffdevil z\u0336\u0337o")  # zalgo cut
         await pilot.press("q")
     async with await SessionStore.open(tmp_path / "desk.db") as store:
@@ -137,7 +138,7 @@ async def test_deleted_messages_are_struck_through(tmp_path) -> None:
         )
         feed = app.query_one(LiveFeed)
         await wait_for(pilot, lambda: feed.line_count == 1 and feed.lines()[0].deleted)
-        strip = feed.lines()[0].strip(app.console)
+        strip = feed.line_strip(feed.lines()[0])
         struck = [seg for seg in strip if "deleted" in seg.text]
         assert struck and all(seg.style and seg.style.strike for seg in struck)
         await pilot.press("q")
