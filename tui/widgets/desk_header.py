@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rich.style import Style
 from rich.text import Text
 from textual.widget import Widget
 
@@ -31,14 +32,14 @@ class DeskFigures:
 
 
 def render_figures(f: DeskFigures, styles: SpanStyles) -> Text:
-    """The two lines, in the header's component classes (`styles["live"]`…)."""
+    """The two lines; their colours are the header's component classes (`styles["live"]`…)."""
     line = Text(no_wrap=True, overflow="ellipsis")
-    line.append(" VIGILE ", styles["brand"])
-    line.append(f" {inert(f.title)}  ", styles["title"])
+    line.append(" VIGILE ", Style(bold=True, reverse=True))
+    line.append(f" {inert(f.title)}  ", Style(bold=True))
     for status in f.sources:
         line.append("● ", styles[status.state.value])
         line.append(f"{inert(status.name)} {status.state}  ")
-    line.append(f"msg/s {f.messages_per_s:,.1f}  ", styles["rate"])
+    line.append(f"msg/s {f.messages_per_s:,.1f}  ", Style(bold=True))
     line.append(f"flagged/s {f.flagged_per_s:,.1f}  ", styles["flagged-rate"])
     line.append(f"total {f.messages:,} / {f.flagged:,} flagged  ", styles["figure"])
     line.append(f"queue {f.queue}  unsaved {f.unsaved}  rules v{f.rules_version}", styles["figure"])
@@ -90,14 +91,11 @@ class DeskHeader(Widget):
         height: 2;
         background: $panel;
         color: $foreground;
-        & > .desk-header--brand { text-style: bold reverse; }
-        & > .desk-header--title { text-style: bold; }
         & > .desk-header--connecting { color: $text-warning; }
         & > .desk-header--live { color: $text-success; text-style: bold; }
         & > .desk-header--reconnecting { color: $text-warning; text-style: bold; }
         & > .desk-header--ended { color: $text-muted; }
         & > .desk-header--failed { color: $text-error; text-style: bold; }
-        & > .desk-header--rate { text-style: bold; }
         & > .desk-header--flagged-rate { color: $text-warning; text-style: bold; }
         & > .desk-header--figure { color: $text-muted; }
         & > .desk-header--team { color: $text-accent; text-style: bold; }
@@ -114,15 +112,12 @@ class DeskHeader(Widget):
     }
     """
     COMPONENT_CLASSES = {
-        "desk-header--brand",
-        "desk-header--title",
         # a source's state (SourceState values)
         "desk-header--connecting",
         "desk-header--live",
         "desk-header--reconnecting",
         "desk-header--ended",
         "desk-header--failed",
-        "desk-header--rate",
         "desk-header--flagged-rate",
         "desk-header--figure",  # totals, queue, rules version, "no alerts"
         "desk-header--team",

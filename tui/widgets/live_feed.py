@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from rich.cells import cell_len
+from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
 from textual.cache import LRUCache
@@ -21,6 +22,7 @@ from vigile.tui.widgets.span_styles import SpanStyles
 
 # Enough for every line on the tallest screen and a page of scrolling back; the rest is redrawn.
 STRIP_CACHE = 1_024
+_BOLD = Style(bold=True)  # no colour in it: the theme's foreground shows through
 
 
 def paid(m: ChatMessage) -> str:
@@ -47,8 +49,6 @@ class LiveFeed(ScrollView, can_focus=True):
         & > .live-feed--flag { color: $text-warning; text-style: bold; }
         & > .live-feed--twitch { color: $text-primary; text-style: bold; }
         & > .live-feed--youtube { color: $text-error; text-style: bold; }
-        & > .live-feed--platform { text-style: bold; }
-        & > .live-feed--author { text-style: bold; }
         & > .live-feed--paid { color: $text; background: $success; text-style: bold; }
         & > .live-feed--match { text-style: bold reverse; }
         & > .live-feed--blurred { text-style: bold reverse; }
@@ -61,8 +61,6 @@ class LiveFeed(ScrollView, can_focus=True):
         "live-feed--flag",
         "live-feed--twitch",
         "live-feed--youtube",
-        "live-feed--platform",  # any other platform
-        "live-feed--author",
         "live-feed--paid",
         "live-feed--match",
         "live-feed--blurred",  # a match the blur option hides
@@ -230,9 +228,9 @@ class LiveFeed(ScrollView, can_focus=True):
         head = Text(no_wrap=True, end="")
         head.append(f"{clock} ", styles["clock"])
         head.append("● " if line.verdict.flagged else "  ", styles["flag"])
-        platform = m.platform if m.platform in ("twitch", "youtube") else "platform"
-        head.append(f"{m.platform[:2]} ", styles[platform])
-        head.append(inert(m.author_name), styles["author"])
+        platform = styles[m.platform] if m.platform in ("twitch", "youtube") else _BOLD
+        head.append(f"{m.platform[:2]} ", platform)
+        head.append(inert(m.author_name), _BOLD)
         head.append(": ")
         if m.amount is not None:  # bits, Super Chats: seen at a glance
             head.append(f"[{paid(m)}] ", styles["paid"])

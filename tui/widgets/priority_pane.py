@@ -35,8 +35,11 @@ KEEP_AUTHORS = 5_000  # …its latest authors: a campaign lasting hours must not
 WIDTHS = {"pri": 4, "age": 6, "src": 4, "author": 16, "category": 14, "state": 9}
 HEADER = ("Pri", "Age", "Src", "Author", "Category", "")
 ROW_CACHE = 1_024  # rows drawn (after the age), by item and what they show of its state
+# Text styles alone, no colour: the theme's foreground shows through them.
+_HEADER_STYLE = Style(bold=True, underline=True)
+_BOLD = Style(bold=True)
 _STATES = {  # what a row shows of its state, and the component class it is drawn in
-    "new": ("", "state"),
+    "new": ("", None),
     "sending": ("…", "sending"),
     "claimed": ("●", "claimed"),
     "escalated": ("⇪ sup", "escalated"),
@@ -117,15 +120,11 @@ class PriorityPane(ScrollView, can_focus=True):
     PriorityPane {
         background: $panel;
         overflow-x: hidden;
-        & > .priority-pane--header { text-style: bold underline; }
-        & > .priority-pane--priority { text-style: bold; }
         & > .priority-pane--age { color: $text-muted; }
         & > .priority-pane--age-warning { color: $text-warning; text-style: bold; }
         & > .priority-pane--age-late { color: $text-error; text-style: bold; }
         & > .priority-pane--twitch { color: $text-primary; text-style: bold; }
         & > .priority-pane--youtube { color: $text-error; text-style: bold; }
-        & > .priority-pane--platform { text-style: bold; }
-        & > .priority-pane--author { text-style: bold; }
         & > .priority-pane--sending { color: $text-muted; }
         & > .priority-pane--claimed { color: $text-accent; }
         & > .priority-pane--escalated { color: $text-secondary; text-style: bold; }
@@ -138,16 +137,11 @@ class PriorityPane(ScrollView, can_focus=True):
     }
     """
     COMPONENT_CLASSES = {
-        "priority-pane--header",
-        "priority-pane--priority",
         "priority-pane--age",
         "priority-pane--age-warning",  # past the first response target
         "priority-pane--age-late",  # past the second
         "priority-pane--twitch",
         "priority-pane--youtube",
-        "priority-pane--platform",  # any other platform
-        "priority-pane--author",
-        "priority-pane--state",  # a new item's (empty) state column
         "priority-pane--sending",
         "priority-pane--claimed",
         "priority-pane--escalated",
@@ -452,7 +446,7 @@ class PriorityPane(ScrollView, can_focus=True):
             else styles["age"]
         )  # fmt: skip
         head = Text(no_wrap=True, end="")
-        head.append_text(_cell(str(item.verdict.priority), WIDTHS["pri"], styles["priority"]))
+        head.append_text(_cell(str(item.verdict.priority), WIDTHS["pri"], _BOLD))
         head.append_text(_cell(format_age(age_s), WIDTHS["age"], age_style))
         strip = Strip.join([Strip(list(head.render(self.app.console))), self._row(item)])
         base = self.rich_style
@@ -464,7 +458,7 @@ class PriorityPane(ScrollView, can_focus=True):
         return strip.apply_style(base).apply_offsets(0, row)
 
     def _header(self, width: int) -> Strip:
-        line = Text(no_wrap=True, end="", style=self._styles["header"])
+        line = Text(no_wrap=True, end="", style=_HEADER_STYLE)
         for label, cells in zip(HEADER, WIDTHS.values(), strict=True):
             line.append_text(_cell(label, cells))
         line.append("Message")
@@ -482,16 +476,16 @@ class PriorityPane(ScrollView, can_focus=True):
 
     def _draw_row(self, item: PriorityItem) -> Strip:
         m, v, styles = item.message, item.verdict, self._styles
-        platform = m.platform if m.platform in ("twitch", "youtube") else "platform"
+        platform = styles[m.platform] if m.platform in ("twitch", "youtube") else _BOLD
         line = Text(no_wrap=True, end="")
-        line.append_text(_cell(Text(m.platform[:2], style=styles[platform]), WIDTHS["src"]))
-        line.append_text(_cell(inert(m.author_name), WIDTHS["author"], styles["author"]))
+        line.append_text(_cell(Text(m.platform[:2], style=platform), WIDTHS["src"]))
+        line.append_text(_cell(inert(m.author_name), WIDTHS["author"], _BOLD))
         tags = ", ".join(sorted(t for t in v.tags if not t.startswith("cluster:")))
         line.append_text(_cell(tags, WIDTHS["category"]))
-        mark, style = _STATES.get(item.state, ("", "state"))
+        mark, style = _STATES.get(item.state, ("", None))
         if item.state == "claimed" and item.claimed_by:
             mark = f"● {item.claimed_by}"
-        line.append_text(_cell(mark, WIDTHS["state"], styles[style]))
+        line.append_text(_cell(mark, WIDTHS["state"], styles[style] if style else ""))
         line.append_text(self.message_text(item))
         return Strip(list(line.render(self.app.console)), cell_len(line.plain))
 
