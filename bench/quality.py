@@ -134,7 +134,7 @@ def score_set(triage: Triage, path: Path, profanity: bool) -> dict[str, Score]:
         expected = label in ABUSE or (profanity and label == "profanity")
         if expected and not abuse:
             score.misses.append((label, row["text"]))
-        elif abuse and label in ("ok", "question") or (abuse and label == "profanity" and not profanity):
+        elif abuse and (label in ("ok", "question") or label == "profanity" and not profanity):
             rules = ", ".join(f"{m.rule_id}:{m.term}" for m in verdict.matches)
             score.false_alarms.append((label, row["text"], rules))
     return scores
@@ -200,9 +200,9 @@ def main() -> int:
                     print(f"  {label:<11}{n:>7}{percent(score.lifted[label] / n):>9}"
                           f"{percent(score.asked[label] / n):>13}")
                 for group in ABUSE:
-                    if score.by_group[group]:
-                        print(f"  flagged as {group:<8} {score.by_group[group]:>5} lines, "
-                              f"precision {percent(score.group_right[group] / score.by_group[group])}")
+                    if flagged := score.by_group[group]:
+                        right = percent(score.group_right[group] / flagged)
+                        print(f"  flagged as {group:<8} {flagged:>5} lines, precision {right}")
                 q = score.total["question"]
                 asked = sum(score.asked.values())
                 print(f"  questions: recall {percent(score.asked['question'] / q if q else 0)}, "
@@ -241,7 +241,7 @@ def main() -> int:
             print("\nprose: no corpus yet (python bench/prose.py --out bench/out/prose)")
     if "scenarios" in args.sets:
         print()
-        for name, (recall, precision) in score_scenarios(triage).items():
+        for name, (recall, _) in score_scenarios(triage).items():
             print(f"scenario {name:<22} recall {percent(recall)}")
             report[f"scenario:{name}"] = {"recall": recall}
     print(f"\n({time.perf_counter() - started:.1f} s)", file=sys.stderr)

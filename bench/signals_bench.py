@@ -22,8 +22,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from vigile.connectors.hub import Hub  # noqa: E402
 from vigile.connectors.model import ChatMessage  # noqa: E402
+from vigile.connectors.sources import SourceHub  # noqa: E402
 from vigile.filters.rules import load_starter_packs  # noqa: E402
 from vigile.filters.signals import Signals  # noqa: E402
 from vigile.filters.triage import Triage  # noqa: E402
@@ -56,7 +56,7 @@ async def end_to_end(
     out = Path(tempfile.mkdtemp()) / "run.db"
     store = await SessionStore.open(out)
     await store.start_session("bench", "loadtest", ["bench"])
-    hub = Hub([ReplaySource(source, speed)], maxsize=2_000)
+    hub = SourceHub([ReplaySource(source, speed)], maxsize=2_000)
     pipeline = Pipeline(hub, triage, store, with_signals=with_signals)
     started = time.perf_counter()
     stats = await pipeline.run()

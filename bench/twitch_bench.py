@@ -20,8 +20,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests.fakes.twitch_irc import Abrupt, Close, FakeTwitch, privmsg  # noqa: E402
 from vigile.connectors.connection import Backoff  # noqa: E402
-from vigile.connectors.hub import Hub  # noqa: E402
 from vigile.connectors.model import ChatMessage  # noqa: E402
+from vigile.connectors.sources import SourceHub  # noqa: E402
 from vigile.connectors.twitch import TwitchSource  # noqa: E402
 from vigile.filters.rules import load_starter_packs  # noqa: E402
 from vigile.filters.triage import Triage  # noqa: E402
@@ -53,7 +53,7 @@ async def reconnect_time(last_step: object) -> float:
     async with FakeTwitch([[*flood(10), last_step], [*flood(10, 10), Close()]]) as server:
         source = TwitchSource(["lumina"], url=server.url, backoff=Backoff(first=0.5))
         times = []
-        async for item in Hub([source]):
+        async for item in SourceHub([source]):
             if isinstance(item, ChatMessage):
                 times.append((item.id, time.perf_counter()))
     stamps = dict(times)

@@ -11,8 +11,8 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Final
 
-from vigile.connectors.hub import SourceState, StatusChange
 from vigile.connectors.model import ChatMessage, PlatformEvent, utc_now
+from vigile.connectors.sources import SourceState, StatusChange
 
 log = logging.getLogger(__name__)
 

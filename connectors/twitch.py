@@ -10,8 +10,8 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, ConnectionClosedOK, InvalidHandshake
 
 from vigile.connectors.connection import LIVE, Backoff, ConnectionLoop, Fatal, Live, Moved, Retry
-from vigile.connectors.hub import StatusChange
 from vigile.connectors.model import ChatMessage, PlatformEvent, utc_now
+from vigile.connectors.sources import StatusChange
 from vigile.connectors.twitch_session import IrcSession, Received
 
 TWITCH_IRC = "wss://irc-ws.chat.twitch.tv:443"

@@ -19,8 +19,8 @@ from pytchat import util as pytchat_util
 
 from vigile.connectors.connection import LIVE, Backoff, ConnectionLoop, Fatal, Live, Retry
 from vigile.connectors.google_http import google_http, google_http_blocking
-from vigile.connectors.hub import SourceState, StatusChange
 from vigile.connectors.model import ChatMessage, PlatformEvent
+from vigile.connectors.sources import SourceState, StatusChange
 from vigile.connectors.youtube_items import video_id
 from vigile.connectors.youtube_session import BadPage, Ended, LiveChatSession, NoChat, fault
 

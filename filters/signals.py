@@ -226,6 +226,16 @@ class _Scope:
 
 
 class Signals:
+    """Stream-level alerts over every channel of a session, fed one message at a time.
+
+    `observe` takes each message with its verdict and returns the verdict (raised when the
+    message is part of a raid or a copypasta flood) with the alert events it set off;
+    `observe_event` takes platform notices (Twitch raids); `tick` lets alerts clear while the
+    stream is quiet and `end` clears what is still up. `alerts` holds the alerts up now, keyed
+    by (kind, platform, channel, subject). Time is the stream's (messages' sent times), never
+    the wall clock, so a replay raises the same alerts at any speed.
+    """
+
     def __init__(self) -> None:
         self.alerts: dict[tuple[str, str, str, str], Alert] = {}
         self._scopes: dict[tuple[str, str], _Scope] = {}

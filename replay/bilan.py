@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from vigile.connectors.inert import inert
+from vigile.connectors.safe_text import inert
 from vigile.replay.bilan_charts import all_charts
 from vigile.replay.bilan_figures import DEFAULT_TARGET_S, BilanError, collect
 from vigile.replay.bilan_words import Wording

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from vigile.connectors.hub import Hub
+from vigile.connectors.sources import SourceHub
 from vigile.filters.triage import Triage
 from vigile.replay.pipeline import STORE_BACKLOG, Pipeline
 from vigile.replay.player import ReplaySource
@@ -92,7 +92,7 @@ async def run_loadtest(
         lambda received, committed_at: latencies.extend(committed_at - r for r in received)
     )
     await store.start_session(f"loadtest of {source.stem}", "loadtest", [f"replay:{source}"])
-    hub = Hub([ReplaySource(source, speed)], maxsize=LOAD_QUEUE)
+    hub = SourceHub([ReplaySource(source, speed)], maxsize=LOAD_QUEUE)
     pipeline = Pipeline(hub, triage, store, with_signals=signals, store_backlog=STORE_BACKLOG)
     started = time.perf_counter()
     reporter = None

@@ -9,8 +9,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from vigile.connectors.hub import Hub, Source
 from vigile.connectors.model import ChatMessage, PlatformEvent, Verdict, utc_now
+from vigile.connectors.sources import Source, SourceHub
 from vigile.filters.rules import RulePackError
 from vigile.filters.signals import Signals
 from vigile.filters.triage import RulesVersion, Triage
@@ -77,7 +77,7 @@ class Pipeline:
 
     def __init__(
         self,
-        hub: Hub,
+        hub: SourceHub,
         triage: Triage,
         store: SessionStore,
         with_signals: bool = True,
@@ -192,7 +192,7 @@ async def run_session(
     try:
         await store.start_session(plan.name, plan.kind, [s.name for s in plan.sources], plan.info)
         backlog = None if plan.kind == "live" else STORE_BACKLOG
-        pipeline = Pipeline(Hub(plan.sources), triage, store, store_backlog=backlog)
+        pipeline = Pipeline(SourceHub(plan.sources), triage, store, store_backlog=backlog)
         if on_ready:
             on_ready(pipeline)
         watching = None

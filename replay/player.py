@@ -9,8 +9,8 @@ from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
 
-from vigile.connectors.hub import SourceState, StatusChange
 from vigile.connectors.model import ChatMessage, PlatformEvent, utc_now
+from vigile.connectors.sources import SourceState, StatusChange
 from vigile.replay.reads import FIRST_SENT
 from vigile.replay.store import SessionStore, StoredMessage
 

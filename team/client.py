@@ -49,6 +49,16 @@ Listener = Callable[[dict[str, Any]], None]
 
 
 class TeamLink:
+    """One desk's link to the team hub, headless: `run` connects and reconnects with backoff
+    until cancelled or the token is refused.
+
+    It mirrors what the hub shares (`claims`, `handled`, `roster`, `alerts`, the team's rules
+    version) and hands every frame to `listeners`; the desk calls `claim`, `release`, `done`,
+    `status` and `alert`. Frames that matter are queued while offline and sent on return. With
+    a `triage`, rule changes go both ways: local versions are published (supervisors only) and
+    the team's versions are swapped in.
+    """
+
     def __init__(
         self,
         url: str,

@@ -74,6 +74,16 @@ def _share(raw: object) -> dict[str, list[str]]:
 
 
 class TeamHub:
+    """The hub's side of a team: admits desks by token, keeps the shared state and tells
+    every desk what changed.
+
+    `serving` listens (TLS if given) and runs the chores (claims past `claim_ttl_s` released,
+    the roster sent); each connection is one `Member` whose frames (rules, claim, release,
+    handled, status, alert) are checked against its role and answered or broadcast. What
+    must survive a restart (rules versions, claims, handled items) is also kept in `state`
+    (SQLite), and `load` takes it back from there.
+    """
+
     def __init__(
         self,
         state: HubState,

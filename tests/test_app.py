@@ -1,14 +1,13 @@
 """The desk driven by Textual's pilot, on replays and on a source fed by the test."""
 
-import asyncio
 import contextlib
 import json
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 from tests.fakes import youtube as yt
 from tests.fakes.helix import Account, FakeHelix
 from tests.fakes.youtube import FakeYouTube
+from tests.helpers import SIZE, FedSource, desk, recorded_actions, screen_text, wait_for
 from vigile.connectors.actions import Moderation
 from vigile.connectors.model import ChatMessage, PlatformEvent
 from vigile.connectors.twitch_auth import TwitchCredentials, use_base_url
@@ -25,56 +24,6 @@ from vigile.tui.app import VigileApp
 from vigile.tui.widgets.live_feed import LiveFeed
 from vigile.tui.widgets.priority_pane import PriorityPane
 from vigile.tui.widgets.suggestion import SuggestionScreen
-
-SIZE = (160, 45)
-
-
-class FedSource:
-    """A chat source the test feeds by hand, like a platform that sends when it wants."""
-
-    name = "twitch:fed"
-
-    def __init__(self) -> None:
-        self.queue: asyncio.Queue[ChatMessage | PlatformEvent | None] = asyncio.Queue()
-        self.count = 0
-
-    def say(self, text: str, author: str = "viewer") -> ChatMessage:
-        self.count += 1
-        message = ChatMessage(
-            "twitch",
-            "fed",
-            f"m{self.count}",
-            f"id-{author}",
-            author,
-            text,
-            sent_at=float(self.count),
-        )
-        self.queue.put_nowait(message)
-        return message
-
-    async def stream(self) -> AsyncIterator[ChatMessage | PlatformEvent]:
-        while (item := await self.queue.get()) is not None:
-            yield item
-
-
-def desk(tmp_path: Path, *sources) -> VigileApp:
-    plan = SessionPlan("test desk", "demo", list(sources), tmp_path / "desk.db")
-    return VigileApp(plan, Triage(load_starter_packs()))
-
-
-async def wait_for(pilot, condition, seconds: float = 10.0) -> None:
-    for _ in range(int(seconds / 0.05)):
-        if condition():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError("condition not met in time")
-
-
-def screen_text(app: VigileApp) -> str:
-    return "\n".join(
-        "".join(segment.text for segment in strip)
-        for strip in app.screen._compositor.render_strips()
-    )
 
 
 async def test_a_replay_fills_both_panes_and_quitting_saves_it(tmp_path, tiny_session) -> None:
@@ -170,7 +119,8 @@ async def test_hostile_text_is_shown_inert_in_both_panes(tmp_path) -> None:
         assert "[link=http://x]mod[/link]" in text
         assert "\x1b" not in text and "\x07" not in text and "\u202e" not in text
         assert "␛[2J" in text
-        line = "".join(seg.text for seg in app.query_one(LiveFeed).lines()[0].strip(app.console))
+        feed = app.query_one(LiveFeed)
+        line = "".join(seg.text for seg in feed.line_strip(feed.lines()[0]))
         assert "\x1b" not in line and line.endswith("\ufffdevil z\u0336\u0337o")  # zalgo cut
         await pilot.press("q")
     async with await SessionStore.open(tmp_path / "desk.db") as store:
@@ -188,7 +138,7 @@ async def test_deleted_messages_are_struck_through(tmp_path) -> None:
         )
         feed = app.query_one(LiveFeed)
         await wait_for(pilot, lambda: feed.line_count == 1 and feed.lines()[0].deleted)
-        strip = feed.lines()[0].strip(app.console)
+        strip = feed.line_strip(feed.lines()[0])
         struck = [seg for seg in strip if "deleted" in seg.text]
         assert struck and all(seg.style and seg.style.strike for seg in struck)
         await pilot.press("q")
@@ -282,11 +232,6 @@ async def flag_one(pilot, app: VigileApp, source: FedSource) -> ChatMessage:
     await wait_for(pilot, lambda: len(pane.items) == 1)
     pane.focus()
     return target
-
-
-async def recorded_actions(tmp_path: Path) -> list:
-    async with await SessionStore.open(tmp_path / "desk.db") as store:
-        return await store.rows("SELECT * FROM actions")
 
 
 async def test_ban_key_bans_through_helix_and_records_the_result(tmp_path) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_app import SIZE, wait_for
+from tests.helpers import SIZE, wait_for
 from vigile.connectors.model import (
     ActionKind,
     ChatMessage,

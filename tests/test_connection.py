@@ -17,8 +17,8 @@ from vigile.connectors.connection import (
     Retry,
     SeenIds,
 )
-from vigile.connectors.hub import SourceState, StatusChange
 from vigile.connectors.model import ChatMessage, PlatformEvent
+from vigile.connectors.sources import SourceState, StatusChange
 from vigile.connectors.twitch import classify
 from vigile.connectors.twitch_session import IrcSession
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_app import SIZE, FedSource, desk, recorded_actions, screen_text, wait_for
+from tests.helpers import SIZE, FedSource, desk, recorded_actions, screen_text, wait_for
 from vigile.filters.rules import load_starter_packs
 from vigile.filters.triage import Triage
 from vigile.replay.pipeline import SessionPlan

@@ -7,7 +7,7 @@ import pytest
 
 HEADLESS = [
     "vigile.connectors.model",
-    "vigile.connectors.hub",
+    "vigile.connectors.sources",
     "vigile.connectors.connection",
     "vigile.connectors.google_http",
     "vigile.connectors.twitch_session",

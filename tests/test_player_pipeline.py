@@ -1,8 +1,8 @@
 import time
 from pathlib import Path
 
-from vigile.connectors.hub import Hub
 from vigile.connectors.model import ChatMessage, PlatformEvent
+from vigile.connectors.sources import SourceHub
 from vigile.filters.rules import load_starter_packs
 from vigile.filters.triage import Triage
 from vigile.replay.pipeline import Pipeline, RateMeter, SessionPlan, run_session
@@ -13,7 +13,7 @@ from vigile.replay.store import SessionStore
 async def test_replay_at_max_speed_yields_every_message_in_order(tiny_session: Path) -> None:
     async with await SessionStore.open(tiny_session) as store:
         original = [s.message async for s in store.messages()]
-    replayed = [m async for m in Hub([ReplaySource(tiny_session, speed=None)])]
+    replayed = [m async for m in SourceHub([ReplaySource(tiny_session, speed=None)])]
     messages = [m for m in replayed if isinstance(m, ChatMessage)]
     assert [m.id for m in messages] == [m.id for m in original]
     assert all(m.sent_at == o.sent_at for m, o in zip(messages, original, strict=True))
@@ -27,7 +27,7 @@ async def test_replay_keeps_the_pacing_at_ten_times_speed(tiny_session: Path) ->
         sent = [s.message.sent_at async for s in store.messages()]
     span = sent[-1] - sent[0]
     started = time.monotonic()
-    count = len([m async for m in Hub([ReplaySource(tiny_session, speed=10)])])
+    count = len([m async for m in SourceHub([ReplaySource(tiny_session, speed=10)])])
     elapsed = time.monotonic() - started
     assert count >= len(sent)
     assert span / 10 * 0.9 <= elapsed <= span / 10 + 0.5
@@ -39,7 +39,7 @@ async def test_replay_keeps_real_time_at_one_times_speed(tiny_session: Path) -> 
     source = ReplaySource(tiny_session, speed=1.0)
     source.seek(5.0)  # the last seconds of the recording, at their own pace
     started = time.monotonic()
-    messages = [m async for m in Hub([source]) if isinstance(m, ChatMessage)]
+    messages = [m async for m in SourceHub([source]) if isinstance(m, ChatMessage)]
     elapsed = time.monotonic() - started
     span = sent[-1] - messages[0].sent_at
     assert messages[0].sent_at >= sent[0] + 5.0
@@ -79,7 +79,7 @@ async def test_a_rule_swap_mid_stream_is_recorded(tmp_path, tiny_session) -> Non
     triage = Triage(load_starter_packs())
     async with await SessionStore.open(out) as store:
         await store.start_session("s", "replay", [])
-        pipeline = Pipeline(Hub([ReplaySource(tiny_session, speed=None)]), triage, store)
+        pipeline = Pipeline(SourceHub([ReplaySource(tiny_session, speed=None)]), triage, store)
         triage.swap(load_starter_packs()[:1], "supervisor", "editor")
         await pipeline.run()
     async with await SessionStore.open(out) as store:
@@ -102,7 +102,7 @@ async def test_pause_holds_the_replay_and_resume_goes_on(tiny_session: Path) -> 
     received: list[object] = []
 
     async def consume() -> None:
-        async for item in Hub([source], maxsize=1):  # a short queue: the source's pace shows
+        async for item in SourceHub([source], maxsize=1):  # a short queue: the source's pace shows
             received.append(item)
             if len(received) == 20:
                 source.pause()
@@ -123,7 +123,7 @@ async def test_seek_jumps_forward_and_back(tiny_session: Path) -> None:
     source = ReplaySource(tiny_session, speed=None)
     origin = None
     offsets: list[float] = []
-    async for item in Hub([source], maxsize=1):
+    async for item in SourceHub([source], maxsize=1):
         if not isinstance(item, ChatMessage):
             continue
         origin = item.sent_at if origin is None else origin
@@ -146,7 +146,7 @@ async def test_a_read_only_recording_replays(tiny_session: Path) -> None:
     os.chmod(tiny_session, stat.S_IRUSR)
     os.chmod(tiny_session.parent, stat.S_IRUSR | stat.S_IXUSR)  # no journal can be created
     try:
-        count = len([m async for m in Hub([ReplaySource(tiny_session, speed=None)])])
+        count = len([m async for m in SourceHub([ReplaySource(tiny_session, speed=None)])])
     finally:
         os.chmod(tiny_session.parent, stat.S_IRWXU)
         os.chmod(tiny_session, stat.S_IRUSR | stat.S_IWUSR)
@@ -166,7 +166,7 @@ async def test_a_replay_read_faster_than_the_disk_waits_for_the_store(
         out = tmp_path / f"run-{backlog}.db"
         store = await SessionStore.open(out, batch_rows=10_000, batch_interval=60)
         await store.start_session("max", "replay", ["replay"])
-        pipeline = Pipeline(Hub([ReplaySource(tiny_session, speed=None)]), triage, store,
+        pipeline = Pipeline(SourceHub([ReplaySource(tiny_session, speed=None)]), triage, store,
                             store_backlog=backlog)  # fmt: skip
         peak = [0]
         pipeline.listeners.append(lambda *_: peak.__setitem__(0, max(peak[0], store.pending)))

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_app import SIZE, FedSource, wait_for
+from tests.helpers import SIZE, FedSource, wait_for
 from vigile.filters.editing import compare, edited_pack, rule_block
 from vigile.filters.matcher import CompiledRules
 from vigile.filters.rules import RulePackError, load_pack, load_starter_packs

@@ -70,7 +70,7 @@ def test_invalid_packs_are_refused_with_file_line_and_reason(change, line, reaso
 
 
 def test_a_rule_needs_something_to_match() -> None:
-    with pytest.raises(RulePackError, match="needs at least one of terms, patterns, hashtags or regex"):
+    with pytest.raises(RulePackError, match="needs at least one of terms, patterns, hashtags"):
         parse_pack('[[rules]]\nid = "x"\ncategory = "spam"\n')
 
 

@@ -9,7 +9,7 @@ import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from tests.test_app import wait_for
+from tests.helpers import wait_for
 from vigile.connectors.model import ChatMessage, PlatformEvent, Role
 from vigile.filters.rules import load_starter_packs
 from vigile.filters.triage import Triage

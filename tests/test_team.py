@@ -13,7 +13,6 @@ import ssl
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import orjson
@@ -23,12 +22,11 @@ from websockets.asyncio.client import connect
 from websockets.asyncio.server import serve
 from websockets.exceptions import ConnectionClosed
 
+from tests.helpers import running_hub
 from vigile.filters.rules import load_starter_packs, parse_pack
 from vigile.filters.triage import Triage
 from vigile.team.client import TeamLink, tls_context
 from vigile.team.protocol import MAX_FRAME, encode
-from vigile.team.server import TeamHub
-from vigile.team.state import HubState
 
 VIGILE = [sys.executable, "-m", "vigile.tui.cli"]
 
@@ -39,36 +37,6 @@ severity = 3
 action = "review"
 terms = ["zorglub"]
 """
-
-
-class Hub:
-    """A hub in this process, on a free loopback port, with its two tokens."""
-
-    def __init__(self, hub: TeamHub, url: str, tokens: dict[str, str]) -> None:
-        self.hub, self.url, self.tokens = hub, url, tokens
-        self.tasks: list[asyncio.Task[None]] = []
-
-    def link(self, name: str, role: str = "moderator", triage: Triage | None = None) -> TeamLink:
-        link = TeamLink(self.url, name, self.tokens[role], triage or Triage(load_starter_packs()))
-        self.tasks.append(asyncio.create_task(link.run()))
-        return link
-
-
-@contextlib.asynccontextmanager
-async def running_hub(tmp_path: Path, claim_ttl_s: float = 60.0, tls=None) -> AsyncIterator[Hub]:
-    state = await HubState.open(tmp_path / "hub.db")
-    tokens = await state.new_tokens(time.time())
-    hub = TeamHub(state, claim_ttl_s=claim_ttl_s)
-    async with hub.serving("127.0.0.1", 0, tls) as server:
-        port = next(iter(server.sockets)).getsockname()[1]
-        running = Hub(hub, f"{'wss' if tls else 'ws'}://127.0.0.1:{port}", tokens)
-        try:
-            yield running
-        finally:
-            for task in running.tasks:
-                task.cancel()
-            await asyncio.gather(*running.tasks, return_exceptions=True)
-    await state.close()
 
 
 async def until(condition, seconds: float = 5.0) -> None:

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import time
 
-from tests.test_app import SIZE, FedSource, screen_text, wait_for
-from tests.test_team import running_hub
+from tests.helpers import SIZE, FedSource, running_hub, screen_text, wait_for
 from vigile.filters.rules import load_starter_packs
 from vigile.filters.triage import Triage
 from vigile.replay.pipeline import SessionPlan

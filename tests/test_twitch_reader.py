@@ -6,8 +6,8 @@ import pytest
 
 from tests.fakes.twitch_irc import Abrupt, Close, Expect, FakeTwitch, Wait, privmsg
 from vigile.connectors.connection import Backoff
-from vigile.connectors.hub import Hub, SourceState
 from vigile.connectors.model import ChatMessage, PlatformEvent
+from vigile.connectors.sources import SourceHub, SourceState
 from vigile.connectors.twitch import AuthenticationFailed, TwitchSource
 
 
@@ -25,7 +25,7 @@ def source(url: str, **kwargs) -> TwitchSource:
 
 async def collect(twitch: TwitchSource, seconds: float = 20) -> list:
     async def run() -> list:
-        return [item async for item in Hub([twitch])]
+        return [item async for item in SourceHub([twitch])]
 
     return await asyncio.wait_for(run(), seconds)
 
@@ -92,7 +92,7 @@ async def test_silence_then_no_pong_means_a_dead_connection() -> None:
 async def test_a_refused_login_fails_at_once_with_a_clear_message() -> None:
     async with FakeTwitch([[]], refuse_login=True) as server:
         twitch = source(server.url, token="bad", login="mod_anna")
-        hub = Hub([twitch])
+        hub = SourceHub([twitch])
         items = await asyncio.wait_for(_all(hub), 10)
     (failure,) = [i for i in items if i.kind == "source_failed"]
     assert "Login authentication failed" in failure.data["error"]
@@ -102,7 +102,7 @@ async def test_a_refused_login_fails_at_once_with_a_clear_message() -> None:
     assert "PASS oauth:bad" in server.received[0] and "NICK mod_anna" in server.received[0]
 
 
-async def _all(hub: Hub) -> list:
+async def _all(hub: SourceHub) -> list:
     return [item async for item in hub]
 
 

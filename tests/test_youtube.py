@@ -7,8 +7,8 @@ import pytest
 from tests.fakes import youtube as yt
 from tests.fakes.youtube import BadVideo, End, FakeYouTube, HttpError, Stall
 from vigile.connectors.connection import Backoff
-from vigile.connectors.hub import Hub, SourceState, StatusChange
 from vigile.connectors.model import ChatMessage, MessageKind, PlatformEvent, Role
+from vigile.connectors.sources import SourceHub, SourceState, StatusChange
 from vigile.connectors.youtube import VideoUnavailable, YouTubeSource
 from vigile.connectors.youtube_items import InvalidVideo, items_from, parse_amount, video_id
 
@@ -120,7 +120,7 @@ def source(server: FakeYouTube, **kwargs) -> YouTubeSource:
 
 async def collect(youtube: YouTubeSource, seconds: float = 30) -> list:
     async def run() -> list:
-        return [item async for item in Hub([youtube])]
+        return [item async for item in SourceHub([youtube])]
 
     return await asyncio.wait_for(run(), seconds)
 
@@ -133,14 +133,14 @@ async def test_long_pages_arrive_whole_and_in_order_then_the_chat_ends() -> None
     pages = [[yt.text_message(f"message {p * 400 + n}") for n in range(400)] for p in range(3)]
     async with FakeYouTube([*pages, End()]) as server:
         youtube = source(server)
-        hub = Hub([youtube])
+        hub = SourceHub([youtube])
         items = await asyncio.wait_for(_drain(hub), 30)
     assert texts(items) == [f"message {n}" for n in range(1_200)]
     (status,) = hub.statuses()
     assert status.state is SourceState.ENDED and "ended" in status.detail
 
 
-async def _drain(hub: Hub) -> list:
+async def _drain(hub: SourceHub) -> list:
     return [item async for item in hub]
 
 

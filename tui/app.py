@@ -39,8 +39,8 @@ from vigile.filters.triage import Triage
 from vigile.replay.pipeline import DELETION_KINDS, Pipeline, SessionPlan, purged_author, run_session
 from vigile.replay.player import ReplaySource
 from vigile.tui.channel_commands import ChannelCommand, channel_commands
+from vigile.tui.chat_text import inert
 from vigile.tui.config import DeskConfig
-from vigile.tui.inert import inert
 from vigile.tui.team import DeskTeam, TeamScreen
 from vigile.tui.widgets.cards import CardScreen, explanation, user_card
 from vigile.tui.widgets.desk_header import DeskFigures, DeskHeader, describe_alert
@@ -54,6 +54,16 @@ _INBOX_LIMIT = 50_000  # beyond this the feed only needs the newest; the store h
 
 
 class VigileApp(App[None]):
+    """The moderator desk: the header, the priority pane beside the live feed, the footer of keys.
+
+    The session runs as the `pipeline` worker (sources → triage → signals → store); what it
+    produces lands in `_inbox` at wire speed and `_drain` moves it to the panes at frame rate
+    (FRAME_S), so a raid never makes a key press wait. Moderation (`moderation`, simulated
+    outside a live session), the rule editor and suggested rules, search, replay control and,
+    on a team desk, the link to the team hub (`team`) hang off the bindings below. `clock` is
+    what ages and rates are measured against; tests pin it.
+    """
+
     CSS_PATH = "app.tcss"
     TITLE = "Vigile"
     BINDINGS = [

@@ -23,7 +23,7 @@ from vigile.tui.accounts import add_login_parser, live_moderation
 
 if TYPE_CHECKING:
     from vigile.connectors.actions import Moderation
-    from vigile.connectors.hub import Source
+    from vigile.connectors.sources import Source
     from vigile.filters.triage import Triage
     from vigile.replay.scoring import Score
     from vigile.tui.config import DeskConfig

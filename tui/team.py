@@ -19,7 +19,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from vigile.team.client import TeamLink
-from vigile.tui.inert import inert
+from vigile.tui.chat_text import inert
 from vigile.tui.widgets.priority_pane import PriorityItem, PriorityPane
 
 _RESPONSES_KEPT = 100  # the median response time the roster shows is over these

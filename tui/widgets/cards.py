@@ -19,7 +19,7 @@ from textual.widgets import Footer, Static
 from vigile.connectors.model import ChatMessage, Verdict
 from vigile.replay.reads import ACTIONS_ON_AUTHOR, SAID_BY_AUTHOR
 from vigile.replay.store import SessionStore
-from vigile.tui.inert import blurred, hidden_spans, hides, highlighted, inert
+from vigile.tui.chat_text import blurred, hidden_spans, hides, highlighted, inert
 
 _MATCH = Style(reverse=True, bold=True)
 _RECENT = 15  # messages a user card lists, newest last

@@ -7,26 +7,12 @@ from dataclasses import dataclass
 
 from rich.style import Style
 from rich.text import Text
-from textual.widgets import Static
+from textual.widget import Widget
 
-from vigile.connectors.hub import SourceState, SourceStatus
 from vigile.connectors.model import PlatformEvent
-from vigile.tui.inert import inert
-
-ALERT_STYLES = {
-    1: Style(color="yellow"),
-    2: Style(color="black", bgcolor="yellow"),
-    3: Style(color="black", bgcolor="dark_orange", bold=True),
-    4: Style(color="white", bgcolor="red", bold=True),
-    5: Style(color="white", bgcolor="dark_red", bold=True, underline=True),
-}
-STATE_STYLES = {
-    SourceState.CONNECTING: Style(color="yellow"),
-    SourceState.LIVE: Style(color="green", bold=True),
-    SourceState.RECONNECTING: Style(color="yellow", bold=True),
-    SourceState.ENDED: Style(dim=True),
-    SourceState.FAILED: Style(color="red", bold=True),
-}
+from vigile.connectors.sources import SourceStatus
+from vigile.tui.chat_text import inert
+from vigile.tui.widgets.span_styles import SpanStyles
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,24 +31,25 @@ class DeskFigures:
     team: str = ""  # the team hub link, on a team desk
 
 
-def render_figures(f: DeskFigures) -> Text:
+def render_figures(f: DeskFigures, styles: SpanStyles) -> Text:
+    """The two lines; their colours are the header's component classes (`styles["live"]`…)."""
     line = Text(no_wrap=True, overflow="ellipsis")
     line.append(" VIGILE ", Style(bold=True, reverse=True))
     line.append(f" {inert(f.title)}  ", Style(bold=True))
     for status in f.sources:
-        line.append("● ", STATE_STYLES[status.state])
+        line.append("● ", styles[status.state.value])
         line.append(f"{inert(status.name)} {status.state}  ")
     line.append(f"msg/s {f.messages_per_s:,.1f}  ", Style(bold=True))
-    line.append(f"flagged/s {f.flagged_per_s:,.1f}  ", Style(color="yellow", bold=True))
-    line.append(f"total {f.messages:,} / {f.flagged:,} flagged  ", Style(dim=True))
-    line.append(f"queue {f.queue}  unsaved {f.unsaved}  rules v{f.rules_version}", Style(dim=True))
+    line.append(f"flagged/s {f.flagged_per_s:,.1f}  ", styles["flagged-rate"])
+    line.append(f"total {f.messages:,} / {f.flagged:,} flagged  ", styles["figure"])
+    line.append(f"queue {f.queue}  unsaved {f.unsaved}  rules v{f.rules_version}", styles["figure"])
     if f.team:
-        line.append(f"  {inert(f.team)}", Style(color="cyan", bold=True))
+        line.append(f"  {inert(f.team)}", styles["team"])
     if f.store_error:
-        line.append(f"  ⚠ recording: {inert(f.store_error)}", Style(color="red", bold=True))
+        line.append(f"  ⚠ recording: {inert(f.store_error)}", styles["store-error"])
     line.append("\n")
     if not f.alerts:
-        line.append(" no alerts", Style(dim=True))
+        line.append(" no alerts", styles["figure"])
     # One entry per kind and channel, the worst first, so that ten floods do not hide a raid.
     worst: dict[tuple[str, str, str], list[PlatformEvent]] = {}
     for alert in sorted(f.alerts, key=lambda a: -int(a.data.get("severity", 0))):
@@ -70,7 +57,7 @@ def render_figures(f: DeskFigures) -> Text:
     for alerts in sorted(worst.values(), key=lambda g: -int(g[0].data.get("severity", 0))):
         severity = int(alerts[0].data.get("severity", 1))
         more = f" (+{len(alerts) - 1})" if len(alerts) > 1 else ""
-        line.append(f" ⚠ {describe_alert(alerts[0])}{more} ", ALERT_STYLES[min(severity, 5)])
+        line.append(f" ⚠ {describe_alert(alerts[0])}{more} ", styles[f"alert-{min(severity, 5)}"])
         line.append(" ")
     return line
 
@@ -95,14 +82,68 @@ def describe_alert(alert: PlatformEvent) -> str:
     return inert(f"{kind.upper()} {where}")
 
 
-class DeskHeader(Static):
+class DeskHeader(Widget):
+    """Drawn from the latest figures it was shown, in the theme's colours: a theme switch
+    redraws it (the component styles change, and Textual refreshes the widget)."""
+
     DEFAULT_CSS = """
     DeskHeader {
         height: 2;
         background: $panel;
         color: $foreground;
+        & > .desk-header--connecting { color: $text-warning; }
+        & > .desk-header--live { color: $text-success; text-style: bold; }
+        & > .desk-header--reconnecting { color: $text-warning; text-style: bold; }
+        & > .desk-header--ended { color: $text-muted; }
+        & > .desk-header--failed { color: $text-error; text-style: bold; }
+        & > .desk-header--flagged-rate { color: $text-warning; text-style: bold; }
+        & > .desk-header--figure { color: $text-muted; }
+        & > .desk-header--team { color: $text-accent; text-style: bold; }
+        & > .desk-header--store-error { color: $text-error; text-style: bold; }
+        & > .desk-header--alert-1 { color: $text-warning; }
+        & > .desk-header--alert-2 { color: $text; background: $warning-muted; }
+        & > .desk-header--alert-3 { color: $text; background: $warning; text-style: bold; }
+        & > .desk-header--alert-4 { color: $text; background: $error; text-style: bold; }
+        & > .desk-header--alert-5 {
+            color: $text;
+            background: $error-darken-2;
+            text-style: bold underline;
+        }
     }
     """
+    COMPONENT_CLASSES = {
+        # a source's state (SourceState values)
+        "desk-header--connecting",
+        "desk-header--live",
+        "desk-header--reconnecting",
+        "desk-header--ended",
+        "desk-header--failed",
+        "desk-header--flagged-rate",
+        "desk-header--figure",  # totals, queue, rules version, "no alerts"
+        "desk-header--team",
+        "desk-header--store-error",
+        # alerts, by severity
+        "desk-header--alert-1",
+        "desk-header--alert-2",
+        "desk-header--alert-3",
+        "desk-header--alert-4",
+        "desk-header--alert-5",
+    }
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self._styles = SpanStyles(self, "desk-header--")
+        self._figures: DeskFigures | None = None
 
     def show(self, figures: DeskFigures) -> None:
-        self.update(render_figures(figures))
+        self._figures = figures
+        self.refresh()
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._styles.clear()
+
+    def render(self) -> Text:
+        if self._figures is None:
+            return Text()
+        return render_figures(self._figures, self._styles)

@@ -3,29 +3,26 @@
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
+from textual.cache import LRUCache
 from textual.geometry import Size
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from vigile.connectors.model import ChatMessage, Verdict
-from vigile.tui.inert import hidden_spans, highlighted, inert
+from vigile.tui.chat_text import hidden_spans, highlighted, inert
+from vigile.tui.widgets.span_styles import SpanStyles
 
-PLATFORM_STYLES = {
-    "twitch": Style(color="magenta", bold=True),
-    "youtube": Style(color="red", bold=True),
-}
-_MATCH_STYLE = Style(reverse=True, bold=True)
-_DELETED_STYLE = Style(strike=True, dim=True)
-_FLAG_MARK = Style(color="yellow", bold=True)
-_PAID_STYLE = Style(color="black", bgcolor="green", bold=True)
+# Enough for every line on the tallest screen and a page of scrolling back; the rest is redrawn.
+STRIP_CACHE = 1_024
+_BOLD = Style(bold=True)  # no colour in it: the theme's foreground shows through
 
 
 def paid(m: ChatMessage) -> str:
@@ -33,33 +30,11 @@ def paid(m: ChatMessage) -> str:
     return f"{m.amount:,.2f}".removesuffix(".00") + f" {m.currency or ''}".rstrip()
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)  # compared and hashed by identity: a key of the strip cache
 class FeedLine:
     message: ChatMessage
     verdict: Verdict
     deleted: bool = False
-    _strip: Strip | None = field(default=None, repr=False)
-
-    def strip(self, console: object, blur: bool = False) -> Strip:
-        if self._strip is None:
-            m = self.message
-            clock = datetime.fromtimestamp(m.received_at, UTC).strftime("%H:%M:%S")
-            head = Text(no_wrap=True, end="")
-            head.append(f"{clock} ", "dim")
-            head.append("● " if self.verdict.flagged else "  ", _FLAG_MARK)
-            head.append(f"{m.platform[:2]} ", PLATFORM_STYLES.get(m.platform, Style(bold=True)))
-            head.append(inert(m.author_name), Style(bold=True))
-            head.append(": ")
-            if m.amount is not None:  # bits, Super Chats: seen at a glance
-                head.append(f"[{paid(m)}] ", _PAID_STYLE)
-            spans = [match.span for match in self.verdict.matches]
-            base = _DELETED_STYLE if self.deleted else ""
-            hidden = hidden_spans(self.verdict, blur)
-            body = highlighted(m.text, spans, _MATCH_STYLE, base, hidden)
-            head.append_text(body)
-            segments = list(head.render(console))  # type: ignore[arg-type]
-            self._strip = Strip(segments, cell_len(head.plain))
-        return self._strip
 
 
 class LiveFeed(ScrollView, can_focus=True):
@@ -70,8 +45,28 @@ class LiveFeed(ScrollView, can_focus=True):
     LiveFeed {
         background: $surface;
         overflow-x: hidden;
+        & > .live-feed--clock { color: $text-muted; }
+        & > .live-feed--flag { color: $text-warning; text-style: bold; }
+        & > .live-feed--twitch { color: $text-primary; text-style: bold; }
+        & > .live-feed--youtube { color: $text-error; text-style: bold; }
+        & > .live-feed--paid { color: $text; background: $success; text-style: bold; }
+        & > .live-feed--match { text-style: bold reverse; }
+        & > .live-feed--blurred { text-style: bold reverse; }
+        & > .live-feed--deleted { text-style: strike dim; }
+        & > .live-feed--found { text-style: reverse; }
     }
     """
+    COMPONENT_CLASSES = {
+        "live-feed--clock",
+        "live-feed--flag",
+        "live-feed--twitch",
+        "live-feed--youtube",
+        "live-feed--paid",
+        "live-feed--match",
+        "live-feed--blurred",  # a match the blur option hides
+        "live-feed--deleted",
+        "live-feed--found",  # the search match on screen
+    }
     BINDINGS = [
         Binding("end", "resume_tail", "Follow", id="feed.follow", tooltip="Back to the newest"),
         Binding(
@@ -103,6 +98,8 @@ class LiveFeed(ScrollView, can_focus=True):
         self.query = ""  # the search: lines whose author or text holds it, casefolded
         self.found: FeedLine | None = None  # the match on screen, drawn reversed
         self.search_rank = (0, 0)  # (which match is shown, how many), for the pane's title
+        self._styles = SpanStyles(self, "live-feed--")
+        self._strips: LRUCache[tuple[FeedLine, bool], Strip] = LRUCache(STRIP_CACHE)
 
     @property
     def line_count(self) -> int:
@@ -136,7 +133,7 @@ class LiveFeed(ScrollView, can_focus=True):
     def mark_deleted(self, key: str) -> None:
         line = self._by_key.get(key)
         if line and not line.deleted:
-            line.deleted, line._strip = True, None
+            line.deleted = True  # a new cache key: the line is drawn again
             self.refresh()
 
     def mark_author_deleted(self, platform: str, author_id: str) -> None:
@@ -144,7 +141,7 @@ class LiveFeed(ScrollView, can_focus=True):
         for line in self._lines:
             m = line.message
             if not line.deleted and m.author_id == author_id and m.platform == platform:
-                line.deleted, line._strip = True, None
+                line.deleted = True
         self.refresh()
 
     def pause(self) -> None:
@@ -211,13 +208,49 @@ class LiveFeed(ScrollView, can_focus=True):
         elif new > old and new >= self.max_scroll_y and not self.tail:
             self.action_resume_tail()  # scrolling back down to the end resumes it
 
+    def notify_style_update(self) -> None:
+        """The theme or the CSS changed: draw every line again in the new styles."""
+        super().notify_style_update()
+        self._styles.clear()
+        self._strips.clear()
+
+    def line_strip(self, line: FeedLine) -> Strip:
+        """The whole line, drawn once and kept while it is on screen or near it."""
+        key = (line, line.deleted)
+        strip = self._strips.get(key)
+        if strip is None:
+            strip = self._strips[key] = self._draw(line)
+        return strip
+
+    def _draw(self, line: FeedLine) -> Strip:
+        m, styles = line.message, self._styles
+        clock = datetime.fromtimestamp(m.received_at, UTC).strftime("%H:%M:%S")
+        head = Text(no_wrap=True, end="")
+        head.append(f"{clock} ", styles["clock"])
+        head.append("● " if line.verdict.flagged else "  ", styles["flag"])
+        platform = styles[m.platform] if m.platform in ("twitch", "youtube") else _BOLD
+        head.append(f"{m.platform[:2]} ", platform)
+        head.append(inert(m.author_name), _BOLD)
+        head.append(": ")
+        if m.amount is not None:  # bits, Super Chats: seen at a glance
+            head.append(f"[{paid(m)}] ", styles["paid"])
+        spans = [match.span for match in line.verdict.matches]
+        base = styles["deleted"] if line.deleted else ""
+        hidden = hidden_spans(line.verdict, self.blur)
+        body = highlighted(m.text, spans, styles["match"], base, hidden, styles["blurred"])
+        head.append_text(body)
+        return Strip(list(head.render(self.app.console)), cell_len(head.plain))
+
     def render_line(self, y: int) -> Strip:
         index = int(self.scroll_offset.y) + y
         width = self.size.width
         if index >= len(self._lines):
             return Strip.blank(width, self.rich_style)
         line = self._lines[index]
-        strip = line.strip(self.app.console, self.blur).crop_extend(0, width, self.rich_style)
+        base = self.rich_style
+        strip = self.line_strip(line).crop_extend(0, width, base)
         if line is self.found:
-            strip = strip.apply_style(Style(reverse=True))
-        return strip.apply_offsets(0, index)
+            strip = strip.apply_style(self._styles["found"])
+        # Under everything, the widget's own colours: what a span leaves unset is the theme's
+        # foreground on the pane's background, not the terminal's defaults.
+        return strip.apply_style(base).apply_offsets(0, index)

@@ -16,6 +16,7 @@ from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.binding import Binding
+from textual.cache import LRUCache
 from textual.geometry import Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
@@ -23,8 +24,9 @@ from textual.strip import Strip
 from textual.timer import Timer
 
 from vigile.connectors.model import ActionKind, ChatMessage, Verdict, utc_now
-from vigile.tui.inert import hidden_spans, highlighted, inert
-from vigile.tui.widgets.live_feed import PLATFORM_STYLES, paid
+from vigile.tui.chat_text import hidden_spans, highlighted, inert
+from vigile.tui.widgets.live_feed import paid
+from vigile.tui.widgets.span_styles import SpanStyles
 
 FLUSH_S = 0.25
 KEEP_MEMBERS = 1_000  # a flood row acts on its newest messages and on every author once
@@ -32,16 +34,15 @@ KEEP_AUTHORS = 5_000  # …its latest authors: a campaign lasting hours must not
 # Column widths in cells; the message takes the rest.
 WIDTHS = {"pri": 4, "age": 6, "src": 4, "author": 16, "category": 14, "state": 9}
 HEADER = ("Pri", "Age", "Src", "Author", "Category", "")
+ROW_CACHE = 1_024  # rows drawn (after the age), by item and what they show of its state
+# Text styles alone, no colour: the theme's foreground shows through them.
 _HEADER_STYLE = Style(bold=True, underline=True)
-_MATCH_STYLE = Style(reverse=True, bold=True)
-_CURSOR = Style(reverse=True)
-_AGE_WARNING = Style(color="yellow", bold=True)
-_AGE_LATE = Style(color="red", bold=True)
-_STATES = {  # what a row shows of its state
-    "new": ("", Style()),
-    "sending": ("…", Style(dim=True)),
-    "claimed": ("●", Style(color="cyan")),
-    "escalated": ("⇪ sup", Style(color="magenta", bold=True)),
+_BOLD = Style(bold=True)
+_STATES = {  # what a row shows of its state, and the component class it is drawn in
+    "new": ("", None),
+    "sending": ("…", "sending"),
+    "claimed": ("●", "claimed"),
+    "escalated": ("⇪ sup", "escalated"),
 }
 
 
@@ -66,7 +67,6 @@ class PriorityItem:
     count: int = 0
     by_author: dict[str, PriorityItem] = field(default_factory=dict)
     authors_let_go: int = 0  # authors who left `by_author` to keep it to KEEP_AUTHORS
-    _drawn: tuple[str, Strip] | None = field(default=None, repr=False)  # (state, row after age)
 
     @property
     def key(self) -> str:
@@ -120,8 +120,38 @@ class PriorityPane(ScrollView, can_focus=True):
     PriorityPane {
         background: $panel;
         overflow-x: hidden;
+        & > .priority-pane--age { color: $text-muted; }
+        & > .priority-pane--age-warning { color: $text-warning; text-style: bold; }
+        & > .priority-pane--age-late { color: $text-error; text-style: bold; }
+        & > .priority-pane--twitch { color: $text-primary; text-style: bold; }
+        & > .priority-pane--youtube { color: $text-error; text-style: bold; }
+        & > .priority-pane--sending { color: $text-muted; }
+        & > .priority-pane--claimed { color: $text-accent; }
+        & > .priority-pane--escalated { color: $text-secondary; text-style: bold; }
+        & > .priority-pane--paid { color: $text-success; text-style: bold; }
+        & > .priority-pane--flood { color: $text-secondary; text-style: bold; }
+        & > .priority-pane--match { text-style: bold reverse; }
+        & > .priority-pane--blurred { text-style: bold reverse; }
+        & > .priority-pane--cursor { text-style: reverse; }
+        & > .priority-pane--cursor-blurred { background: $block-cursor-blurred-background; }
     }
     """
+    COMPONENT_CLASSES = {
+        "priority-pane--age",
+        "priority-pane--age-warning",  # past the first response target
+        "priority-pane--age-late",  # past the second
+        "priority-pane--twitch",
+        "priority-pane--youtube",
+        "priority-pane--sending",
+        "priority-pane--claimed",
+        "priority-pane--escalated",
+        "priority-pane--paid",
+        "priority-pane--flood",  # a flood row's count of messages and authors
+        "priority-pane--match",
+        "priority-pane--blurred",  # a match the blur option hides
+        "priority-pane--cursor",  # the selected row, pane focused
+        "priority-pane--cursor-blurred",  # the selected row, focus elsewhere
+    }
     BINDINGS = [
         Binding("b", "act('ban')", "Ban", id="priority.ban", tooltip="Ban the author"),
         Binding(
@@ -224,6 +254,8 @@ class PriorityPane(ScrollView, can_focus=True):
         self._pending: list[PriorityItem] = []
         self._flush_timer: Timer | None = None
         self.admit: Callable[[PriorityItem], bool] | None = None  # a team desk's share
+        self._styles = SpanStyles(self, "priority-pane--")
+        self._rows: LRUCache[tuple[str, str, str | None, int], Strip] = LRUCache(ROW_CACHE)
 
     # -- contents -----------------------------------------------------------------------------
 
@@ -266,8 +298,8 @@ class PriorityPane(ScrollView, can_focus=True):
             row = self.items.get(key)
             if row is None:
                 self.items[key] = item
-            elif key != item.message.key and row.absorb(item):
-                row._drawn = None  # its count changed
+            elif key != item.message.key:
+                row.absorb(item)  # its count changes, and so does its row's cache key
         if len(self.items) > self.max_items:
             by_weakness = sorted(
                 self.items.values(), key=lambda i: (i.verdict.priority, -i.flagged_at)
@@ -391,6 +423,12 @@ class PriorityPane(ScrollView, can_focus=True):
 
     # -- drawing ------------------------------------------------------------------------------
 
+    def notify_style_update(self) -> None:
+        """The theme, the CSS or the focus changed: draw every row again in the new styles."""
+        super().notify_style_update()
+        self._styles.clear()
+        self._rows.clear()
+
     def render_line(self, y: int) -> Strip:
         width = self.size.width
         if y == 0:
@@ -400,58 +438,67 @@ class PriorityPane(ScrollView, can_focus=True):
             return Strip.blank(width, self.rich_style)
         key = self._order[row]
         item = self.items[key]
+        styles = self._styles
         age_s = self.clock() - item.flagged_at
         age_style = (
-            _AGE_LATE if age_s >= self.late_after_s
-            else _AGE_WARNING if age_s >= self.warn_after_s
-            else Style(dim=True)
+            styles["age-late"] if age_s >= self.late_after_s
+            else styles["age-warning"] if age_s >= self.warn_after_s
+            else styles["age"]
         )  # fmt: skip
         head = Text(no_wrap=True, end="")
-        head.append_text(_cell(str(item.verdict.priority), WIDTHS["pri"], "bold"))
+        head.append_text(_cell(str(item.verdict.priority), WIDTHS["pri"], _BOLD))
         head.append_text(_cell(format_age(age_s), WIDTHS["age"], age_style))
         strip = Strip.join([Strip(list(head.render(self.app.console))), self._row(item)])
-        strip = strip.crop_extend(0, width, self.rich_style)
+        base = self.rich_style
+        strip = strip.crop_extend(0, width, base)
         if key == self._cursor_key:
-            strip = strip.apply_style(_CURSOR if self.has_focus else Style(bgcolor="grey23"))
-        return strip.apply_offsets(0, row)
+            strip = strip.apply_style(styles["cursor" if self.has_focus else "cursor-blurred"])
+        # Under everything, the widget's own colours: what a span leaves unset is the theme's
+        # foreground on the pane's background, not the terminal's defaults.
+        return strip.apply_style(base).apply_offsets(0, row)
 
     def _header(self, width: int) -> Strip:
         line = Text(no_wrap=True, end="", style=_HEADER_STYLE)
         for label, cells in zip(HEADER, WIDTHS.values(), strict=True):
             line.append_text(_cell(label, cells))
         line.append("Message")
-        return Strip(list(line.render(self.app.console))).crop_extend(0, width, self.rich_style)
+        base = self.rich_style
+        strip = Strip(list(line.render(self.app.console))).crop_extend(0, width, base)
+        return strip.apply_style(base)
 
     def _row(self, item: PriorityItem) -> Strip:
-        """Everything after the age: built once per item (and again when its state changes)."""
-        drawn_state = f"{item.state}:{item.claimed_by}"
-        if item._drawn is not None and item._drawn[0] == drawn_state:
-            return item._drawn[1]
-        m, v = item.message, item.verdict
-        line = Text(no_wrap=True, end="")
-        line.append_text(_cell(Text(m.platform[:2], style=PLATFORM_STYLES.get(m.platform, "bold")),
-                               WIDTHS["src"]))  # fmt: skip
-        line.append_text(_cell(inert(m.author_name), WIDTHS["author"], "bold"))
-        tags = ", ".join(sorted(t for t in v.tags if not t.startswith("cluster:")))
-        line.append_text(_cell(tags, WIDTHS["category"]))
-        mark, style = _STATES.get(item.state, ("", Style()))
-        if item.state == "claimed" and item.claimed_by:
-            mark = f"● {item.claimed_by}"
-        line.append_text(_cell(mark, WIDTHS["state"], style))
-        line.append_text(self.message_text(item))
-        strip = Strip(list(line.render(self.app.console)), cell_len(line.plain))
-        item._drawn = (drawn_state, strip)
+        """Everything after the age: drawn once per item and what its row shows of it."""
+        key = (item.message.key, item.state, item.claimed_by, item.count)
+        strip = self._rows.get(key)
+        if strip is None:
+            strip = self._rows[key] = self._draw_row(item)
         return strip
 
+    def _draw_row(self, item: PriorityItem) -> Strip:
+        m, v, styles = item.message, item.verdict, self._styles
+        platform = styles[m.platform] if m.platform in ("twitch", "youtube") else _BOLD
+        line = Text(no_wrap=True, end="")
+        line.append_text(_cell(Text(m.platform[:2], style=platform), WIDTHS["src"]))
+        line.append_text(_cell(inert(m.author_name), WIDTHS["author"], _BOLD))
+        tags = ", ".join(sorted(t for t in v.tags if not t.startswith("cluster:")))
+        line.append_text(_cell(tags, WIDTHS["category"]))
+        mark, style = _STATES.get(item.state, ("", None))
+        if item.state == "claimed" and item.claimed_by:
+            mark = f"● {item.claimed_by}"
+        line.append_text(_cell(mark, WIDTHS["state"], styles[style] if style else ""))
+        line.append_text(self.message_text(item))
+        return Strip(list(line.render(self.app.console)), cell_len(line.plain))
+
     def message_text(self, item: PriorityItem) -> Text:
-        m, v = item.message, item.verdict
+        m, v, styles = item.message, item.verdict, self._styles
         spans = [x.span for x in v.matches]
-        text = highlighted(m.text, spans, _MATCH_STYLE, hidden=hidden_spans(v, self.blur))
+        hidden = hidden_spans(v, self.blur)
+        text = highlighted(m.text, spans, styles["match"], "", hidden, styles["blurred"])
         if m.amount is not None:
-            text = Text(f"[{paid(m)}] ", style="bold green") + text
+            text = Text(f"[{paid(m)}] ", style=styles["paid"]) + text
         if item.members:
             more = "+" if item.authors_let_go else ""
             count = Text(f"×{item.count:,} ({len(item.by_author):,}{more} authors) ",
-                         style="bold magenta")  # fmt: skip
+                         style=styles["flood"])  # fmt: skip
             text = count + text
         return text

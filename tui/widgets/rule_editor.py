@@ -21,10 +21,20 @@ from vigile.filters.editing import NEW_RULE, compare, edited_pack, rule_block
 from vigile.filters.rules import RulePack, RulePackError
 from vigile.filters.suggestions import PACK_NAME as SUGGESTIONS
 from vigile.filters.triage import Triage
-from vigile.tui.inert import inert
+from vigile.tui.chat_text import inert
 
 
 class RuleEditorScreen(Screen[None]):
+    """The supervisor's rule editor, over the desk: the running rules listed on the left, the
+    chosen rule's TOML block to edit on the right, and the result of the last dry run or apply.
+
+    A dry run compiles the edited packs and compares them with the running rules on the
+    `recent()` messages (what they would flag, what they would stop flagging). Apply swaps the
+    whole rule set into `triage` (a new version, by `author`), pushes the version it replaced
+    onto `undo_stack` and hands the packs to `write_back` (their files).
+    `locked()` says why this desk may not change rules now (a team's moderator), or None.
+    """
+
     DEFAULT_CSS = """
     RuleEditorScreen #rule-list { width: 46; height: 1fr; border: round $primary; }
     RuleEditorScreen #rule-side { width: 1fr; }

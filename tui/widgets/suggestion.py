@@ -15,7 +15,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 
 from vigile.filters.suggestions import DryRun
-from vigile.tui.inert import inert
+from vigile.tui.chat_text import inert
 
 
 class SuggestionScreen(ModalScreen[bool]):

@@ -33,7 +33,7 @@ class StatusChange:
 
 @dataclass(slots=True)
 class SourceStatus:
-    """Live status of one source; `Hub.statuses()` hands out copies."""
+    """Live status of one source; `SourceHub.statuses()` hands out copies."""
 
     name: str
     state: SourceState = SourceState.CONNECTING
@@ -57,7 +57,7 @@ class Source(Protocol):
 _END = object()
 
 
-class Hub:
+class SourceHub:
     """Runs every source as a task feeding one bounded queue.
 
     A full queue blocks the producing source (back-pressure: a socket reader stops reading and

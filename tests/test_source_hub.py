@@ -1,8 +1,8 @@
 import asyncio
 from collections.abc import AsyncIterator
 
-from vigile.connectors.hub import Hub, SourceState, StatusChange
 from vigile.connectors.model import ChatMessage, PlatformEvent
+from vigile.connectors.sources import SourceHub, SourceState, StatusChange
 
 
 def message(source: str, n: int) -> ChatMessage:
@@ -27,7 +27,7 @@ class ListSource:
 
 async def test_fan_in_delivers_everything_in_per_source_order() -> None:
     sources = [ListSource("twitch:a", 300), ListSource("twitch:b", 200)]
-    hub = Hub(sources, maxsize=16)
+    hub = SourceHub(sources, maxsize=16)
     seen: dict[str, list[int]] = {"a": [], "b": []}
     async for item in hub:
         assert isinstance(item, ChatMessage)
@@ -41,7 +41,7 @@ async def test_fan_in_delivers_everything_in_per_source_order() -> None:
 
 async def test_a_full_queue_blocks_the_source_instead_of_dropping() -> None:
     source = ListSource("twitch:fast", 1_000)
-    hub = Hub([source], maxsize=10)
+    hub = SourceHub([source], maxsize=10)
     stream = hub.__aiter__()
     first = await anext(stream)
     await asyncio.sleep(0.05)  # the producer runs as far as it can while we do not consume
@@ -52,7 +52,7 @@ async def test_a_full_queue_blocks_the_source_instead_of_dropping() -> None:
 
 
 async def test_a_failing_source_is_reported_and_the_others_go_on() -> None:
-    hub = Hub([ListSource("twitch:ok", 50), ListSource("twitch:bad", 50, fail_after=5)])
+    hub = SourceHub([ListSource("twitch:ok", 50), ListSource("twitch:bad", 50, fail_after=5)])
     items = [item async for item in hub]
     failures = [i for i in items if isinstance(i, PlatformEvent)]
     assert len(failures) == 1 and failures[0].kind == "source_failed"
@@ -71,7 +71,7 @@ async def test_status_changes_are_kept_not_forwarded() -> None:
             yield StatusChange(SourceState.RECONNECTING, "gap 2.0 s")
             await asyncio.sleep(0.05)
 
-    hub = Hub([Reconnecting()])
+    hub = SourceHub([Reconnecting()])
     stream = hub.__aiter__()
     task = asyncio.ensure_future(anext(stream, None))
     await asyncio.sleep(0.01)
@@ -91,7 +91,7 @@ async def test_stop_cancels_running_sources() -> None:
                 yield message("endless", n)
                 await asyncio.sleep(0)
 
-    hub = Hub([Endless()], maxsize=5)
+    hub = SourceHub([Endless()], maxsize=5)
     async for _ in hub:
         break
     await hub.stop()
@@ -103,4 +103,4 @@ def test_source_names_must_be_unique() -> None:
     import pytest
 
     with pytest.raises(ValueError, match="unique"):
-        Hub([ListSource("twitch:a", 1), ListSource("twitch:a", 1)])
+        SourceHub([ListSource("twitch:a", 1), ListSource("twitch:a", 1)])

@@ -1,4 +1,4 @@
-"""Chat text on the screen: inert (see connectors.inert) and never parsed as markup."""
+"""Chat text on the screen: inert (see connectors.safe_text) and never parsed as markup."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
 
-from vigile.connectors.inert import inert
 from vigile.connectors.model import Verdict
+from vigile.connectors.safe_text import inert
 
 BLUR = "▒"
 # What the blur option hides: abuse aimed at people. Questions, links and spam stay readable.
@@ -36,12 +36,14 @@ def highlighted(
     style: Style | str,
     base: Style | str = "",
     hidden: Collection[tuple[int, int]] = (),
+    hidden_style: Style | str | None = None,
 ) -> Text:
     """Chat text as a rich Text (never parsed as markup) with `spans` of the original styled.
 
     Each piece is made inert on its own, so the spans stay right even where making the text
     inert changes its length. Spans also in `hidden` (the slurs, with the blur option) show as
-    a block as wide as the word, for moderators who would rather not read them all day.
+    a block as wide as the word, for moderators who would rather not read them all day, in
+    `hidden_style` if given (else in `style`).
     """
     out = Text(no_wrap=True, end="")
     cursor = 0
@@ -52,7 +54,10 @@ def highlighted(
         out.append(inert(text[cursor:start]), base)
         matched = inert(text[start:end])
         hide = any(h_start < end and start < h_end for h_start, h_end in hidden)
-        out.append(blurred(matched) if hide else matched, style)
+        if hide:
+            out.append(blurred(matched), style if hidden_style is None else hidden_style)
+        else:
+            out.append(matched, style)
         cursor = end
     out.append(inert(text[cursor:]), base)
     return out
