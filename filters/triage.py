@@ -57,7 +57,7 @@ def verdict_for(matches: tuple[Match, ...], actions: dict[str, str], version: in
     action = max((actions[m.rule_id] for m in matches), key=_action_rank)
     return Verdict(
         matches=matches,
-        tags=frozenset(m.category for m in matches),
+        categories=frozenset(m.category for m in matches),
         priority=priority,
         action=action,
         rules_version=version,

@@ -31,21 +31,30 @@ from vigile.connectors.model import (
     Verdict,
     utc_now,
 )
+from vigile.filters.alert_notice import AlertNotice, is_alert
 from vigile.filters.editing import edited_pack, rule_block
 from vigile.filters.rules import RulePack, RulePackError, write_atomically
 from vigile.filters.suggestions import PACK_NAME as SUGGESTIONS
 from vigile.filters.suggestions import dry_run, suggestion_pack
 from vigile.filters.triage import Triage
-from vigile.replay.pipeline import DELETION_KINDS, Pipeline, SessionPlan, purged_author, run_session
+from vigile.replay.flagged import ItemState, PriorityItem
+from vigile.replay.pipeline import (
+    DELETION_KINDS,
+    Pipeline,
+    SessionKind,
+    SessionPlan,
+    purged_author,
+    run_session,
+)
 from vigile.replay.player import ReplaySource
 from vigile.tui.channel_commands import ChannelCommand, channel_commands
 from vigile.tui.config import DeskConfig
 from vigile.tui.inert import inert
 from vigile.tui.team import DeskTeam, TeamScreen
 from vigile.tui.widgets.cards import CardScreen, explanation, user_card
-from vigile.tui.widgets.desk_header import DeskFigures, DeskHeader, describe_alert
+from vigile.tui.widgets.desk_header import DeskFigures, DeskHeader
 from vigile.tui.widgets.live_feed import LiveFeed
-from vigile.tui.widgets.priority_pane import PriorityItem, PriorityPane, format_age
+from vigile.tui.widgets.priority_pane import PriorityPane, format_age
 from vigile.tui.widgets.rule_editor import RuleEditorScreen
 from vigile.tui.widgets.suggestion import SuggestionScreen
 
@@ -134,7 +143,7 @@ class VigileApp(App[None]):
         self.blur = self.config.blur_matches
         self.set_keymap(self.config.keys)
         # Outside a live session every platform action is simulated: rehearse without harm.
-        self.moderation = moderation or Moderation(simulated=plan.kind != "live")
+        self.moderation = moderation or Moderation(simulated=plan.kind is not SessionKind.LIVE)
         self.notices: deque[str] = deque(maxlen=50)
         self.channels: set[tuple[str, str]] = set()  # (platform, channel) seen in this session
         self.banned: dict[tuple[str, str, str], str] = {}  # bans and timeouts made from here
@@ -247,11 +256,11 @@ class VigileApp(App[None]):
                 flagged = []
                 feed.mark_author_deleted(item.platform, author)
                 pane.gone(item.platform, author_id=author)
-            elif isinstance(item, PlatformEvent) and item.kind.startswith("alert:"):
+            elif isinstance(item, PlatformEvent) and is_alert(item):
                 if self.team is not None:  # the team sees what any desk saw first
-                    key = f"{item.kind}:{item.platform}:{item.channel}:{item.data.get('subject')}"
-                    state = "cleared" if item.data.get("state") == "cleared" else "up"
-                    self.team.link.alert(key, state, describe_alert(item))
+                    alert = AlertNotice.from_event(item)
+                    state = "cleared" if alert.state == "cleared" else "up"
+                    self.team.link.alert(alert.team_key, state, alert.describe())
             elif isinstance(item, PlatformEvent) and item.kind == "rules_rejected":
                 where = f"{item.data.get('file')}:{item.data.get('line') or '?'}"
                 self.rules_error = f"{where}: {item.data.get('error')}"
@@ -322,11 +331,12 @@ class VigileApp(App[None]):
         self._update_titles()
 
     @staticmethod
-    def _alerts(pipeline: Pipeline) -> tuple[PlatformEvent, ...]:
+    def _alerts(pipeline: Pipeline) -> tuple[AlertNotice, ...]:
         """The alerts up now, with their latest evidence."""
         if pipeline.signals is None:
             return ()
-        return tuple(a.event("up", a.last_seen) for a in pipeline.signals.alerts.values())
+        return tuple(AlertNotice.from_event(a.event("up", a.last_seen))
+                     for a in pipeline.signals.alerts.values())  # fmt: skip
 
     # -- actions ------------------------------------------------------------------------------
 
@@ -377,7 +387,7 @@ class VigileApp(App[None]):
         pane = self.query_one(PriorityPane)
         settled = _SETTLED.get(kind)
         # a team desk waits for its claim before a dismissal or approval settles the item
-        pane.set_state(item, "sending" if self.team is not None or not settled else settled)
+        pane.set_state(item, ItemState.SENDING if self.team is not None or not settled else settled)
         self.carry_out(item, kind, event.duration_s)
 
     def on_priority_pane_claim(self, event: PriorityPane.Claim) -> None:
@@ -409,7 +419,7 @@ class VigileApp(App[None]):
         if answer.granted or answer.offline:
             return True
         pane, key = self.query_one(PriorityPane), item.message.key
-        pane.set_state(item, "new")
+        pane.set_state(item, ItemState.NEW)
         if (holder := self.team.link.claims.get(key)) is not None:
             pane.mark_claim(key, holder)
         elif (done := self.team.link.handled.get(key)) is not None:
@@ -450,7 +460,7 @@ class VigileApp(App[None]):
         failed = [(t, done) for t, done in zip(targets, results, strict=True)
                   if done.result is ActionResult.FAILED]  # fmt: skip
         if failed:
-            pane.set_state(item, "new")
+            pane.set_state(item, ItemState.NEW)
             if self.team is not None:
                 self.team.link.release(item.message.key)
             target, done = failed[0]
@@ -461,10 +471,10 @@ class VigileApp(App[None]):
         if self.team is not None:  # the other desks drop it (or mark it escalated)
             self.team.acted(item, kind.value, self.clock())
         if kind is ActionKind.ESCALATE:
-            pane.set_state(item, "escalated")
+            pane.set_state(item, ItemState.ESCALATED)
             self.tell(f"escalated to the supervisor: {item.message.author_name}")
         elif kind not in _SETTLED:
-            pane.set_state(item, "handled")
+            pane.set_state(item, ItemState.HANDLED)
             who = item.message.author_name if len(targets) == 1 else f"{len(targets)} targets"
             if results[-1].result is ActionResult.SIMULATED:
                 self.tell(f"{kind}: {who} (simulated)")
@@ -483,7 +493,7 @@ class VigileApp(App[None]):
             target_author_id=m.author_id,
             target_message_id=m.id,
             duration_s=duration_s,
-            reason=", ".join(sorted(t for t in item.verdict.tags if ":" not in t)),
+            reason=", ".join(item.verdict.labels),
         )
         done = await self.moderation.perform(action, m)
         if self.pipeline is not None:
@@ -502,9 +512,10 @@ class VigileApp(App[None]):
         accepted = {rule.id for rule in live.rules} if live else set()
         alerts = sorted(self.pipeline.signals.alerts.values(), key=lambda a: -a.raised_at)
         for alert in alerts:
-            rule = alert.evidence.get("suggested_rule")
+            notice = AlertNotice.from_event(alert.event("up", alert.last_seen))
+            rule = notice.suggested_rule
             if rule and rule["id"] not in accepted:
-                return describe_alert(alert.event("up", alert.last_seen)), dict(rule)
+                return notice.describe(), dict(rule)
         return None
 
     def action_review_suggestion(self) -> None:
@@ -661,7 +672,7 @@ def settle_collector() -> None:
 _DESK_ONLY = frozenset({"quit", "toggle_pause", "search", "edit_rules", "review_suggestion",
                         "toggle_replay", "seek", "team"})  # fmt: skip
 # Decisions that need no answer from a platform: the item settles at once.
-_SETTLED = {ActionKind.DISMISS: "dismissed", ActionKind.APPROVE: "approved"}
+_SETTLED = {ActionKind.DISMISS: ItemState.DISMISSED, ActionKind.APPROVE: ItemState.APPROVED}
 
 
 def _targets(item: PriorityItem, kind: ActionKind) -> list[PriorityItem]:
