@@ -25,6 +25,8 @@ HEADLESS = [
     "vigile.replay.player",
     "vigile.replay.pipeline",
     "vigile.replay.flagged",
+    "vigile.replay.channel_commands",
+    "vigile.replay.desk",  # the desk's behaviour: the app only draws it
     "vigile.scenarios.format",
     "vigile.scenarios.generate",
     "vigile.team.protocol",
