@@ -16,12 +16,6 @@ def utc_now() -> float:
     return time.time()
 
 
-class Platform(StrEnum):
-    TWITCH = "twitch"
-    YOUTUBE = "youtube"
-    SCENARIO = "scenario"
-
-
 class Role(StrEnum):
     BROADCASTER = "broadcaster"
     MODERATOR = "moderator"
@@ -116,17 +110,42 @@ class Match:
     term: str = ""  # the rule term that matched, normalised
 
 
+class Mark(StrEnum):
+    """What the stream signals saw in a message, beside what the rules matched."""
+
+    RAID = "raid"  # sent during a raid, by one of its accounts
+    COPYPASTA = "copypasta"  # one of a flood of near-duplicates (its `cluster`)
+
+
+_CLUSTER_TAG = "cluster:"
+
+
 @dataclass(frozen=True, slots=True)
 class Verdict:
     matches: tuple[Match, ...] = ()
-    tags: frozenset[str] = frozenset()
+    categories: frozenset[str] = frozenset()  # of the rules that matched
     priority: int = 0  # 0..100
     action: str = "none"  # review | hide | timeout:SECONDS | ban | reply | none
     rules_version: int = 0
+    marks: frozenset[Mark] = frozenset()
+    cluster: int | None = None  # the near-duplicate flood the message belongs to
 
     @property
     def flagged(self) -> bool:
         return bool(self.matches)
+
+    @property
+    def labels(self) -> list[str]:
+        """Categories and marks, sorted: what a moderator reads on a row or in a reason."""
+        return sorted({*self.categories, *(str(mark) for mark in self.marks)})
+
+    @property
+    def tags(self) -> list[str]:
+        """The stored form, sorted: labels and `cluster:N` in one list (session files and
+        `vigile check` carry it)."""
+        if self.cluster is None:
+            return self.labels
+        return sorted([*self.labels, f"{_CLUSTER_TAG}{self.cluster}"])
 
 
 CLEAN = Verdict()

@@ -58,7 +58,7 @@ async def rehearse(scenario: str, speed: float, folder: Path) -> Path:
             s.state == "ended" for s in app.pipeline.hub.statuses()
         ):
             await pilot.pause(0.35)
-            if not applied and app._suggestion() is not None:  # a hijacked hashtag: rule it
+            if not applied and app.desk.suggestion() is not None:  # a hijacked hashtag: rule it
                 await pilot.press("a")
                 await pilot.pause(0.3)
                 if isinstance(app.screen, SuggestionScreen):

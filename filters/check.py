@@ -19,7 +19,7 @@ def verdict_json(verdict: Verdict) -> dict[str, Any]:
         "flagged": verdict.flagged,
         "priority": verdict.priority,
         "action": verdict.action,
-        "tags": sorted(verdict.tags),
+        "tags": verdict.tags,
         "matches": [
             {
                 "rule": m.rule_id,

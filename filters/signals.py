@@ -20,7 +20,7 @@ from typing import Any
 
 from rbloom import Bloom
 
-from vigile.connectors.model import ChatMessage, Match, PlatformEvent, Verdict
+from vigile.connectors.model import ChatMessage, Mark, Match, PlatformEvent, Verdict
 from vigile.filters import lexicon
 from vigile.filters.clusters import Cluster, Clusters
 from vigile.filters.normalize import normalize
@@ -566,8 +566,8 @@ def _new_words(text: str, matched_spans: tuple[tuple[int, int], ...]) -> frozens
 
 def hostile(verdict: Verdict) -> bool:
     """Flagged for abuse or spam: a question a crowd keeps asking is not an attack. (Triage's
-    tags are the categories of its matches.)"""
-    return bool(verdict.matches) and not verdict.tags <= BENIGN_CATEGORIES
+    categories are those of its matches.)"""
+    return bool(verdict.matches) and not verdict.categories <= BENIGN_CATEGORIES
 
 
 def _rising_now(recent: int, before: int, authors: int) -> bool:
@@ -594,18 +594,27 @@ _SIGNAL_MATCH = "signal:copypasta"
 
 def _marked(m: ChatMessage, verdict: Verdict, raid: bool, copypasta: bool,
             cluster: Cluster | None) -> Verdict:  # fmt: skip
-    tags = set(verdict.tags)
+    categories, marks, cluster_id = verdict.categories, set(verdict.marks), verdict.cluster
     matches = verdict.matches
     priority = verdict.priority
     if raid:
-        tags.add("raid")
+        marks.add(Mark.RAID)
         priority += 15
     if copypasta and cluster is not None:
-        tags |= {"copypasta", f"cluster:{cluster.id}"}
+        marks.add(Mark.COPYPASTA)
+        cluster_id = cluster.id
         if not matches:  # the flood itself is what a moderator must see
             matches = (Match(_SIGNAL_MATCH, "spam", 2, (0, len(m.text)), "near-duplicate"),)
-            tags.add("spam")
+            categories = categories | {"spam"}
             priority = max(priority, 25)
         priority += 5
     action = verdict.action if verdict.action != "none" else "review"
-    return Verdict(matches, frozenset(tags), min(100, priority), action, verdict.rules_version)
+    return Verdict(
+        matches,
+        categories=categories,
+        marks=frozenset(marks),
+        cluster=cluster_id,
+        priority=min(100, priority),
+        action=action,
+        rules_version=verdict.rules_version,
+    )

@@ -63,7 +63,7 @@ def verdict_for(matches: tuple[Match, ...], actions: dict[str, str], version: in
     )
     return Verdict(
         matches=matches,
-        tags=frozenset(m.category for m in matches),
+        categories=frozenset(m.category for m in matches),
         priority=priority,
         action=action,
         rules_version=version,

@@ -7,6 +7,7 @@ import contextlib
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 
 from vigile.connectors.model import ChatMessage, PlatformEvent, Verdict, utc_now
@@ -165,16 +166,26 @@ class Pipeline:
                     self.record_event(alert)
 
 
+class SessionKind(StrEnum):
+    LIVE = "live"  # the only kind whose actions reach a platform
+    REPLAY = "replay"
+    DEMO = "demo"
+    REHEARSAL = "rehearsal"
+
+
 @dataclass(slots=True)
 class SessionPlan:
     """What to run and where to record it."""
 
     name: str
-    kind: str  # live | replay | demo | rehearsal
+    kind: SessionKind  # a plain string is read as one (ValueError if it is none)
     sources: list[Source]
     db_path: Path
     info: dict[str, object] = field(default_factory=dict)
     rule_files: list[Path] = field(default_factory=list)  # watched: edits go live at once
+
+    def __post_init__(self) -> None:
+        self.kind = SessionKind(self.kind)
 
 
 async def run_session(
@@ -191,7 +202,7 @@ async def run_session(
     store = await SessionStore.open(plan.db_path)
     try:
         await store.start_session(plan.name, plan.kind, [s.name for s in plan.sources], plan.info)
-        backlog = None if plan.kind == "live" else STORE_BACKLOG
+        backlog = None if plan.kind is SessionKind.LIVE else STORE_BACKLOG
         pipeline = Pipeline(SourceHub(plan.sources), triage, store, store_backlog=backlog)
         if on_ready:
             on_ready(pipeline)

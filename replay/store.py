@@ -94,7 +94,7 @@ def _verdict_row(seq: int, v: Verdict) -> tuple[Any, ...]:
          "span": m.span, "how": m.how, "term": m.term}
         for m in v.matches
     ])  # fmt: skip
-    return (seq, v.rules_version, v.priority, v.action, _json(sorted(v.tags)), matches)
+    return (seq, v.rules_version, v.priority, v.action, _json(v.tags), matches)
 
 
 def _label_row(seq: int, lb: Label) -> tuple[Any, ...]:

@@ -418,7 +418,7 @@ async def test_a_suggested_rule_is_dry_run_then_applied_with_one_key(tmp_path) -
             source.say("#BoycottLumina sale pute", author=f"angry{n % 6}")
         feed = app.query_one(LiveFeed)
         await wait_for(pilot, lambda: len(feed.lines()) == 30)
-        await wait_for(pilot, lambda: app._suggestion() is not None)
+        await wait_for(pilot, lambda: app.desk.suggestion() is not None)
         await pilot.press("a")
         await wait_for(pilot, lambda: isinstance(app.screen, SuggestionScreen))
         body = str(app.screen.query_one("#suggestion-body").render())

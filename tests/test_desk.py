@@ -223,12 +223,12 @@ def test_vigile_keys_lists_every_binding_id() -> None:
 
 def test_a_flood_row_stays_bounded_however_long_the_flood_lasts() -> None:
     from vigile.connectors.model import ChatMessage, Verdict
-    from vigile.tui.widgets.priority_pane import KEEP_MEMBERS, PriorityItem
+    from vigile.replay.flagged import KEEP_MEMBERS, PriorityItem
 
     def copy(n: int) -> PriorityItem:
         author = f"bot{n % 300}"
         m = ChatMessage("twitch", "c", f"m{n}", author, author, "spam spam", sent_at=float(n))
-        return PriorityItem(m, Verdict(tags=frozenset({"cluster:1"}), priority=40), n, 0.0)
+        return PriorityItem(m, Verdict(cluster=1, priority=40), n, 0.0)
 
     row = copy(0)
     assert all(row.absorb(copy(n)) for n in range(1, 5_000))
@@ -239,11 +239,11 @@ def test_a_flood_row_stays_bounded_however_long_the_flood_lasts() -> None:
 
 def test_a_flood_row_keeps_its_latest_authors_when_a_campaign_brings_too_many() -> None:
     from vigile.connectors.model import ChatMessage, Verdict
-    from vigile.tui.widgets.priority_pane import KEEP_AUTHORS, PriorityItem
+    from vigile.replay.flagged import KEEP_AUTHORS, PriorityItem
 
     def copy(n: int, author: str) -> PriorityItem:
         m = ChatMessage("twitch", "c", f"m{n}", author, author, "spam spam", sent_at=float(n))
-        return PriorityItem(m, Verdict(tags=frozenset({"cluster:1"}), priority=40), n, 0.0)
+        return PriorityItem(m, Verdict(cluster=1, priority=40), n, 0.0)
 
     row = copy(0, "first")
     for n in range(1, KEEP_AUTHORS + 100):

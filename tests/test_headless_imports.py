@@ -23,6 +23,7 @@ HEADLESS = [
     "vigile.filters.lexicon",
     "vigile.filters.literals",
     "vigile.filters.watch",
+    "vigile.filters.alert_notice",
     "vigile.replay.schema",
     "vigile.replay.chain",
     "vigile.replay.reads",
@@ -31,6 +32,9 @@ HEADLESS = [
     "vigile.replay.store",
     "vigile.replay.player",
     "vigile.replay.pipeline",
+    "vigile.replay.flagged",
+    "vigile.replay.channel_commands",
+    "vigile.replay.desk",  # the desk's behaviour: the app only draws it
     "vigile.scenarios.format",
     "vigile.scenarios.generate",
     "vigile.team.protocol",

@@ -99,7 +99,7 @@ def test_priority_and_action_follow_the_most_severe_match(triage) -> None:
     two = triage.judge_text("salope, kill yourself")
     assert two.priority > one.priority
     assert (one.action, two.action) == ("hide", "ban")
-    assert two.tags == {"sexism", "threat"}
+    assert two.categories == {"sexism", "threat"}
     question = triage.judge_text("combien ?")
     assert question.action == "reply" and question.priority < one.priority
 

@@ -44,3 +44,34 @@ def test_verdict_is_flagged_only_with_matches() -> None:
     assert not Verdict().flagged
     match = Match("r", "sexism", 4, (0, 3), "exact")
     assert Verdict(matches=(match,), priority=72).flagged
+
+
+def test_a_verdict_keeps_categories_marks_and_its_cluster_apart_and_stores_them_as_before() -> None:
+    from vigile.connectors.model import Mark
+
+    v = Verdict(
+        categories=frozenset({"spam", "sexism"}),
+        marks=frozenset({Mark.RAID, Mark.COPYPASTA}),
+        cluster=12,
+    )
+    assert v.labels == ["copypasta", "raid", "sexism", "spam"]  # what a row and a reason show
+    assert v.tags == ["cluster:12", "copypasta", "raid", "sexism", "spam"]  # the stored form
+    assert Verdict(categories=frozenset({"spam"})).tags == ["spam"]
+
+
+def test_an_alert_event_reads_as_a_typed_notice() -> None:
+    from vigile.connectors.model import PlatformEvent
+    from vigile.filters.alert_notice import AlertNotice
+
+    rule = {"id": "hijacked-x", "hashtags": ["#x"], "category": "harassment"}
+    event = PlatformEvent("twitch", "lumina", "alert:rising-hashtag", 5.0,
+                          {"state": "up", "severity": 3, "subject": "#x", "hashtag": "#x",
+                           "messages_60s": 40, "authors": 22, "suggested_rule": rule})  # fmt: skip
+    notice = AlertNotice.from_event(event)
+    assert (notice.kind, notice.severity, notice.authors, notice.suggested_rule) == (
+        "rising-hashtag", 3, 22, rule)  # fmt: skip
+    assert notice.describe() == "RISING #x tw:lumina"
+    assert notice.team_key == "alert:rising-hashtag:twitch:lumina:#x"
+    evidence = {"severity": 4, "source": "notice", "raider": "\x1b[2Jx", "viewers": 80}
+    raid = PlatformEvent("twitch", "lumina", "alert:raid", 6.0, evidence)
+    assert AlertNotice.from_event(raid).describe() == "RAID from ␛[2Jx tw:lumina · 80 viewers"

@@ -5,7 +5,7 @@ import random
 
 import pytest
 
-from vigile.connectors.model import ChatMessage, PlatformEvent
+from vigile.connectors.model import ChatMessage, Mark, PlatformEvent
 from vigile.filters.clusters import Clusters, skeleton
 from vigile.filters.rules import load_starter_packs
 from vigile.filters.signals import CLEAR_AFTER_S, Signals
@@ -124,9 +124,9 @@ def test_a_copypasta_flood_is_one_cluster_with_an_alert_then_clears(triage) -> N
     (alert,) = stream.alerts("copypasta")
     raised_at = alert.data["messages"] - 1
     assert 12 <= alert.data["messages"] <= 40 and alert.data["authors"] == alert.data["messages"]
-    clusters = {t for v in verdicts[raised_at:] for t in v.tags if t.startswith("cluster:")}
+    clusters = {v.cluster for v in verdicts[raised_at:] if v.cluster is not None}
     assert len(clusters) == 1  # every variant is the same line
-    assert all(v.flagged and "copypasta" in v.tags for v in verdicts[raised_at:])
+    assert all(v.flagged and Mark.COPYPASTA in v.marks for v in verdicts[raised_at:])
     assert not any(v.flagged for v in verdicts[:raised_at])
     assert stream.signals.tick(CLEAR_AFTER_S - 5) == []  # quiet, but not for long enough
     cleared = stream.signals.tick(CLEAR_AFTER_S + 1)
@@ -145,10 +145,10 @@ def test_a_raid_of_fresh_look_alike_accounts_is_seen_within_seconds(triage) -> N
         t = onset + n / 15
         if n % 3:
             verdict = stream.say(t, f"kitchen_{4000 + n % 45}", stream.rng.choice(lines))
-            tagged.append("raid" in verdict.tags)
+            tagged.append(Mark.RAID in verdict.marks)
         else:
             verdict = stream.say(t, f"regular{n % 200}", "nice overtake")
-            assert "raid" not in verdict.tags
+            assert Mark.RAID not in verdict.marks
     (raid,) = stream.alerts("raid")
     assert raid.ts - (T0 + onset) <= 10
     assert raid.data["source"] == "behaviour" and raid.data["flagged_authors"] >= 8
@@ -163,10 +163,10 @@ def test_a_raid_s_accounts_are_forgotten_once_it_clears(triage) -> None:
     stream.calm(0, 120)
     for n in range(300):
         stream.say(120 + n / 15, f"kitchen_{4000 + n % 45}", "go back to the kitchen")
-    assert "raid" in stream.say(141, "kitchen_4001", "nice overtake").tags  # still up
+    assert Mark.RAID in stream.say(141, "kitchen_4001", "nice overtake").marks  # still up
     stream.calm(142, 240)  # calm long enough for the raid (and its look-alike group) to clear
     assert [e.data["state"] for e in stream.events if e.kind == "alert:raid"][-1] == "cleared"
-    assert "raid" not in stream.say(383, "kitchen_4001", "nice overtake").tags
+    assert Mark.RAID not in stream.say(383, "kitchen_4001", "nice overtake").marks
 
 
 def test_twitch_raid_notice_alerts_at_once_and_escalates_when_raiders_attack(triage) -> None:
@@ -306,7 +306,7 @@ def test_a_long_raid_lets_go_of_its_accounts_gone_quiet(triage) -> None:
     stream.calm(0, 120)
     for n in range(60):  # the first wave, then silent
         stream.say(120 + n / 4, f"early_{n % 12}", "go back to the kitchen", first=True)
-    assert "raid" in stream.say(136, "early_3", "go back to the kitchen").tags
+    assert Mark.RAID in stream.say(136, "early_3", "go back to the kitchen").marks
     t, wave = 136.0, 0
     while t < 136 + 3 * RAIDER_IDLE_S:  # fresh waves of ten accounts keep it up
         wave += 1
@@ -319,4 +319,4 @@ def test_a_long_raid_lets_go_of_its_accounts_gone_quiet(triage) -> None:
     assert wave * 10 >= 900
     # only the waves of the last RAIDER_IDLE_S (each stays marked while in the raid window)
     assert len(scope.raiders) <= 10 * ((RAIDER_IDLE_S + RAID_WINDOW_S) / 10 + 2)
-    assert "raid" not in stream.say(t, "early_3", "nice overtake").tags
+    assert Mark.RAID not in stream.say(t, "early_3", "nice overtake").marks

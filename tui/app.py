@@ -10,42 +10,30 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path
-from typing import Any
 
 from textual import events, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widgets import Footer, Input
 from textual.worker import Worker, WorkerState
 
 from vigile.connectors.actions import Moderation
-from vigile.connectors.model import (
-    ActionKind,
-    ActionResult,
-    ChatMessage,
-    ModAction,
-    PlatformEvent,
-    Verdict,
-    utc_now,
-)
-from vigile.filters.editing import edited_pack, rule_block
-from vigile.filters.rules import RulePack, RulePackError, write_atomically
-from vigile.filters.suggestions import PACK_NAME as SUGGESTIONS
-from vigile.filters.suggestions import dry_run, suggestion_pack
+from vigile.connectors.model import ActionKind, ChatMessage, PlatformEvent, Verdict, utc_now
+from vigile.filters.alert_notice import is_alert
 from vigile.filters.triage import Triage
+from vigile.replay.channel_commands import ChannelCommand
+from vigile.replay.desk import Desk, Severity
+from vigile.replay.flagged import PriorityItem
 from vigile.replay.pipeline import DELETION_KINDS, Pipeline, SessionPlan, purged_author, run_session
-from vigile.replay.player import ReplaySource
-from vigile.tui.channel_commands import ChannelCommand, channel_commands
 from vigile.tui.chat_text import inert
 from vigile.tui.config import DeskConfig
 from vigile.tui.team import DeskTeam, TeamScreen
 from vigile.tui.widgets.cards import CardScreen, explanation, user_card
-from vigile.tui.widgets.desk_header import DeskFigures, DeskHeader, describe_alert
+from vigile.tui.widgets.desk_header import DeskFigures, DeskHeader
 from vigile.tui.widgets.live_feed import LiveFeed
-from vigile.tui.widgets.priority_pane import PriorityItem, PriorityPane, format_age
+from vigile.tui.widgets.priority_pane import PriorityPane, format_age
 from vigile.tui.widgets.rule_editor import RuleEditorScreen
 from vigile.tui.widgets.suggestion import SuggestionScreen
 
@@ -54,14 +42,14 @@ _INBOX_LIMIT = 50_000  # beyond this the feed only needs the newest; the store h
 
 
 class VigileApp(App[None]):
-    """The moderator desk: the header, the priority pane beside the live feed, the footer of keys.
+    """The moderator desk on screen: the header, the priority pane beside the live feed, the
+    footer of keys. It composes, binds keys, runs workers and draws; what the keys do is the
+    headless `Desk`'s (self.desk).
 
     The session runs as the `pipeline` worker (sources → triage → signals → store); what it
     produces lands in `_inbox` at wire speed and `_drain` moves it to the panes at frame rate
-    (FRAME_S), so a raid never makes a key press wait. Moderation (`moderation`, simulated
-    outside a live session), the rule editor and suggested rules, search, replay control and,
-    on a team desk, the link to the team hub (`team`) hang off the bindings below. `clock` is
-    what ages and rates are measured against; tests pin it.
+    (FRAME_S), so a raid never makes a key press wait. `clock` is what ages and rates are
+    measured against; tests pin it.
     """
 
     CSS_PATH = "app.tcss"
@@ -140,24 +128,33 @@ class VigileApp(App[None]):
         super().__init__()
         self.plan, self.triage, self.moderator = plan, triage, moderator
         self.config = config or DeskConfig()
+        self.desk = Desk(plan, triage, moderator, moderation, team)
+        self.desk.clock = lambda: self.clock()
+        self.desk.listeners.append(self._notify_told)
         self.clock: Callable[[], float] = utc_now  # what ages and rates are measured against
         self.blur = self.config.blur_matches
         self.set_keymap(self.config.keys)
-        # Outside a live session every platform action is simulated: rehearse without harm.
-        self.moderation = moderation or Moderation(simulated=plan.kind != "live")
-        self.notices: deque[str] = deque(maxlen=50)
-        self.channels: set[tuple[str, str]] = set()  # (platform, channel) seen in this session
-        self.banned: dict[tuple[str, str, str], str] = {}  # bans and timeouts made from here
-        self.pipeline: Pipeline | None = None
+        self.moderation = self.desk.moderation
         self.recording: Path = plan.db_path
         self._inbox: deque[tuple[ChatMessage | PlatformEvent, Verdict | None, int | None]] = deque(
             maxlen=_INBOX_LIMIT
         )
         self._stopped = asyncio.Event()
         self.pipeline_error: BaseException | None = None
-        self.rules_error: str | None = None  # the last refused rule edit, as shown
-        self.undo_stack: list[int] = []  # rules versions before each change made on this desk
         self.team = team
+
+    @property
+    def pipeline(self) -> Pipeline | None:
+        return self.desk.pipeline
+
+    @property
+    def notices(self) -> deque[str]:
+        """What the desk told the moderator, newest last."""
+        return self.desk.notices
+
+    @property
+    def rules_error(self) -> str | None:
+        return self.desk.rules_error
 
     def compose(self) -> ComposeResult:
         yield DeskHeader(id="header")
@@ -165,6 +162,7 @@ class VigileApp(App[None]):
             c = self.config
             pane = PriorityPane(c.queue_size, c.response_targets_s, c.blur_matches, id="priority")
             pane.clock = lambda: self.clock()
+            self.desk.board = pane
             if self.team is not None:  # its share of the queue, without what others handled
                 pane.admit = self.team.admit
             yield pane
@@ -195,7 +193,7 @@ class VigileApp(App[None]):
     # -- the pipeline, as a worker of the app -------------------------------------------------
 
     def _attach(self, pipeline: Pipeline) -> None:
-        self.pipeline = pipeline
+        self.desk.pipeline = pipeline
         pipeline.listeners.append(
             lambda item, verdict, seq: self._inbox.append((item, verdict, seq))
         )
@@ -240,7 +238,7 @@ class VigileApp(App[None]):
             item, verdict, seq = inbox.popleft()
             if isinstance(item, ChatMessage) and verdict is not None:
                 batch.append((item, verdict))
-                self.channels.add((item.platform, item.channel))
+                self.desk.seen(item)
                 if verdict.flagged:
                     flagged.append(PriorityItem(item, verdict, seq, now))
             elif isinstance(item, PlatformEvent) and item.kind in DELETION_KINDS:
@@ -257,16 +255,12 @@ class VigileApp(App[None]):
                 flagged = []
                 feed.mark_author_deleted(item.platform, author)
                 pane.gone(item.platform, author_id=author)
-            elif isinstance(item, PlatformEvent) and item.kind.startswith("alert:"):
-                if self.team is not None:  # the team sees what any desk saw first
-                    key = f"{item.kind}:{item.platform}:{item.channel}:{item.data.get('subject')}"
-                    state = "cleared" if item.data.get("state") == "cleared" else "up"
-                    self.team.link.alert(key, state, describe_alert(item))
+            elif isinstance(item, PlatformEvent) and is_alert(item):
+                self.desk.alert_seen(item)
             elif isinstance(item, PlatformEvent) and item.kind == "rules_rejected":
-                where = f"{item.data.get('file')}:{item.data.get('line') or '?'}"
-                self.rules_error = f"{where}: {item.data.get('error')}"
+                refused = self.desk.rules_refused(item)
                 self.notify(
-                    f"Rule edit refused, running rules kept.\n{self.rules_error}",
+                    f"Rule edit refused, running rules kept.\n{refused}",
                     title="Rules",
                     severity="error",
                     timeout=20,
@@ -325,45 +319,30 @@ class VigileApp(App[None]):
             unsaved=pipeline.store.pending,
             rules_version=self.triage.version,
             store_error=pipeline.store.last_error,
-            alerts=self._alerts(pipeline),
+            alerts=self.desk.alerts(),
             team=self.team.summary() if self.team is not None else "",
         )
         self.query_one(DeskHeader).show(figures)
         self._update_titles()
 
-    @staticmethod
-    def _alerts(pipeline: Pipeline) -> tuple[PlatformEvent, ...]:
-        """The alerts up now, with their latest evidence."""
-        if pipeline.signals is None:
-            return ()
-        return tuple(a.event("up", a.last_seen) for a in pipeline.signals.alerts.values())
-
     # -- actions ------------------------------------------------------------------------------
-
-    def _replays(self) -> list[ReplaySource]:
-        return [s for s in self.plan.sources if isinstance(s, ReplaySource)]
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in _DESK_ONLY and self.screen is not self.screen_stack[0]:
             return False  # on the editor or a card, q types a q and does not quit the desk
         if action in ("toggle_replay", "seek"):
-            return bool(self._replays())  # replay keys only where something is replayed
+            return bool(self.desk.replays())  # replay keys only where something is replayed
         if action == "team":
             return self.team is not None
         return True
 
     def action_toggle_replay(self) -> None:
-        for replay in self._replays():
-            if replay.paused:
-                replay.resume()
-            else:
-                replay.pause()
+        for replay in self.desk.toggle_replay():
             state = "paused" if replay.paused else "resumed"
             self.notify(f"Replay {state} at {format_age(replay.position)}", timeout=3)
 
     def action_seek(self, seconds: float) -> None:
-        for replay in self._replays():
-            replay.seek(replay.position + seconds)
+        for replay in self.desk.seek(seconds):
             self.notify(f"Replay from {format_age(max(0.0, replay.position + seconds))}", timeout=3)
 
     def action_team(self) -> None:
@@ -379,53 +358,15 @@ class VigileApp(App[None]):
         self._update_titles()
 
     def on_priority_pane_action_requested(self, event: PriorityPane.ActionRequested) -> None:
-        item, kind = event.item, event.kind
-        problem = self.moderation.unavailable(item.message.platform, kind)
-        if problem:
-            self.tell(f"Cannot {kind}: {problem}.", severity="warning")
-            return
-        pane = self.query_one(PriorityPane)
-        settled = _SETTLED.get(kind)
-        # a team desk waits for its claim before a dismissal or approval settles the item
-        pane.set_state(item, "sending" if self.team is not None or not settled else settled)
-        self.carry_out(item, kind, event.duration_s)
+        if self.desk.request(event.item, event.kind):
+            self.carry_out(event.item, event.kind, event.duration_s)
 
     def on_priority_pane_claim(self, event: PriorityPane.Claim) -> None:
-        if self.team is None:
-            self.tell("Claims are for team desks (join a hub with --team).")
-            return
         self.toggle_claim(event.item)
 
     @work(group="actions")
     async def toggle_claim(self, item: PriorityItem) -> None:
-        assert self.team is not None
-        link, key = self.team.link, item.message.key
-        if link.claims.get(key) == link.name:
-            link.release(key)
-            self.tell(f"Given back: {item.message.author_name}")
-            return
-        answer = await link.claim(key)
-        if answer.granted:
-            self.query_one(PriorityPane).mark_claim(key, link.name)
-        else:
-            self.tell(f"Not claimed: {answer.reason}", severity="warning")
-
-    async def _claim_to_act(self, item: PriorityItem) -> bool:
-        """On a team, take the item before acting: False (and why, on screen) if another desk
-        holds or handled it. Without the hub the desk acts alone."""
-        if self.team is None:
-            return True
-        answer = await self.team.link.claim(item.message.key)
-        if answer.granted or answer.offline:
-            return True
-        pane, key = self.query_one(PriorityPane), item.message.key
-        pane.set_state(item, "new")
-        if (holder := self.team.link.claims.get(key)) is not None:
-            pane.mark_claim(key, holder)
-        elif (done := self.team.link.handled.get(key)) is not None:
-            pane.handled_elsewhere(key, done[0])
-        self.tell(f"Not done: {answer.reason}", severity="warning")
-        return False
+        await self.desk.toggle_claim(item)
 
     def on_priority_pane_explain(self, event: PriorityPane.Explain) -> None:
         m = event.item.message
@@ -448,189 +389,49 @@ class VigileApp(App[None]):
 
     @work(group="actions")
     async def carry_out(self, item: PriorityItem, kind: ActionKind, duration_s: int | None) -> None:
-        """Send the action (or simulate it) for the item, or for every message of a flood
-        (each author once for bans, timeouts and warnings); record each with its result."""
-        if not await self._claim_to_act(item):
-            return
-        pane = self.query_one(PriorityPane)
-        if self.team is not None and kind in _SETTLED:
-            pane.set_state(item, _SETTLED[kind])
-        targets = _targets(item, kind)
-        results = [await self._act_on(target, kind, duration_s) for target in targets]
-        failed = [(t, done) for t, done in zip(targets, results, strict=True)
-                  if done.result is ActionResult.FAILED]  # fmt: skip
-        if failed:
-            pane.set_state(item, "new")
-            if self.team is not None:
-                self.team.link.release(item.message.key)
-            target, done = failed[0]
-            more = f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""
-            self.tell(f"{kind} of {target.message.author_name} failed{more}: {done.detail}",
-                      severity="error")  # fmt: skip
-            return
-        if self.team is not None:  # the other desks drop it (or mark it escalated)
-            self.team.acted(item, kind.value, self.clock())
-        if kind is ActionKind.ESCALATE:
-            pane.set_state(item, "escalated")
-            self.tell(f"escalated to the supervisor: {item.message.author_name}")
-        elif kind not in _SETTLED:
-            pane.set_state(item, "handled")
-            who = item.message.author_name if len(targets) == 1 else f"{len(targets)} targets"
-            if results[-1].result is ActionResult.SIMULATED:
-                self.tell(f"{kind}: {who} (simulated)")
-            else:  # what the platform said, and for YouTube what is left of the day's quota
-                self.tell(f"{kind}: {who} — {results[-1].detail}")
-
-    async def _act_on(
-        self, item: PriorityItem, kind: ActionKind, duration_s: int | None
-    ) -> ModAction:
-        m = item.message
-        action = ModAction(
-            kind=kind,
-            platform=m.platform,
-            channel=m.channel,
-            moderator=self.moderation.moderator_name(m.platform, self.moderator),
-            target_author_id=m.author_id,
-            target_message_id=m.id,
-            duration_s=duration_s,
-            reason=", ".join(sorted(t for t in item.verdict.tags if ":" not in t)),
-        )
-        done = await self.moderation.perform(action, m)
-        if self.pipeline is not None:
-            self.pipeline.store.add_action(done)
-        if kind in (ActionKind.BAN, ActionKind.TIMEOUT) and done.result is not ActionResult.FAILED:
-            self.banned[(m.platform, m.channel, m.author_id)] = m.author_name
-        return done
+        await self.desk.carry_out(item, kind, duration_s)
 
     # -- suggested rules ---------------------------------------------------------------------------
 
-    def _suggestion(self) -> tuple[str, dict[str, Any]] | None:
-        """The newest alert's ready-made rule that is not live yet."""
-        if self.pipeline is None or self.pipeline.signals is None:
-            return None
-        live = self._accepted_pack()
-        accepted = {rule.id for rule in live.rules} if live else set()
-        alerts = sorted(self.pipeline.signals.alerts.values(), key=lambda a: -a.raised_at)
-        for alert in alerts:
-            rule = alert.evidence.get("suggested_rule")
-            if rule and rule["id"] not in accepted:
-                return describe_alert(alert.event("up", alert.last_seen)), dict(rule)
-        return None
-
     def action_review_suggestion(self) -> None:
-        found = self._suggestion()
-        if found is None:
-            self.tell("No rule is suggested right now (rising hashtags and terms suggest one).")
-            return
-        why, rule = found
         recent = [(line.message.text, line.verdict.flagged)
                   for line in self.query_one(LiveFeed).lines()]  # fmt: skip
-        try:
-            result = dry_run(suggestion_pack([rule]), recent)
-        except RulePackError as exc:
-            self.tell(f"The suggested rule is not valid: {exc}", severity="error")
+        reviewed = self.desk.review_suggestion(recent)
+        if reviewed is None:
             return
+        why, rule, result = reviewed
 
         def decided(apply: bool | None) -> None:
             if apply:
-                self._apply_suggestion(rule)
+                self.desk.apply_suggestion(rule)
 
         self.push_screen(SuggestionScreen(why, rule, result), decided)
-
-    def _apply_suggestion(self, rule: dict[str, Any]) -> None:
-        if (locked := self._rules_locked()) is not None:
-            self.tell(f"Rule not applied: {locked}", severity="warning")
-            return
-        running = [p for p in self.triage.rules.packs if p.name != SUGGESTIONS]
-        accepted = self._accepted_pack()
-        before = self.triage.version
-        try:
-            fresh = suggestion_pack([rule])
-            pack = (
-                fresh
-                if accepted is None
-                else edited_pack(accepted, None, rule_block(fresh, rule["id"]))
-            )
-            version = self.triage.swap([*running, pack], self.moderator, "suggestion")
-        except RulePackError as exc:
-            self.tell(f"Rule refused, running rules kept: {exc}", severity="error")
-            return
-        self.undo_stack.append(before)
-        self.tell(f"Rule {rule['id']} is live (rules v{version.version}; r then F9 undoes it).")
 
     # -- the rule editor ----------------------------------------------------------------------
 
     def action_edit_rules(self) -> None:
         feed = self.query_one(LiveFeed)
-        self.push_screen(RuleEditorScreen(
-            self.triage, lambda: [line.message.text for line in feed.lines()], self.moderator,
-            self.undo_stack, self._write_back, self._rules_locked,
-        ))  # fmt: skip
-
-    def _rules_locked(self) -> str | None:
-        """Why this desk may not change the rules now, if it may not."""
-        if self.team is not None and self.team.link.role == "moderator":
-            return "on this team only the supervisor changes the rules (they reach every desk)"
-        return None
-
-    def _write_back(self, packs: list[RulePack]) -> None:
-        """Packs loaded from files get the change in their file too, so it survives the
-        session and an editor on the file sees it (the watcher finds it already live)."""
-        files = {str(path) for path in self.plan.rule_files}
-        for pack in packs:
-            if pack.origin in files:
-                try:
-                    write_atomically(Path(pack.origin), pack.text)
-                except OSError as exc:
-                    self.tell(f"Live, but not saved to {pack.origin}: {exc}", severity="error")
-
-    def _accepted_pack(self) -> RulePack | None:
-        """The suggestions applied so far, as they run now (an undo may have taken some out:
-        those are suggested again)."""
-        return next((p for p in self.triage.rules.packs if p.name == SUGGESTIONS), None)
+        self.push_screen(
+            RuleEditorScreen(self.desk, lambda: [line.message.text for line in feed.lines()])
+        )
 
     # -- channel-wide actions, from the command palette ------------------------------------------
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
-        for command in channel_commands(self.channels, self.banned):
+        for command in self.desk.channel_commands():
             yield SystemCommand(command.title, command.help,
                                 partial(self.run_channel_command, command))  # fmt: skip
 
     @work(group="actions")
     async def run_channel_command(self, command: ChannelCommand) -> None:
-        problem = self.moderation.unavailable(command.platform, command.kind)
-        if problem:
-            self.tell(f"Cannot {command.title.lower()}: {problem}.", severity="warning")
-            return
-        action = ModAction(
-            kind=command.kind,
-            platform=command.platform,
-            channel=command.channel,
-            moderator=self.moderation.moderator_name(command.platform, self.moderator),
-            target_author_id=command.target_author_id,
-            reason=command.title,
-        )
-        if command.kind is ActionKind.CHAT_MODE:
-            done = await self.moderation.change_chat(action, command.settings or {})
-        else:
-            done = await self.moderation.perform(action)
-        if self.pipeline is not None:
-            self.pipeline.store.add_action(done)
-        if done.result is ActionResult.FAILED:
-            self.tell(f"{command.title} failed: {done.detail}", severity="error")
-            return
-        if command.kind is ActionKind.UNBAN:
-            self.banned.pop(
-                (command.platform, command.channel, command.target_author_id or ""), None
-            )
-        simulated = " (simulated)" if done.result is ActionResult.SIMULATED else ""
-        self.tell(f"{command.title}{simulated}")
+        await self.desk.run_channel_command(command)
 
-    def tell(self, text: str, severity: SeverityLevel = "information") -> None:
+    def tell(self, text: str, severity: Severity = "information") -> None:
         """A notification that chat text cannot style, kept for whoever asks what was said."""
-        text = inert(text)  # an author's name may carry terminal controls
-        self.notices.append(text)
+        self.desk.tell(text, severity)
+
+    def _notify_told(self, text: str, severity: Severity) -> None:
         self.notify(text, severity=severity, markup=False, timeout=8)
 
     @work(group="moderation", exit_on_error=False)
@@ -670,15 +471,3 @@ def settle_collector() -> None:
 
 _DESK_ONLY = frozenset({"quit", "toggle_pause", "search", "edit_rules", "review_suggestion",
                         "toggle_replay", "seek", "team"})  # fmt: skip
-# Decisions that need no answer from a platform: the item settles at once.
-_SETTLED = {ActionKind.DISMISS: "dismissed", ActionKind.APPROVE: "approved"}
-
-
-def _targets(item: PriorityItem, kind: ActionKind) -> list[PriorityItem]:
-    """Acting on a flood: its newest messages for deletions and decisions (up to
-    KEEP_MEMBERS), each of its authors once for bans, timeouts and warnings."""
-    if not item.members:
-        return [item]
-    if kind in (ActionKind.BAN, ActionKind.TIMEOUT, ActionKind.WARN):
-        return list(item.by_author.values())
-    return item.group

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from vigile.filters.rules import RulePack, RulePackError, load_pack, load_starter_packs
-from vigile.replay.pipeline import Pipeline, SessionPlan, run_session
+from vigile.replay.pipeline import Pipeline, SessionKind, SessionPlan, run_session
 from vigile.team.command import add_hub_parser
 from vigile.tui.accounts import add_login_parser, live_moderation
 
@@ -305,7 +305,7 @@ def _team_options(p: argparse.ArgumentParser) -> None:
 
 def _replay_plan(
     name: str,
-    kind: str,
+    kind: SessionKind,
     source_file: Path,
     speed: float | None,
     db: Path,
@@ -353,7 +353,7 @@ def live_sources(
     return sources
 
 
-def _live_plan(args: argparse.Namespace, kind: str) -> SessionPlan:
+def _live_plan(args: argparse.Namespace, kind: SessionKind) -> SessionPlan:
     sources = live_sources(args.sources, args.twitch_url, args.youtube_base_url)
     name = "+".join(s.name.split(":", 1)[-1] for s in sources)
     db = Path(args.db) if args.db else _sessions_folder() / f"{_safe(name)}-{_stamp()}.db"
@@ -376,7 +376,7 @@ def cmd_watch(args: argparse.Namespace) -> int:
         config = _desk_config()
         args.rules = _desk_rules(args.rules, config)
         packs = _packs(args.rules)
-        plan = _live_plan(args, "live")
+        plan = _live_plan(args, SessionKind.LIVE)
     except (RulePackError, ValueError) as exc:
         return _fail("watch", str(exc))
     moderation = live_moderation(args.sources, args.helix_url, args.youtube_base_url)
@@ -388,7 +388,7 @@ def cmd_record(args: argparse.Namespace) -> int:
 
     try:
         triage = Triage(_packs(args.rules), author="record", origin="file")
-        plan = _live_plan(args, "live")
+        plan = _live_plan(args, SessionKind.LIVE)
     except (RulePackError, ValueError) as exc:
         return _fail("record", str(exc))
     try:
@@ -440,7 +440,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     scenario_db.unlink(missing_ok=True)
     asyncio.run(write_session(load_scenario("demo"), scenario_db))
     plan = _replay_plan(
-        "demo", "demo", scenario_db, args.speed, recording, args.rules, "scenario:demo"
+        "demo", SessionKind.DEMO, scenario_db, args.speed, recording, args.rules, "scenario:demo"
     )
     return _run_desk(plan, packs, "demo", config=config, args=args)
 
@@ -457,7 +457,9 @@ def cmd_replay(args: argparse.Namespace) -> int:
         return _fail("replay", str(exc))
     speed = None if args.max else args.speed
     recording = _default_recording(f"{source.stem}-replay", args.db)
-    plan = _replay_plan(f"replay of {source.stem}", "replay", source, speed, recording, args.rules)
+    plan = _replay_plan(
+        f"replay of {source.stem}", SessionKind.REPLAY, source, speed, recording, args.rules
+    )
     return _run_desk(plan, packs, "replay", config=config, args=args)
 
 

@@ -18,9 +18,10 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from vigile.replay.flagged import ItemState, PriorityItem
 from vigile.team.client import TeamLink
 from vigile.tui.chat_text import inert
-from vigile.tui.widgets.priority_pane import PriorityItem, PriorityPane
+from vigile.tui.widgets.priority_pane import PriorityPane
 
 _RESPONSES_KEPT = 100  # the median response time the roster shows is over these
 
@@ -50,7 +51,7 @@ class Share:
     def covers(self, item: PriorityItem) -> bool:
         if self.platforms and item.message.platform not in self.platforms:
             return False
-        return not self.categories or bool(self.categories & item.verdict.tags)
+        return not self.categories or not self.categories.isdisjoint(item.verdict.labels)
 
     def wire(self) -> dict[str, list[str]]:
         return {"platforms": sorted(self.platforms), "categories": sorted(self.categories)}
@@ -75,9 +76,9 @@ class DeskTeam:
         if not self.share.covers(item) or (done is not None and done[0] != "escalate"):
             return False
         if (holder := self.link.claims.get(key)) is not None:
-            item.state, item.claimed_by = "claimed", holder
+            item.state, item.claimed_by = ItemState.CLAIMED, holder
         elif done is not None:
-            item.state = "escalated"
+            item.state = ItemState.ESCALATED
         return True
 
     def acted(self, item: PriorityItem, kind: str, now: float) -> None:

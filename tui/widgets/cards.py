@@ -61,7 +61,7 @@ def explanation(message: ChatMessage, verdict: Verdict, blur: bool = False) -> T
     spans = [m.span for m in verdict.matches]
     text.append(highlighted(message.text, spans, _MATCH, hidden=hidden_spans(verdict, blur)))
     text.append(f"\n\npriority {verdict.priority}, suggested action {verdict.action}", "bold")
-    if tags := sorted(t for t in verdict.tags if not t.startswith("cluster:")):
+    if tags := verdict.labels:
         text.append(f"; tags: {', '.join(tags)}")
     text.append(f"; rules version {verdict.rules_version}\n")
     for m in verdict.matches:

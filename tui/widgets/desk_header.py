@@ -9,8 +9,8 @@ from rich.style import Style
 from rich.text import Text
 from textual.widget import Widget
 
-from vigile.connectors.model import PlatformEvent
 from vigile.connectors.sources import SourceStatus
+from vigile.filters.alert_notice import AlertNotice
 from vigile.tui.chat_text import inert
 from vigile.tui.widgets.span_styles import SpanStyles
 
@@ -27,7 +27,7 @@ class DeskFigures:
     unsaved: int  # rows waiting for the store
     rules_version: int = 0
     store_error: str | None = None
-    alerts: tuple[PlatformEvent, ...] = ()  # the latest event of each active alert
+    alerts: tuple[AlertNotice, ...] = ()  # each active alert, with its latest evidence
     team: str = ""  # the team hub link, on a team desk
 
 
@@ -51,35 +51,15 @@ def render_figures(f: DeskFigures, styles: SpanStyles) -> Text:
     if not f.alerts:
         line.append(" no alerts", styles["figure"])
     # One entry per kind and channel, the worst first, so that ten floods do not hide a raid.
-    worst: dict[tuple[str, str, str], list[PlatformEvent]] = {}
-    for alert in sorted(f.alerts, key=lambda a: -int(a.data.get("severity", 0))):
+    worst: dict[tuple[str, str, str], list[AlertNotice]] = {}
+    for alert in sorted(f.alerts, key=lambda a: -a.severity):
         worst.setdefault((alert.kind, alert.platform, alert.channel), []).append(alert)
-    for alerts in sorted(worst.values(), key=lambda g: -int(g[0].data.get("severity", 0))):
-        severity = int(alerts[0].data.get("severity", 1))
+    for alerts in sorted(worst.values(), key=lambda g: -g[0].severity):
+        severity = alerts[0].severity
         more = f" (+{len(alerts) - 1})" if len(alerts) > 1 else ""
-        line.append(f" ⚠ {describe_alert(alerts[0])}{more} ", styles[f"alert-{min(severity, 5)}"])
+        line.append(f" ⚠ {alerts[0].describe()}{more} ", styles[f"alert-{min(severity, 5)}"])
         line.append(" ")
     return line
-
-
-def describe_alert(alert: PlatformEvent) -> str:
-    """One short phrase per alert, for the header (chat text in it made inert)."""
-    kind, d = alert.kind.removeprefix("alert:"), alert.data
-    where = f"{alert.platform[:2]}:{alert.channel}"
-    if kind == "raid":
-        size = d.get("flagged_authors") or d.get("viewers") or "?"
-        who = f" from {d['raider']}" if d.get("raider") else ""
-        detail = f"{size} accounts" if d.get("source") == "behaviour" else f"{size} viewers"
-        return inert(f"RAID{who} {where} · {detail}")
-    if kind == "copypasta":
-        return inert(f"COPYPASTA {where} ×{d.get('messages')} by {d.get('authors')}")
-    if kind == "flood":
-        return f"FLOOD {inert(where)} {d.get('messages_10s')} msg/10 s"
-    if kind in ("rising-hashtag", "rising-term"):
-        return inert(f"RISING {d.get('hashtag') or d.get('term')} {where}")
-    if kind == "author-burst":
-        return inert(f"BURST {d.get('author')} ×{d.get('messages')} {where}")
-    return inert(f"{kind.upper()} {where}")
 
 
 class DeskHeader(Widget):

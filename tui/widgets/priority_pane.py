@@ -7,9 +7,8 @@ its item, not a row number: new items sliding in above never move what the moder
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from rich.cells import cell_len
 from rich.style import Style
@@ -23,14 +22,13 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.timer import Timer
 
-from vigile.connectors.model import ActionKind, ChatMessage, Verdict, utc_now
+from vigile.connectors.model import ActionKind, utc_now
+from vigile.replay.flagged import LEAVING, ItemState, PriorityItem
 from vigile.tui.chat_text import hidden_spans, highlighted, inert
 from vigile.tui.widgets.live_feed import paid
 from vigile.tui.widgets.span_styles import SpanStyles
 
 FLUSH_S = 0.25
-KEEP_MEMBERS = 1_000  # a flood row acts on its newest messages and on every author once
-KEEP_AUTHORS = 5_000  # …its latest authors: a campaign lasting hours must not grow one row
 # Column widths in cells; the message takes the rest.
 WIDTHS = {"pri": 4, "age": 6, "src": 4, "author": 16, "category": 14, "state": 9}
 HEADER = ("Pri", "Age", "Src", "Author", "Category", "")
@@ -49,60 +47,6 @@ _STATES = {  # what a row shows of its state, and the component class it is draw
 def format_age(seconds: float) -> str:
     seconds = int(max(0, seconds))
     return f"{seconds // 60}:{seconds % 60:02d}" if seconds < 3600 else f"{seconds // 3600}h"
-
-
-@dataclass(slots=True)
-class PriorityItem:
-    message: ChatMessage
-    verdict: Verdict
-    seq: int | None
-    flagged_at: float
-    state: str = "new"  # new | sending | claimed | escalated; handled and dismissed leave
-    claimed_by: str | None = None  # the team desk that holds it (team hub)
-    # A near-duplicate flood is one row: its newest messages (the first one included), how
-    # many there were in all, and the latest message of each of its most recent authors
-    # (oldest first), so acting on it stays bounded however long the flood lasts.
-    members: deque[PriorityItem] = field(default_factory=lambda: deque(maxlen=KEEP_MEMBERS))
-    member_keys: set[str] = field(default_factory=set)  # of the members kept
-    count: int = 0
-    by_author: dict[str, PriorityItem] = field(default_factory=dict)
-    authors_let_go: int = 0  # authors who left `by_author` to keep it to KEEP_AUTHORS
-
-    @property
-    def key(self) -> str:
-        """The row: the message, or the cluster it belongs to."""
-        m = self.message
-        cluster = next((t for t in self.verdict.tags if t.startswith("cluster:")), None)
-        return f"{m.platform}:{m.channel}:{cluster}" if cluster else m.key
-
-    @property
-    def group(self) -> list[PriorityItem]:
-        return list(self.members) or [self]
-
-    def absorb(self, item: PriorityItem) -> bool:
-        """Add a message of the same flood to this row; False if it is already in it."""
-        if item.message.key in self.member_keys or item.message.key == self.message.key:
-            return False
-        if not self.members:
-            self._keep(self)
-        self._keep(item)
-        return True
-
-    def _keep(self, item: PriorityItem) -> None:
-        if len(self.members) == self.members.maxlen:
-            self.member_keys.discard(self.members[0].message.key)
-        self.members.append(item)
-        self.member_keys.add(item.message.key)
-        by_author, author = self.by_author, item.message.author_id
-        if by_author.pop(author, None) is None and len(by_author) >= KEEP_AUTHORS:
-            del by_author[next(iter(by_author))]  # the author quiet for longest
-            self.authors_let_go += 1
-        by_author[author] = item
-        self.count += 1
-
-    @property
-    def order(self) -> tuple[int, float]:
-        return (-self.verdict.priority, self.flagged_at)
 
 
 def _cell(text: Text | str, width: int, style: Style | str = "") -> Text:
@@ -332,15 +276,15 @@ class PriorityPane(ScrollView, can_focus=True):
         by this desk or another moderator): single items about it have nothing left to do."""
         for key, item in list(self.items.items()):
             m = item.message
-            if item.members or m.platform != platform or item.state == "sending":
+            if item.members or m.platform != platform or item.state is ItemState.SENDING:
                 continue
             if m.id == message_id or (author_id is not None and m.author_id == author_id):
                 self._remove(key)
 
-    def set_state(self, item: PriorityItem, state: str) -> None:
+    def set_state(self, item: PriorityItem, state: ItemState) -> None:
         """`sending` while the platform answers; `handled`, `dismissed` and `approved` leave."""
         item.state = state
-        if state in ("handled", "dismissed", "approved"):
+        if state in LEAVING:
             self._remove(item.key)
         else:
             self.refresh()
@@ -355,19 +299,19 @@ class PriorityPane(ScrollView, can_focus=True):
     def mark_claim(self, message_key: str, holder: str | None) -> None:
         """Another desk (or this one) took the item, or gave it back."""
         item = self.find(message_key)
-        if item is None or item.state in ("sending", "escalated"):
+        if item is None or item.state in (ItemState.SENDING, ItemState.ESCALATED):
             return
         item.claimed_by = holder
-        item.state = "claimed" if holder else "new"
+        item.state = ItemState.CLAIMED if holder else ItemState.NEW
         self.refresh()
 
     def handled_elsewhere(self, message_key: str, kind: str) -> None:
         """Another desk acted on the item: it leaves, or is marked if it was escalated."""
         item = self.find(message_key)
-        if item is None or item.state == "sending":
+        if item is None or item.state is ItemState.SENDING:
             return
         if kind == "escalate":
-            item.state, item.claimed_by = "escalated", None
+            item.state, item.claimed_by = ItemState.ESCALATED, None
             self.refresh()
         else:
             self._remove(item.key)
@@ -397,7 +341,7 @@ class PriorityPane(ScrollView, can_focus=True):
 
     def action_act(self, kind: str, duration_s: int | None = None) -> None:
         item = self.selected()
-        if item is not None and item.state != "sending":
+        if item is not None and item.state is not ItemState.SENDING:
             self.post_message(self.ActionRequested(item, ActionKind(kind), duration_s))
 
     def action_claim(self) -> None:
@@ -480,10 +424,10 @@ class PriorityPane(ScrollView, can_focus=True):
         line = Text(no_wrap=True, end="")
         line.append_text(_cell(Text(m.platform[:2], style=platform), WIDTHS["src"]))
         line.append_text(_cell(inert(m.author_name), WIDTHS["author"], _BOLD))
-        tags = ", ".join(sorted(t for t in v.tags if not t.startswith("cluster:")))
+        tags = ", ".join(v.labels)
         line.append_text(_cell(tags, WIDTHS["category"]))
         mark, style = _STATES.get(item.state, ("", None))
-        if item.state == "claimed" and item.claimed_by:
+        if item.state is ItemState.CLAIMED and item.claimed_by:
             mark = f"● {item.claimed_by}"
         line.append_text(_cell(mark, WIDTHS["state"], styles[style] if style else ""))
         line.append_text(self.message_text(item))

@@ -20,7 +20,7 @@ from textual.widgets.option_list import Option
 from vigile.filters.editing import NEW_RULE, compare, edited_pack, rule_block
 from vigile.filters.rules import RulePack, RulePackError
 from vigile.filters.suggestions import PACK_NAME as SUGGESTIONS
-from vigile.filters.triage import Triage
+from vigile.replay.desk import Desk
 from vigile.tui.chat_text import inert
 
 
@@ -53,20 +53,11 @@ class RuleEditorScreen(Screen[None]):
         Binding("f9", "undo", "Undo last change", id="rules.undo"),
     ]
 
-    def __init__(
-        self,
-        triage: Triage,
-        recent: Callable[[], list[str]],
-        author: str,
-        undo_stack: list[int],
-        write_back: Callable[[list[RulePack]], None],
-        locked: Callable[[], str | None] = lambda: None,
-    ) -> None:
-        """`locked` says why this desk may not change the rules now (a team's moderator)."""
+    def __init__(self, desk: Desk, recent: Callable[[], list[str]]) -> None:
+        """`desk` changes the rules (and undoes, and refuses on a team's moderator desk);
+        `recent` is the chat a dry run is measured on."""
         super().__init__()
-        self.locked = locked
-        self.triage, self.recent, self.author = triage, recent, author
-        self.undo_stack, self.write_back = undo_stack, write_back
+        self.desk, self.triage, self.recent = desk, desk.triage, recent
         self.target: tuple[int, str | None] | None = None  # (pack index, rule id; None: new)
         self.removing = False
         self._shown = Text()
@@ -171,7 +162,7 @@ class RuleEditorScreen(Screen[None]):
         self._say(text)
 
     def _refuse_if_locked(self) -> bool:
-        if (why := self.locked()) is not None:
+        if (why := self.desk.rules_locked()) is not None:
             self._say(Text(f"Not applied: {inert(why)}", style="bold red"))
             return True
         return False
@@ -181,13 +172,10 @@ class RuleEditorScreen(Screen[None]):
             return
         try:
             packs = self._proposed()
-            before = self.triage.version
-            version = self.triage.swap(packs, self.author, "editor")
+            version = self.desk.change_rules(packs, "editor")
         except RulePackError as error:
             self._refused(error)
             return
-        self.undo_stack.append(before)
-        self.write_back(packs)
         what = "removed" if self.removing else "applied"
         rule_id = self._new_rule_id(packs) if self.target and self.target[1] is None else None
         select = f"{self.target[0]}:{rule_id or self.target[1]}" if self.target else None
@@ -204,13 +192,11 @@ class RuleEditorScreen(Screen[None]):
     def action_undo(self) -> None:
         if self._refuse_if_locked():
             return
-        if not self.undo_stack:
+        undone = self.desk.undo()
+        if undone is None:
             self._say(Text("Nothing to undo.", style="bold"))
             return
-        previous = self.undo_stack.pop()
-        packs = list(self.triage.history[previous - 1].packs)
-        version = self.triage.swap(packs, self.author, f"undo to v{previous}")
-        self.write_back(packs)
+        previous, version = undone
         self.target = None
         self._fill_list()
         self._say(Text(f"undone: rules v{version.version} are v{previous}'s again",
