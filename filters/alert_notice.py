@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from vigile.connectors.inert import inert
+from vigile.connectors.safe_text import inert
 from vigile.connectors.model import PlatformEvent
 
 ALERT_PREFIX = "alert:"

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from vigile.connectors.actions import Moderation
-from vigile.connectors.inert import inert
+from vigile.connectors.safe_text import inert
 from vigile.connectors.model import (
     ActionKind,
     ActionResult,
