@@ -41,6 +41,11 @@ CARRIERS = {
     "en": ["you're a {}", "what a {}", "{} lol", "look at this {}", "{}", "such a {} honestly",
            "{} !!!", "seriously, {}"],
 }  # fmt: skip
+# Carriers that aim the word at someone, for the rules that only count when it is aimed.
+AIMED = {
+    "fr": ["t'es qu'une {}", "@kev {}", "t'es un {}", "espèce de {}", "ta gueule {}", "{}"],
+    "en": ["you're a {}", "ur such a {}", "@kev {}", "shut up you {}", "{}", "u {}"],
+}
 LEET = dict(zip("aeiostlgb", ["4@", "3", "1!", "0", "5$", "7", "1|", "9", "8"], strict=True))
 # Cyrillic, Greek and Armenian letters that look Latin.
 HOMOGLYPHS = dict(zip("aeopcxisyjhkntub", ["аα", "е", "оο", "р", "с", "х", "і", "ѕ", "у", "ј",
@@ -107,8 +112,9 @@ def build_pack() -> tuple[str, list[str], list[str]]:
 # -- evasions -----------------------------------------------------------------------------------
 
 
-def targets() -> list[tuple[str, str, bool]]:
-    """(term, language, is_phrase) for every insult of the starter packs worth disguising."""
+def targets() -> list[tuple[str, str, bool, bool]]:
+    """(term, language, is_phrase, directed) for every insult of the starter packs worth
+    disguising; a directed rule's terms only count aimed at someone, so their carriers aim."""
     found = []
     for pack in load_starter_packs():
         for rule in pack.rules:
@@ -116,8 +122,12 @@ def targets() -> list[tuple[str, str, bool]]:
                 continue
             for term in rule.terms:
                 if len(term.replace(" ", "")) >= 4:
-                    found.append((term, rule.lang or "en", " " in term))
+                    found.append((term, rule.lang or "en", " " in term, rule.directed))
     return found
+
+
+def carrier(rng: random.Random, lang: str, directed: bool) -> str:
+    return rng.choice((AIMED if directed else CARRIERS)[lang])
 
 
 def _letters(rng: random.Random, word: str, table: dict[str, str], most: int) -> str:
@@ -177,7 +187,76 @@ FAMILIES = {
     "homoglyph+invisible": lambda r, w: _per_word(
         w, lambda p: _insert(r, _letters(r, p, HOMOGLYPHS, 2), INVISIBLE) if len(p) > 1 else p
     ),
+    # The families issue #18 found missing: look-alike capitals, transpositions in short words,
+    # leet with spaces, stars in place of letters.
+    "capital-I": lambda r, w: _capital_i(w),
+    "transposed-short": lambda r, w: _transposed(r, w),
+    "leet+spaced": lambda r, w: _per_word(w, lambda p: " ".join(_letters(r, p, LEET, 2))),
+    "masked": lambda r, w: _masked(r, w),
 }
+
+
+def _capital_i(word: str) -> str | None:
+    """kill → kiII: an l after a lower-case letter written as a capital I."""
+    out = "".join(
+        "I" if c == "l" and i and word[i - 1].islower() else c for i, c in enumerate(word)
+    )
+    return out if out != word else None
+
+
+def _transposed(rng: random.Random, word: str) -> str | None:
+    """pute → ptue: two letters side by side swapped in a short word, when that is no word."""
+    if len(word) != 4 or " " in word:
+        return None
+    at = rng.randrange(1, 3)
+    out = word[:at] + word[at + 1] + word[at] + word[at + 2 :]
+    return out if out != word and not real_word(out) else None
+
+
+def _masked(rng: random.Random, word: str) -> str | None:
+    """slut → sl*t, nigger → n***er: one to three inner letters hidden behind stars."""
+    if len(word) < 4 or " " in word:
+        return None
+    at = rng.randrange(1, len(word) - 2)
+    size = rng.randint(1, min(3, len(word) - 2 - at))
+    return word[:at] + "*" * size + word[at + size :]
+
+
+SECOND_PERSON = {"yourself": "urself", "your": "ur", "you": "u", "you're": "ur"}
+
+
+def phrase_family(rng: random.Random, phrase: str, family: str) -> str | None:
+    """The phrase families of issue #18: chat spellings, a split or join anywhere, one slip."""
+    words = phrase.split(" ")
+    if family == "chat-spelling":
+        out = [SECOND_PERSON.get(w, w) for w in words]
+        return " ".join(out) if out != words else None
+    if family == "phrase-split":
+        joined = "".join(words)
+        at = rng.randrange(1, len(joined))
+        if rng.random() < 0.5:  # split inside a word as well as between words
+            inner = rng.randrange(len(words))
+            word = words[inner]
+            if len(word) < 4:
+                return None
+            cut = rng.randrange(1, len(word))
+            return " ".join(words[:inner] + [word[:cut], word[cut:]] + words[inner + 1 :])
+        return joined[:at] + " " + joined[at:]
+    if family == "phrase-slip":
+        long = [i for i, w in enumerate(words) if len(w) >= 5]
+        if not long:
+            return None
+        i = rng.choice(long)
+        slipped = (
+            _misspell(rng, words[i]) if rng.random() < 0.5 else _letters(rng, words[i], ACCENTS, 1)
+        )
+        if not slipped or slipped == words[i]:
+            return None
+        return " ".join(words[:i] + [slipped] + words[i + 1 :])
+    return None
+
+
+PHRASE_FAMILIES = ("chat-spelling", "phrase-split", "phrase-slip")
 
 
 def phrase_variant(rng: random.Random, phrase: str) -> str:
@@ -216,17 +295,29 @@ def evasions(rng: random.Random) -> list[dict[str, object]]:
     for family, change in FAMILIES.items():
         made = 0
         while made < SAMPLES_PER_FAMILY:
-            term, lang, _ = rng.choice(singles)
+            term, lang, _, directed = rng.choice(singles)
             disguised = change(rng, term)
             if not disguised or disguised == term and family != "case":
                 continue
-            text = rng.choice(CARRIERS[lang]).format(disguised)
+            text = carrier(rng, lang, directed).format(disguised)
             rows.append({"text": text, "family": family, "term": term, "flag": True})
             made += 1
     for _ in range(SAMPLES_PER_FAMILY):
-        term, lang, _ = rng.choice(phrases)
-        text = rng.choice(CARRIERS[lang]).format(phrase_variant(rng, term))
+        term, lang, _, directed = rng.choice(phrases)
+        text = carrier(rng, lang, directed).format(phrase_variant(rng, term))
         rows.append({"text": text, "family": "phrase-spacing", "term": term, "flag": True})
+    for family in PHRASE_FAMILIES:
+        pool_here = [p for p in phrases if family != "chat-spelling" or
+                     set(p[0].split()) & set(SECOND_PERSON)]  # fmt: skip
+        made = 0
+        while made < SAMPLES_PER_FAMILY:
+            term, lang, _, directed = rng.choice(pool_here)
+            disguised = phrase_family(rng, term, family)
+            if not disguised:
+                continue
+            text = carrier(rng, lang, directed).format(disguised)
+            rows.append({"text": text, "family": family, "term": term, "flag": True})
+            made += 1
     for _ in range(SAMPLES_PER_FAMILY):
         tag = rng.choice(HASHTAGS)
         lang = rng.choice(["fr", "en"])

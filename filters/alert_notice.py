@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from vigile.connectors.safe_text import inert
 from vigile.connectors.model import PlatformEvent
+from vigile.connectors.safe_text import inert
 
 ALERT_PREFIX = "alert:"
 

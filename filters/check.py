@@ -7,7 +7,7 @@ from typing import Any, BinaryIO
 
 import orjson
 
-from vigile.connectors.model import Verdict
+from vigile.connectors.model import ChatMessage, Role, Verdict
 from vigile.filters.triage import Triage
 from vigile.filters.watch import PackWatcher
 
@@ -56,10 +56,45 @@ def check_line(triage: Triage, line: str) -> dict[str, Any] | None:
         return {"error": f"malformed JSON: {exc.msg} at column {exc.colno}"}
     if not isinstance(data, dict) or not isinstance(data.get("text"), str):
         return {"error": 'a JSON line must be an object with a string "text"'}
-    verdict = triage.judge_text(data["text"])
+    try:
+        message = chat_message(data)
+    except ValueError as exc:
+        return {"error": str(exc)}
+    verdict = triage.judge(message) if message else triage.judge_text(data["text"])
     if "id" not in data:
         return verdict_json(verdict) if verdict.flagged else None
     return {**verdict_json(verdict), "id": data["id"]}
+
+
+_ROLES = {r.value: r for r in Role}
+_CONTEXT_KEYS = {"role", "roles", "author", "channel", "reply_to"}
+
+
+def chat_message(data: dict[str, Any]) -> ChatMessage | None:
+    """A JSON line that says who wrote it, where or to whom, as a chat message; None for text
+    alone. Roles: broadcaster, moderator, vip, subscriber, verified, or bot."""
+    if not _CONTEXT_KEYS & data.keys():
+        return None
+    roles = data.get("roles", [data["role"]] if "role" in data else [])
+    if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
+        raise ValueError('"roles" must be a list of role names')
+    unknown = [r for r in roles if r not in _ROLES and r != "bot"]
+    if unknown:
+        raise ValueError(f"unknown role {unknown[0]!r} (use {', '.join(_ROLES)} or bot)")
+    author, channel = str(data.get("author", "")), str(data.get("channel", ""))
+    reply_to = data.get("reply_to")
+    return ChatMessage(
+        platform="check",
+        channel=channel,
+        id=str(data.get("id", "")),
+        author_id=author,
+        author_name=author,
+        text=data["text"],
+        sent_at=0.0,
+        roles=frozenset(_ROLES[r] for r in roles if r in _ROLES),
+        reply_to=str(reply_to) if reply_to is not None else None,
+        raw={"bot": "bot" in roles},
+    )
 
 
 def check_stream(triage: Triage, fd: int, out: BinaryIO, watcher: PackWatcher | None = None) -> int:

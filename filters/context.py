@@ -53,8 +53,11 @@ def name_keys(name: str) -> frozenset[str]:
 
 
 def is_bot(message: ChatMessage) -> bool:
-    name = message.author_name.lower()
-    return name in KNOWN_BOTS or name.endswith("bot") and len(name) > 3 and "_" not in name[-4:]
+    """A well-known chat bot, the channel's own bot (lumina_bot on #lumina), or one the
+    message says it is (`vigile check` lines, archives)."""
+    name = message.author_name.lower().strip("_")
+    own = name.startswith(message.channel.lower().lstrip("#")[:5]) and name.endswith("bot")
+    return name in KNOWN_BOTS or own or message.raw.get("bot") is True
 
 
 def context_for(message: ChatMessage, protected: frozenset[str], language: str | None) -> Context:

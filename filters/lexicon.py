@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
-from functools import cache
+from functools import cache, lru_cache
 
 import wordfreq
 
@@ -110,6 +110,7 @@ def is_standalone(piece: str) -> bool:
 _LEVELS = (2.0, 3.0, 3.5, 4.0, 4.5, 5.0, 5.5, 6.0)
 
 
+@lru_cache(maxsize=100_000)
 def frequency(word: str) -> float:
     """A rough frequency of the word in either language (zipf steps of half a unit): ranks a
     pattern's words to pick the rarest as the one a match is looked for from."""

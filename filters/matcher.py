@@ -103,6 +103,7 @@ def auto_edits(key: str) -> int:
     return 0 if len(key) < _SHORTEST_FUZZY else 1 if len(key) < _SHORTEST_TWO_EDITS else 2
 
 
+@lru_cache(maxsize=100_000)
 def fold_word(written: str) -> tuple[tuple[str, str], ...]:
     """A word of a pattern or phrase → the key each of its tokens is compared in, and the token
     as written (folded). A word that squeezing would turn into another ordinary word ("ass"

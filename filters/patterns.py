@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 GAP_ANY = 3  # `**`: at most this many words
 _SHORTEST_PREFIX = 3
@@ -97,6 +98,7 @@ def _split_top_level(text: str) -> list[str]:
     return parts
 
 
+@lru_cache(maxsize=50_000)
 def parse(text: str, fold: Fold) -> tuple[Element, ...]:
     """The pattern's elements. `fold` turns one written word into its compared keys (a written
     word may be several tokens: "you're" is you + re)."""
@@ -170,6 +172,7 @@ def pattern_problem(text: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=50_000)
 def to_regex(elements: tuple[Element, ...]) -> re.Pattern[str]:
     """The pattern over a message written as token segments: each token is "|form|form| "
     (every word it can stand for), so one regex search matches choices, gaps and slips."""
@@ -180,7 +183,13 @@ def to_regex(elements: tuple[Element, ...]) -> re.Pattern[str]:
             continue
         choices = ["".join(map(_word_regex, choice)) for choice in element if choice]
         parts.append(f"(?:{'|'.join(choices)}){'' if all(element) else '?'}")
-    return re.compile("(?<![^ ])" + "".join(parts))
+    return _compiled("(?<![^ ])" + "".join(parts))
+
+
+@lru_cache(maxsize=50_000)
+def _compiled(source: str) -> re.Pattern[str]:
+    """Compiled once per process: a rule edit recompiles only the patterns it changed."""
+    return re.compile(source)
 
 
 SLIP = "~"  # marks a form a token only reaches by a slip ("|creve|~crever|")

@@ -354,7 +354,7 @@ async def test_a_copypasta_flood_is_one_row_in_the_header_and_acted_on_as_a_grou
 ) -> None:
     source = FedSource()
     app = desk(tmp_path, source)
-    line = "free followers and viewers at cheapviews dot com best prices"
+    line = "lumina cup final tonight everyone be there it is going to be huge"
     async with app.run_test(size=SIZE) as pilot:
         for n in range(70):  # a minute of ordinary chat first (one message a second)
             source.say(f"gg {n}", author=f"regular{n % 20}")

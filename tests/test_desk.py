@@ -81,7 +81,7 @@ async def test_why_shows_each_rule_that_matched(tmp_path) -> None:
         await wait_for(pilot, lambda: isinstance(app.screen, CardScreen))
         text = screen_text(app)
         assert "Why this was flagged: author0" in text
-        assert "sexism-fr" in text and "severity 4" in text and "«s4l0pe»" in text
+        assert "sexism-slurs-fr" in text and "severity 4" in text and "«s4l0pe»" in text
         assert "[b]x[/b]" in text  # chat markup shown as typed
         await pilot.press("escape")
         await wait_for(pilot, lambda: not isinstance(app.screen, CardScreen))
@@ -223,7 +223,7 @@ def test_vigile_keys_lists_every_binding_id() -> None:
 
 def test_a_flood_row_stays_bounded_however_long_the_flood_lasts() -> None:
     from vigile.connectors.model import ChatMessage, Verdict
-    from vigile.replay.flagged import KEEP_MEMBERS, PriorityItem
+    from vigile.tui.flagged import KEEP_MEMBERS, PriorityItem
 
     def copy(n: int) -> PriorityItem:
         author = f"bot{n % 300}"
@@ -239,7 +239,7 @@ def test_a_flood_row_stays_bounded_however_long_the_flood_lasts() -> None:
 
 def test_a_flood_row_keeps_its_latest_authors_when_a_campaign_brings_too_many() -> None:
     from vigile.connectors.model import ChatMessage, Verdict
-    from vigile.replay.flagged import KEEP_AUTHORS, PriorityItem
+    from vigile.tui.flagged import KEEP_AUTHORS, PriorityItem
 
     def copy(n: int, author: str) -> PriorityItem:
         m = ChatMessage("twitch", "c", f"m{n}", author, author, "spam spam", sent_at=float(n))

@@ -11,10 +11,10 @@ from vigile.connectors.model import ActionKind, ChatMessage, Verdict
 from vigile.filters.editing import edited_pack
 from vigile.filters.rules import load_pack, load_starter_packs
 from vigile.filters.triage import Triage
-from vigile.replay.desk import Desk
-from vigile.replay.flagged import ItemState, PriorityItem
 from vigile.replay.pipeline import Pipeline, SessionPlan, run_session
 from vigile.replay.player import ReplaySource
+from vigile.tui.desk import Desk
+from vigile.tui.flagged import ItemState, PriorityItem
 
 Act = Callable[[Desk, list[PriorityItem]], Awaitable[None]]
 

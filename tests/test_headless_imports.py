@@ -32,9 +32,9 @@ HEADLESS = [
     "vigile.replay.store",
     "vigile.replay.player",
     "vigile.replay.pipeline",
-    "vigile.replay.flagged",
-    "vigile.replay.channel_commands",
-    "vigile.replay.desk",  # the desk's behaviour: the app only draws it
+    "vigile.tui.flagged",
+    "vigile.tui.channel_commands",
+    "vigile.tui.desk",  # the desk's behaviour: the app only draws it
     "vigile.scenarios.format",
     "vigile.scenarios.generate",
     "vigile.team.protocol",

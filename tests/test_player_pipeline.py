@@ -64,7 +64,7 @@ async def test_pipeline_records_everything_with_verdicts_and_rules(tmp_path, tin
         assert await store.count("messages") == total == stats.messages
         assert await store.count("verdicts") == stats.flagged > 0
         (version,) = await store.rows("SELECT * FROM rule_versions")
-        assert version["version"] == 1 and "starter-fr" in version["content"]
+        assert version["version"] == 1 and "hate-fr" in version["content"]
         (session,) = await store.sessions()
         assert session["kind"] == "replay" and session["ended_at"]
         flagged_rows = await store.rows(

@@ -115,10 +115,10 @@ def test_ordinary_chat_for_ten_minutes_raises_nothing(triage) -> None:
 def test_a_copypasta_flood_is_one_cluster_with_an_alert_then_clears(triage) -> None:
     stream = Stream(triage)
     stream.calm(0, 60)
-    base = "free followers and viewers at cheapviews dot com best prices"
+    base = "lumina cup final tonight everyone be there it is going to be huge"
     variants = [base, base.upper(), base + " !!!", base.replace("e", "3"),
-                "free  followers and viewers at cheapviews dot com best  prices 🔥",
-                base.replace("best", "bestt")]  # fmt: skip
+                "lumina  cup final tonight everyone be there it is going to be  huge 🔥",
+                base.replace("huge", "hugee")]  # fmt: skip
     verdicts = [stream.say(60 + n * 0.25, f"bot{n}", variants[n % len(variants)])
                 for n in range(40)]  # fmt: skip
     (alert,) = stream.alerts("copypasta")

@@ -23,12 +23,12 @@ from vigile.connectors.actions import Moderation
 from vigile.connectors.model import ActionKind, ChatMessage, PlatformEvent, Verdict, utc_now
 from vigile.filters.alert_notice import is_alert
 from vigile.filters.triage import Triage
-from vigile.replay.channel_commands import ChannelCommand
-from vigile.replay.desk import Desk, Severity
-from vigile.replay.flagged import PriorityItem
 from vigile.replay.pipeline import DELETION_KINDS, Pipeline, SessionPlan, purged_author, run_session
+from vigile.tui.channel_commands import ChannelCommand
 from vigile.tui.chat_text import inert
 from vigile.tui.config import DeskConfig
+from vigile.tui.desk import Desk, Severity
+from vigile.tui.flagged import PriorityItem
 from vigile.tui.team import DeskTeam, TeamScreen
 from vigile.tui.widgets.cards import CardScreen, explanation, user_card
 from vigile.tui.widgets.desk_header import DeskFigures, DeskHeader

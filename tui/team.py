@@ -18,9 +18,9 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from vigile.replay.flagged import ItemState, PriorityItem
 from vigile.team.client import TeamLink
 from vigile.tui.chat_text import inert
+from vigile.tui.flagged import ItemState, PriorityItem
 from vigile.tui.widgets.priority_pane import PriorityPane
 
 _RESPONSES_KEPT = 100  # the median response time the roster shows is over these

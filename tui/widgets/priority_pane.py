@@ -23,8 +23,8 @@ from textual.strip import Strip
 from textual.timer import Timer
 
 from vigile.connectors.model import ActionKind, utc_now
-from vigile.replay.flagged import LEAVING, ItemState, PriorityItem
 from vigile.tui.chat_text import hidden_spans, highlighted, inert
+from vigile.tui.flagged import LEAVING, ItemState, PriorityItem
 from vigile.tui.widgets.live_feed import paid
 from vigile.tui.widgets.span_styles import SpanStyles
 

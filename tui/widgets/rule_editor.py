@@ -20,8 +20,8 @@ from textual.widgets.option_list import Option
 from vigile.filters.editing import NEW_RULE, compare, edited_pack, rule_block
 from vigile.filters.rules import RulePack, RulePackError
 from vigile.filters.suggestions import PACK_NAME as SUGGESTIONS
-from vigile.replay.desk import Desk
 from vigile.tui.chat_text import inert
+from vigile.tui.desk import Desk
 
 
 class RuleEditorScreen(Screen[None]):

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from vigile.connectors.actions import Moderation
-from vigile.connectors.safe_text import inert
 from vigile.connectors.model import (
     ActionKind,
     ActionResult,
@@ -17,17 +16,18 @@ from vigile.connectors.model import (
     PlatformEvent,
     utc_now,
 )
+from vigile.connectors.safe_text import inert
 from vigile.filters.alert_notice import AlertNotice
 from vigile.filters.editing import edited_pack, rule_block
 from vigile.filters.rules import RulePack, RulePackError, write_atomically
 from vigile.filters.suggestions import PACK_NAME as SUGGESTIONS
 from vigile.filters.suggestions import DryRun, dry_run, suggestion_pack
 from vigile.filters.triage import RulesVersion, Triage
-from vigile.replay.channel_commands import ChannelCommand, channel_commands
-from vigile.replay.flagged import ItemState, PriorityItem
 from vigile.replay.pipeline import Pipeline, SessionKind, SessionPlan
 from vigile.replay.player import ReplaySource
 from vigile.team.client import TeamLink
+from vigile.tui.channel_commands import ChannelCommand, channel_commands
+from vigile.tui.flagged import ItemState, PriorityItem
 
 Severity = Literal["information", "warning", "error"]
 
