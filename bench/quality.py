@@ -58,6 +58,8 @@ ABUSE = ("hate", "threat", "insult", "sexual", "spam")
 STREAMERS = {
     ("dev", "en"): ("jessgames", "Jess"),
     ("dev", "fr"): ("ines_live", "Inès"),
+    ("dev2", "en"): ("sophiecodes", "Sophie", "Rae", "raecasts"),
+    ("dev2", "fr"): ("lea_gaming", "Léa", "Nadia", "nadia_direct"),
     ("heldout", "en"): ("mayaplays", "Maya"),
     ("heldout", "fr"): ("clarastream", "Clara"),
 }
@@ -98,7 +100,7 @@ def groups_of(verdict: Verdict, profanity: bool) -> set[str]:
 
 
 def message(row: dict, set_name: str, number: int) -> ChatMessage:
-    channel, _ = STREAMERS.get((set_name, row["lang"]), ("channel", ""))
+    channel = STREAMERS.get((set_name, row["lang"]), ("channel",))[0]
     role = row.get("role", "viewer")
     return ChatMessage(
         platform="twitch",
@@ -113,13 +115,13 @@ def message(row: dict, set_name: str, number: int) -> ChatMessage:
 
 
 def score_set(triage: Triage, path: Path, profanity: bool) -> dict[str, Score]:
-    set_name = "dev" if path.stem == "dev" else "heldout"
+    set_name = path.stem if path.stem.startswith("dev") else "heldout"
     scores: dict[str, Score] = defaultdict(Score)
     rows = [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
     for number, row in enumerate(rows):
         label, score = row["label"], scores[row["lang"]]
-        _, name = STREAMERS.get((set_name, row["lang"]), ("", ""))
-        triage.protect(name)
+        for name in STREAMERS.get((set_name, row["lang"]), ())[1:]:
+            triage.protect(name)
         verdict = triage.judge(message(row, set_name, number))
         groups = groups_of(verdict, profanity)
         abuse = groups & set(ABUSE) or (groups & {"profanity"})
@@ -176,7 +178,9 @@ def percent(x: float) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sets", nargs="*", default=["dev", "heldout", "prose", "scenarios"])
+    parser.add_argument(
+        "--sets", nargs="*", default=["dev", "dev2", "heldout", "prose", "scenarios"]
+    )
     parser.add_argument("--rules", action="append", help="pack files instead of the starter packs")
     parser.add_argument("--profanity", action="store_true", help="add the optional profanity packs")
     parser.add_argument("--show", action="store_true", help="list every miss and false alarm")
@@ -188,10 +192,11 @@ def main() -> int:
     triage = Triage(packs)
     report: dict = {"packs": [p.name for p in packs]}
     started = time.perf_counter()
-    for set_name in ("dev", "heldout"):
+    for set_name in ("dev", "dev2", "heldout"):
         if set_name not in args.sets:
             continue
-        for path in sorted(DATA.glob(f"{set_name}*.jsonl")):
+        pattern = "heldout-*.jsonl" if set_name == "heldout" else f"{set_name}.jsonl"
+        for path in sorted(DATA.glob(pattern)):
             for lang, score in sorted(score_set(triage, path, args.profanity).items()):
                 print(f"\n{path.name} [{lang}]  recall {percent(score.recall())}  "
                       f"precision {percent(score.precision())}")

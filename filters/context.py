@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from functools import lru_cache
 
 from vigile.connectors.model import ChatMessage, Role
 from vigile.filters import lexicon
@@ -43,13 +44,14 @@ _ROLE_NAMES = {
 _WORD = str.maketrans({c: " " for c in "_-.@#"})
 
 
+@lru_cache(maxsize=4096)
 def name_keys(name: str) -> frozenset[str]:
     """The keys a person's name is written with in chat: "Inès" → ines, "clara_stream" →
-    clarastream, clara, stream is left out (a login's common words are not a name)."""
+    clarastream, clara, stream."""
     folded = normalize(name).text
     keys = {squeeze(folded.replace("_", "").replace(" ", ""))}
     keys |= {squeeze(w) for w in folded.translate(_WORD).split() if len(w) >= 3}
-    return frozenset(k for k in keys if len(k) >= 3 and not lexicon.is_real_word(k))
+    return frozenset(k for k in keys if len(k) >= 3)
 
 
 def is_bot(message: ChatMessage) -> bool:
@@ -61,15 +63,20 @@ def is_bot(message: ChatMessage) -> bool:
 
 
 def context_for(message: ChatMessage, protected: frozenset[str], language: str | None) -> Context:
-    roles = {_ROLE_NAMES[r] for r in message.roles if r in _ROLE_NAMES}
+    roles = frozenset(_ROLE_NAMES[r] for r in message.roles if r in _ROLE_NAMES)
     if is_bot(message):
-        roles.add("bot")
-    return Context(
-        roles=frozenset(roles),
-        reply=message.reply_to is not None,
-        protected=protected | name_keys(message.channel),
-        language=language,
+        roles |= {"bot"}
+    return shared_context(
+        roles, message.reply_to is not None, protected | name_keys(message.channel), language
     )
+
+
+@lru_cache(maxsize=4096)
+def shared_context(
+    roles: frozenset[str], reply: bool, protected: frozenset[str], language: str | None
+) -> Context:
+    """Contexts repeat message after message: one object each, not one per message."""
+    return Context(roles, reply, protected, language)
 
 
 class ChatLanguage:
@@ -80,11 +87,23 @@ class ChatLanguage:
     _SHARE = 0.7  # one language must hold this share of the tally to speak for the chat
     _LEAST = 10
 
+    _SETTLED = 50  # past this many messages, one in _SAMPLE is enough to follow the chat
+    _SAMPLE = 8
+
     def __init__(self) -> None:
         self._tally: dict[str, dict[str, float]] = defaultdict(lambda: {"fr": 0.0, "en": 0.0})
+        self._seen: dict[str, int] = defaultdict(int)
+        self._known: dict[str, str | None] = {}
 
     def observe(self, channel: str, text: str) -> str | None:
         """Count this message's language, when clear; the chat's language so far."""
+        seen = self._seen[channel] = self._seen[channel] + 1
+        if seen > self._SETTLED and seen % self._SAMPLE and channel in self._known:
+            return self._known[channel]
+        self._known[channel] = language = self._count(channel, text)
+        return language
+
+    def _count(self, channel: str, text: str) -> str | None:
         tally = self._tally[channel]
         language = lexicon.confident_language(normalize(text).text.split())
         if language:

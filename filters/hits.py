@@ -14,6 +14,11 @@ from vigile.filters.rules import Rule
 
 DIRECTED_WINDOW = 3  # words either side of a match where "you" or the streamer's name aims it
 _OTHER_WORDS = 1  # a line that is the remark and at most this many words is said to someone
+# Words that do not make a line about something else: "what a loser", "so dumb omg".
+FILLERS = frozenset(
+    """so what such really very omg lol lmao lmfao tbh ngl bro bruh quel quelle
+    mdr ptdr xd wow""".split()
+)
 FIRST_PERSON = frozenset(
     {"i", "im", "me", "my", "myself", "je", "j", "moi", "ma", "mon", "mes", "on", "we", "us", "our"}
 )
@@ -67,6 +72,7 @@ class Token:
     other: str = ""  # the key of a second leet reading (k1ll: kil as well as kii)
     anchors: frozenset[int] = frozenset()  # the patterns whose rarest fixed word this is
     segment: str = ""  # "|form|form| ": every word the token stands for, for pattern regexes
+    flags: int = 0  # what it can start: a term, a pattern, a split word, a joined phrase
 
 
 class Hits:
@@ -124,12 +130,14 @@ class Hits:
         if context.reply or "@" in self._norm.text:
             return True
         tokens = self._tokens
-        if len(tokens) - (last - first + 1) <= _OTHER_WORDS and not any(
-            t.key in FIRST_PERSON for t in tokens
-        ):
-            return True  # "idiot", "crève", "c r è v e": a line that is only the remark
-        low = max(0, first - DIRECTED_WINDOW)
-        for at in range(low, min(len(tokens), last + DIRECTED_WINDOW + 1)):
+        others = [
+            t
+            for t in tokens[:first] + tokens[last + 1 :]
+            if len(t.core) > 1 and t.key not in FILLERS
+        ]
+        if len(others) <= _OTHER_WORDS and not any(t.key in FIRST_PERSON for t in tokens):
+            return True  # "idiot", "crève", "what a loser": a line that is only the remark
+        for at in self._window(first, last):
             token = tokens[at]
             if token.key in STREAMER_WORDS or token.key in context.protected:
                 return True
@@ -138,6 +146,18 @@ class Hits:
             ):  # don't, can't: the t of n't is not French "t'"
                 return True
         return False
+
+    def _window(self, first: int, last: int) -> list[int]:
+        """The tokens within DIRECTED_WINDOW words of a match, the match included. Letters and
+        two-letter pieces do not count as words: "t'es qu'une potiche" is four tokens, two words."""
+        tokens, window = self._tokens, list(range(first, last + 1))
+        for step, edge in ((-1, first - 1), (1, last + 1)):
+            words, at = 0, edge
+            while 0 <= at < len(tokens) and words < DIRECTED_WINDOW:
+                window.append(at)
+                words += len(tokens[at].core) > 2
+                at += step
+        return window
 
     def _is_name(self, start: int, end: int) -> bool:
         """A capitalised word inside a sentence of lower-case words: a name, not a term."""

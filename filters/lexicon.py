@@ -107,7 +107,7 @@ def is_standalone(piece: str) -> bool:
     return is_real_word(piece)
 
 
-_LEVELS = (2.0, 3.0, 3.5, 4.0, 4.5, 5.0, 5.5, 6.0)
+_LEVELS = (2.0, 3.0, 3.5, 4.0, 4.5, 5.0, 5.25, 5.5, 5.75, 6.0, 6.5)
 
 
 @lru_cache(maxsize=100_000)

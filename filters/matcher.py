@@ -8,8 +8,9 @@ from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from functools import lru_cache
+from functools import lru_cache, reduce
 from itertools import accumulate, chain
+from operator import attrgetter, or_
 
 import regex
 from rapidfuzz import process
@@ -51,7 +52,10 @@ _SHORTEST_HASHTAG_PREFIX = 6  # #BoycottLumina2026 is #BoycottLumina; #Lu is not
 _REGEX_TIMEOUT_S = 0.005
 _STARS = re.compile(r"(\*+)")
 _LONG_RUNS = re.compile(r"(.)\1\1+")
-_MOST_PIECES = 6  # a split word: two or three pieces, then single letters
+_MOST_PIECES = 6
+# What a token can start (Token.flags): a term, a phrase or pattern, a split word, a joined phrase.
+_WORD, _ANCHOR, _SPLIT, _SQUASH, _LETTER = 1, 2, 4, 8, 16
+_FLAGS = attrgetter("flags")  # a split word: two or three pieces, then single letters
 _CACHE_LIMIT = 200_000
 
 # (term, first token, last token, how, edit distance) and (rule, start, end, how, surface)
@@ -141,8 +145,12 @@ class Pattern:
 
 
 def _frequency(word: Word) -> float:
-    """How often the word shows up, roughly; a prefix stands for many words."""
+    """How often the word shows up, roughly; a prefix stands for many words, and a letter
+    alone (the d of i'd, the s of that's) shows up everywhere."""
+    if len(word.key) == 1:
+        return 1e8
     found = max(lexicon.frequency(word.surface), lexicon.frequency(word.key))
+    found -= len(word.key)  # on a tie, the longer word is the rarer
     return found * 20 if word.prefix else found
 
 
@@ -192,6 +200,9 @@ class CompiledRules:
                 term = self._compile_term(rule, raw_term)
                 if term is None:
                     continue
+                if len(term.keys) > 1 and max(map(len, term.keys)) <= 2:
+                    single["".join(term.keys)].append(term)  # a.g., l.a.n: letters, one word
+                    continue
                 if len(term.keys) > 1:  # a phrase: a pattern of its words, and joined up
                     words = fold_word(raw_term)
                     phrase = _pattern(term, tuple(((Word(k, False, w),),) for k, w in words))
@@ -219,7 +230,8 @@ class CompiledRules:
         languages: dict[str, set[str]] = defaultdict(set)
         for terms in single.values():
             for term in terms:
-                languages[term.keys[0]].add(term.rule.lang or "")
+                if term.rule.lang:
+                    languages[term.keys[0]].add(term.rule.lang)
         for key, terms in single.items():
             if len(languages[key]) > 1:
                 single[key] = [replace(t, ordinary_elsewhere=False) for t in terms]
@@ -275,6 +287,25 @@ class CompiledRules:
         self._french_slips = frozenset(french)
         self._prefix_sizes = sorted({len(k) for k in prefix_anchors})
         self._starters = frozenset(single)
+        # Every piece a single-word term can be split into, and the proper beginnings and ends
+        # of the words of phrases ("your", "self" of "yourself"): what a split can leave.
+        self._pieces = frozenset(
+            k[i:j] for k in single for i in range(len(k)) for j in range(i + 1, len(k) + 1)
+        )
+        words = {
+            word.key
+            for compiled in self._patterns
+            for element in compiled.elements
+            for choice in (() if isinstance(element, Gap) else element)
+            for word in choice
+        }
+        pieces = {
+            piece
+            for word in words
+            for n in range(2, len(word))
+            for piece in (word[:n], word[len(word) - n :])
+        }
+        self._phrase_pieces = frozenset(pieces - words)  # "self" of yourself; not "your"
         self._tokens = _TokenCache(self._resolve)
 
     @staticmethod
@@ -293,6 +324,19 @@ class CompiledRules:
         if token is None:
             return None
         canon = SPELLINGS.get(token.key, token.key)
+        # A split word or a phrase written apart has a piece that is no word of its own (sal
+        # ope, k i l l), or splits a phrase's word where it could be two ("your self").
+        loose = not lexicon.is_standalone(token.core)
+        flags = (
+            (_WORD if token.word in self._starters else 0)
+            | (_SPLIT if loose and token.key in self._pieces else 0)
+            | (_LETTER if len(token.core) == 1 else 0)
+            | (
+                _SQUASH
+                if (loose or canon in self._phrase_pieces) and canon in self._squashed_prefixes
+                else 0
+            )
+        )
         reading = token.stem or token.core
         forms = {f for f in (canon, token.key, token.word, token.other, doubled(reading)) if f}
         if LEET_CHARS.intersection(token.core):  # ki11: kill as well as kiii
@@ -304,7 +348,8 @@ class CompiledRules:
         )
         every = sorted(forms) + [SLIP + s for s in sorted(slips)]
         segment = "|" + "|".join(every) + "| "
-        return replace(token, canon=canon, anchors=anchors, segment=segment)
+        flags |= _ANCHOR if anchors else 0
+        return replace(token, canon=canon, anchors=anchors, segment=segment, flags=flags)
 
     def _slips(self, key: str, reading: str) -> set[str]:
         """Long words of the patterns one slip away. A token that is no word at all may carry
@@ -462,10 +507,18 @@ class CompiledRules:
         resolved = [cache[raw] for raw in TOKEN.findall(body)]
         tokens = [t for t in resolved if t is not None]
         hits: list[TokenHit] = []
-        self._words(tokens, hits)
-        if self._anchors or self._prefix_anchors:
+        # What the message's tokens can start, in one pass at C speed: most chat starts nothing.
+        flags = reduce(or_, map(_FLAGS, tokens), 0)
+        if flags & _WORD:
+            self._words(tokens, hits)
+        if flags & _ANCHOR:
             self._phrases(tokens, hits)
-        self._joined(tokens, hits)
+        if flags & _SQUASH and self._squashed:
+            self._joined_phrases(tokens, hits)
+        if flags & _LETTER:
+            self._letters_apart(tokens, hits)
+        if flags & _SPLIT:
+            self._joined(tokens, hits)
         char_hits = self._hashtag_hits(body) if "#" in body else []
         if self._regexes:
             char_hits += self._regex_hits(body)
@@ -527,8 +580,6 @@ class CompiledRules:
                     how = (*(h for t in tokens[first : last + 1] for h in t.how), "phrase")
                     how += ("fuzzy:1",) if SLIP in found.groups() else ()
                     hits.append((pattern.term, first, last, how, 0))
-        if self._squashed:
-            self._joined_phrases(tokens, hits)
 
     def _joined_phrases(self, tokens: list[Token], hits: list[TokenHit]) -> None:
         """A phrase written joined or split anywhere: "kill your self", "k i l l yourself"."""
@@ -546,21 +597,25 @@ class CompiledRules:
                     if last - first + 1 != len(pattern.elements):
                         hits.append((pattern.term, first, last, ("split", "phrase"), 0))
 
+    def _letters_apart(self, tokens: list[Token], hits: list[TokenHit]) -> None:
+        """Words spelt out letter by letter: s l u t, w.h.o.r.e, m y m."""
+        sizes = [len(t.core) for t in tokens]
+        if sizes.count(1) < 3:
+            return
+        count, run = len(tokens), 0  # single characters in a row
+        for index, size in enumerate(sizes):
+            run = run + 1 if size == 1 else 0
+            if run >= 3 and (index + 1 == count or sizes[index + 1] != 1):
+                self._spaced(tokens, index - run + 1, index, hits)
+
     def _joined(self, tokens: list[Token], hits: list[TokenHit]) -> None:
-        """Words taken apart: s l u t, w.h.o.r.e (letters one by one), sal ope (split)."""
+        """Words split in pieces: sal ope, con na rd, you p i n."""
         count = len(tokens)
         if count < 2:
             return
-        sizes = [len(t.core) if not t.core.isdigit() else 0 for t in tokens]  # 7.9 is not t g
-        if sizes.count(1) >= 3:
-            run = 0  # single characters in a row
-            for index, size in enumerate(sizes):
-                run = run + 1 if size == 1 else 0
-                if run >= 3 and (index + 1 == count or sizes[index + 1] != 1):
-                    self._spaced(tokens, index - run + 1, index, hits)
         # Two neighbours joined (keys are squeezed: sal + lope gives "sallope", so the joinable
         # set holds every term also with one letter doubled). Checked for all pairs at once.
-        keys = [t.key if not t.core.isdigit() else "0" for t in tokens]
+        keys = [t.key if not t.core.isdigit() else "0" for t in tokens]  # 7.9 is not "tg"
         pairs = list(map(str.__add__, keys, keys[1:]))
         if self._joinable.isdisjoint(pairs) and self._prefixes.isdisjoint(pairs):
             return
@@ -589,6 +644,8 @@ class CompiledRules:
 
     def _spaced(self, tokens: list[Token], first: int, last: int, hits: list[TokenHit]) -> None:
         run = tokens[first : last + 1]
+        if all(t.core.isdigit() for t in run):
+            return  # 1 2 3 4: numbers, not letters taken apart
         self._spaced_letters([t.key for t in run], first, hits)
         # 5 1 u t: a leet digit read the other way (1 as l, | as i)
         other = [deleet(t.core)[-1] if LEET_CHARS.intersection(t.core) else t.key for t in run]

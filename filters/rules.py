@@ -307,6 +307,17 @@ def starter_pack(name: str) -> RulePack:
     return parse_pack(text, f"starter:{file}")
 
 
+def load_packs(spec: str | Path) -> list[RulePack]:
+    """What --rules and the config's `packs` name: a pack file, `starter` (every default
+    starter pack) or `starter:NAME` (one of them, the optional ones included)."""
+    text = str(spec)
+    if text == "starter":
+        return load_starter_packs()
+    if text.startswith("starter:"):
+        return [starter_pack(text.removeprefix("starter:"))]
+    return [load_pack(spec)]
+
+
 def load_starter_packs(optional: bool = False) -> list[RulePack]:
     """The packs shipped inside the package: every default policy, English and French; with
     `optional`, the optional ones instead."""

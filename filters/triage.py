@@ -10,7 +10,7 @@ from functools import lru_cache
 
 from vigile.connectors.model import CLEAN, ChatMessage, Match, Verdict, utc_now
 from vigile.filters import lexicon
-from vigile.filters.context import ChatLanguage, context_for, name_keys
+from vigile.filters.context import ChatLanguage, context_for, name_keys, shared_context
 from vigile.filters.hits import Context
 from vigile.filters.matcher import CompiledRules
 from vigile.filters.rules import RulePack
@@ -123,7 +123,7 @@ class Triage:
         rules = self._rules
         if context is None:
             language = self._languages.observe("", text)
-            context = Context(protected=self._protected, language=language)
+            context = shared_context(frozenset(), False, self._protected, language)
         return verdict_for(rules.match(text, context), rules.actions, rules.version)
 
     def judge(self, message: ChatMessage) -> Verdict:

@@ -7,7 +7,7 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from vigile.filters.rules import RulePackError, load_pack
+from vigile.filters.rules import RulePackError, load_packs
 from vigile.filters.suggestions import PACK_NAME as SUGGESTIONS
 from vigile.filters.triage import RulesVersion, Triage
 
@@ -54,7 +54,7 @@ class PackWatcher:
             return None
         self._seen = signature
         try:
-            packs = [load_pack(path) for path in self.paths]
+            packs = [pack for path in self.paths for pack in load_packs(path)]
             live = {p.origin: p.text for p in self.triage.history[-1].packs}
             if all(live.get(p.origin) == p.text for p in packs):
                 return None  # saved without a change, or the desk's editor wrote what is live

@@ -16,7 +16,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from vigile.filters.rules import RulePack, RulePackError, load_pack, load_starter_packs
+from vigile.filters.rules import (
+    RulePack,
+    RulePackError,
+    load_packs,
+    load_starter_packs,
+)
 from vigile.replay.pipeline import Pipeline, SessionKind, SessionPlan, run_session
 from vigile.team.command import add_hub_parser
 from vigile.tui.accounts import add_login_parser, live_moderation
@@ -31,7 +36,7 @@ if TYPE_CHECKING:
 
 
 def _packs(paths: Sequence[str] | None) -> list[RulePack]:
-    return [load_pack(p) for p in paths] if paths else load_starter_packs()
+    return [pack for p in paths for pack in load_packs(p)] if paths else load_starter_packs()
 
 
 def _fail(command: str, message: str, code: int = 2) -> int:
@@ -80,6 +85,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         triage = Triage(_packs(args.rules), author="cli", origin="file")
     except RulePackError as exc:
         return _fail("check", str(exc))
+    for name in args.protect or ():
+        triage.protect(name)
     watcher = None
     if args.rules:  # the packs stay live: an edit applies from the next lines on
         from vigile.filters.watch import PackWatcher
@@ -254,6 +261,8 @@ def _run_desk(
     from vigile.tui.app import VigileApp, settle_collector
 
     triage = Triage(packs, author="desk", origin="file")
+    for name in config.protect if config else ():
+        triage.protect(name)  # remarks naming the streamer are aimed at her
     try:
         team = _desk_team(args, triage) if args is not None else None
     except ValueError as exc:
@@ -487,7 +496,10 @@ def build_parser() -> argparse.ArgumentParser:
         prog="vigile", description="A terminal desk for moderating live Twitch and YouTube chats."
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    rules_help = "rule pack file (TOML); repeat for several; default: the starter packs"
+    rules_help = (
+        "rule pack: a TOML file, 'starter' (every default starter pack) or 'starter:NAME'"
+        " (e.g. starter:profanity-en); repeat for several; default: the starter packs"
+    )
 
     p = sub.add_parser("demo", help="the desk on a bundled scenario, no account or network needed")
     p.add_argument("--speed", type=_speed, default=1.0, help="pacing multiplier (default 1)")
@@ -531,6 +543,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("check", help="judge stdin lines (text or JSON with 'text'): JSON lines out")
     p.add_argument("--rules", action="append", help=rules_help)
+    p.add_argument(
+        "--protect",
+        action="append",
+        metavar="NAME",
+        help="the streamer's name: remarks naming them are aimed at them (repeatable)",
+    )
     p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("scenario", help="generate a labelled session from a scenario")

@@ -8,7 +8,9 @@
     queue_size = 300                # items the priority pane keeps
     theme = "textual-dark"
     blur_matches = false            # hide matched slurs behind ▒▒▒ in every pane and card
-    packs = []                      # rule packs to load instead of the starter packs
+    packs = []                      # rule packs instead of the starter packs: files,
+                                    # "starter" (all), "starter:profanity-en" (one)
+    protect = ["Maya"]              # whom the desk protects: remarks naming them are aimed
 
     [keys]                          # binding id = key(s); see `vigile keys`
     "priority.ban" = "B"
@@ -37,6 +39,7 @@ DESK_KEYS = {
     "theme": (str,),
     "blur_matches": (bool,),
     "packs": (list,),
+    "protect": (list,),
 }
 
 
@@ -53,6 +56,7 @@ class DeskConfig:
     theme: str = "textual-dark"
     blur_matches: bool = False
     packs: tuple[str, ...] = ()
+    protect: tuple[str, ...] = ()  # the streamer's names: remarks naming them are aimed at them
     keys: dict[str, str] = field(default_factory=dict)
     source: Path | None = None  # the file read, if any
 
@@ -113,6 +117,10 @@ def _desk(table: Any, path: Path) -> dict[str, Any]:
             if not all(isinstance(p, str) for p in value):
                 raise ConfigError(f"{path}: [desk] packs must be a list of file paths")
             value = tuple(str(Path(p).expanduser()) for p in value)
+        if key == "protect":
+            if not all(isinstance(n, str) and n.strip() for n in value):
+                raise ConfigError(f"{path}: [desk] protect must be a list of names")
+            value = tuple(value)
         desk[key] = value
     return desk
 
