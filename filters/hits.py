@@ -130,12 +130,9 @@ class Hits:
         if context.reply or "@" in self._norm.text:
             return True
         tokens = self._tokens
-        others = [
-            t
-            for t in tokens[:first] + tokens[last + 1 :]
-            if len(t.core) > 1 and t.key not in FILLERS
-        ]
-        if len(others) <= _OTHER_WORDS and not any(t.key in FIRST_PERSON for t in tokens):
+        around = tokens[:first] + tokens[last + 1 :]
+        others = [t for t in around if len(t.core) > 1 and t.key not in FILLERS]
+        if len(others) <= _OTHER_WORDS and not any(t.key in FIRST_PERSON for t in around):
             return True  # "idiot", "crève", "what a loser": a line that is only the remark
         for at in self._window(first, last):
             token = tokens[at]

@@ -250,7 +250,7 @@ class CompiledRules:
         for key, edits in fuzzy_edits.items():
             if edits:
                 index[key[0], len(key)].append(key)
-            elif len(key) == 4:  # four-letter terms: a stretched token, or one transposition
+            if len(key) == 4:  # four-letter terms: a stretched token, or one transposition
                 short["".join(sorted(key))].append(key)
         self._fuzzy_index, self._four_letters = dict(index), dict(short)
         self._four_by_first: dict[str, list[str]] = defaultdict(list)
@@ -379,6 +379,8 @@ class CompiledRules:
         trail = len(core) - len(stripped)
         core = stripped
         if not core:
+            if len(raw) == 1 and raw in LEET_CHARS:  # a letter spelt out as a symbol: ! d i o 7
+                return Token(raw, 0, 0, deleet(raw)[0], None, deleet(raw)[0])
             return None
         if core.isdigit():  # a number, or leet digits in a word taken apart (s 4 l o p e)
             return Token(core, lead, trail, word_key(core), None)

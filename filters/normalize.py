@@ -187,15 +187,30 @@ def normalize(text: str) -> Normalized:
 _LEET = str.maketrans("4@3€1!05$7+89|", "aaeeiiossttbgl")
 _LEET_ALT = str.maketrans({"1": "l", "|": "i", "!": "l"})
 LEET_CHARS = frozenset("4@3€1!05$7+89|")
+_AMBIGUOUS = frozenset("1!|")
 _RUNS = re.compile(r"(.)\1+")
 _STRETCH = re.compile(r"(.)\1\1")
 
 
 def deleet(token: str) -> list[str]:
-    """Readings of a token that mixes letters with leet characters (s4l0pe, k1ll, $lut)."""
+    """Readings of a token that mixes letters with leet characters (s4l0pe, k1ll, $lut). An
+    ambiguous character (1 ! | for i or l) is read both ways; with two or three of them, every
+    mix is tried (horr1b1e: the first 1 an i, the second an l)."""
     primary = token.translate(_LEET)
     alternative = token.translate(_LEET_ALT).translate(_LEET)
-    return [primary] if alternative == primary else [primary, alternative]
+    if alternative == primary:
+        return [primary]
+    ambiguous = [i for i, c in enumerate(token) if c in _AMBIGUOUS]
+    if not 2 <= len(ambiguous) <= 3:
+        return [primary, alternative]
+    readings = [primary, alternative]
+    for mask in range(1, 2 ** len(ambiguous) - 1):
+        letters = list(primary)
+        for bit, at in enumerate(ambiguous):
+            if mask >> bit & 1:
+                letters[at] = alternative[at]
+        readings.append("".join(letters))
+    return readings
 
 
 def leet_folded(text: str) -> str:
