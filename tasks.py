@@ -43,9 +43,13 @@ def main(argv: list[str]) -> int:
     tasks: dict[str, list[list[str]]] = {
         "demo": [[str(BIN / "vigile"), "demo"]],
         "test": [[python, "-m", "pytest"]],
-        "lint": [[python, "-m", "ruff", "check", "."]],
+        "lint": [
+            [python, "-m", "ruff", "check", "."],
+            [python, "-m", "ruff", "format", "--check", "."],
+        ],
         "bench": [
             [python, "bench/corpus.py"],
+            [python, "bench/quality.py", "--json", "bench/out/quality.json"],
             [python, "bench/filters_bench.py", "--json", "bench/out/filters.json"],
             [python, "bench/rule_swap_bench.py"],
             [python, "bench/signals_bench.py"],

@@ -36,11 +36,27 @@ STREAM_SIZE = 100_000
 HOSTILE_SHARE = 0.08
 
 CARRIERS = {
-    "fr": ["t'es qu'une {}", "{} va", "regarde-moi ce {}", "encore un {} dans le chat", "{}",
-           "mais quel {} celui-là", "{} !!!", "franchement, {}"],
-    "en": ["you're a {}", "what a {}", "{} lol", "look at this {}", "{}", "such a {} honestly",
-           "{} !!!", "seriously, {}"],
-}  # fmt: skip
+    "fr": [
+        "t'es qu'une {}",
+        "{} va",
+        "regarde-moi ce {}",
+        "encore un {} dans le chat",
+        "{}",
+        "mais quel {} celui-là",
+        "{} !!!",
+        "franchement, {}",
+    ],
+    "en": [
+        "you're a {}",
+        "what a {}",
+        "{} lol",
+        "look at this {}",
+        "{}",
+        "such a {} honestly",
+        "{} !!!",
+        "seriously, {}",
+    ],
+}
 # Carriers that aim the word at someone, for the rules that only count when it is aimed.
 AIMED = {
     "fr": ["t'es qu'une {}", "@kev {}", "t'es un {}", "espèce de {}", "ta gueule {}", "{}"],
@@ -48,8 +64,13 @@ AIMED = {
 }
 LEET = dict(zip("aeiostlgb", ["4@", "3", "1!", "0", "5$", "7", "1|", "9", "8"], strict=True))
 # Cyrillic, Greek and Armenian letters that look Latin.
-HOMOGLYPHS = dict(zip("aeopcxisyjhkntub", ["аα", "е", "оο", "р", "с", "х", "і", "ѕ", "у", "ј",
-                                          "һ", "κ", "ո", "τ", "υ", "Ь"], strict=True))  # fmt: skip
+HOMOGLYPHS = dict(
+    zip(
+        "aeopcxisyjhkntub",
+        ["аα", "е", "оο", "р", "с", "х", "і", "ѕ", "у", "ј", "һ", "κ", "ո", "τ", "υ", "Ь"],
+        strict=True,
+    )
+)
 INVISIBLE = ["\u200b", "\u200c", "\u200d", "\u2060", "\u00ad"]
 EMOJI = ["🍑", "🤡", "💩", "😂", "🔥", "👀", "❤️"]
 ACCENTS = {"a": "àâä", "e": "éèêë", "i": "îï", "o": "ôö", "u": "ùûü", "c": "ç"}
@@ -307,8 +328,11 @@ def evasions(rng: random.Random) -> list[dict[str, object]]:
         text = carrier(rng, lang, directed).format(phrase_variant(rng, term))
         rows.append({"text": text, "family": "phrase-spacing", "term": term, "flag": True})
     for family in PHRASE_FAMILIES:
-        pool_here = [p for p in phrases if family != "chat-spelling" or
-                     set(p[0].split()) & set(SECOND_PERSON)]  # fmt: skip
+        pool_here = [
+            p
+            for p in phrases
+            if family != "chat-spelling" or set(p[0].split()) & set(SECOND_PERSON)
+        ]
         made = 0
         while made < SAMPLES_PER_FAMILY:
             term, lang, _, directed = rng.choice(pool_here)
@@ -367,13 +391,18 @@ def main() -> None:
     write_jsonl(OUT / "benign.jsonl", benign)
     everyday = ordinary + benign_lines()
     stream = [
-        {"text": rng.choice(hostile)["text"] if rng.random() < HOSTILE_SHARE
-         else chatter(rng, everyday)}
+        {
+            "text": rng.choice(hostile)["text"]
+            if rng.random() < HOSTILE_SHARE
+            else chatter(rng, everyday)
+        }
         for _ in range(STREAM_SIZE)
-    ]  # fmt: skip
+    ]
     write_jsonl(OUT / "stream.jsonl", stream)
-    print(f"pack: {len(terms)} terms; evasions: {len(hostile)}; benign: {len(benign)}; "
-          f"stream: {len(stream)} lines → {os.path.relpath(OUT)}")  # fmt: skip
+    print(
+        f"pack: {len(terms)} terms; evasions: {len(hostile)}; benign: {len(benign)}; "
+        f"stream: {len(stream)} lines → {os.path.relpath(OUT)}"
+    )
 
 
 def write_jsonl(path: Path, rows: list[dict[str, object]]) -> None:

@@ -112,8 +112,11 @@ async def main(seconds: float, calm_seconds: float | None, default_collector: bo
             sampled_at.append(time.perf_counter() - started)
             if (minute := int(sampled_at[-1] // 60)) > minutes_told:  # progress, for long runs
                 minutes_told = minute
-                print(f"minute {minute}: RSS {memory[-1]:.0f} MiB, {blocks[-1]:.2f} M Python "
-                      "blocks", file=sys.stderr, flush=True)  # fmt: skip
+                print(
+                    f"minute {minute}: RSS {memory[-1]:.0f} MiB, {blocks[-1]:.2f} M Python blocks",
+                    file=sys.stderr,
+                    flush=True,
+                )
         messages = app.pipeline.stats.messages
         feed = app.query_one(LiveFeed)
         await pilot.press("q")
@@ -122,28 +125,41 @@ async def main(seconds: float, calm_seconds: float | None, default_collector: bo
     drain_ms = [d * 1000 for d in drains]
     print(f"## Desk at 2,000 msg/s ({elapsed:.0f} s, {messages:,} messages judged and shown)\n")
     print("| | p50 | p95 | max |\n|---|---|---|---|")
-    print(f"| key press → screen ({len(latencies)} presses, ms) | "
-          f"{percentile(latencies, 0.5):.1f} | {percentile(latencies, 0.95):.1f} | "
-          f"{max(latencies):.1f} |")  # fmt: skip
-    print(f"| drain per frame ({len(drains):,} frames, ms) | {percentile(drain_ms, 0.5):.1f} | "
-          f"{percentile(drain_ms, 0.95):.1f} | {max(drain_ms):.1f} |")  # fmt: skip
-    print(f"| hub queue depth at each press | {percentile(depths, 0.5):.0f} | "
-          f"{percentile(depths, 0.95):.0f} | {max(depths)} |")  # fmt: skip
+    print(
+        f"| key press → screen ({len(latencies)} presses, ms) | "
+        f"{percentile(latencies, 0.5):.1f} | {percentile(latencies, 0.95):.1f} | "
+        f"{max(latencies):.1f} |"
+    )
+    print(
+        f"| drain per frame ({len(drains):,} frames, ms) | {percentile(drain_ms, 0.5):.1f} | "
+        f"{percentile(drain_ms, 0.95):.1f} | {max(drain_ms):.1f} |"
+    )
+    print(
+        f"| hub queue depth at each press | {percentile(depths, 0.5):.0f} | "
+        f"{percentile(depths, 0.95):.0f} | {max(depths)} |"
+    )
     for generation, pauses in collections.items():
         if pauses:
-            print(f"| garbage collections of generation {generation} ({len(pauses):,}, ms) | "
-                  f"{percentile(pauses, 0.5):.1f} | {percentile(pauses, 0.95):.1f} | "
-                  f"{max(pauses):.1f} |")  # fmt: skip
+            print(
+                f"| garbage collections of generation {generation} ({len(pauses):,}, ms) | "
+                f"{percentile(pauses, 0.5):.1f} | {percentile(pauses, 0.95):.1f} | "
+                f"{max(pauses):.1f} |"
+            )
     third = max(1, len(memory) // 3)
-    print(f"\nmemory (RSS, MiB): first third {statistics.mean(memory[:third]):.0f}, "
-          f"middle {statistics.mean(memory[third:-third] or memory):.0f}, "
-          f"last third {statistics.mean(memory[-third:]):.0f}; feed buffer "
-          f"{len(feed.lines()):,} lines")  # fmt: skip
+    print(
+        f"\nmemory (RSS, MiB): first third {statistics.mean(memory[:third]):.0f}, "
+        f"middle {statistics.mean(memory[third:-third] or memory):.0f}, "
+        f"last third {statistics.mean(memory[-third:]):.0f}; feed buffer "
+        f"{len(feed.lines()):,} lines"
+    )
     if elapsed > 300:  # a soak: the memory minute by minute of the run
-        print("memory by minute (MiB): " + " ".join(
-            f"{m:.0f}" for m in by_minute(memory, sampled_at)))  # fmt: skip
-        print("Python blocks by minute (millions): " + " ".join(
-            f"{b:.2f}" for b in by_minute(blocks, sampled_at)))  # fmt: skip
+        print(
+            "memory by minute (MiB): " + " ".join(f"{m:.0f}" for m in by_minute(memory, sampled_at))
+        )
+        print(
+            "Python blocks by minute (millions): "
+            + " ".join(f"{b:.2f}" for b in by_minute(blocks, sampled_at))
+        )
 
 
 def by_minute(samples: list[float], at: list[float]) -> list[float]:

@@ -44,9 +44,13 @@ def make_checker(tool: str) -> Callable[[str], bool]:
         import profanex
 
         config = profanex.FilterConfig(
-            banned=terms, allowlist=allow, enable_fuzzy=True, normalize_leet=True,
-            normalize_separated_runs=True, normalize_repeated_chars=True,
-        )  # fmt: skip
+            banned=terms,
+            allowlist=allow,
+            enable_fuzzy=True,
+            normalize_leet=True,
+            normalize_separated_runs=True,
+            normalize_repeated_chars=True,
+        )
         return profanex.Filter(config).contains
     if tool.startswith("glin-profanity"):
         import glin_profanity
@@ -55,8 +59,12 @@ def make_checker(tool: str) -> Callable[[str], bool]:
         # its defaults, and with its evasion options on.
         config = {"languages": ["english"], "custom_words": terms, "whitelist": allow}
         if tool.endswith("obfuscation"):
-            config |= {"detect_leetspeak": True, "normalize_unicode": True,
-                       "allow_obfuscated_match": True, "cache_results": True}  # fmt: skip
+            config |= {
+                "detect_leetspeak": True,
+                "normalize_unicode": True,
+                "allow_obfuscated_match": True,
+                "cache_results": True,
+            }
         return glin_profanity.Filter(config).is_profane
     if tool == "better-profanity":
         from better_profanity import profanity
@@ -109,8 +117,12 @@ def vigile_check_end_to_end(repeat: int = 5) -> dict[str, object]:
     """`vigile check` as a user runs it: the stream (5 × 100,000 lines) piped through one
     process, answers read back. Start-up (loading word lists and the pack) is timed apart on
     an empty input, and included in the end-to-end rate."""
-    command = [str(Path(sys.executable).parent / "vigile"), "check", "--rules",
-               str(OUT / "pack-2000.toml")]  # fmt: skip
+    command = [
+        str(Path(sys.executable).parent / "vigile"),
+        "check",
+        "--rules",
+        str(OUT / "pack-2000.toml"),
+    ]
     started = time.perf_counter()
     subprocess.run(command, input=b"", capture_output=True, check=True)
     startup = time.perf_counter() - started
@@ -137,8 +149,10 @@ def table(results: list[dict]) -> str:
         rows.append([family] + [f"{r['recall_by_family'].get(family, 0):.0%}" for r in results])
     rows.append(["**recall (all evasions)**"] + [f"**{r['recall']:.1%}**" for r in results])
     for kind in ("adversarial", "ordinary"):
-        rows.append([f"false positives, {kind} benign"]
-                    + [f"{r['false_positive_rate'][kind]:.1%}" for r in results])  # fmt: skip
+        rows.append(
+            [f"false positives, {kind} benign"]
+            + [f"{r['false_positive_rate'][kind]:.1%}" for r in results]
+        )
     rows.append(["messages/s (in process)"] + [f"{r['messages_per_s']:,}" for r in results])
     rows.append(["peak RSS MiB"] + [str(r["peak_rss_mib"]) for r in results])
     rows.append(["load s"] + [str(r["load_s"]) for r in results])
@@ -156,8 +170,9 @@ def main() -> None:
         return
     results = []
     for tool in args.tools:
-        done = subprocess.run([sys.executable, __file__, "--one", tool], capture_output=True,
-                              text=True)  # fmt: skip
+        done = subprocess.run(
+            [sys.executable, __file__, "--one", tool], capture_output=True, text=True
+        )
         if done.returncode != 0:
             print(f"{tool}: failed\n{done.stderr[-2000:]}", file=sys.stderr)
             continue
@@ -165,11 +180,13 @@ def main() -> None:
     end_to_end = vigile_check_end_to_end() if "vigile" in args.tools else None
     print(table(results))
     if end_to_end:
-        print(f"\n`vigile check` end to end (JSON in and out, one process): "
-              f"{end_to_end['messages_per_s']:,} messages/s "
-              f"({end_to_end['lines']:,} lines in {end_to_end['seconds']} s, of which "
-              f"{end_to_end['startup_s']} s start-up; "
-              f"{end_to_end['messages_per_s_after_startup']:,}/s after it)")  # fmt: skip
+        print(
+            f"\n`vigile check` end to end (JSON in and out, one process): "
+            f"{end_to_end['messages_per_s']:,} messages/s "
+            f"({end_to_end['lines']:,} lines in {end_to_end['seconds']} s, of which "
+            f"{end_to_end['startup_s']} s start-up; "
+            f"{end_to_end['messages_per_s_after_startup']:,}/s after it)"
+        )
     for r in results:
         for kind, hits in r["false_positives"].items():
             if hits:

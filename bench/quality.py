@@ -148,7 +148,9 @@ def score_prose(triage: Triage, path: Path) -> tuple[int, list]:
     for line in lines:
         verdict = triage.judge_text(line)
         if groups_of(verdict, profanity=False) & set(ABUSE) - {"spam"}:
-            terms = ", ".join(f"{m.rule_id}:{line[m.span[0]:m.span[1]]!r}" for m in verdict.matches)
+            terms = ", ".join(
+                f"{m.rule_id}:{line[m.span[0] : m.span[1]]!r}" for m in verdict.matches
+            )
             flags.append((line, terms))
     return len(lines), flags
 
@@ -198,20 +200,26 @@ def main() -> int:
         pattern = "heldout-*.jsonl" if set_name == "heldout" else f"{set_name}.jsonl"
         for path in sorted(DATA.glob(pattern)):
             for lang, score in sorted(score_set(triage, path, args.profanity).items()):
-                print(f"\n{path.name} [{lang}]  recall {percent(score.recall())}  "
-                      f"precision {percent(score.precision())}")
+                print(
+                    f"\n{path.name} [{lang}]  recall {percent(score.recall())}  "
+                    f"precision {percent(score.precision())}"
+                )
                 print(f"  {'label':<11}{'lines':>7}{'lifted':>9}{'as question':>13}")
                 for label, n in score.total.most_common():
-                    print(f"  {label:<11}{n:>7}{percent(score.lifted[label] / n):>9}"
-                          f"{percent(score.asked[label] / n):>13}")
+                    print(
+                        f"  {label:<11}{n:>7}{percent(score.lifted[label] / n):>9}"
+                        f"{percent(score.asked[label] / n):>13}"
+                    )
                 for group in ABUSE:
                     if flagged := score.by_group[group]:
                         right = percent(score.group_right[group] / flagged)
                         print(f"  flagged as {group:<8} {flagged:>5} lines, precision {right}")
                 q = score.total["question"]
                 asked = sum(score.asked.values())
-                print(f"  questions: recall {percent(score.asked['question'] / q if q else 0)}, "
-                      f"precision {percent(score.asked['question'] / asked if asked else 1)}")
+                print(
+                    f"  questions: recall {percent(score.asked['question'] / q if q else 0)}, "
+                    f"precision {percent(score.asked['question'] / asked if asked else 1)}"
+                )
                 report[f"{path.stem}:{lang}"] = {
                     "recall": score.recall(),
                     "precision": score.precision(),
@@ -232,14 +240,21 @@ def main() -> int:
                 lines, flags = score_prose(triage, path)
                 total_lines += lines
                 total_flags += flags
-                print(f"  {path.stem:<26}{lines:>8,} lines {len(flags):>5} flags "
-                      f"{10_000 * len(flags) / max(lines, 1):>7.2f} per 10,000")
+                print(
+                    f"  {path.stem:<26}{lines:>8,} lines {len(flags):>5} flags "
+                    f"{10_000 * len(flags) / max(lines, 1):>7.2f} per 10,000"
+                )
                 report[f"prose:{folder.name}:{path.stem}"] = {"lines": lines, "flags": len(flags)}
             rate = 10_000 * len(total_flags) / max(total_lines, 1)
-            print(f"  {'all':<26}{total_lines:>8,} lines {len(total_flags):>5} flags "
-                  f"{rate:>7.2f} per 10,000")
-            report[f"prose:{folder.name}"] = {"lines": total_lines, "flags": len(total_flags),
-                                              "per_10k": rate}
+            print(
+                f"  {'all':<26}{total_lines:>8,} lines {len(total_flags):>5} flags "
+                f"{rate:>7.2f} per 10,000"
+            )
+            report[f"prose:{folder.name}"] = {
+                "lines": total_lines,
+                "flags": len(total_flags),
+                "per_10k": rate,
+            }
             for line, terms in total_flags[: None if args.show else 10]:
                 print(f"    {terms}  {line[:110]}")
         if not PROSE.exists():

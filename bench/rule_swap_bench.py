@@ -60,9 +60,11 @@ def main() -> None:
         assert triage.judge_text(f"fresh{n}").flagged
     timings.sort()
     p95 = timings[int(len(timings) * 0.95) - 1]
-    print(f"{args.terms:,}-term pack: first load {first:.0f} ms; edit to live over {args.edits} "
-          f"edits: p50 {statistics.median(timings):.1f} ms, p95 {p95:.1f} ms, "
-          f"max {timings[-1]:.1f} ms")  # fmt: skip
+    print(
+        f"{args.terms:,}-term pack: first load {first:.0f} ms; edit to live over {args.edits} "
+        f"edits: p50 {statistics.median(timings):.1f} ms, p95 {p95:.1f} ms, "
+        f"max {timings[-1]:.1f} ms"
+    )
 
 
 if __name__ == "__main__":

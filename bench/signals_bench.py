@@ -36,8 +36,14 @@ from vigile.scenarios.format import load_scenario  # noqa: E402
 from vigile.scenarios.generate import generate, write_session  # noqa: E402
 
 RATE_5K = Path(__file__).parent / "data" / "rate-5k.toml"
-SCENARIOS = ["demo", "esports-raid", "hijacked-hashtag", "product-recall", "black-friday",
-             "harassment-campaign"]  # fmt: skip
+SCENARIOS = [
+    "demo",
+    "esports-raid",
+    "hijacked-hashtag",
+    "product-recall",
+    "black-friday",
+    "harassment-campaign",
+]
 
 
 def in_memory(messages: list[ChatMessage], triage: Triage, with_signals: bool) -> float:
@@ -71,8 +77,10 @@ async def main(rounds: int) -> None:
     await write_session(load_scenario(str(RATE_5K)), busy)
     messages = [m for m, _ in generate(load_scenario(str(RATE_5K))) if isinstance(m, ChatMessage)]
 
-    print(f"## Cost at 5,000 messages/s ({len(messages):,} messages of bench/data/rate-5k.toml, "
-          f"median of {rounds} alternating rounds)\n")  # fmt: skip
+    print(
+        f"## Cost at 5,000 messages/s ({len(messages):,} messages of bench/data/rate-5k.toml, "
+        f"median of {rounds} alternating rounds)\n"
+    )
     print("| | without signals | with signals | ratio |\n|---|---|---|---|")
     plain, signalled = [], []
     for _ in range(rounds):  # alternate, so that machine noise hits both alike
@@ -85,15 +93,20 @@ async def main(rounds: int) -> None:
         plain_e2e.append(await end_to_end(busy, triage, False, None))
         signalled_e2e.append(await end_to_end(busy, triage, True, None))
     a, b = statistics.median(plain_e2e), statistics.median(signalled_e2e)
-    print(f"| replay → triage → store, as fast as possible (msg/s) | {a:,.0f} | {b:,.0f} | "
-          f"{b / a:.2f} |")  # fmt: skip
+    print(
+        f"| replay → triage → store, as fast as possible (msg/s) | {a:,.0f} | {b:,.0f} | "
+        f"{b / a:.2f} |"
+    )
     for with_signals in (False, True):
-        report = await run_loadtest(busy, 1.0, folder / f"paced-{with_signals}.db", triage,
-                                    signals=with_signals)  # fmt: skip
+        report = await run_loadtest(
+            busy, 1.0, folder / f"paced-{with_signals}.db", triage, signals=with_signals
+        )
         label = "with" if with_signals else "without"
-        print(f"| paced at 5,000 msg/s, {label} signals: throughput, p99 latency, dropped | "
-              f"{report.throughput_per_s:,.0f} msg/s, p99 {report.latency_ms_p99} ms, "
-              f"{report.dropped} dropped | | |")  # fmt: skip
+        print(
+            f"| paced at 5,000 msg/s, {label} signals: throughput, p99 latency, dropped | "
+            f"{report.throughput_per_s:,.0f} msg/s, p99 {report.latency_ms_p99} ms, "
+            f"{report.dropped} dropped | | |"
+        )
 
     print("\n## Scenarios (scored against their labels)\n")
     print(
@@ -109,14 +122,22 @@ async def main(rounds: int) -> None:
         await run_loadtest(source, None, run, triage)
         score = score_run(source, run)
         assert score is not None
-        onset = "no raid" if score.raid_onset is None else (
-            "never" if score.seconds_to_first_alert is None
-            else f"{score.seconds_to_first_alert:.1f} s")  # fmt: skip
+        onset = (
+            "no raid"
+            if score.raid_onset is None
+            else (
+                "never"
+                if score.seconds_to_first_alert is None
+                else f"{score.seconds_to_first_alert:.1f} s"
+            )
+        )
         before = "–" if score.raid_onset is None else str(score.alerts_before_onset)
         kinds = ", ".join(f"{k} {v}" for k, v in sorted(score.alerts.items())) or "none"
-        print(f"| {name} | {score.labelled:,} | {_pct(score.flag_precision)} / "
-              f"{_pct(score.flag_recall)} | {_pct(score.raid_precision)} / "
-              f"{_pct(score.raid_recall)} | {onset} | {before} | {kinds} |")  # fmt: skip
+        print(
+            f"| {name} | {score.labelled:,} | {_pct(score.flag_precision)} / "
+            f"{_pct(score.flag_recall)} | {_pct(score.raid_precision)} / "
+            f"{_pct(score.raid_recall)} | {onset} | {before} | {kinds} |"
+        )
 
 
 def _pct(value: float | None) -> str:

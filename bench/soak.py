@@ -34,9 +34,12 @@ async def soak(session: Path, rounds: int) -> None:
         report = await run_loadtest(session, None, out, triage)
         out.unlink()
         total += report.messages
-        print(f"round {number}: {total:,} messages in {time.perf_counter() - started:.0f} s, "
-              f"{report.throughput_per_s:,.0f}/s, p99 {report.latency_ms_p99} ms, "
-              f"dropped {report.dropped}, RSS {rss_mib():.1f} MiB", flush=True)  # fmt: skip
+        print(
+            f"round {number}: {total:,} messages in {time.perf_counter() - started:.0f} s, "
+            f"{report.throughput_per_s:,.0f}/s, p99 {report.latency_ms_p99} ms, "
+            f"dropped {report.dropped}, RSS {rss_mib():.1f} MiB",
+            flush=True,
+        )
 
 
 def main() -> None:

@@ -47,10 +47,21 @@ def free_port() -> int:
 def start_hub(folder: Path) -> tuple[subprocess.Popen[str], str, dict[str, str]]:
     port = free_port()
     hub = subprocess.Popen(
-        [sys.executable, "-m", "vigile.tui.cli", "hub", "--listen", f"127.0.0.1:{port}",
-         "--db", str(folder / "hub.db")],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=ROOT,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "vigile.tui.cli",
+            "hub",
+            "--listen",
+            f"127.0.0.1:{port}",
+            "--db",
+            str(folder / "hub.db"),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        cwd=ROOT,
+    )
     tokens: dict[str, str] = {}
     assert hub.stdout is not None
     for line in hub.stdout:
@@ -112,8 +123,10 @@ async def run(clients: int, edits: int, term_count: int) -> dict[str, float]:
         workers = [asyncio.create_task(busy(d, stop)) for d in desks]
         delays, swaps = [], []
         for edit in range(edits):
-            packs = [*load_starter_packs(), parse_pack(pack_text(base + [words[term_count + edit]]),
-                                                       "big.toml")]  # fmt: skip
+            packs = [
+                *load_starter_packs(),
+                parse_pack(pack_text(base + [words[term_count + edit]]), "big.toml"),
+            ]
             started = time.perf_counter()
             boss.swap(packs, "supervisor", "editor")  # the link publishes it
             version = edit + 2
@@ -133,8 +146,13 @@ async def run(clients: int, edits: int, term_count: int) -> dict[str, float]:
         hub.wait(10)
     delays.sort()
     swaps.sort()
-    return {"p50": percentile(delays, 0.5), "p99": percentile(delays, 0.99), "max": max(delays),
-            "apply_p50": percentile(swaps, 0.5), "samples": len(delays)}  # fmt: skip
+    return {
+        "p50": percentile(delays, 0.5),
+        "p99": percentile(delays, 0.99),
+        "max": max(delays),
+        "apply_p50": percentile(swaps, 0.5),
+        "samples": len(delays),
+    }
 
 
 def main() -> None:
@@ -143,14 +161,19 @@ def main() -> None:
     parser.add_argument("--edits", type=int, default=60)
     parser.add_argument("--terms", type=int, default=5_000)
     args = parser.parse_args()
-    print(f"## Rule propagation: {args.edits} edits of a {args.terms:,}-term pack + the starter "
-          f"packs, moderators busy claiming (machine: {os.cpu_count()} CPUs)\n")  # fmt: skip
+    print(
+        f"## Rule propagation: {args.edits} edits of a {args.terms:,}-term pack + the starter "
+        f"packs, moderators busy claiming (machine: {os.cpu_count()} CPUs)\n"
+    )
     print("| desks | samples | p50 ms | p99 ms | max ms | one desk applying it, p50 ms |")
     print("|---|---|---|---|---|---|")
     for clients in args.clients:
         r = asyncio.run(run(clients, args.edits, args.terms))
-        print(f"| {clients} | {r['samples']:,} | {r['p50']:.1f} | {r['p99']:.1f} | "
-              f"{r['max']:.1f} | {r['apply_p50']:.1f} |", flush=True)  # fmt: skip
+        print(
+            f"| {clients} | {r['samples']:,} | {r['p50']:.1f} | {r['p99']:.1f} | "
+            f"{r['max']:.1f} | {r['apply_p50']:.1f} |",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -31,8 +31,10 @@ TEXTS = ["gg", "what a race", "t'es qu'une salope", "c'est combien ?", "lets goo
 
 
 def flood(count: int, start: int = 0) -> list[list[str]]:
-    lines = [privmsg("lumina", f"user{n % 500}", f"{TEXTS[n % len(TEXTS)]} {n}", f"m{n}")
-             for n in range(start, start + count)]  # fmt: skip
+    lines = [
+        privmsg("lumina", f"user{n % 500}", f"{TEXTS[n % len(TEXTS)]} {n}", f"m{n}")
+        for n in range(start, start + count)
+    ]
     return [lines[i : i + 50] for i in range(0, count, 50)]
 
 
@@ -64,12 +66,16 @@ async def main(count: int) -> None:
     recorded = await throughput(count, judged=False)
     print(f"flood: {count:,} lines parsed and recorded at {recorded:,.0f} lines/s")
     judged = await throughput(count, judged=True)
-    print(f"flood: {count:,} lines parsed, judged (starter packs) and recorded at "
-          f"{judged:,.0f} lines/s")  # fmt: skip
+    print(
+        f"flood: {count:,} lines parsed, judged (starter packs) and recorded at "
+        f"{judged:,.0f} lines/s"
+    )
     asked = await reconnect_time("RECONNECT")
     print(f"RECONNECT asked by the server: next message after {asked:.3f} s")
-    print(f"connection dropped (backoff starts at 0.5 s): next message after "
-          f"{await reconnect_time(Abrupt()):.3f} s")  # fmt: skip
+    print(
+        f"connection dropped (backoff starts at 0.5 s): next message after "
+        f"{await reconnect_time(Abrupt()):.3f} s"
+    )
 
 
 if __name__ == "__main__":

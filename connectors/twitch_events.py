@@ -65,7 +65,7 @@ def chat_message(message: IrcMessage) -> ChatMessage:
             "login": message.nick,
             "emotes": tags.get("emotes", ""),
             "reply_parent_text": tags.get("reply-parent-msg-body", ""),
-        },  # fmt: skip
+        },
     )
 
 
@@ -76,22 +76,34 @@ def platform_event(message: IrcMessage) -> PlatformEvent | None:
     if command == "CLEARCHAT":
         if not message.trailing or len(message.params) < 2:
             return PlatformEvent("twitch", channel, "clearchat", ts, {"scope": "chat"})
-        data: dict[str, object] = {"user": message.trailing,
-                                   "user_id": tags.get("target-user-id", "")}  # fmt: skip
+        data: dict[str, object] = {
+            "user": message.trailing,
+            "user_id": tags.get("target-user-id", ""),
+        }
         if "ban-duration" in tags:
             data["duration_s"] = int(tags["ban-duration"] or 0)
             return PlatformEvent("twitch", channel, "timeout", ts, data)
         return PlatformEvent("twitch", channel, "ban", ts, data)
     if command == "CLEARMSG":
-        data = {"message_id": tags.get("target-msg-id", ""), "user": tags.get("login", ""),
-                "text": message.trailing}  # fmt: skip
+        data = {
+            "message_id": tags.get("target-msg-id", ""),
+            "user": tags.get("login", ""),
+            "text": message.trailing,
+        }
         return PlatformEvent("twitch", channel, "clearmsg", ts, data)
     if command == "USERNOTICE":
         kind = tags.get("msg-id", "usernotice")
-        data = {"user": tags.get("login", ""), "user_id": tags.get("user-id", ""),
-                "system_message": tags.get("system-msg", ""), "text": message.trailing,
-                **{k.removeprefix("msg-param-"): v for k, v in tags.items()
-                   if k.startswith("msg-param-")}}  # fmt: skip
+        data = {
+            "user": tags.get("login", ""),
+            "user_id": tags.get("user-id", ""),
+            "system_message": tags.get("system-msg", ""),
+            "text": message.trailing,
+            **{
+                k.removeprefix("msg-param-"): v
+                for k, v in tags.items()
+                if k.startswith("msg-param-")
+            },
+        }
         if kind == "raid":
             data["raider"] = tags.get("msg-param-displayName", tags.get("login", ""))
             data["viewers"] = int(tags.get("msg-param-viewerCount", "0") or 0)

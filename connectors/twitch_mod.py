@@ -41,7 +41,7 @@ CHAT_SETTING_NAMES = frozenset(
         "slow_mode_wait_time",
         "subscriber_mode",
         "unique_chat_mode",
-    }  # fmt: skip
+    }
 )
 _RATE_LIMIT_TRIES = 3
 

@@ -87,9 +87,12 @@ async def device_login(
         show(flow["verification_url"], flow["user_code"])
         interval = float(flow.get("interval", 5))
         deadline = time.monotonic() + min(timeout_s, float(flow.get("expires_in", 1800)))
-        grant = {"client_id": client_id, "client_secret": client_secret,
-                 "device_code": flow["device_code"],
-                 "grant_type": "urn:ietf:params:oauth:grant-type:device_code"}  # fmt: skip
+        grant = {
+            "client_id": client_id,
+            "client_secret": client_secret,
+            "device_code": flow["device_code"],
+            "grant_type": "urn:ietf:params:oauth:grant-type:device_code",
+        }
         while time.monotonic() < deadline:
             await asyncio.sleep(interval)
             answer = await http.post(TOKEN_URL, data=grant)
@@ -113,9 +116,15 @@ async def refreshed(credentials: YouTubeCredentials, http: httpx.AsyncClient) ->
             "the YouTube token has expired and there is no refresh token; "
             "run `vigile login youtube`."
         )
-    answer = await http.post(TOKEN_URL, data={
-        "client_id": credentials.client_id, "client_secret": credentials.client_secret,
-        "refresh_token": credentials.refresh, "grant_type": "refresh_token"})  # fmt: skip
+    answer = await http.post(
+        TOKEN_URL,
+        data={
+            "client_id": credentials.client_id,
+            "client_secret": credentials.client_secret,
+            "refresh_token": credentials.refresh,
+            "grant_type": "refresh_token",
+        },
+    )
     body = _json(answer)
     if answer.status_code != 200:
         raise CredentialsError(

@@ -36,7 +36,7 @@ _QUIET_ITEMS = frozenset(
         "liveChatViewerEngagementMessageRenderer",
         "liveChatModeChangeMessageRenderer",
         "liveChatAutoModMessageRenderer",
-    }  # fmt: skip
+    }
 )
 _QUIET_ACTIONS = frozenset(
     {
@@ -48,7 +48,7 @@ _QUIET_ACTIONS = frozenset(
         "removeBannerForLiveChatCommand",
         "liveChatReportModerationStateCommand",
         "clickTrackingParams",
-    }  # fmt: skip
+    }
 )
 
 
@@ -114,7 +114,7 @@ def _items(action: Mapping[str, Any], video: str) -> Iterator[ChatMessage | Plat
 
 
 def _chat_item(item: Mapping[str, Any], video: str) -> Iterator[ChatMessage | PlatformEvent]:
-    (renderer_name, body), = item.items()  # fmt: skip
+    ((renderer_name, body),) = item.items()
     if renderer_name in _QUIET_ITEMS:
         return
     if "SponsorshipsGift" in renderer_name:  # gifted memberships: bought or received
@@ -153,7 +153,7 @@ def _chat_item(item: Mapping[str, Any], video: str) -> Iterator[ChatMessage | Pl
             "renderer": renderer_name,
             "amount_text": body.get("purchaseAmountText", {}).get("simpleText", ""),
             "author_photo": _first_thumbnail(body.get("authorPhoto")),
-        },  # fmt: skip
+        },
     )
 
 

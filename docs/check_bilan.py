@@ -48,8 +48,13 @@ async def rehearse(scenario: str, speed: float, folder: Path) -> Path:
     for path in (source, run):
         path.unlink(missing_ok=True)
     await write_session(load_scenario(scenario), source)
-    plan = SessionPlan(f"{scenario} (rehearsal)", "rehearsal", [ReplaySource(source, speed)], run,
-                       {"replay_of": str(source), "speed": speed})  # fmt: skip
+    plan = SessionPlan(
+        f"{scenario} (rehearsal)",
+        "rehearsal",
+        [ReplaySource(source, speed)],
+        run,
+        {"replay_of": str(source), "speed": speed},
+    )
     app = VigileApp(plan, Triage(load_starter_packs(), author="file", origin="file"), "lea")
     keys, applied = itertools.cycle(KEYS), False
     async with app.run_test(size=(160, 45)) as pilot:
@@ -121,8 +126,10 @@ def check_page(html: Path, figures: dict, lang: str, screenshot: Path | None) ->
         pages = pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages")
         if pages < 2:
             problems.append(f"the printed report has {pages} page(s)")
-        print(f"  {html.parent.name}: {len(sizes)} charts, printed on {pages} A4 pages, "
-              f"{len(fetched)} request(s), {len(problems)} problem(s)")  # fmt: skip
+        print(
+            f"  {html.parent.name}: {len(sizes)} charts, printed on {pages} A4 pages, "
+            f"{len(fetched)} request(s), {len(problems)} problem(s)"
+        )
         if screenshot:
             page.screenshot(path=str(screenshot), full_page=True)
         browser.close()
@@ -146,8 +153,10 @@ def main() -> int:
         shot = ROOT / "docs" / "bilan-fr.png" if lang == "fr" else None
         problems += [f"{lang}: {p}" for p in check_page(files.html, figures, lang, shot)]
     r = figures["rehearsal"]
-    print(f"  rehearsal: {figures['moderation']['actions']} actions, caught {r['caught']} of "
-          f"{r['should_act']}, {r['false_actions']} false; reports in {folder}")  # fmt: skip
+    print(
+        f"  rehearsal: {figures['moderation']['actions']} actions, caught {r['caught']} of "
+        f"{r['should_act']}, {r['false_actions']} false; reports in {folder}"
+    )
     for problem in problems:
         print(f"FAIL {problem}")
     print("OK" if not problems else f"{len(problems)} problem(s)")

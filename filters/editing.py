@@ -80,9 +80,11 @@ class EditDryRun:
     gone_examples: tuple[str, ...]
 
     def summary(self) -> str:
-        return (f"of the last {self.looked_at:,} messages, the change would also flag "
-                f"{self.newly_flagged:,} and stop flagging {self.no_longer_flagged:,} "
-                f"({self.still_flagged:,} stay flagged)")  # fmt: skip
+        return (
+            f"of the last {self.looked_at:,} messages, the change would also flag "
+            f"{self.newly_flagged:,} and stop flagging {self.no_longer_flagged:,} "
+            f"({self.still_flagged:,} stay flagged)"
+        )
 
 
 def compare(

@@ -22,18 +22,22 @@ ANY_WORD_ZIPF = 1.9
 
 # Frequent short words that tell the two languages apart (none is common in both).
 CUES = {
-    "fr": frozenset("""le la les des du une un et est je tu il elle ils elles nous vous on pas
+    "fr": frozenset(
+        """le la les des du une un et est je tu il elle ils elles nous vous on pas
         que qui quoi pour avec dans sur mais ou ce cet cette ces mon ma mes ton ta tes son sa ses
         leur suis es sont fait va vas vais ca trop tres bien rien tout tous toute comme alors
         encore jamais toujours aussi ici moi toi lui sale espece gros grosse petit petite mdr
         ptdr jsp wsh putain merde j c qu n l y au aux avoir etre quel quelle ai as avez peux
-        veux sais dit faut non oui voila franchement regarde""".split()),
-    "en": frozenset("""the is are you your yours i and to of in it that this my for with he she
+        veux sais dit faut non oui voila franchement regarde""".split()
+    ),
+    "en": frozenset(
+        """the is are you your yours i and to of in it that this my for with he she
         was be not what so just like lol get got can don dont im its have has do does all at
         they we me him her go no yes will would should could there their them when who how why
         if or an by from up out about really very much too some any been were am did yourself
-        seriously such look honestly""".split()),
-}  # fmt: skip
+        seriously such look honestly""".split()
+    ),
+}
 
 
 def strip_accents(word: str) -> str:

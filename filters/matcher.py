@@ -54,7 +54,11 @@ _STARS = re.compile(r"(\*+)")
 _LONG_RUNS = re.compile(r"(.)\1\1+")
 _MOST_PIECES = 6
 # What a token can start (Token.flags): a term, a phrase or pattern, a split word, a joined phrase.
-_WORD, _ANCHOR, _SPLIT, _SQUASH, _LETTER = 1, 2, 4, 8, 16
+_WORD = 1  # resolves to a single-word term
+_ANCHOR = 2  # the rarest fixed word of a phrase or pattern
+_SPLIT = 4  # a piece of a term that is no word of its own (sal, ope)
+_SQUASH = 8  # may begin a phrase written joined or split
+_LETTER = 16  # a letter alone: a word may be spelt out
 _FLAGS = attrgetter("flags")  # a split word: two or three pieces, then single letters
 _CACHE_LIMIT = 200_000
 

@@ -31,20 +31,36 @@ WARM_UP_S = 60.0  # before this, every author is new to the session: nobody coun
 FRESH_FOR_S = 300.0  # an author first seen after warm-up counts as fresh for this long
 # "seen before" is a pair of Bloom filters of this many authors each (1.7 MiB apiece), so it
 # stays the same size however many accounts an event brings (see _Authors)
-SEEN_BEFORE_EACH, SEEN_BEFORE_ERROR = 1_000_000, 0.001
+SEEN_BEFORE_EACH = 1_000_000
+SEEN_BEFORE_ERROR = 0.001  # one fresh account in a thousand taken for a known one
 # raid: fresh accounts with flagged messages, in the last RAID_WINDOW_S
-RAID_WINDOW_S, RAID_AUTHORS, RAID_FLAGGED_SHARE, LOOKALIKE_GROUP = 30.0, 8, 0.35, 6
+RAID_WINDOW_S = 30.0
+RAID_AUTHORS = 8  # fresh authors with flagged messages in the window
+RAID_FLAGGED_SHARE = 0.35  # share of the window's fresh authors' messages that are flagged
+LOOKALIKE_GROUP = 6  # fresh accounts whose names share a stem (h8_squad1, h8_squad2…)
 RAIDER_IDLE_S = FRESH_FOR_S  # a raid's account silent this long is no longer one of it
 # flood: a burst against the baseline, with hostile content in it
-BURST_WINDOW_S, BURST_MIN, BURST_RATIO, FLOOD_FLAGGED_SHARE = 10, 50, 3.0, 0.25
+BURST_WINDOW_S = 10
+BURST_MIN = 50  # messages in the window, at least
+BURST_RATIO = 3.0  # against the baseline's rate
+FLOOD_FLAGGED_SHARE = 0.25
 BASELINE_S = 300
 # copypasta: a sentence (not "GOOOAL", not an emote repeated) posted by several authors
-COPY_COUNT, COPY_AUTHORS, COPY_DISTINCT_WORDS, COPY_MIN_CHARS, COPY_BURST_S = 6, 4, 4, 20, 30.0
+COPY_COUNT = 6  # copies
+COPY_AUTHORS = 4  # by this many authors
+COPY_DISTINCT_WORDS = 4  # a sentence, not one word repeated
+COPY_MIN_CHARS = 20
+COPY_BURST_S = 30.0
 COPY_SHARE = 0.05  # a harmless line must be a twentieth of all chat to be a flood
 # one author posting in bursts
-AUTHOR_WINDOW_S, AUTHOR_BURST = 30.0, 15
+AUTHOR_WINDOW_S = 30.0
+AUTHOR_BURST = 15  # messages in the window
 # rising hashtags and terms, over the last minute against the minutes before
-RISE_WINDOW_S, RISE_HISTORY_S, RISE_COUNT, RISE_AUTHORS, RISE_RATIO = 60.0, 600.0, 8, 5, 4.0
+RISE_WINDOW_S = 60.0
+RISE_HISTORY_S = 600.0
+RISE_COUNT = 8  # uses in the last minute
+RISE_AUTHORS = 5  # by this many authors
+RISE_RATIO = 4.0  # against the minutes before
 RISE_FLAGGED_SHARE = 0.3  # hashtags: share of the last minute that came with abuse
 
 _HASHTAG = re.compile(r"#(\w{2,60})")
@@ -68,8 +84,13 @@ class Alert:
         return (self.kind, self.platform, self.channel, self.subject)
 
     def event(self, state: str, ts: float) -> PlatformEvent:
-        data = {"state": state, "severity": self.severity, "subject": self.subject,
-                "raised_at": self.raised_at, **self.evidence}  # fmt: skip
+        data = {
+            "state": state,
+            "severity": self.severity,
+            "subject": self.subject,
+            "raised_at": self.raised_at,
+            **self.evidence,
+        }
         if state == "cleared":
             data["duration_s"] = round(self.last_seen - self.raised_at, 1)
         return PlatformEvent(self.platform, self.channel, f"alert:{self.kind}", ts, data)
@@ -263,8 +284,11 @@ class Signals:
         # regulars repeat is theirs.
         cluster = None
         copypasta = False
-        if ((fresh or abusive) and len(m.text) >= COPY_MIN_CHARS
-                and m.text.count(" ") >= COPY_DISTINCT_WORDS - 1):  # fmt: skip
+        if (
+            (fresh or abusive)
+            and len(m.text) >= COPY_MIN_CHARS
+            and m.text.count(" ") >= COPY_DISTINCT_WORDS - 1
+        ):
             cluster = scope.clusters.add(m.key, author_key, m.text, abusive, now, fresh)
             if cluster.count >= COPY_COUNT:
                 copypasta = self._copypasta(m, scope, cluster, now, events)
@@ -302,12 +326,22 @@ class Signals:
         # a replayed event carries its first time apart: the stream's clock is that one
         now = self._clock = max(self._clock, float(event.data.get("original_ts", event.ts)))
         scope = self._scopes.setdefault((event.platform, event.channel), _Scope(now))
-        scope.raid_notice = {"raider": event.data.get("raider", ""),
-                             "viewers": event.data.get("viewers", 0), "at": now}  # fmt: skip
+        scope.raid_notice = {
+            "raider": event.data.get("raider", ""),
+            "viewers": event.data.get("viewers", 0),
+            "at": now,
+        }
         viewers = int(event.data.get("viewers", 0) or 0)
         evidence = {"source": "notice", **scope.raid_notice}
-        return self._raise("raid", event.platform, event.channel, "channel",
-                           3 if viewers >= 1_000 else 2, evidence, now)  # fmt: skip
+        return self._raise(
+            "raid",
+            event.platform,
+            event.channel,
+            "channel",
+            3 if viewers >= 1_000 else 2,
+            evidence,
+            now,
+        )
 
     def tick(self, quiet_s: float) -> list[PlatformEvent]:
         """No message for `quiet_s` (wall time) since the last one: alerts can clear."""
@@ -336,25 +370,43 @@ class Signals:
         scope = self._scopes[(m.platform, m.channel)]
         if f"{m.platform}:{m.author_id}" in scope.raiders:
             return []  # one of a raid: the raid alert says it already
-        evidence = {"author": m.author_name, "author_id": m.author_id,
-                    "messages": count, "window_s": AUTHOR_WINDOW_S,
-                    "sample": m.text[:200]}  # fmt: skip
-        return self._raise("author-burst", m.platform, m.channel, m.author_id,
-                           3 if flagged else 2, evidence, now)  # fmt: skip
+        evidence = {
+            "author": m.author_name,
+            "author_id": m.author_id,
+            "messages": count,
+            "window_s": AUTHOR_WINDOW_S,
+            "sample": m.text[:200],
+        }
+        return self._raise(
+            "author-burst", m.platform, m.channel, m.author_id, 3 if flagged else 2, evidence, now
+        )
 
-    def _copypasta(self, m: ChatMessage, scope: _Scope, cluster: Cluster, now: float,
-                   events: list[PlatformEvent]) -> bool:  # fmt: skip
-        if not (cluster.count >= COPY_COUNT and len(cluster.authors) >= COPY_AUTHORS
-                and cluster.words >= COPY_DISTINCT_WORDS
-                and len(cluster.skeleton) >= COPY_MIN_CHARS):  # fmt: skip
+    def _copypasta(
+        self,
+        m: ChatMessage,
+        scope: _Scope,
+        cluster: Cluster,
+        now: float,
+        events: list[PlatformEvent],
+    ) -> bool:
+        if not (
+            cluster.count >= COPY_COUNT
+            and len(cluster.authors) >= COPY_AUTHORS
+            and cluster.words >= COPY_DISTINCT_WORDS
+            and len(cluster.skeleton) >= COPY_MIN_CHARS
+        ):
             return False
         key = ("copypasta", m.platform, m.channel, str(cluster.id))
         alert = self.alerts.get(key)
         if alert is not None:  # the flood goes on: keep it up, refresh its figures now and then
             alert.last_seen = now
             if now - alert.evidence.get("updated", 0) >= 1:
-                alert.evidence |= {"messages": cluster.count, "authors": len(cluster.authors),
-                                   "flagged": cluster.flagged, "updated": now}  # fmt: skip
+                alert.evidence |= {
+                    "messages": cluster.count,
+                    "authors": len(cluster.authors),
+                    "flagged": cluster.flagged,
+                    "updated": now,
+                }
             return True
         hostile = cluster.flagged / cluster.count >= 0.5
         since = now - COPY_BURST_S
@@ -363,17 +415,25 @@ class Signals:
         if not hostile:
             # A harmless line is a flood when it is new and suddenly everywhere (bots, the
             # relays of a campaign); lines the chat has been repeating all along stay chat.
-            new = (cluster.first_seen >= scope.start + WARM_UP_S
-                   and now - cluster.first_seen <= 2 * COPY_BURST_S)  # fmt: skip
+            new = (
+                cluster.first_seen >= scope.start + WARM_UP_S
+                and now - cluster.first_seen <= 2 * COPY_BURST_S
+            )
             wanted = max(3 * COPY_COUNT, math.ceil(COPY_SHARE * scope.chat_recently))
             if not (new and cluster.copies_since(wanted, since)):
                 return False
-        evidence = {"cluster": cluster.id, "messages": cluster.count,
-                    "authors": len(cluster.authors), "samples": cluster.samples,
-                    "first_seen": cluster.first_seen, "flagged": cluster.flagged,
-                    "fresh_authors": cluster.fresh_authors}  # fmt: skip
-        events += self._raise("copypasta", m.platform, m.channel, str(cluster.id),
-                              4 if hostile else 2, evidence, now)  # fmt: skip
+        evidence = {
+            "cluster": cluster.id,
+            "messages": cluster.count,
+            "authors": len(cluster.authors),
+            "samples": cluster.samples,
+            "first_seen": cluster.first_seen,
+            "flagged": cluster.flagged,
+            "fresh_authors": cluster.fresh_authors,
+        }
+        events += self._raise(
+            "copypasta", m.platform, m.channel, str(cluster.id), 4 if hostile else 2, evidence, now
+        )
         return True
 
     def _flood(self, m: ChatMessage, scope: _Scope, now: float) -> list[PlatformEvent]:
@@ -390,10 +450,14 @@ class Signals:
         share = flagged / messages
         if share < FLOOD_FLAGGED_SHARE:
             return []  # a crowd celebrating is a burst, not a flood
-        evidence = {"messages_10s": messages, "baseline_10s": round(baseline, 1),
-                    "flagged_share": round(share, 2)}  # fmt: skip
-        return self._raise("flood", m.platform, m.channel, "channel",
-                           4 if share >= 0.5 else 3, evidence, now)  # fmt: skip
+        evidence = {
+            "messages_10s": messages,
+            "baseline_10s": round(baseline, 1),
+            "flagged_share": round(share, 2),
+        }
+        return self._raise(
+            "flood", m.platform, m.channel, "channel", 4 if share >= 0.5 else 3, evidence, now
+        )
 
     def _raid(self, m: ChatMessage, scope: _Scope, now: float) -> list[PlatformEvent]:
         scope.fresh.trim(now)
@@ -403,8 +467,14 @@ class Signals:
         regulars_share = scope.established.share
         unlike_regulars = share >= 2 * regulars_share + 0.05
         groups = self._hostile_lookalikes(scope, now)
-        if not ((len(flagged_authors) >= RAID_AUTHORS and share >= RAID_FLAGGED_SHARE
-                 and unlike_regulars) or groups):  # fmt: skip
+        if not (
+            (
+                len(flagged_authors) >= RAID_AUTHORS
+                and share >= RAID_FLAGGED_SHARE
+                and unlike_regulars
+            )
+            or groups
+        ):
             return []
         for author in flagged_authors:
             scope.mark_raider(author, now)
@@ -412,13 +482,16 @@ class Signals:
             for author in members:
                 scope.mark_raider(author, now)
         scope.forget_raiders(now)
-        evidence = {"source": "behaviour",
-                    "fresh_authors": len({a for _, a, _ in scope.fresh.items}),
-                    "flagged_authors": len(flagged_authors), "flagged_share": round(share, 2),
-                    "regulars_flagged_share": round(regulars_share, 2),
-                    "authors": sorted(flagged_authors)[:20],
-                    "samples": list(scope.fresh.samples),
-                    "lookalike_stems": {s: len(g) for s, g in groups.items()}}  # fmt: skip
+        evidence = {
+            "source": "behaviour",
+            "fresh_authors": len({a for _, a, _ in scope.fresh.items}),
+            "flagged_authors": len(flagged_authors),
+            "flagged_share": round(share, 2),
+            "regulars_flagged_share": round(regulars_share, 2),
+            "authors": sorted(flagged_authors)[:20],
+            "samples": list(scope.fresh.samples),
+            "lookalike_stems": {s: len(g) for s, g in groups.items()},
+        }
         if scope.raid_notice:
             evidence["notice"] = scope.raid_notice
         severity = 5 if len(flagged_authors) >= 30 else 4
@@ -447,11 +520,20 @@ class Signals:
                 scope.hostile_stems.discard(stem)
             if not members:
                 del scope.lookalikes[stem]
-        return {stem: scope.lookalikes[stem] for stem in scope.hostile_stems
-                if stem in scope.lookalikes}  # fmt: skip
+        return {
+            stem: scope.lookalikes[stem] for stem in scope.hostile_stems if stem in scope.lookalikes
+        }
 
-    def _raid_member(self, platform: str, channel: str, scope: _Scope, author: str,
-                     fresh: bool, flagged: bool, m: ChatMessage) -> bool:  # fmt: skip
+    def _raid_member(
+        self,
+        platform: str,
+        channel: str,
+        scope: _Scope,
+        author: str,
+        fresh: bool,
+        flagged: bool,
+        m: ChatMessage,
+    ) -> bool:
         if author in scope.raiders:
             scope.mark_raider(author, self._clock)
             return True
@@ -463,8 +545,15 @@ class Signals:
             return True
         return False
 
-    def _hashtags_and_terms(self, scope: _Scope, m: ChatMessage, verdict: Verdict,
-                            abusive: bool, author: str, now: float) -> None:  # fmt: skip
+    def _hashtags_and_terms(
+        self,
+        scope: _Scope,
+        m: ChatMessage,
+        verdict: Verdict,
+        abusive: bool,
+        author: str,
+        now: float,
+    ) -> None:
         if "#" in m.text:
             for tag in {t.lower() for t in _HASHTAG.findall(m.text)}:
                 scope.tags.setdefault(tag, deque(maxlen=5_000)).append((now, author, abusive))
@@ -481,8 +570,10 @@ class Signals:
         sweep = now - scope.words_swept_at >= 60
         if sweep:
             scope.words_swept_at = now
-        tables = ((scope.tags, scope.touched_tags, "rising-hashtag"),
-                  (scope.terms, scope.touched_terms, "rising-term"))  # fmt: skip
+        tables = (
+            (scope.tags, scope.touched_tags, "rising-hashtag"),
+            (scope.terms, scope.touched_terms, "rising-term"),
+        )
         for table, touched, kind in tables:
             for name in list(table) if sweep else touched:
                 hits = table.get(name)
@@ -502,15 +593,24 @@ class Signals:
                     continue
                 evidence = _rise_evidence(kind, name, recent, authors, share)
                 severity = 3 if kind == "rising-hashtag" else 2
-                events += self._raise(kind, m.platform, m.channel, _shown(kind, name), severity,
-                                      evidence, now)  # fmt: skip
+                events += self._raise(
+                    kind, m.platform, m.channel, _shown(kind, name), severity, evidence, now
+                )
             touched.clear()
         return events
 
     # -- alert lifecycle --------------------------------------------------------------------------
 
-    def _raise(self, kind: str, platform: str, channel: str, subject: str, severity: int,
-               evidence: dict[str, Any], now: float) -> list[PlatformEvent]:  # fmt: skip
+    def _raise(
+        self,
+        kind: str,
+        platform: str,
+        channel: str,
+        subject: str,
+        severity: int,
+        evidence: dict[str, Any],
+        now: float,
+    ) -> list[PlatformEvent]:
         key = (kind, platform, channel, subject)
         alert = self.alerts.get(key)
         if alert is None:
@@ -539,15 +639,31 @@ def _shown(kind: str, name: str) -> str:
     return f"#{name}" if kind == "rising-hashtag" else name
 
 
-def _rise_evidence(kind: str, name: str, recent: list, authors: set[str],
-                   share: float) -> dict[str, Any]:  # fmt: skip
+def _rise_evidence(
+    kind: str, name: str, recent: list, authors: set[str], share: float
+) -> dict[str, Any]:
     if kind == "rising-hashtag":
-        rule = {"id": f"hijacked-{name}", "hashtags": [f"#{name}"], "category": "harassment",
-                "severity": 3, "action": "review"}  # fmt: skip
-        return {"hashtag": f"#{name}", "messages_60s": len(recent), "authors": len(authors),
-                "flagged_share": round(share, 2), "suggested_rule": rule}  # fmt: skip
-    rule = {"id": f"rising-{name}", "terms": [name], "category": "harassment", "severity": 3,
-            "action": "review"}  # fmt: skip
+        rule = {
+            "id": f"hijacked-{name}",
+            "hashtags": [f"#{name}"],
+            "category": "harassment",
+            "severity": 3,
+            "action": "review",
+        }
+        return {
+            "hashtag": f"#{name}",
+            "messages_60s": len(recent),
+            "authors": len(authors),
+            "flagged_share": round(share, 2),
+            "suggested_rule": rule,
+        }
+    rule = {
+        "id": f"rising-{name}",
+        "terms": [name],
+        "category": "harassment",
+        "severity": 3,
+        "action": "review",
+    }
     return {
         "term": name,
         "flagged_messages_60s": len(recent),
@@ -592,8 +708,9 @@ def _stem(name: str) -> str | None:
 _SIGNAL_MATCH = "signal:copypasta"
 
 
-def _marked(m: ChatMessage, verdict: Verdict, raid: bool, copypasta: bool,
-            cluster: Cluster | None) -> Verdict:  # fmt: skip
+def _marked(
+    m: ChatMessage, verdict: Verdict, raid: bool, copypasta: bool, cluster: Cluster | None
+) -> Verdict:
     categories, marks, cluster_id = verdict.categories, set(verdict.marks), verdict.cluster
     matches = verdict.matches
     priority = verdict.priority

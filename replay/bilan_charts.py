@@ -18,9 +18,14 @@ from vigile.replay.bilan_words import Wording  # noqa: E402
 
 PLATFORM_COLOURS = {"twitch": "#9146ff", "youtube": "#e62117", "scenario": "#4a6fa5"}
 FLAGGED_COLOUR = "#d97706"
-ALERT_COLOURS = {"raid": "#b91c1c", "flood": "#7c3aed", "copypasta": "#0e7490",
-                 "rising-hashtag": "#15803d", "rising-term": "#4d7c0f",
-                 "author-burst": "#6b7280"}  # fmt: skip
+ALERT_COLOURS = {
+    "raid": "#b91c1c",
+    "flood": "#7c3aed",
+    "copypasta": "#0e7490",
+    "rising-hashtag": "#15803d",
+    "rising-term": "#4d7c0f",
+    "author-burst": "#6b7280",
+}
 STYLE = {
     "svg.fonttype": "none",  # text stays text: smaller, selectable, the page's own font
     "svg.hashsalt": "vigile",  # the same figures draw the same file
@@ -54,25 +59,47 @@ def rate_chart(figures: dict, words: Wording) -> str | None:
         times = [datetime.fromtimestamp(m, UTC) for m in series["minutes"]]
         bottom = [0] * len(times)
         for platform, counts in series["messages_by_platform"].items():
-            ax.bar(times, counts, width=1 / 1440 * 0.9, bottom=bottom, align="edge",
-                   color=PLATFORM_COLOURS.get(platform, "#64748b"), alpha=0.55,
-                   label=platform.capitalize())  # fmt: skip
+            ax.bar(
+                times,
+                counts,
+                width=1 / 1440 * 0.9,
+                bottom=bottom,
+                align="edge",
+                color=PLATFORM_COLOURS.get(platform, "#64748b"),
+                alpha=0.55,
+                label=platform.capitalize(),
+            )
             bottom = [b + c for b, c in zip(bottom, counts, strict=True)]
-        ax.step(times, series["flagged"], where="post", color=FLAGGED_COLOUR, linewidth=1.6,
-                label=words("flagged"))  # fmt: skip
+        ax.step(
+            times,
+            series["flagged"],
+            where="post",
+            color=FLAGGED_COLOUR,
+            linewidth=1.6,
+            label=words("flagged"),
+        )
         shown: set[str] = set()
         for alert in figures["threats"]["alerts"]:
             kind = alert["kind"]
-            ax.axvline(datetime.fromtimestamp(alert["raised_at"], UTC), linewidth=0.9,
-                       linestyle="--", color=ALERT_COLOURS.get(kind, "#374151"),
-                       label=None if kind in shown else words.kind(kind))  # fmt: skip
+            ax.axvline(
+                datetime.fromtimestamp(alert["raised_at"], UTC),
+                linewidth=0.9,
+                linestyle="--",
+                color=ALERT_COLOURS.get(kind, "#374151"),
+                label=None if kind in shown else words.kind(kind),
+            )
             shown.add(kind)
         ax.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M", tz=words.tz))
         ax.yaxis.set_major_formatter(_numbers(words))
         ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_ylabel(words("per_minute"))
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), fontsize=8, frameon=False,
-                  ncols=min(6, len(series["messages_by_platform"]) + 1 + len(shown)))  # fmt: skip
+        ax.legend(
+            loc="upper center",
+            bbox_to_anchor=(0.5, -0.12),
+            fontsize=8,
+            frameon=False,
+            ncols=min(6, len(series["messages_by_platform"]) + 1 + len(shown)),
+        )
         return _svg(fig)
 
 
@@ -101,11 +128,16 @@ def response_chart(figures: dict, words: Wording) -> str | None:
     scale = 60 if in_minutes else 1
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots(figsize=(6, 2.8))
-        ax.hist([s / scale for s in seconds], bins=min(30, max(5, len(seconds) // 3)),
-                color="#2563eb")  # fmt: skip
+        ax.hist(
+            [s / scale for s in seconds], bins=min(30, max(5, len(seconds) // 3)), color="#2563eb"
+        )
         target = times["target_s"] / scale
-        ax.axvline(target, color="#b91c1c", linestyle="--",
-                   label=f"{words('target')} {words.duration(times['target_s'])}")  # fmt: skip
+        ax.axvline(
+            target,
+            color="#b91c1c",
+            linestyle="--",
+            label=f"{words('target')} {words.duration(times['target_s'])}",
+        )
         ax.set_xlabel(words("minutes") if in_minutes else words("seconds"))
         ax.set_ylabel(words("items"))
         ax.yaxis.set_major_locator(MaxNLocator(integer=True))

@@ -99,12 +99,20 @@ def _flagged(db: SessionFile) -> list[Flagged]:
     for row in db.each(reads.FLAGGED):
         matches = row.matches
         categories = tuple(sorted({m["category"] for m in matches})) or ("other",)
-        out.append(Flagged(
-            row.platform, row.msg_id, row.author_id, row.author_name,
-            row.received_at, row.deleted_at is not None, categories,
-            max((m["severity"] for m in matches), default=1), row.rules_version,
-            frozenset(m["rule_id"] for m in matches),
-        ))  # fmt: skip
+        out.append(
+            Flagged(
+                row.platform,
+                row.msg_id,
+                row.author_id,
+                row.author_name,
+                row.received_at,
+                row.deleted_at is not None,
+                categories,
+                max((m["severity"] for m in matches), default=1),
+                row.rules_version,
+                frozenset(m["rule_id"] for m in matches),
+            )
+        )
     return out
 
 
@@ -263,11 +271,21 @@ def _threats(db: SessionFile, flagged: list[Flagged], actions: list[ActionRow]) 
         ts, platform, channel, data = event.ts, event.platform, event.channel, event.data
         kind = event.kind.removeprefix("alert:")
         key = (kind, str(data.get("subject", "")), data.get("raised_at", ts))
-        alert = alerts.setdefault(key, {
-            "kind": kind, "subject": key[1], "platform": platform, "channel": channel,
-            "raised_at": key[2], "escalated_at": None, "cleared_at": None, "severity": 0,
-            "source": data.get("source", "chat"), "evidence": {},
-        })  # fmt: skip
+        alert = alerts.setdefault(
+            key,
+            {
+                "kind": kind,
+                "subject": key[1],
+                "platform": platform,
+                "channel": channel,
+                "raised_at": key[2],
+                "escalated_at": None,
+                "cleared_at": None,
+                "severity": 0,
+                "source": data.get("source", "chat"),
+                "evidence": {},
+            },
+        )
         state = data.get("state")
         if state == "escalated" and alert["escalated_at"] is None:
             alert["escalated_at"] = ts
@@ -292,7 +310,7 @@ def _threats(db: SessionFile, flagged: list[Flagged], actions: list[ActionRow]) 
             }
             for a in timeline
             if a["kind"] == "rising-hashtag"
-        ],  # fmt: skip
+        ],
     }
 
 
@@ -326,24 +344,35 @@ def _core_accounts(db: SessionFile, flagged: list[Flagged], actions: list[Action
             break
         span = db.one(reads.AUTHOR_SPAN, platform, author)
         assert span is not None  # an aggregate always has its one row
-        core.append({
-            "platform": platform, "author_id": author, "author_name": names[(platform, author)],
-            "flagged": n, "messages": span.messages, "first_seen": span.first_sent,
-            "last_seen": span.last_sent,
-            "categories": [c for c, _ in categories[(platform, author)].most_common(3)],
-            "sanctions": sorted(set(sanctions[(platform, author)])),
-        })  # fmt: skip
+        core.append(
+            {
+                "platform": platform,
+                "author_id": author,
+                "author_name": names[(platform, author)],
+                "flagged": n,
+                "messages": span.messages,
+                "first_seen": span.first_sent,
+                "last_seen": span.last_sent,
+                "categories": [c for c, _ in categories[(platform, author)].most_common(3)],
+                "sanctions": sorted(set(sanctions[(platform, author)])),
+            }
+        )
     return core
 
 
 def _clusters(timeline: list[dict]) -> list[dict]:
     """Copypasta clusters: one text relayed by many accounts."""
     clusters = [
-        {"cluster": a["subject"], "raised_at": a["raised_at"],
-         "messages": a["evidence"].get("messages", 0), "authors": a["evidence"].get("authors", 0),
-         "samples": a["evidence"].get("samples", [])}
-        for a in timeline if a["kind"] == "copypasta"
-    ]  # fmt: skip
+        {
+            "cluster": a["subject"],
+            "raised_at": a["raised_at"],
+            "messages": a["evidence"].get("messages", 0),
+            "authors": a["evidence"].get("authors", 0),
+            "samples": a["evidence"].get("samples", []),
+        }
+        for a in timeline
+        if a["kind"] == "copypasta"
+    ]
     return sorted(clusters, key=lambda c: (-c["authors"], -c["messages"]))[:TOP]
 
 
@@ -355,9 +384,13 @@ def _filters(db: SessionFile, flagged: list[Flagged]) -> dict:
             continue  # one version, recorded by several sessions of one file
         rules = _rules_of(row.content)
         entry = {
-            "version": row.version, "ts": row.ts, "author": row.author,
-            "origin": row.origin, "digest": row.digest, "rules": len(rules),
-        }  # fmt: skip
+            "version": row.version,
+            "ts": row.ts,
+            "author": row.author,
+            "origin": row.origin,
+            "digest": row.digest,
+            "rules": len(rules),
+        }
         if previous is not None:
             added = sorted(set(rules) - set(previous))
             removed = sorted(set(previous) - set(rules))
@@ -481,9 +514,15 @@ def _rehearsal(path: Path, source: Path, actions: list[ActionRow]) -> dict:
         else:  # an action on an author alone: wrong if they never said anything abusive
             wrong = (a.platform, a.target_author_id) not in abusive_authors
         if wrong:
-            false_actions.append({"kind": a.kind, "moderator": a.moderator, "ts": a.ts,
-                                  "message_id": a.target_message_id,
-                                  "author_id": a.target_author_id})  # fmt: skip
+            false_actions.append(
+                {
+                    "kind": a.kind,
+                    "moderator": a.moderator,
+                    "ts": a.ts,
+                    "message_id": a.target_message_id,
+                    "author_id": a.target_author_id,
+                }
+            )
     triage = score_run(source, path)
     time_to_act = _response_times(waits, DEFAULT_TARGET_S)
     del time_to_act["seconds"]

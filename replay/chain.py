@@ -16,8 +16,17 @@ GENESIS_HASH = "0" * 64
 # The columns of `messages` a hash seals, in hashing order. The writer, `vigile verify` and a
 # dossier's verification all read this one tuple: a column sealed by one and not by the others
 # would make every recording fail verification.
-SEALED = ("platform", "channel", "msg_id", "author_id", "author_name", "kind", "text", "sent_at",
-          "received_at")  # fmt: skip
+SEALED = (
+    "platform",
+    "channel",
+    "msg_id",
+    "author_id",
+    "author_name",
+    "kind",
+    "text",
+    "sent_at",
+    "received_at",
+)
 
 ALGORITHM = "sha256(previous hash + canonical JSON of " + ", ".join(SEALED) + ")"
 

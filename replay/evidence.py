@@ -21,9 +21,26 @@ from vigile.replay.reads import (
     SessionFile,
 )
 
-CSV_COLUMNS = ("seq", "sent_at_utc", "received_at_utc", "platform", "channel", "stream_url",
-               "author_id", "author_name", "msg_id", "kind", "text", "deleted_at_utc", "rules",
-               "categories", "priority", "actions", "prev_hash", "hash")  # fmt: skip
+CSV_COLUMNS = (
+    "seq",
+    "sent_at_utc",
+    "received_at_utc",
+    "platform",
+    "channel",
+    "stream_url",
+    "author_id",
+    "author_name",
+    "msg_id",
+    "kind",
+    "text",
+    "deleted_at_utc",
+    "rules",
+    "categories",
+    "priority",
+    "actions",
+    "prev_hash",
+    "hash",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,11 +72,15 @@ def verify_session(path: Path) -> tuple[int, Problem | None]:
             # Is the message that belongs here further down? Then rows were moved.
             for later in rows[index + 1 :]:
                 if chain_hash(previous_hash, later.sealed) == later.hash:
-                    return index, Problem(row.seq, row.msg_id, "reordered",
-                                          f"message {later.msg_id} (seq {later.seq}) "
-                                          f"belongs at this place")  # fmt: skip
-            return index, Problem(row.seq, row.msg_id, "altered",
-                                  "its stored fields do not match its hash")  # fmt: skip
+                    return index, Problem(
+                        row.seq,
+                        row.msg_id,
+                        "reordered",
+                        f"message {later.msg_id} (seq {later.seq}) belongs at this place",
+                    )
+            return index, Problem(
+                row.seq, row.msg_id, "altered", "its stored fields do not match its hash"
+            )
         previous_hash, previous_seq = row.hash, row.seq
     return len(rows), None
 
@@ -89,37 +110,58 @@ def export_dossier(path: Path, out: Path, everything: bool = False) -> dict[str,
         actions: dict[str, list[dict[str, Any]]] = {}
         for a in session.each(ACTIONS_ON_MESSAGES):
             actions.setdefault(f"{a.platform}:{a.target_message_id}", []).append(
-                {"kind": a.kind, "by": a.moderator, "at_utc": iso(a.ts), "result": a.result,
-                 "duration_s": a.duration_s, "reason": a.reason}
-            )  # fmt: skip
+                {
+                    "kind": a.kind,
+                    "by": a.moderator,
+                    "at_utc": iso(a.ts),
+                    "result": a.result,
+                    "duration_s": a.duration_s,
+                    "reason": a.reason,
+                }
+            )
         sessions = [s._asdict() for s in session.all(SESSIONS)]
     previous = {c.seq + 1: c.hash for c in chain}  # seq → the hash before it
     records = []
     for row in rows:
         matches = row.matches or []
-        records.append({
-            "seq": row.seq, "sent_at_utc": iso(row.sent_at),
-            "received_at_utc": iso(row.received_at), "sent_at": row.sent_at,
-            "received_at": row.received_at, "platform": row.platform,
-            "channel": row.channel,
-            "stream_url": _stream_url(row.platform, row.channel, row.raw),
-            "author_id": row.author_id, "author_name": row.author_name,
-            "msg_id": row.msg_id, "kind": row.kind, "text": row.text,
-            "deleted_at_utc": iso(row.deleted_at),
-            "rules": sorted({m["rule_id"] for m in matches}),
-            "categories": sorted({m["category"] for m in matches}),
-            "matches": matches, "priority": row.priority,
-            "actions": actions.get(f"{row.platform}:{row.msg_id}", []),
-            "prev_hash": previous.get(row.seq, GENESIS_HASH), "hash": row.hash,
-        })  # fmt: skip
+        records.append(
+            {
+                "seq": row.seq,
+                "sent_at_utc": iso(row.sent_at),
+                "received_at_utc": iso(row.received_at),
+                "sent_at": row.sent_at,
+                "received_at": row.received_at,
+                "platform": row.platform,
+                "channel": row.channel,
+                "stream_url": _stream_url(row.platform, row.channel, row.raw),
+                "author_id": row.author_id,
+                "author_name": row.author_name,
+                "msg_id": row.msg_id,
+                "kind": row.kind,
+                "text": row.text,
+                "deleted_at_utc": iso(row.deleted_at),
+                "rules": sorted({m["rule_id"] for m in matches}),
+                "categories": sorted({m["category"] for m in matches}),
+                "matches": matches,
+                "priority": row.priority,
+                "actions": actions.get(f"{row.platform}:{row.msg_id}", []),
+                "prev_hash": previous.get(row.seq, GENESIS_HASH),
+                "hash": row.hash,
+            }
+        )
     (out / "messages.json").write_text(json.dumps(records, ensure_ascii=False, indent=1), "utf-8")
     with (out / "messages.csv").open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(CSV_COLUMNS)
         for r in records:
-            flat = {**r, "rules": " ".join(r["rules"]), "categories": " ".join(r["categories"]),
-                    "actions": "; ".join(f"{a['kind']} by {a['by']} at {a['at_utc']}"
-                                         for a in r["actions"])}  # fmt: skip
+            flat = {
+                **r,
+                "rules": " ".join(r["rules"]),
+                "categories": " ".join(r["categories"]),
+                "actions": "; ".join(
+                    f"{a['kind']} by {a['by']} at {a['at_utc']}" for a in r["actions"]
+                ),
+            }
             writer.writerow([flat[c] if flat[c] is not None else "" for c in CSV_COLUMNS])
     with (out / "chain.csv").open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
@@ -137,7 +179,7 @@ def export_dossier(path: Path, out: Path, everything: bool = False) -> dict[str,
         "hash_algorithm": ALGORITHM,
         "files": {
             name: _sha256(out / name) for name in ("messages.csv", "messages.json", "chain.csv")
-        },  # fmt: skip
+        },
     }
     (out / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), "utf-8")
     return manifest
@@ -171,9 +213,11 @@ def verify_dossier(folder: Path) -> tuple[int, Problem | None]:
     for count, record in enumerate(records):
         previous = hashes.get(record["seq"] - 1, GENESIS_HASH)
         if hashes.get(record["seq"]) != record["hash"]:
-            return count, Problem(record["seq"], record["msg_id"], "reordered",
-                                  "not at the place the chain gives it")  # fmt: skip
+            return count, Problem(
+                record["seq"], record["msg_id"], "reordered", "not at the place the chain gives it"
+            )
         if chain_hash(previous, sealed(record)) != record["hash"]:
-            return count, Problem(record["seq"], record["msg_id"], "altered",
-                                  "its fields do not match its hash")  # fmt: skip
+            return count, Problem(
+                record["seq"], record["msg_id"], "altered", "its fields do not match its hash"
+            )
     return len(records), None

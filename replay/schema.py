@@ -92,9 +92,26 @@ CREATE INDEX IF NOT EXISTS events_by_kind ON events(kind, ts);
 """
 
 # The columns a queued message row fills, in this order (`deleted_at` comes later, by UPDATE).
-MESSAGE_COLUMNS = ("seq", "session_id", "platform", "channel", "msg_id", "author_id",
-                   "author_name", "roles", "kind", "text", "amount", "currency", "reply_to",
-                   "first_message", "sent_at", "received_at", "raw", "hash")  # fmt: skip
+MESSAGE_COLUMNS = (
+    "seq",
+    "session_id",
+    "platform",
+    "channel",
+    "msg_id",
+    "author_id",
+    "author_name",
+    "roles",
+    "kind",
+    "text",
+    "amount",
+    "currency",
+    "reply_to",
+    "first_message",
+    "sent_at",
+    "received_at",
+    "raw",
+    "hash",
+)
 
 # One INSERT per table, in the order a batch is written (messages before what refers to them).
 INSERTS = {

@@ -54,9 +54,13 @@ def score_run(source: Path, run: Path) -> Score | None:
         ]
     raised = [(ts, kind) for ts, kind, data in alerts if data.get("state") == "raised"]
     # Seen by Vigile itself: Twitch's raid notice does not count, what the chat did does.
-    detected = [ts for ts, kind, data in alerts
-                if data.get("state") in ("raised", "escalated") and kind in ALERT_KINDS_FOR_ONSET
-                and data.get("source") != "notice"]  # fmt: skip
+    detected = [
+        ts
+        for ts, kind, data in alerts
+        if data.get("state") in ("raised", "escalated")
+        and kind in ALERT_KINDS_FOR_ONSET
+        and data.get("source") != "notice"
+    ]
     after = [ts for ts in detected if onset is not None and ts >= onset]
     by_kind: dict[str, int] = {}
     for _, kind in raised:

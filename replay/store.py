@@ -83,17 +83,41 @@ def _message_row(seq: int, session: int | None, m: ChatMessage) -> tuple[Any, ..
     """A row laid out as MESSAGE_COLUMNS, short of its hash. Times as floats and the kind as
     text: what SQLite gives back to a verifier (0 and 0.0 serialise differently)."""
     roles = _json(sorted(m.roles))
-    return (seq, session, m.platform, m.channel, m.id, m.author_id, m.author_name, roles,
-            str(m.kind), m.text, m.amount, m.currency, m.reply_to, int(m.first_message),
-            float(m.sent_at), float(m.received_at), _json(m.raw))  # fmt: skip
+    return (
+        seq,
+        session,
+        m.platform,
+        m.channel,
+        m.id,
+        m.author_id,
+        m.author_name,
+        roles,
+        str(m.kind),
+        m.text,
+        m.amount,
+        m.currency,
+        m.reply_to,
+        int(m.first_message),
+        float(m.sent_at),
+        float(m.received_at),
+        _json(m.raw),
+    )
 
 
 def _verdict_row(seq: int, v: Verdict) -> tuple[Any, ...]:
-    matches = _json([
-        {"rule_id": m.rule_id, "category": m.category, "severity": m.severity,
-         "span": m.span, "how": m.how, "term": m.term}
-        for m in v.matches
-    ])  # fmt: skip
+    matches = _json(
+        [
+            {
+                "rule_id": m.rule_id,
+                "category": m.category,
+                "severity": m.severity,
+                "span": m.span,
+                "how": m.how,
+                "term": m.term,
+            }
+            for m in v.matches
+        ]
+    )
     return (seq, v.rules_version, v.priority, v.action, _json(v.tags), matches)
 
 
@@ -102,9 +126,20 @@ def _label_row(seq: int, lb: Label) -> tuple[Any, ...]:
 
 
 def _action_row(session: int | None, a: ModAction) -> tuple[Any, ...]:
-    return (session, a.requested_at, a.platform, a.channel, str(a.kind), a.moderator,
-            a.target_author_id, a.target_message_id, a.duration_s, a.reason, str(a.result),
-            a.detail)  # fmt: skip
+    return (
+        session,
+        a.requested_at,
+        a.platform,
+        a.channel,
+        str(a.kind),
+        a.moderator,
+        a.target_author_id,
+        a.target_message_id,
+        a.duration_s,
+        a.reason,
+        str(a.result),
+        a.detail,
+    )
 
 
 class SessionStore:

@@ -191,9 +191,11 @@ class TeamLink:
             self._send({"type": "rules", "base": hub_at, "packs": unpublished[1]})
         elif rules:
             if unpublished:
-                self._say_refused(f"the change made while the hub was away was on "
-                                  f"v{unpublished[0]}; the team is at v{hub_at}: its rules "
-                                  "apply, redo the change")  # fmt: skip
+                self._say_refused(
+                    f"the change made while the hub was away was on "
+                    f"v{unpublished[0]}; the team is at v{hub_at}: its rules "
+                    "apply, redo the change"
+                )
             self._rules_from_hub(rules)
         elif self.role == "supervisor" and self.triage is not None:
             # the first supervisor on a new hub: the rules running here become the team's v1
@@ -221,14 +223,17 @@ class TeamLink:
         if version.origin.startswith(FROM_HUB):
             return
         if self.role == "moderator":
-            self._say_refused("only the supervisor changes the team's rules: this change stays "
-                              "on this desk")  # fmt: skip
+            self._say_refused(
+                "only the supervisor changes the team's rules: this change stays on this desk"
+            )
             return
         packs = packs_payload(version.packs)
         size = len(encode({"type": "rules", "base": self.hub_version, "packs": packs}))
         if size > MAX_FRAME:
-            self._say_refused(f"these rules are {size // 1024:,} KiB, more than the hub takes "
-                              f"({MAX_FRAME // 1024:,} KiB): they stay on this desk")  # fmt: skip
+            self._say_refused(
+                f"these rules are {size // 1024:,} KiB, more than the hub takes "
+                f"({MAX_FRAME // 1024:,} KiB): they stay on this desk"
+            )
             return
         if not self._send({"type": "rules", "base": self.hub_version, "packs": packs}):
             self._unpublished = (self.hub_version, packs)
@@ -265,8 +270,9 @@ class TeamLink:
         self._send({"type": "handled", "key": key, "kind": kind}, keep=True)
 
     def status(self, queue: int, handled: int, response_p50_s: float | None) -> None:
-        self._send({"type": "status", "queue": queue, "handled": handled,
-                    "response_p50_s": response_p50_s})  # fmt: skip
+        self._send(
+            {"type": "status", "queue": queue, "handled": handled, "response_p50_s": response_p50_s}
+        )
 
     def alert(self, key: str, state: str, summary: str = "") -> None:
         self._send({"type": "alert", "key": key, "state": state, "summary": summary}, keep=True)

@@ -49,9 +49,15 @@ class Member:
     response_p50_s: float | None = None
 
     def row(self) -> dict[str, Any]:
-        return {"name": self.name, "role": self.role, "share": self.share, "since": self.since,
-                "queue": self.queue, "handled": self.handled,
-                "response_p50_s": self.response_p50_s}  # fmt: skip
+        return {
+            "name": self.name,
+            "role": self.role,
+            "share": self.share,
+            "since": self.since,
+            "queue": self.queue,
+            "handled": self.handled,
+            "response_p50_s": self.response_p50_s,
+        }
 
 
 @dataclass(slots=True)
@@ -69,8 +75,11 @@ def _share(raw: object) -> dict[str, list[str]]:
     """A desk's share of the queue: platforms and categories (empty: everything)."""
     if not isinstance(raw, dict):
         return {}
-    return {k: [str(v)[:40] for v in raw.get(k, [])][:20] for k in ("platforms", "categories")
-            if isinstance(raw.get(k), list)}  # fmt: skip
+    return {
+        k: [str(v)[:40] for v in raw.get(k, [])][:20]
+        for k in ("platforms", "categories")
+        if isinstance(raw.get(k), list)
+    }
 
 
 class TeamHub:
@@ -105,9 +114,15 @@ class TeamHub:
         """Listen until the block ends; yields the websockets Server (its port when 0)."""
         await self.load()
         server: Server = await serve(
-            self._handle, host, port, ssl=tls, max_size=MAX_FRAME,
-            ping_interval=10, ping_timeout=10, logger=log,
-        )  # fmt: skip
+            self._handle,
+            host,
+            port,
+            ssl=tls,
+            max_size=MAX_FRAME,
+            ping_interval=10,
+            ping_timeout=10,
+            logger=log,
+        )
         chores = asyncio.create_task(self._chores(), name="hub-chores")
         try:
             yield server
@@ -174,14 +189,21 @@ class TeamHub:
         s = self.shared
         now = self.clock()
         return {
-            "type": "welcome", "you": member.name, "role": member.role,
+            "type": "welcome",
+            "you": member.name,
+            "role": member.role,
             "rules": s.rules.frame() if s.rules else None,
-            "claims": [{"key": k, "by": h, "until": u} for k, (h, u) in s.claims.items()
-                       if u > now],
-            "handled": [{"key": k, "kind": kind, "by": by, "ts": ts} for k, (kind, by, ts)
-                        in itertools.islice(reversed(s.handled.items()), RECENT_HANDLED)],
+            "claims": [
+                {"key": k, "by": h, "until": u} for k, (h, u) in s.claims.items() if u > now
+            ],
+            "handled": [
+                {"key": k, "kind": kind, "by": by, "ts": ts}
+                for k, (kind, by, ts) in itertools.islice(
+                    reversed(s.handled.items()), RECENT_HANDLED
+                )
+            ],
             "alerts": list(s.alerts.values()),
-        }  # fmt: skip
+        }
 
     async def _leave(self, member: Member) -> None:
         if self.members.get(member.name) is not member:
@@ -228,8 +250,12 @@ class TeamHub:
         base = frame.get("base", -1)
         if base != at:
             who = f" by {current.author}" if current else ""
-            self._refuse(member, "rules", f"stale edit: it was made on v{base}, the team is at "
-                                          f"v{at}{who}; the current rules follow")  # fmt: skip
+            self._refuse(
+                member,
+                "rules",
+                f"stale edit: it was made on v{base}, the team is at "
+                f"v{at}{who}; the current rules follow",
+            )
             if current:
                 await member.connection.send(encode(current.frame()))
             return
@@ -268,8 +294,7 @@ class TeamHub:
         if len(handled) > KEEP_HANDLED:
             handled.popitem(last=False)
         self.shared.claims.pop(key, None)
-        self._broadcast({"type": "handled", "key": key, "kind": kind, "by": member.name,
-                         "ts": now})  # fmt: skip
+        self._broadcast({"type": "handled", "key": key, "kind": kind, "by": member.name, "ts": now})
         await self._save(self.state.add_handled(key, kind, member.name, now))
 
     def _on_alert(self, member: Member, frame: dict[str, Any]) -> None:
@@ -278,8 +303,12 @@ class TeamHub:
             if self.shared.alerts.pop(key, None) is None:
                 return
         elif key not in self.shared.alerts:  # the first desk to see it reports it
-            self.shared.alerts[key] = {"key": key, "summary": frame.get("summary", "")[:200],
-                                       "by": member.name, "since": self.clock()}  # fmt: skip
+            self.shared.alerts[key] = {
+                "key": key,
+                "summary": frame.get("summary", "")[:200],
+                "by": member.name,
+                "since": self.clock(),
+            }
         else:
             return
         self._broadcast(self._alerts())

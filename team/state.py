@@ -41,8 +41,13 @@ class RulesEntry:
     packs: list[dict[str, str]]
 
     def frame(self) -> dict[str, Any]:
-        return {"type": "rules", "version": self.version, "author": self.author,
-                "ts": self.ts, "packs": self.packs}  # fmt: skip
+        return {
+            "type": "rules",
+            "version": self.version,
+            "author": self.author,
+            "ts": self.ts,
+            "packs": self.packs,
+        }
 
 
 def digest(token: str) -> str:
@@ -120,8 +125,9 @@ class HubState:
             return {key: (holder, until) for key, holder, until in await rows.fetchall()}
 
     async def set_claim(self, key: str, holder: str, until: float) -> None:
-        await self._db.execute("INSERT OR REPLACE INTO claims VALUES (?, ?, ?)",
-                               (key, holder, until))  # fmt: skip
+        await self._db.execute(
+            "INSERT OR REPLACE INTO claims VALUES (?, ?, ?)", (key, holder, until)
+        )
         await self._db.commit()
 
     async def drop_claims(self, keys: list[str]) -> None:
@@ -129,14 +135,17 @@ class HubState:
         await self._db.commit()
 
     async def add_handled(self, key: str, kind: str, by: str, ts: float) -> None:
-        await self._db.execute("INSERT OR IGNORE INTO handled VALUES (?, ?, ?, ?)",
-                               (key, kind, by, ts))  # fmt: skip
+        await self._db.execute(
+            "INSERT OR IGNORE INTO handled VALUES (?, ?, ?, ?)", (key, kind, by, ts)
+        )
         await self._db.execute("DELETE FROM claims WHERE key = ?", (key,))
         await self._db.commit()
 
     async def handled(self) -> dict[str, tuple[str, str, float]]:
         """The most recent RECENT_HANDLED, oldest first."""
-        sql = ("SELECT * FROM (SELECT key, kind, by, ts FROM handled ORDER BY ts DESC LIMIT ?) "
-               "ORDER BY ts")  # fmt: skip
+        sql = (
+            "SELECT * FROM (SELECT key, kind, by, ts FROM handled ORDER BY ts DESC LIMIT ?) "
+            "ORDER BY ts"
+        )
         async with self._db.execute(sql, (RECENT_HANDLED,)) as rows:
             return {key: (kind, by, ts) for key, kind, by, ts in await rows.fetchall()}

@@ -317,19 +317,26 @@ async def test_a_ban_strikes_through_what_the_author_said_on_screen_and_in_the_f
     async with await SessionStore.open(tmp_path / "desk.db") as store:
         rows = await store.rows("SELECT author_name, deleted_at FROM messages ORDER BY seq")
     assert [(r["author_name"], r["deleted_at"] is not None) for r in rows] == [
-        ("troll", True), ("viewer", False), ("troll", True)]  # fmt: skip
+        ("troll", True),
+        ("viewer", False),
+        ("troll", True),
+    ]
 
 
 async def test_delete_key_on_a_youtube_item_goes_through_the_data_api(tmp_path) -> None:
     troll = "UCtroll_________________"
-    page = [yt.text_message("t'es qu'une salope", author="troll", channel=troll),
-            yt.super_chat("€5,00", "merci pour le live", author="donor")]  # fmt: skip
+    page = [
+        yt.text_message("t'es qu'une salope", author="troll", channel=troll),
+        yt.super_chat("€5,00", "merci pour le live", author="donor"),
+    ]
     async with FakeYouTube([page]) as server:
         token, refresh = server.api.grant()
-        credentials = YouTubeCredentials(server.api.client_id, server.api.client_secret, token,
-                                         refresh)  # fmt: skip
-        moderator = YouTubeModerator(credentials, base_url=server.url,
-                                     ledger=QuotaLedger(tmp_path / "quota.json"))  # fmt: skip
+        credentials = YouTubeCredentials(
+            server.api.client_id, server.api.client_secret, token, refresh
+        )
+        moderator = YouTubeModerator(
+            credentials, base_url=server.url, ledger=QuotaLedger(tmp_path / "quota.json")
+        )
         source = YouTubeSource(server.video_id, base_url=server.url)
         plan = SessionPlan("yt desk", "live", [source], tmp_path / "desk.db")
         moderation = Moderation(moderators={"youtube": moderator})

@@ -36,8 +36,13 @@ async def rehearse(tmp_path: Path, source: Path, keys: list[str]) -> Path:
     """The real desk replaying `source` as fast as it can while a moderator presses `keys` on
     the priority pane, one key per item at its top."""
     run = tmp_path / "rehearsal.db"
-    plan = SessionPlan("rehearsal", "rehearsal", [ReplaySource(source, speed=None)], run,
-                       {"replay_of": str(source)})  # fmt: skip
+    plan = SessionPlan(
+        "rehearsal",
+        "rehearsal",
+        [ReplaySource(source, speed=None)],
+        run,
+        {"replay_of": str(source)},
+    )
     app = VigileApp(plan, Triage(load_starter_packs()), moderator="alice")
     total = sql(source, "SELECT count(*) FROM messages")[0][0]
     async with app.run_test(size=SIZE) as pilot:
@@ -139,31 +144,55 @@ async def crafted_rehearsal(tmp_path: Path) -> tuple[Path, Path]:
             store.add_message(message, label=Label(should_flag=abusive, category="sexism"))
     packs = load_starter_packs()
     async with await SessionStore.open(run) as store:
-        await store.start_session("rehearsal", "rehearsal", ["replay:source.db"],
-                                  {"replay_of": str(source)})  # fmt: skip
+        await store.start_session(
+            "rehearsal", "rehearsal", ["replay:source.db"], {"replay_of": str(source)}
+        )
         first = Triage(packs).history[-1]
         store.add_rule_version(T0, 1, "file", "file", first.digest, first.text)
-        added = first.text + '\n[[rules]]\nid = "hijacked-tag"\ncategory = "harassment"\n' \
-            'severity = 3\naction = "review"\nhashtags = ["#tag"]\n'  # fmt: skip
+        added = (
+            first.text + '\n[[rules]]\nid = "hijacked-tag"\ncategory = "harassment"\n'
+            'severity = 3\naction = "review"\nhashtags = ["#tag"]\n'
+        )
         store.add_rule_version(T0 + 30, 2, "sup", "editor", "d2", added)
         for i, (msg_id, author, abusive) in enumerate(texts):
             at = T0 + i * 10
-            message = ChatMessage("twitch", "chan", msg_id, author, author, "x", sent_at=at,
-                                  received_at=at)  # fmt: skip
+            message = ChatMessage(
+                "twitch", "chan", msg_id, author, author, "x", sent_at=at, received_at=at
+            )
             rule = "hijacked-tag" if i >= 4 else "sexism-en"
-            verdict = Verdict(matches=(Match(rule, "sexism", 4, (0, 1), "exact"),),
-                              priority=60, action="hide", rules_version=1 + (i >= 4))  # fmt: skip
+            verdict = Verdict(
+                matches=(Match(rule, "sexism", 4, (0, 1), "exact"),),
+                priority=60,
+                action="hide",
+                rules_version=1 + (i >= 4),
+            )
             store.add_message(message, verdict if abusive else None)
-        act = [(ActionKind.DELETE, "m1", "u1", 15), (ActionKind.DELETE, "m2", "u2", 120),
-               (ActionKind.BAN, None, "u3", 75),  # covers m3 and m7, said before; not m11
-               (ActionKind.DELETE, "m4", "u0", 45),  # u0 said nothing wrong: a false action
-               (ActionKind.DISMISS, "m5", "u1", 52)]  # fmt: skip
+        act = [
+            (ActionKind.DELETE, "m1", "u1", 15),
+            (ActionKind.DELETE, "m2", "u2", 120),
+            (ActionKind.BAN, None, "u3", 75),  # covers m3 and m7, said before; not m11
+            (ActionKind.DELETE, "m4", "u0", 45),  # u0 said nothing wrong: a false action
+            (ActionKind.DISMISS, "m5", "u1", 52),
+        ]
         for kind, msg_id, author, at in act:
-            store.add_action(ModAction(kind, "twitch", "chan", "alice", author, msg_id,
-                                       requested_at=T0 + at))  # fmt: skip
-        store.add_event(PlatformEvent("twitch", "chan", "alert:rising-hashtag", T0 + 20,
-                                      {"state": "raised", "subject": "#tag", "authors": 3,
-                                       "raised_at": T0 + 20, "severity": 3}))  # fmt: skip
+            store.add_action(
+                ModAction(kind, "twitch", "chan", "alice", author, msg_id, requested_at=T0 + at)
+            )
+        store.add_event(
+            PlatformEvent(
+                "twitch",
+                "chan",
+                "alert:rising-hashtag",
+                T0 + 20,
+                {
+                    "state": "raised",
+                    "subject": "#tag",
+                    "authors": 3,
+                    "raised_at": T0 + 20,
+                    "severity": 3,
+                },
+            )
+        )
     return source, run
 
 
@@ -198,9 +227,15 @@ async def test_chat_text_stays_inert_in_every_form(tmp_path) -> None:
         for i in range(3):
             m = ChatMessage("twitch", "chan", f"m{i}", "evil", name, text, sent_at=T0 + i)
             store.add_message(m, Triage(load_starter_packs()).judge(m))
-        store.add_event(PlatformEvent("twitch", "chan", "alert:copypasta", T0 + 2,
-                                      {"state": "raised", "subject": "1", "messages": 3,
-                                       "authors": 1, "samples": [text]}))  # fmt: skip
+        store.add_event(
+            PlatformEvent(
+                "twitch",
+                "chan",
+                "alert:copypasta",
+                T0 + 2,
+                {"state": "raised", "subject": "1", "messages": 3, "authors": 1, "samples": [text]},
+            )
+        )
     files = write_bilan(db, tmp_path / "out", lang="fr")
     html, md = files.html.read_text(), files.markdown.read_text()
     assert "<script" not in html and "<img" not in html and "<b>event" not in html

@@ -175,8 +175,10 @@ async def test_remapped_keys_act_and_show_in_the_footer(tmp_path) -> None:
 
 def test_the_config_file_is_read_and_checked(tmp_path, monkeypatch) -> None:
     path = tmp_path / "config.toml"
-    path.write_text('[desk]\nresponse_warning_minutes = 2\nfeed_size = 800\ntheme = "nord"\n'
-                    'packs = ["~/mine.toml"]\n[keys]\n"priority.ban" = "B"\n')  # fmt: skip
+    path.write_text(
+        '[desk]\nresponse_warning_minutes = 2\nfeed_size = 800\ntheme = "nord"\n'
+        'packs = ["~/mine.toml"]\n[keys]\n"priority.ban" = "B"\n'
+    )
     config = load_config(BINDINGS, path)
     assert config.response_targets_s == (120, 1200) and config.feed_size == 800
     assert config.theme == "nord" and config.keys == {"priority.ban": "B"}
@@ -207,15 +209,21 @@ def test_a_broken_config_stops_the_desk_before_it_starts(tmp_path) -> None:
     folder.mkdir(parents=True)
     (folder / "config.toml").write_text("[keys]\n'priority.ban' = 'q'\n")
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path / "cfg")}
-    done = subprocess.run([sys.executable, "-m", "vigile.tui.cli", "demo"], capture_output=True,
-                          text=True, env=env, timeout=60)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-m", "vigile.tui.cli", "demo"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
     assert done.returncode == 2
     assert "config.toml: [keys] 'q' would do both app.quit and priority.ban" in done.stderr
 
 
 def test_vigile_keys_lists_every_binding_id() -> None:
-    done = subprocess.run([sys.executable, "-m", "vigile.tui.cli", "keys"], capture_output=True,
-                          text=True, timeout=60)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-m", "vigile.tui.cli", "keys"], capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 0
     for binding_id in ("priority.ban", "priority.escalate", "feed.search", "card.close"):
         assert binding_id in done.stdout

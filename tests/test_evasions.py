@@ -100,9 +100,15 @@ def test_look_alike_is_not_flagged(triage, text) -> None:
 
 @pytest.mark.parametrize(
     ("text", "flagged"),
-    [("you retard", True), ("je suis en retard", False), ("suce ma bite", True),
-     ("a bite to eat", False), ("sale con", True), ("pros and cons", False)],
-)  # fmt: skip
+    [
+        ("you retard", True),
+        ("je suis en retard", False),
+        ("suce ma bite", True),
+        ("a bite to eat", False),
+        ("sale con", True),
+        ("pros and cons", False),
+    ],
+)
 def test_words_ordinary_in_the_other_language_need_their_own(triage, text, flagged) -> None:
     assert triage.judge_text(text).flagged is flagged
 

@@ -34,9 +34,17 @@ async def judged(tmp_path: Path, tiny_session: Path) -> Path:
         def on_item(item, verdict, seq) -> None:
             if verdict is not None and verdict.flagged and not acted:
                 acted.append(item.id)
-                action = ModAction(ActionKind.TIMEOUT, item.platform, item.channel, "mod-anna",
-                                   item.author_id, item.id, 600, "slur",
-                                   result=ActionResult.SIMULATED)  # fmt: skip
+                action = ModAction(
+                    ActionKind.TIMEOUT,
+                    item.platform,
+                    item.channel,
+                    "mod-anna",
+                    item.author_id,
+                    item.id,
+                    600,
+                    "slur",
+                    result=ActionResult.SIMULATED,
+                )
                 pipeline.store.add_action(action)
 
         pipeline.listeners.append(on_item)
@@ -84,14 +92,24 @@ def test_tampering_is_named(judged: Path, sql: str, kind: str, seq: int) -> None
 
 
 # Stored but not sealed: what a platform adds around a message, and what happens to it later.
-UNSEALED = ("session_id", "roles", "amount", "currency", "reply_to", "first_message", "raw",
-            "deleted_at")  # fmt: skip
+UNSEALED = (
+    "session_id",
+    "roles",
+    "amount",
+    "currency",
+    "reply_to",
+    "first_message",
+    "raw",
+    "deleted_at",
+)
 
 
 def altered(column: str) -> str:
     """An SQL expression that changes a column's value whatever its type."""
-    return (f"CASE typeof({column}) WHEN 'real' THEN {column} + 1 WHEN 'integer' THEN {column} + 1"
-            f" WHEN 'null' THEN 1 ELSE {column} || 'x' END")  # fmt: skip
+    return (
+        f"CASE typeof({column}) WHEN 'real' THEN {column} + 1 WHEN 'integer' THEN {column} + 1"
+        f" WHEN 'null' THEN 1 ELSE {column} || 'x' END"
+    )
 
 
 def test_every_sealed_column_is_checked_by_verify(judged: Path) -> None:
@@ -128,8 +146,11 @@ def test_every_sealed_field_is_checked_in_a_dossier(judged: Path, tmp_path: Path
 
 def test_the_dossier_holds_the_flagged_messages_with_their_actions(judged, tmp_path) -> None:
     folder = tmp_path / "dossier"
-    done = subprocess.run([*VIGILE, "export-evidence", str(judged), "--out", str(folder)],
-                          capture_output=True, text=True)  # fmt: skip
+    done = subprocess.run(
+        [*VIGILE, "export-evidence", str(judged), "--out", str(folder)],
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, done.stderr
     manifest = json.loads((folder / "manifest.json").read_text())
     records = json.loads((folder / "messages.json").read_text())
@@ -157,7 +178,8 @@ def test_a_changed_dossier_is_caught(judged: Path, tmp_path: Path) -> None:
     # Even with the manifest's file hash forged, the message's own hash gives it away.
     manifest = json.loads((folder / "manifest.json").read_text())
     manifest["files"]["messages.json"] = hashlib.sha256(
-        (folder / "messages.json").read_bytes()).hexdigest()  # fmt: skip
+        (folder / "messages.json").read_bytes()
+    ).hexdigest()
     (folder / "manifest.json").write_text(json.dumps(manifest))
     _, problem = verify_dossier(folder)
     assert problem is not None and (problem.kind, problem.seq) == ("altered", records[1]["seq"])
@@ -167,6 +189,9 @@ def test_a_changed_dossier_is_caught(judged: Path, tmp_path: Path) -> None:
 
 def test_a_broken_session_is_not_exported(judged: Path, tmp_path: Path) -> None:
     broken = tamper(judged, "UPDATE messages SET text = 'x' WHERE seq = 5")
-    done = subprocess.run([*VIGILE, "export-evidence", str(broken), "--out", str(tmp_path / "d")],
-                          capture_output=True, text=True)  # fmt: skip
+    done = subprocess.run(
+        [*VIGILE, "export-evidence", str(broken), "--out", str(tmp_path / "d")],
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 1 and "chain is broken" in done.stderr

@@ -53,8 +53,9 @@ def recorded_actions(db: Path) -> list[tuple]:
 async def test_a_timeout_on_a_flagged_replayed_message_is_simulated_and_recorded(
     tmp_path, tiny_session
 ) -> None:
-    plan = SessionPlan("rehearsal", "replay", [ReplaySource(tiny_session, speed=None)],
-                       tmp_path / "run.db")  # fmt: skip
+    plan = SessionPlan(
+        "rehearsal", "replay", [ReplaySource(tiny_session, speed=None)], tmp_path / "run.db"
+    )
     acted: list[PriorityItem] = []
 
     async def timeout_first(desk: Desk, flagged: list[PriorityItem]) -> None:
@@ -79,8 +80,9 @@ async def test_a_timeout_on_a_flagged_replayed_message_is_simulated_and_recorded
 async def test_a_ban_on_a_flood_row_bans_each_author_once_and_a_dismissal_settles_at_once(
     tmp_path, tiny_session
 ) -> None:
-    plan = SessionPlan("rehearsal", "replay", [ReplaySource(tiny_session, speed=None)],
-                       tmp_path / "run.db")  # fmt: skip
+    plan = SessionPlan(
+        "rehearsal", "replay", [ReplaySource(tiny_session, speed=None)], tmp_path / "run.db"
+    )
 
     def copy(n: int, author: str) -> PriorityItem:
         m = ChatMessage("twitch", "tinychan", f"flood{n}", author, author, "spam spam", float(n))
@@ -111,8 +113,13 @@ def test_a_suggested_rule_goes_live_and_an_undo_takes_it_out(tmp_path) -> None:
     triage = Triage(load_starter_packs())
     plan = SessionPlan("desk", "demo", [], tmp_path / "desk.db")
     desk = Desk(plan, triage, moderator="ana")
-    rule = {"id": "hijacked-boycottlumina", "hashtags": ["#boycottlumina"],
-            "category": "harassment", "severity": 3, "action": "review"}  # fmt: skip
+    rule = {
+        "id": "hijacked-boycottlumina",
+        "hashtags": ["#boycottlumina"],
+        "category": "harassment",
+        "severity": 3,
+        "action": "review",
+    }
     assert not triage.judge_text("all in for #boycottlumina").flagged
 
     assert desk.apply_suggestion(rule)

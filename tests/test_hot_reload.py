@@ -56,8 +56,16 @@ def test_a_file_edit_keeps_the_suggestions_a_supervisor_accepted(tmp_path: Path)
     file_pack = parse_pack(path.read_text(), str(path))
     triage = Triage([file_pack])
     watcher = PackWatcher([path], triage)
-    accepted = suggestion_pack([{"id": "hijacked-acmegate", "category": "harassment",
-                                 "hashtags": ["#acmegate"], "severity": 3}])  # fmt: skip
+    accepted = suggestion_pack(
+        [
+            {
+                "id": "hijacked-acmegate",
+                "category": "harassment",
+                "hashtags": ["#acmegate"],
+                "severity": 3,
+            }
+        ]
+    )
     triage.swap([file_pack, accepted], "supervisor", "suggestion")
     write(path, '"acme", "acme sucks"')
     assert watcher.check() is not None and triage.version == 3
@@ -79,9 +87,12 @@ def test_vigile_check_follows_edits_to_its_pack(tmp_path: Path) -> None:
     write(path, '"acme"')
     proc = subprocess.Popen(
         [sys.executable, "-m", "vigile.tui.cli", "check", "--rules", str(path)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
         bufsize=1,
-    )  # fmt: skip
+    )
 
     def ask(text: str) -> dict:
         proc.stdin.write(text + "\n")

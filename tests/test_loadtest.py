@@ -11,14 +11,24 @@ import time
 from pathlib import Path
 
 VIGILE = [sys.executable, "-m", "vigile.tui.cli"]
-KEYS = {"messages", "throughput_per_s", "latency_ms_p50", "latency_ms_p95", "latency_ms_p99",
-        "dropped", "peak_rss_mib"}  # fmt: skip
+KEYS = {
+    "messages",
+    "throughput_per_s",
+    "latency_ms_p50",
+    "latency_ms_p95",
+    "latency_ms_p99",
+    "dropped",
+    "peak_rss_mib",
+}
 
 
 def test_loadtest_json_reports_every_figure(tiny_session: Path, tmp_path: Path) -> None:
     out = tmp_path / "run.db"
-    done = subprocess.run([*VIGILE, "loadtest", str(tiny_session), "--max", "--json",
-                           "--db", str(out)], capture_output=True, text=True)  # fmt: skip
+    done = subprocess.run(
+        [*VIGILE, "loadtest", str(tiny_session), "--max", "--json", "--db", str(out)],
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert KEYS <= set(report)
@@ -32,8 +42,16 @@ def test_loadtest_json_reports_every_figure(tiny_session: Path, tmp_path: Path) 
 
 def test_loadtest_paced_takes_the_recording_time_divided_by_speed(tiny_session, tmp_path) -> None:
     started = time.monotonic()
-    command = [*VIGILE, "loadtest", str(tiny_session), "--speed", "10", "--json", "--db",
-               str(tmp_path / "r.db")]  # fmt: skip
+    command = [
+        *VIGILE,
+        "loadtest",
+        str(tiny_session),
+        "--speed",
+        "10",
+        "--json",
+        "--db",
+        str(tmp_path / "r.db"),
+    ]
     done = subprocess.run(command, capture_output=True, text=True)
     elapsed = time.monotonic() - started
     assert done.returncode == 0, done.stderr
@@ -42,11 +60,13 @@ def test_loadtest_paced_takes_the_recording_time_divided_by_speed(tiny_session, 
 
 
 def test_loadtest_needs_a_pace_and_a_file(tmp_path: Path) -> None:
-    missing = subprocess.run([*VIGILE, "loadtest", str(tmp_path / "no.db"), "--max"],
-                             capture_output=True, text=True)  # fmt: skip
+    missing = subprocess.run(
+        [*VIGILE, "loadtest", str(tmp_path / "no.db"), "--max"], capture_output=True, text=True
+    )
     assert missing.returncode == 2 and "no session file" in missing.stderr
-    no_pace = subprocess.run([*VIGILE, "loadtest", str(tmp_path / "no.db")],
-                             capture_output=True, text=True)  # fmt: skip
+    no_pace = subprocess.run(
+        [*VIGILE, "loadtest", str(tmp_path / "no.db")], capture_output=True, text=True
+    )
     assert no_pace.returncode == 2 and "--speed" in no_pace.stderr
 
 
@@ -73,8 +93,12 @@ WRITER = textwrap.dedent("""
 
 def test_a_killed_recorder_loses_at_most_its_last_batch(tmp_path: Path) -> None:
     db = tmp_path / "crash.db"
-    proc = subprocess.Popen([sys.executable, "-c", WRITER, str(db)], stdout=subprocess.PIPE,
-                            text=True, cwd=Path(__file__).parent.parent)  # fmt: skip
+    proc = subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(db)],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).parent.parent,
+    )
     assert proc.stdout.readline().strip() == "committing"
     time.sleep(0.5)
     os.kill(proc.pid, signal.SIGKILL)

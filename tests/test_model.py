@@ -64,12 +64,28 @@ def test_an_alert_event_reads_as_a_typed_notice() -> None:
     from vigile.filters.alert_notice import AlertNotice
 
     rule = {"id": "hijacked-x", "hashtags": ["#x"], "category": "harassment"}
-    event = PlatformEvent("twitch", "lumina", "alert:rising-hashtag", 5.0,
-                          {"state": "up", "severity": 3, "subject": "#x", "hashtag": "#x",
-                           "messages_60s": 40, "authors": 22, "suggested_rule": rule})  # fmt: skip
+    event = PlatformEvent(
+        "twitch",
+        "lumina",
+        "alert:rising-hashtag",
+        5.0,
+        {
+            "state": "up",
+            "severity": 3,
+            "subject": "#x",
+            "hashtag": "#x",
+            "messages_60s": 40,
+            "authors": 22,
+            "suggested_rule": rule,
+        },
+    )
     notice = AlertNotice.from_event(event)
     assert (notice.kind, notice.severity, notice.authors, notice.suggested_rule) == (
-        "rising-hashtag", 3, 22, rule)  # fmt: skip
+        "rising-hashtag",
+        3,
+        22,
+        rule,
+    )
     assert notice.describe() == "RISING #x tw:lumina"
     assert notice.team_key == "alert:rising-hashtag:twitch:lumina:#x"
     evidence = {"severity": 4, "source": "notice", "raider": "\x1b[2Jx", "viewers": 80}

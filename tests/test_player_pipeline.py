@@ -166,8 +166,12 @@ async def test_a_replay_read_faster_than_the_disk_waits_for_the_store(
         out = tmp_path / f"run-{backlog}.db"
         store = await SessionStore.open(out, batch_rows=10_000, batch_interval=60)
         await store.start_session("max", "replay", ["replay"])
-        pipeline = Pipeline(SourceHub([ReplaySource(tiny_session, speed=None)]), triage, store,
-                            store_backlog=backlog)  # fmt: skip
+        pipeline = Pipeline(
+            SourceHub([ReplaySource(tiny_session, speed=None)]),
+            triage,
+            store,
+            store_backlog=backlog,
+        )
         peak = [0]
         pipeline.listeners.append(lambda *_: peak.__setitem__(0, max(peak[0], store.pending)))
         await pipeline.run()

@@ -38,8 +38,12 @@ def test_a_rule_block_is_cut_out_and_put_back_with_its_layout() -> None:
 
 def test_rules_are_added_and_removed() -> None:
     pack = starter()
-    added = edited_pack(pack, None, '[[rules]]\nid = "x"\ncategory = "spam"\nseverity = 2\n'
-                                    'action = "review"\nterms = ["zorglub"]\n')  # fmt: skip
+    added = edited_pack(
+        pack,
+        None,
+        '[[rules]]\nid = "x"\ncategory = "spam"\nseverity = 2\n'
+        'action = "review"\nterms = ["zorglub"]\n',
+    )
     assert added.rules[-1].id == "x" and len(added.rules) == len(pack.rules) + 1
     removed = edited_pack(added, "sexism-slurs-fr", None)
     assert "sexism-slurs-fr" not in {r.id for r in removed.rules} and removed.rules[-1].id == "x"
@@ -54,7 +58,7 @@ def test_rules_are_added_and_removed() -> None:
             '[[rules]]\nid = "a"\ncategory = "spam"\nseverity = 1\nterms = ["a"]\n'
             '[[rules]]\nid = "b"\ncategory = "spam"\nseverity = 1\nterms = ["b"]\n',
             "exactly one",
-        ),  # fmt: skip
+        ),
     ],
 )
 def test_an_invalid_block_is_refused_with_the_reason(block: str, reason: str) -> None:

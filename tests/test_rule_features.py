@@ -21,8 +21,9 @@ def said(
     reply_to: str | None = None,
     channel: str = "lumina",
 ) -> ChatMessage:
-    return ChatMessage("twitch", channel, text, author, author, text, 0.0, roles=roles,
-                       reply_to=reply_to)  # fmt: skip
+    return ChatMessage(
+        "twitch", channel, text, author, author, text, 0.0, roles=roles, reply_to=reply_to
+    )
 
 
 def rule_ids(triage: Triage, message: ChatMessage | str) -> set[str]:
@@ -59,11 +60,22 @@ def test_patterns_match_choices_optional_words_gaps_and_prefixes() -> None:
         'patterns = ["show [us|me] (your|ur) (feet|body)", "(shut|stop) ** (mouth|talking)",'
         ' "fuck* (you|u)"]\n'
     )
-    for text in ("show ur feet", "SHOW US YOUR BODY", "sh0w me ur f33t", "shut your stupid mouth",
-                 "stop fucking talking", "fuckin u", "show yourr feeeet"):  # fmt: skip
+    for text in (
+        "show ur feet",
+        "SHOW US YOUR BODY",
+        "sh0w me ur f33t",
+        "shut your stupid mouth",
+        "stop fucking talking",
+        "fuckin u",
+        "show yourr feeeet",
+    ):
         assert rule_ids(triage, text), text
-    for text in ("show the map", "show us the feet of the table",
-                 "shut the big red door with your mouth", "fu you"):  # fmt: skip
+    for text in (
+        "show the map",
+        "show us the feet of the table",
+        "shut the big red door with your mouth",
+        "fu you",
+    ):
         assert not rule_ids(triage, text), text
 
 
@@ -72,8 +84,15 @@ def test_chat_spellings_splits_and_one_slip_reach_a_phrase() -> None:
         '[[rules]]\nid = "kys"\ncategory = "threat"\nlang = "en"\nterms = ["kill yourself"]\n'
         '[[rules]]\nid = "crève"\ncategory = "threat"\nlang = "fr"\nterms = ["va crever"]\n'
     )
-    for text in ("kill urself", "kill your self", "k i l l yourself", "killyour self",
-                 "kiII yourself", "kill yourslef", "va crevé"):  # fmt: skip
+    for text in (
+        "kill urself",
+        "kill your self",
+        "k i l l yourself",
+        "killyour self",
+        "kiII yourself",
+        "kill yourslef",
+        "va crevé",
+    ):
         assert rule_ids(triage, text) in ({"kys"}, {"crève"}), text
     for text in ("skill yourself up", "she killed it herself", "of yourself"):
         assert not rule_ids(triage, text), text
@@ -100,12 +119,21 @@ terms = ["idiot"]
 def test_a_directed_rule_counts_only_aimed_at_someone() -> None:
     triage = rules(DIRECTED)
     triage.protect("Maya")
-    for message in (said("ur trash at this"), said("@kev trash"), said("maya is trash"),
-                    said("trash streamer"), said("she is trash"), said("trash"),
-                    said("so trash", reply_to="m1")):  # fmt: skip
+    for message in (
+        said("ur trash at this"),
+        said("@kev trash"),
+        said("maya is trash"),
+        said("trash streamer"),
+        said("she is trash"),
+        said("trash"),
+        said("so trash", reply_to="m1"),
+    ):
         assert "trash" in rule_ids(triage, message), message.text
-    for message in (said("this game is trash tbh"), said("the map is trash today"),
-                    said("i'm trash at this game")):  # fmt: skip
+    for message in (
+        said("this game is trash tbh"),
+        said("the map is trash today"),
+        said("i'm trash at this game"),
+    ):
         assert "trash" not in rule_ids(triage, message), message.text
 
 
@@ -125,10 +153,13 @@ def test_links_and_promotions_spare_the_channel_s_own_people_unless_a_rule_says_
     )
     link = "merch here https://shop.example/x"
     assert rule_ids(triage, said(link)) == {"link"}
-    staff = [said(link, "lumina", frozenset({Role.BROADCASTER})),
-             said(link, "mod1", frozenset({Role.MODERATOR})),
-             said(link, "vip1", frozenset({Role.VIP})), said(link, "nightbot"),
-             said(link, "lumina_bot")]  # fmt: skip
+    staff = [
+        said(link, "lumina", frozenset({Role.BROADCASTER})),
+        said(link, "mod1", frozenset({Role.MODERATOR})),
+        said(link, "vip1", frozenset({Role.VIP})),
+        said(link, "nightbot"),
+        said(link, "lumina_bot"),
+    ]
     for message in staff:
         assert not rule_ids(triage, message), message.author_name
     shortened = said("https://bit.ly/abc", "nightbot")
@@ -190,9 +221,14 @@ def test_ordinary_prose_is_not_flagged(text: str) -> None:
 
 @pytest.mark.parametrize(
     ("text", "rule"),
-    [("what a sl*t", "sexism-slurs-en"), ("ptue", "sexism-slurs-fr"), ("sult", "sexism-slurs-en"),
-     ("5 1 u t", "sexism-slurs-en"), ("gross vache", "sexism-slurs-fr")],
-)  # fmt: skip
+    [
+        ("what a sl*t", "sexism-slurs-en"),
+        ("ptue", "sexism-slurs-fr"),
+        ("sult", "sexism-slurs-en"),
+        ("5 1 u t", "sexism-slurs-en"),
+        ("gross vache", "sexism-slurs-fr"),
+    ],
+)
 def test_masked_transposed_and_spaced_leet_words_are_caught(text: str, rule: str) -> None:
     assert rule in rule_ids(Triage(load_starter_packs()), text)
 

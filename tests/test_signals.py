@@ -30,8 +30,16 @@ class Stream:
         self.rng = random.Random(7)
 
     def say(self, t: float, author: str, text: str, first: bool = False, platform="twitch"):
-        m = ChatMessage(platform, "lumina", f"m{next(_ids)}", f"id-{author}", author, text,
-                        sent_at=T0 + t, first_message=first)  # fmt: skip
+        m = ChatMessage(
+            platform,
+            "lumina",
+            f"m{next(_ids)}",
+            f"id-{author}",
+            author,
+            text,
+            sent_at=T0 + t,
+            first_message=first,
+        )
         verdict, events = self.signals.observe(m, self.triage.judge(m))
         self.verdicts[author + ":" + m.id] = verdict
         self.events += events
@@ -67,8 +75,20 @@ class Stream:
             "who's racing next?",
             "what a save",
         ]
-        endings = ["", " !!", " lol", " mdr", " omg", " trop fort", " insane", " 🔥", " wow",
-                   " de ouf", " honestly", " frfr"]  # fmt: skip
+        endings = [
+            "",
+            " !!",
+            " lol",
+            " mdr",
+            " omg",
+            " trop fort",
+            " insane",
+            " 🔥",
+            " wow",
+            " de ouf",
+            " honestly",
+            " frfr",
+        ]
         for n in range(int(seconds * rate)):
             author = f"regular{self.rng.randrange(regulars)}"
             text = self.rng.choice(openers) + self.rng.choice(endings)
@@ -98,8 +118,11 @@ def test_a_popular_emote_spammed_and_a_giveaway_keyword_raise_nothing(triage) ->
     stream = Stream(triage)
     stream.calm(0, 90)
     for n in range(800):
-        stream.say(90 + n / 40, f"viewer{n % 400}",
-                   "PogChamp PogChamp PogChamp PogChamp" if n % 2 else "!giveaway")  # fmt: skip
+        stream.say(
+            90 + n / 40,
+            f"viewer{n % 400}",
+            "PogChamp PogChamp PogChamp PogChamp" if n % 2 else "!giveaway",
+        )
     assert stream.raised() == []
 
 
@@ -116,11 +139,17 @@ def test_a_copypasta_flood_is_one_cluster_with_an_alert_then_clears(triage) -> N
     stream = Stream(triage)
     stream.calm(0, 60)
     base = "lumina cup final tonight everyone be there it is going to be huge"
-    variants = [base, base.upper(), base + " !!!", base.replace("e", "3"),
-                "lumina  cup final tonight everyone be there it is going to be  huge 🔥",
-                base.replace("huge", "hugee")]  # fmt: skip
-    verdicts = [stream.say(60 + n * 0.25, f"bot{n}", variants[n % len(variants)])
-                for n in range(40)]  # fmt: skip
+    variants = [
+        base,
+        base.upper(),
+        base + " !!!",
+        base.replace("e", "3"),
+        "lumina  cup final tonight everyone be there it is going to be  huge 🔥",
+        base.replace("huge", "hugee"),
+    ]
+    verdicts = [
+        stream.say(60 + n * 0.25, f"bot{n}", variants[n % len(variants)]) for n in range(40)
+    ]
     (alert,) = stream.alerts("copypasta")
     raised_at = alert.data["messages"] - 1
     assert 12 <= alert.data["messages"] <= 40 and alert.data["authors"] == alert.data["messages"]
@@ -137,8 +166,13 @@ def test_a_copypasta_flood_is_one_cluster_with_an_alert_then_clears(triage) -> N
 def test_a_raid_of_fresh_look_alike_accounts_is_seen_within_seconds(triage) -> None:
     stream = Stream(triage)
     stream.calm(0, 120)
-    lines = ["go back to the kitchen", "t'es qu'une salope", "women can't play racing games",
-             "retourne à la cuisine", "stupid bitch"]  # fmt: skip
+    lines = [
+        "go back to the kitchen",
+        "t'es qu'une salope",
+        "women can't play racing games",
+        "retourne à la cuisine",
+        "stupid bitch",
+    ]
     onset = 120.0
     tagged = []
     for n in range(600):  # 40 s of raid at 15 msg/s, mixed with ordinary chat
@@ -172,14 +206,14 @@ def test_a_raid_s_accounts_are_forgotten_once_it_clears(triage) -> None:
 def test_twitch_raid_notice_alerts_at_once_and_escalates_when_raiders_attack(triage) -> None:
     stream = Stream(triage)
     stream.calm(0, 90)
-    notice = PlatformEvent("twitch", "lumina", "raid", T0 + 90,
-                           {"raider": "h8_squad", "viewers": 412})  # fmt: skip
+    notice = PlatformEvent(
+        "twitch", "lumina", "raid", T0 + 90, {"raider": "h8_squad", "viewers": 412}
+    )
     stream.events += stream.signals.observe_event(notice)
     (raised,) = stream.alerts("raid")
     assert raised.data["severity"] == 2 and raised.data["raider"] == "h8_squad"
     for n in range(200):
-        stream.say(90 + n / 10, f"squad{n % 30}", "go back to the kitchen stupid bitch",
-                   first=True)  # fmt: skip
+        stream.say(90 + n / 10, f"squad{n % 30}", "go back to the kitchen stupid bitch", first=True)
     escalated = stream.alerts("raid", "escalated")[-1]
     assert escalated.data["severity"] >= 4 and escalated.data["notice"]["raider"] == "h8_squad"
     assert len(stream.alerts("raid")) == 1  # one raid, raised once
@@ -221,9 +255,12 @@ def test_a_hijacked_hashtag_rises_with_a_ready_made_rule(triage) -> None:
 
 def test_skeletons_see_through_the_usual_mutations() -> None:
     base = skeleton("women can't play go back to the kitchen")
-    for variant in ["WOMEN CAN'T PLAY go back to the kitchen", "w o m e n can't play go back "
-                    "to the kitchen", "women cant play go baaaack to the kitchen!!! 😂",
-                    "w\u200bomen can't play go back to the k1tchen"]:  # fmt: skip
+    for variant in [
+        "WOMEN CAN'T PLAY go back to the kitchen",
+        "w o m e n can't play go back to the kitchen",
+        "women cant play go baaaack to the kitchen!!! 😂",
+        "w\u200bomen can't play go back to the k1tchen",
+    ]:
         assert skeleton(variant) == base
 
 
@@ -250,8 +287,13 @@ def test_a_new_insult_rising_with_abuse_is_offered_as_a_rule(triage) -> None:
 def test_replayed_events_keep_the_stream_clock(triage) -> None:
     stream = Stream(triage)
     stream.calm(0, 90)
-    replayed = PlatformEvent("twitch", "lumina", "raid", T0 + 10**7,  # stamped when replayed
-                             {"raider": "x", "viewers": 10, "original_ts": T0 + 90})  # fmt: skip
+    replayed = PlatformEvent(
+        "twitch",
+        "lumina",
+        "raid",
+        T0 + 10**7,  # stamped when replayed
+        {"raider": "x", "viewers": 10, "original_ts": T0 + 90},
+    )
     (alert,) = stream.signals.observe_event(replayed)
     assert alert.ts == T0 + 90
     stream.calm(90, 30)  # and the chat after it is not all "in the same second"

@@ -36,8 +36,17 @@ class FixedChat:
     async def stream(self) -> AsyncIterator[ChatMessage | PlatformEvent]:
         for n, (platform, channel, author, text, roles) in enumerate(CHAT):
             at = T0 + n
-            yield ChatMessage(platform, channel, f"m{n}", f"id-{author}", author, text,
-                              sent_at=at, received_at=at, roles=frozenset(roles))  # fmt: skip
+            yield ChatMessage(
+                platform,
+                channel,
+                f"m{n}",
+                f"id-{author}",
+                author,
+                text,
+                sent_at=at,
+                received_at=at,
+                roles=frozenset(roles),
+            )
 
 
 def fixed_desk(tmp_path: Path) -> VigileApp:

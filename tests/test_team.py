@@ -108,8 +108,9 @@ async def test_a_stale_edit_is_refused_and_the_desk_gets_the_current_rules(tmp_p
             await bob.send(encode({"type": "rules", "base": 1, "packs": packs}))
             frames = [orjson.loads(await bob.recv()) for _ in range(3)]
         refused = next(f for f in frames if f["type"] == "refused")
-        assert refused["reason"].startswith("stale edit: it was made on v1, the team is at v2 "
-                                            "by alice")  # fmt: skip
+        assert refused["reason"].startswith(
+            "stale edit: it was made on v1, the team is at v2 by alice"
+        )
         current = next(f for f in frames if f["type"] == "rules")
         assert current["version"] == 2 and "zorglub" in current["packs"][-1]["text"]
         assert (await hub.hub.state.current_rules()).version == 2
@@ -171,8 +172,12 @@ async def test_a_desk_dropped_mid_claim_releases_its_claims(tmp_path) -> None:
         await until(lambda: watcher.claims.get("twitch:m7") == "flaky")
         raw.transport.abort()  # the cable is pulled: no closing handshake
         await until(lambda: released)
-        assert released[0] == {"type": "released", "key": "twitch:m7", "by": "flaky",
-                               "why": "disconnect"}  # fmt: skip
+        assert released[0] == {
+            "type": "released",
+            "key": "twitch:m7",
+            "by": "flaky",
+            "why": "disconnect",
+        }
         assert (await watcher.claim("twitch:m7")).granted
 
 
@@ -190,15 +195,20 @@ async def close_of(url: str, *frames: str | bytes) -> tuple[int, str]:
 async def test_wrong_tokens_and_bad_frames_are_closed_with_a_reason(tmp_path) -> None:
     async with running_hub(tmp_path) as hub:
         hello = encode({"type": "hello", "name": "ok", "token": hub.tokens["moderator"]})
-        assert await close_of(hub.url, encode({"type": "hello", "name": "x", "token": "nope"})) \
-            == (1008, "unknown token")  # fmt: skip
+        assert await close_of(hub.url, encode({"type": "hello", "name": "x", "token": "nope"})) == (
+            1008,
+            "unknown token",
+        )
         assert await close_of(hub.url, "{not json") == (1008, await _reason("{not json"))
-        assert await close_of(hub.url, encode({"type": "claim", "key": "k"})) == \
-            (1008, "the first frame must be a hello")  # fmt: skip
+        assert await close_of(hub.url, encode({"type": "claim", "key": "k"})) == (
+            1008,
+            "the first frame must be a hello",
+        )
         code, reason = await close_of(hub.url, hello, encode({"type": "claim"}))
         assert (code, reason) == (1008, "malformed claim frame: 'key' is missing")
-        code, reason = await close_of(hub.url, hello, encode({"type": "welcome", "you": "x",
-                                                               "role": "supervisor"}))  # fmt: skip
+        code, reason = await close_of(
+            hub.url, hello, encode({"type": "welcome", "you": "x", "role": "supervisor"})
+        )
         assert (code, reason) == (1008, "a desk does not send welcome frames")
         code, reason = await close_of(hub.url, hello, b"\x00binary")
         assert code == 1008 and "binary" in reason
@@ -207,8 +217,10 @@ async def test_wrong_tokens_and_bad_frames_are_closed_with_a_reason(tmp_path) ->
         boss = hub.link("boss", "supervisor")
         await until(lambda: boss.state == "online")
         impostor = encode({"type": "hello", "name": "boss", "token": hub.tokens["moderator"]})
-        assert await close_of(hub.url, impostor) == \
-            (1008, "the name 'boss' is in use by a supervisor's desk")  # fmt: skip
+        assert await close_of(hub.url, impostor) == (
+            1008,
+            "the name 'boss' is in use by a supervisor's desk",
+        )
         assert hub.hub.members["boss"].role == "supervisor"  # the supervisor was not kicked
         await until(lambda: list(hub.hub.members) == ["boss"])  # every bad desk is gone
         good = hub.link("good")
@@ -252,8 +264,9 @@ async def test_a_link_survives_a_broken_hub_and_says_what_was_wrong() -> None:
 
     async def broken_hub(connection) -> None:
         greetings.append(await connection.recv())
-        await connection.send(encode({"type": "welcome", "you": "x", "role": "moderator",
-                                      "claims": [{"key": "k"}]}))  # no "by"  # fmt: skip
+        await connection.send(
+            encode({"type": "welcome", "you": "x", "role": "moderator", "claims": [{"key": "k"}]})
+        )  # no "by"
         await connection.wait_closed()
 
     async with serve(broken_hub, "127.0.0.1", 0) as server:
@@ -409,8 +422,11 @@ async def test_the_hub_killed_and_restarted_keeps_its_state_and_desks_return(tmp
         assert states == ["online", "offline", "online"]  # not one notice per failed retry
         answer = await supervisor.claim("twitch:m1")
         assert answer.reason == "already handled by mod (ban)"
-        boss.swap(edited(boss, NEW_RULE.replace("team-zorglub", "team-2")
-                        .replace("zorglub", "bidule")), "sup", "editor")  # fmt: skip
+        boss.swap(
+            edited(boss, NEW_RULE.replace("team-zorglub", "team-2").replace("zorglub", "bidule")),
+            "sup",
+            "editor",
+        )
         await until(lambda: moderator.hub_version == 3, seconds=10)
         assert moderator.triage.judge_text("bidule").flagged
     finally:
@@ -432,10 +448,12 @@ def test_the_hub_command_refuses_bad_addresses_half_a_tls_pair_and_a_junk_file(t
     done = subprocess.run([*base, "--cert", "c.pem"], capture_output=True, text=True)
     assert done.returncode == 2 and "both --cert and --key" in done.stderr
     (tmp_path / "junk.db").write_text("not a database, not at all")
-    done = subprocess.run([*base[:-1], str(tmp_path / "junk.db")], capture_output=True, text=True,
-                          timeout=30)  # fmt: skip
+    done = subprocess.run(
+        [*base[:-1], str(tmp_path / "junk.db")], capture_output=True, text=True, timeout=30
+    )
     assert done.returncode == 1 and "cannot be used as the hub's file" in done.stderr
     env = {**os.environ, "VIGILE_TEAM_TOKEN": ""}
-    done = subprocess.run([*VIGILE, "demo", "--team", "ws://127.0.0.1:1"],
-                          capture_output=True, text=True, env=env)  # fmt: skip
+    done = subprocess.run(
+        [*VIGILE, "demo", "--team", "ws://127.0.0.1:1"], capture_output=True, text=True, env=env
+    )
     assert done.returncode == 2 and "VIGILE_TEAM_TOKEN" in done.stderr

@@ -37,8 +37,10 @@ async def test_a_claim_and_an_action_on_one_desk_show_on_the_other(tmp_path) -> 
         sup_app, sup_chat = team_desk(tmp_path, hub, "sup", "supervisor")
         mod_app, mod_chat = team_desk(tmp_path, hub, "mod", "moderator")
         async with sup_app.run_test(size=SIZE) as sup, mod_app.run_test(size=SIZE) as mod:
-            await wait_for(sup, lambda: mod_app.team.link.state == "online"
-                           and sup_app.team.link.state == "online")  # fmt: skip
+            await wait_for(
+                sup,
+                lambda: mod_app.team.link.state == "online" and sup_app.team.link.state == "online",
+            )
             key = say_to_both([sup_chat, mod_chat], "kill yourself", "troll")
             sup_pane, mod_pane = sup_app.query_one(PriorityPane), mod_app.query_one(PriorityPane)
             await wait_for(sup, lambda: key in sup_pane.items and key in mod_pane.items)
@@ -62,11 +64,16 @@ async def test_a_claim_and_an_action_on_one_desk_show_on_the_other(tmp_path) -> 
 
             await mod.press("m")  # the roster: both desks, the moderator's handled count
             await wait_for(mod, lambda: isinstance(mod_app.screen, TeamScreen))
-            await wait_for(mod, lambda: {m["name"] for m in mod_app.team.link.roster}
-                           == {"sup", "mod"})  # fmt: skip
+            await wait_for(
+                mod, lambda: {m["name"] for m in mod_app.team.link.roster} == {"sup", "mod"}
+            )
             mod_app.team.report(len(mod_pane.items))
-            await wait_for(mod, lambda: next(m for m in mod_app.team.link.roster
-                                             if m["name"] == "mod")["handled"] == 1)  # fmt: skip
+            await wait_for(
+                mod,
+                lambda: (
+                    next(m for m in mod_app.team.link.roster if m["name"] == "mod")["handled"] == 1
+                ),
+            )
             mod_app.screen.refresh_tables()
             await mod.pause(0.1)
             text = screen_text(mod_app)
@@ -99,8 +106,7 @@ async def test_the_supervisor_s_rule_edit_goes_live_on_the_moderator_s_desk(tmp_
             mod_pane = mod_app.query_one(PriorityPane)
             await wait_for(mod, lambda: key in mod_pane.items)
             assert mod_pane.items[key].verdict.matches[0].rule_id == "hijacked-tag"
-            await wait_for(mod, lambda: any("Team rules v2 from sup" in n
-                                            for n in mod_app.notices))  # fmt: skip
+            await wait_for(mod, lambda: any("Team rules v2 from sup" in n for n in mod_app.notices))
 
             await mod.press("r")  # the moderator may look, not change
             await wait_for(mod, lambda: isinstance(mod_app.screen, RuleEditorScreen))
@@ -126,6 +132,8 @@ async def test_a_moderator_s_share_keeps_only_its_part_of_the_queue(tmp_path) ->
             await wait_for(pilot, lambda: len(pane.items) == 1 and pilot.app.query_one("#feed"))
             await pilot.pause(0.4)  # the question was flagged too, and stayed out
             assert [i.message.text for i in pane.items.values()] == ["kill yourself"]
-            await wait_for(pilot, lambda: any(m["share"]["categories"] == ["threat"]
-                                              for m in app.team.link.roster))  # fmt: skip
+            await wait_for(
+                pilot,
+                lambda: any(m["share"]["categories"] == ["threat"] for m in app.team.link.roster),
+            )
             await pilot.press("q")

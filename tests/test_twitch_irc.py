@@ -15,12 +15,22 @@ def test_tag_unescaping() -> None:
 
 
 def test_a_privmsg_becomes_a_chat_message_with_roles_and_times() -> None:
-    line = privmsg("lumina", "Anna", "hello :) [b]x[/b]", "m-1",
-                   badges="moderator/1,subscriber/12", tmi_sent_ts="1767225600123",
-                   first_msg="1")  # fmt: skip
+    line = privmsg(
+        "lumina",
+        "Anna",
+        "hello :) [b]x[/b]",
+        "m-1",
+        badges="moderator/1,subscriber/12",
+        tmi_sent_ts="1767225600123",
+        first_msg="1",
+    )
     message = chat_message(parse_line(line))
     assert (message.channel, message.id, message.author_id, message.author_name) == (
-        "lumina", "m-1", "id-anna", "Anna")  # fmt: skip
+        "lumina",
+        "m-1",
+        "id-anna",
+        "Anna",
+    )
     assert message.text == "hello :) [b]x[/b]"
     assert message.roles == {Role.MODERATOR, Role.SUBSCRIBER}
     assert message.sent_at == 1767225600.123 and message.first_message
@@ -31,31 +41,56 @@ def test_me_bits_and_replies() -> None:
     assert action.kind is MessageKind.ACTION and action.text == "waves"
     cheer = chat_message(parse_line(privmsg("c", "u", "cheer100 go", "m2", bits="100")))
     assert cheer.kind is MessageKind.PAID and cheer.amount == 100 and cheer.currency == "BITS"
-    reply = chat_message(parse_line(privmsg("c", "u", "@bob yes", "m3",
-                                            reply_parent_msg_id="p1",
-                                            reply_parent_msg_body=r"is\sit\sok?")))  # fmt: skip
+    reply = chat_message(
+        parse_line(
+            privmsg(
+                "c",
+                "u",
+                "@bob yes",
+                "m3",
+                reply_parent_msg_id="p1",
+                reply_parent_msg_body=r"is\sit\sok?",
+            )
+        )
+    )
     assert reply.reply_to == "p1" and reply.raw["reply_parent_text"] == "is it ok?"
 
 
 @pytest.mark.parametrize(
     ("line", "kind", "data"),
     [
-        ("@ban-duration=600;room-id=1;target-user-id=9;tmi-sent-ts=1 "
-         ":tmi.twitch.tv CLEARCHAT #c :troll",
-         "timeout", {"user": "troll", "user_id": "9", "duration_s": 600}),
-        ("@room-id=1;target-user-id=9;tmi-sent-ts=1 :tmi.twitch.tv CLEARCHAT #c :troll",
-         "ban", {"user": "troll", "user_id": "9"}),
+        (
+            "@ban-duration=600;room-id=1;target-user-id=9;tmi-sent-ts=1 "
+            ":tmi.twitch.tv CLEARCHAT #c :troll",
+            "timeout",
+            {"user": "troll", "user_id": "9", "duration_s": 600},
+        ),
+        (
+            "@room-id=1;target-user-id=9;tmi-sent-ts=1 :tmi.twitch.tv CLEARCHAT #c :troll",
+            "ban",
+            {"user": "troll", "user_id": "9"},
+        ),
         ("@room-id=1;tmi-sent-ts=1 :tmi.twitch.tv CLEARCHAT #c", "clearchat", {"scope": "chat"}),
-        ("@login=troll;room-id=;target-msg-id=abc;tmi-sent-ts=1 :tmi.twitch.tv CLEARMSG #c :slur",
-         "clearmsg", {"message_id": "abc", "user": "troll", "text": "slur"}),
-        ("@msg-id=raid;msg-param-displayName=H8Squad;msg-param-viewerCount=412;login=h8squad;"
-         "tmi-sent-ts=1 :tmi.twitch.tv USERNOTICE #c", "raid",
-         {"raider": "H8Squad", "viewers": 412}),
-        ("@msg-id=slow_on :tmi.twitch.tv NOTICE #c :This room is now in slow mode.", "notice",
-         {"msg_id": "slow_on"}),
+        (
+            "@login=troll;room-id=;target-msg-id=abc;tmi-sent-ts=1"
+            " :tmi.twitch.tv CLEARMSG #c :slur",
+            "clearmsg",
+            {"message_id": "abc", "user": "troll", "text": "slur"},
+        ),
+        (
+            "@msg-id=raid;msg-param-displayName=H8Squad;msg-param-viewerCount=412;login=h8squad;"
+            "tmi-sent-ts=1 :tmi.twitch.tv USERNOTICE #c",
+            "raid",
+            {"raider": "H8Squad", "viewers": 412},
+        ),
+        (
+            "@msg-id=slow_on :tmi.twitch.tv NOTICE #c :This room is now in slow mode.",
+            "notice",
+            {"msg_id": "slow_on"},
+        ),
         ("@badges=moderator/1;mod=1 :tmi.twitch.tv USERSTATE #c", "userstate", {"moderator": True}),
     ],
-)  # fmt: skip
+)
 def test_stream_events(line: str, kind: str, data: dict) -> None:
     event = platform_event(parse_line(line))
     assert event is not None and event.kind == kind and event.channel == "c"
@@ -64,9 +99,11 @@ def test_stream_events(line: str, kind: str, data: dict) -> None:
 
 
 def test_protocol_chatter_is_not_an_event() -> None:
-    for line in [":tmi.twitch.tv 001 justinfan1 :Welcome, GLHF!",
-                 ":justinfan1!justinfan1@justinfan1.tmi.twitch.tv JOIN #c",
-                 ":tmi.twitch.tv CAP * ACK :twitch.tv/tags"]:  # fmt: skip
+    for line in [
+        ":tmi.twitch.tv 001 justinfan1 :Welcome, GLHF!",
+        ":justinfan1!justinfan1@justinfan1.tmi.twitch.tv JOIN #c",
+        ":tmi.twitch.tv CAP * ACK :twitch.tv/tags",
+    ]:
         assert platform_event(parse_line(line)) is None
 
 
@@ -78,8 +115,16 @@ def test_malformed_lines_are_refused(line: str) -> None:
 
 def test_several_lines_in_one_frame_and_long_lines() -> None:
     long_text = "x" * 3000
-    frame = "\r\n".join([privmsg("c", "a", "one", "1"), "PING :tmi.twitch.tv",
-                         privmsg("c", "b", long_text, "2")]) + "\r\n"  # fmt: skip
+    frame = (
+        "\r\n".join(
+            [
+                privmsg("c", "a", "one", "1"),
+                "PING :tmi.twitch.tv",
+                privmsg("c", "b", long_text, "2"),
+            ]
+        )
+        + "\r\n"
+    )
     lines = split_frame(frame)
     assert len(lines) == 3
     assert parse_line(lines[1]).command == "PING"

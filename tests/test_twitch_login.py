@@ -19,10 +19,19 @@ async def test_login_shows_a_code_waits_for_approval_and_saves_the_token(tmp_pat
     token_file = tmp_path / "twitch-token.json"
     async with FakeHelix() as helix:
         proc = await asyncio.create_subprocess_exec(
-            *VIGILE, "login", "twitch", "--client-id", helix.client_id, "--helix-url", helix.url,
-            "--token-file", str(token_file), cwd=ROOT,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-        )  # fmt: skip
+            *VIGILE,
+            "login",
+            "twitch",
+            "--client-id",
+            helix.client_id,
+            "--helix-url",
+            helix.url,
+            "--token-file",
+            str(token_file),
+            cwd=ROOT,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
         first = await asyncio.wait_for(proc.stdout.readline(), 20)
         assert first.startswith(b"Open https://www.twitch.tv/activate")
         helix.approve(Account("2", "modo"))
@@ -54,8 +63,10 @@ def test_watch_acts_with_the_stored_token_or_says_why_it_cannot(tmp_path, monkey
     assert "vigile login youtube" in moderation.unavailable("youtube", "ban")
     assert moderation.unavailable("twitch", "dismiss") is None  # local decisions always work
 
-    path = save_credentials(TwitchCredentials("cid", "tok", "ref", "modo", "2"),
-                            tmp_path / "vigile" / "twitch-token.json")  # fmt: skip
+    path = save_credentials(
+        TwitchCredentials("cid", "tok", "ref", "modo", "2"),
+        tmp_path / "vigile" / "twitch-token.json",
+    )
     moderation = live_moderation(["twitch:lumina"], None)
     assert isinstance(moderation.moderators["twitch"], TwitchModerator)
     os.chmod(path, 0o640)

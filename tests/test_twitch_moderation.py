@@ -39,8 +39,13 @@ async def moderator(helix: FakeHelix, account: Account = MODO, **kwargs) -> Twit
 
 
 def action(kind: ActionKind, **kwargs) -> ModAction:
-    base = {"platform": "twitch", "channel": "lumina", "moderator": "modo",
-            "target_author_id": "666", "target_message_id": "m-1"}  # fmt: skip
+    base = {
+        "platform": "twitch",
+        "channel": "lumina",
+        "moderator": "modo",
+        "target_author_id": "666",
+        "target_message_id": "m-1",
+    }
     return ModAction(kind=kind, **{**base, **kwargs})
 
 
@@ -98,8 +103,10 @@ async def test_refusals_become_sentences_a_moderator_understands(helix) -> None:
         helix.moderators["1"] = {"2"}
         await mod.perform(action(ActionKind.BAN))
         again = await mod.perform(action(ActionKind.BAN))
-        assert again.detail == "Twitch refused: The user specified in the user_id field is " \
-                               "already banned"  # fmt: skip
+        assert (
+            again.detail == "Twitch refused: The user specified in the user_id field is "
+            "already banned"
+        )
         gone = await mod.perform(action(ActionKind.DELETE, target_message_id="gone-1"))
         assert gone.detail.startswith("Not found: The ID in message_id was not found")
         helix.failures.append(Failure("/moderation/bans", 500, "boom"))
@@ -182,7 +189,7 @@ async def test_device_login_shows_the_code_and_returns_the_granted_token(helix) 
         asyncio.get_running_loop().call_later(0.3, helix.approve, MODO)
 
     credentials = await device_login(helix.client_id, show, timeout_s=20)
-    (url, code), = shown  # fmt: skip
+    ((url, code),) = shown
     assert "twitch.tv/activate" in url and len(code) == 8
     assert credentials.login == "modo" and credentials.user_id == "2"
     assert helix.tokens[credentials.token] == MODO

@@ -107,8 +107,11 @@ async def _all(hub: SourceHub) -> list:
 
 
 async def test_malformed_lines_are_recorded_and_the_stream_goes_on() -> None:
-    script = [[privmsg("lumina", "a", "before", "m1"), "@@@garbage", "", "%%%% nope"],
-              privmsg("lumina", "b", "after", "m2"), Close()]  # fmt: skip
+    script = [
+        [privmsg("lumina", "a", "before", "m1"), "@@@garbage", "", "%%%% nope"],
+        privmsg("lumina", "b", "after", "m2"),
+        Close(),
+    ]
     async with FakeTwitch([script]) as server:
         items = await collect(source(server.url))
     assert [i.text for i in items if isinstance(i, ChatMessage)] == ["before", "after"]
@@ -117,9 +120,12 @@ async def test_malformed_lines_are_recorded_and_the_stream_goes_on() -> None:
 
 
 async def test_roomstate_updates_are_merged() -> None:
-    script = ["@emote-only=0;followers-only=-1;r9k=0;room-id=1;slow=0;subs-only=0 "
-              ":tmi.twitch.tv ROOMSTATE #lumina",
-              "@room-id=1;slow=30 :tmi.twitch.tv ROOMSTATE #lumina", Close()]  # fmt: skip
+    script = [
+        "@emote-only=0;followers-only=-1;r9k=0;room-id=1;slow=0;subs-only=0 "
+        ":tmi.twitch.tv ROOMSTATE #lumina",
+        "@room-id=1;slow=30 :tmi.twitch.tv ROOMSTATE #lumina",
+        Close(),
+    ]
     async with FakeTwitch([script]) as server:
         items = await collect(source(server.url))
     states = [i.data for i in items if isinstance(i, PlatformEvent) and i.kind == "roomstate"]

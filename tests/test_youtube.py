@@ -79,12 +79,19 @@ def test_paid_amounts_and_currencies(shown: str, amount: float, currency: str) -
 def test_super_chat_super_sticker_and_memberships() -> None:
     paid = one(yt.super_chat("€20,00", "merci pour le live"))
     assert (paid.kind, paid.amount, paid.currency, paid.text) == (
-        MessageKind.PAID, 20.0, "EUR", "merci pour le live")  # fmt: skip
+        MessageKind.PAID,
+        20.0,
+        "EUR",
+        "merci pour le live",
+    )
     silent = one(yt.super_chat("$2.00"))
     assert silent.text == "" and silent.amount == 2.0
     sticker = one(yt.super_sticker("£3.00", label="Dancing cat"))
     assert (sticker.kind, sticker.currency, sticker.text) == (
-        MessageKind.PAID, "GBP", "[sticker: Dancing cat]")  # fmt: skip
+        MessageKind.PAID,
+        "GBP",
+        "[sticker: Dancing cat]",
+    )
     welcome = one(yt.membership("newbie"))
     assert welcome.kind is MessageKind.SYSTEM and welcome.text == "Welcome to Lumina!"
     milestone = one(yt.membership("loyal", milestone="Member for 6 months", text="still here"))

@@ -24,12 +24,17 @@ TROLL = "UCtroll_________________"
 
 @pytest.fixture
 async def youtube():
-    page = [yt.text_message("insulte", msg_id="inner-1", author="troll", channel=TROLL),
-            yt.text_message("bonjour", msg_id="inner-2", author="nice")]  # fmt: skip
+    page = [
+        yt.text_message("insulte", msg_id="inner-1", author="troll", channel=TROLL),
+        yt.text_message("bonjour", msg_id="inner-2", author="nice"),
+    ]
     async with FakeYouTube([page, End()]) as server:
         # read the chat once, as the desk does: the Data API then lists those messages
-        messages = [i async for i in YouTubeSource(server.video_id, base_url=server.url).stream()
-                    if isinstance(i, ChatMessage)]  # fmt: skip
+        messages = [
+            i
+            async for i in YouTubeSource(server.video_id, base_url=server.url).stream()
+            if isinstance(i, ChatMessage)
+        ]
         server.read = messages
         yield server
 
@@ -44,8 +49,13 @@ async def moderator(server: FakeYouTube, tmp_path: Path, **kwargs) -> YouTubeMod
 
 
 def action(server: FakeYouTube, kind: ActionKind, **kwargs) -> ModAction:
-    base = {"platform": "youtube", "channel": server.video_id, "moderator": "Modo",
-            "target_author_id": TROLL, "target_message_id": "inner-1"}  # fmt: skip
+    base = {
+        "platform": "youtube",
+        "channel": server.video_id,
+        "moderator": "Modo",
+        "target_author_id": TROLL,
+        "target_message_id": "inner-1",
+    }
     return ModAction(kind=kind, **{**base, **kwargs})
 
 
@@ -117,8 +127,9 @@ async def test_an_expired_token_is_renewed_once_and_saved(youtube, tmp_path) -> 
     path = tmp_path / "youtube-token.json"
     _, refresh = youtube.api.grant()
     old = YouTubeCredentials(youtube.api.client_id, youtube.api.client_secret, "expired", refresh)
-    mod = YouTubeModerator(old, base_url=youtube.url, save_to=path,
-                           ledger=QuotaLedger(tmp_path / "q.json"))  # fmt: skip
+    mod = YouTubeModerator(
+        old, base_url=youtube.url, save_to=path, ledger=QuotaLedger(tmp_path / "q.json")
+    )
     await mod.start()
     try:
         assert mod.login == "Modo"
@@ -136,11 +147,23 @@ async def test_login_youtube_runs_the_device_flow_and_stores_the_token(tmp_path)
     token_file = tmp_path / "youtube-token.json"
     async with FakeYouTube([]) as server:
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "vigile.tui.cli", "login", "youtube",
-            "--client-id", server.api.client_id, "--client-secret", server.api.client_secret,
-            "--youtube-base-url", server.url, "--token-file", str(token_file), cwd=ROOT,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-        )  # fmt: skip
+            sys.executable,
+            "-m",
+            "vigile.tui.cli",
+            "login",
+            "youtube",
+            "--client-id",
+            server.api.client_id,
+            "--client-secret",
+            server.api.client_secret,
+            "--youtube-base-url",
+            server.url,
+            "--token-file",
+            str(token_file),
+            cwd=ROOT,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
         first = await asyncio.wait_for(proc.stdout.readline(), 20)
         assert first.startswith(b"Open https://www.google.com/device")
         server.api.approve_all()

@@ -182,8 +182,9 @@ class VigileApp(App[None]):
         self.query_one(PriorityPane).focus()
         if self.team is not None:
             self.run_team_link()
-            self.set_interval(2.0, lambda: self.team and self.team.report(
-                len(self.query_one(PriorityPane).items)))  # fmt: skip
+            self.set_interval(
+                2.0, lambda: self.team and self.team.report(len(self.query_one(PriorityPane).items))
+            )
 
     @work(group="team", exit_on_error=False)
     async def run_team_link(self) -> None:
@@ -207,8 +208,9 @@ class VigileApp(App[None]):
 
     async def _sources_ended(self, _stats: object) -> None:
         """The chat is over, the queue may not be: keep recording actions until `q`."""
-        self.notify("All sources have ended. Actions are still recorded; q saves and quits.",
-                    timeout=10)  # fmt: skip
+        self.notify(
+            "All sources have ended. Actions are still recorded; q saves and quits.", timeout=10
+        )
         await asyncio.Event().wait()  # until the quit cancels the pipeline worker
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
@@ -394,8 +396,9 @@ class VigileApp(App[None]):
     # -- suggested rules ---------------------------------------------------------------------------
 
     def action_review_suggestion(self) -> None:
-        recent = [(line.message.text, line.verdict.flagged)
-                  for line in self.query_one(LiveFeed).lines()]  # fmt: skip
+        recent = [
+            (line.message.text, line.verdict.flagged) for line in self.query_one(LiveFeed).lines()
+        ]
         reviewed = self.desk.review_suggestion(recent)
         if reviewed is None:
             return
@@ -420,8 +423,9 @@ class VigileApp(App[None]):
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         for command in self.desk.channel_commands():
-            yield SystemCommand(command.title, command.help,
-                                partial(self.run_channel_command, command))  # fmt: skip
+            yield SystemCommand(
+                command.title, command.help, partial(self.run_channel_command, command)
+            )
 
     @work(group="actions")
     async def run_channel_command(self, command: ChannelCommand) -> None:
@@ -469,5 +473,15 @@ def settle_collector() -> None:
     gc.set_threshold(10_000, 10, 10)
 
 
-_DESK_ONLY = frozenset({"quit", "toggle_pause", "search", "edit_rules", "review_suggestion",
-                        "toggle_replay", "seek", "team"})  # fmt: skip
+_DESK_ONLY = frozenset(
+    {
+        "quit",
+        "toggle_pause",
+        "search",
+        "edit_rules",
+        "review_suggestion",
+        "toggle_replay",
+        "seek",
+        "team",
+    }
+)

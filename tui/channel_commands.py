@@ -43,14 +43,29 @@ def channel_commands(
     for platform, channel in sorted(channels):
         if platform != "twitch":
             continue  # YouTube has neither through its API: nothing to offer
-        yield ChannelCommand(f"Clear the chat of #{channel}",
-                             "Twitch: deletes every message in the chat",
-                             platform, channel, ActionKind.CLEAR)  # fmt: skip
+        yield ChannelCommand(
+            f"Clear the chat of #{channel}",
+            "Twitch: deletes every message in the chat",
+            platform,
+            channel,
+            ActionKind.CLEAR,
+        )
         for title, settings in CHAT_MODES:
-            yield ChannelCommand(f"#{channel}: {title}", "Twitch chat mode", platform, channel,
-                                 ActionKind.CHAT_MODE, settings)  # fmt: skip
+            yield ChannelCommand(
+                f"#{channel}: {title}",
+                "Twitch chat mode",
+                platform,
+                channel,
+                ActionKind.CHAT_MODE,
+                settings,
+            )
     for (platform, channel, author_id), name in sorted(banned.items()):
-        yield ChannelCommand(f"Unban {name} in {platform}:{channel}",
-                             "Lifts the ban or timeout made from this desk",
-                             platform, channel, ActionKind.UNBAN,
-                             target_author_id=author_id, target_name=name)  # fmt: skip
+        yield ChannelCommand(
+            f"Unban {name} in {platform}:{channel}",
+            "Lifts the ban or timeout made from this desk",
+            platform,
+            channel,
+            ActionKind.UNBAN,
+            target_author_id=author_id,
+            target_name=name,
+        )

@@ -118,8 +118,10 @@ def cmd_loadtest(args: argparse.Namespace) -> int:
     out.unlink(missing_ok=True)
 
     def progress(p: Progress) -> None:
-        line = (f"\r{p.messages:>9,} / {p.total:,} messages  {p.rate_per_s:>9,.0f}/s  "
-                f"queue {p.queue:>5}  unsaved {p.unsaved:>6}")  # fmt: skip
+        line = (
+            f"\r{p.messages:>9,} / {p.total:,} messages  {p.rate_per_s:>9,.0f}/s  "
+            f"queue {p.queue:>5}  unsaved {p.unsaved:>6}"
+        )
         print(line, end="", file=sys.stderr, flush=True)
 
     show = progress if not args.json and sys.stderr.isatty() else None
@@ -135,12 +137,14 @@ def cmd_loadtest(args: argparse.Namespace) -> int:
         print(json.dumps(report.as_dict()))
     else:
         r = report
-        print(f"{r.messages:,} messages in {r.duration_s:.1f} s at {r.speed}: "
-              f"{r.throughput_per_s:,.0f} messages/s, {r.flagged:,} flagged\n"
-              f"latency ingest → stored: p50 {r.latency_ms_p50} ms, p95 {r.latency_ms_p95} ms, "
-              f"p99 {r.latency_ms_p99} ms, max {r.latency_ms_max} ms\n"
-              f"dropped: {r.dropped}   memory: {r.rss_start_mib} → {r.rss_end_mib} MiB "
-              f"(peak {r.peak_rss_mib} MiB)\nrecorded to {out}")  # fmt: skip
+        print(
+            f"{r.messages:,} messages in {r.duration_s:.1f} s at {r.speed}: "
+            f"{r.throughput_per_s:,.0f} messages/s, {r.flagged:,} flagged\n"
+            f"latency ingest → stored: p50 {r.latency_ms_p50} ms, p95 {r.latency_ms_p95} ms, "
+            f"p99 {r.latency_ms_p99} ms, max {r.latency_ms_max} ms\n"
+            f"dropped: {r.dropped}   memory: {r.rss_start_mib} → {r.rss_end_mib} MiB "
+            f"(peak {r.peak_rss_mib} MiB)\nrecorded to {out}"
+        )
         if r.score is not None:
             print(format_score(r.score))
     return 0 if report.dropped == 0 else 1
@@ -183,9 +187,11 @@ def cmd_export_evidence(args: argparse.Namespace) -> int:
     except (ValueError, OSError, sqlite3.Error) as exc:
         return _fail("export-evidence", str(exc), 1)
     head = manifest["chain_head"] or {}
-    print(f"{manifest['messages_exported']:,} {manifest['selection']} of "
-          f"{manifest['messages_in_chain']:,} → {args.out}\n"
-          f"chain head: seq {head.get('seq')} sha256 {head.get('hash')}")  # fmt: skip
+    print(
+        f"{manifest['messages_exported']:,} {manifest['selection']} of "
+        f"{manifest['messages_in_chain']:,} → {args.out}\n"
+        f"chain head: seq {head.get('seq')} sha256 {head.get('hash')}"
+    )
     return 0
 
 
@@ -224,9 +230,11 @@ def cmd_bilan(args: argparse.Namespace) -> int:
     except (OSError, sqlite3.Error) as exc:
         return _fail("bilan", f"cannot write the report: {exc}", 1)
     f = files.figures
-    print(f"{f['event']['messages']:,} messages, {f['moderation']['flagged']:,} flagged, "
-          f"{f['moderation']['actions']:,} actions, {len(f['threats']['alerts'])} alerts → "
-          f"{files.html}, {files.markdown.name}, {files.json.name}")  # fmt: skip
+    print(
+        f"{f['event']['messages']:,} messages, {f['moderation']['flagged']:,} flagged, "
+        f"{f['moderation']['actions']:,} actions, {len(f['threats']['alerts'])} alerts → "
+        f"{files.html}, {files.markdown.name}, {files.json.name}"
+    )
     if not f["evidence"]["intact"]:
         return _fail("bilan", f"the session's chain is broken: {f['evidence']['problem']}", 1)
     return 0
@@ -303,12 +311,19 @@ def _desk_team(args: argparse.Namespace, triage: Triage) -> DeskTeam | None:
 
 
 def _team_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--team", metavar="URL", help="join a team hub: ws://HOST:PORT (or wss://); "
-                   "the token comes from VIGILE_TEAM_TOKEN")  # fmt: skip
+    p.add_argument(
+        "--team",
+        metavar="URL",
+        help="join a team hub: ws://HOST:PORT (or wss://); the token comes from VIGILE_TEAM_TOKEN",
+    )
     p.add_argument("--name", help="this desk's name on the team (default: your user name)")
-    p.add_argument("--share", action="append", metavar="SPEC",
-                   help="this desk's share of the queue: platform:twitch, category:sexism…; "
-                   "repeat for several (default: everything)")  # fmt: skip
+    p.add_argument(
+        "--share",
+        action="append",
+        metavar="SPEC",
+        help="this desk's share of the queue: platform:twitch, category:sexism…; "
+        "repeat for several (default: everything)",
+    )
     p.add_argument("--team-ca", metavar="FILE", help="trust this certificate for a wss:// hub")
 
 
@@ -367,8 +382,9 @@ def _live_plan(args: argparse.Namespace, kind: SessionKind) -> SessionPlan:
     name = "+".join(s.name.split(":", 1)[-1] for s in sources)
     db = Path(args.db) if args.db else _sessions_folder() / f"{_safe(name)}-{_stamp()}.db"
     db.parent.mkdir(parents=True, exist_ok=True)
-    return SessionPlan(name, kind, sources, db, {"sources": args.sources},
-                       [Path(f) for f in args.rules or []])  # fmt: skip
+    return SessionPlan(
+        name, kind, sources, db, {"sources": args.sources}, [Path(f) for f in args.rules or []]
+    )
 
 
 def _sessions_folder() -> Path:
@@ -405,8 +421,10 @@ def cmd_record(args: argparse.Namespace) -> int:
     except Exception as exc:  # a store that cannot be written…
         return _fail("record", f"stopped: {exc}", 1)
     stats = pipeline.stats
-    print(f"{stats.messages:,} messages ({stats.flagged:,} flagged), {stats.events:,} events "
-          f"recorded to {plan.db_path}")  # fmt: skip
+    print(
+        f"{stats.messages:,} messages ({stats.flagged:,} flagged), {stats.events:,} events "
+        f"recorded to {plan.db_path}"
+    )
     failed = [s for s in pipeline.hub.statuses() if s.state == "failed"]
     if failed:
         return _fail("record", "; ".join(f"{s.name} failed: {s.detail}" for s in failed), 1)
@@ -585,8 +603,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="folder to write bilan.html, bilan.md, bilan.json")
     p.add_argument("--lang", choices=("fr", "en"), default="fr", help="wording (default fr)")
     p.add_argument("--tz", default="UTC", help="time zone of the times shown (e.g. Europe/Paris)")
-    p.add_argument("--target-minutes", type=float, default=5.0,
-                   help="response-time target (default 5)")  # fmt: skip
+    p.add_argument(
+        "--target-minutes", type=float, default=5.0, help="response-time target (default 5)"
+    )
     p.add_argument("--labels", help="the labelled scenario a rehearsal replayed, if it moved")
     p.set_defaults(func=cmd_bilan)
 

@@ -95,8 +95,9 @@ def load_config(bindings: Mapping[str, tuple[str, str]], path: Path | None = Non
         raise ConfigError(f"{path}: theme {desk['theme']!r} is not one of {sorted(BUILTIN_THEMES)}")
     config = DeskConfig(**desk, keys=keys, source=path if raw else None)
     if not 0 < config.response_warning_minutes <= config.response_late_minutes:
-        raise ConfigError(f"{path}: response_warning_minutes must be > 0 and at most "
-                          "response_late_minutes")  # fmt: skip
+        raise ConfigError(
+            f"{path}: response_warning_minutes must be > 0 and at most response_late_minutes"
+        )
     if config.feed_size < 100 or config.queue_size < 10:
         raise ConfigError(f"{path}: feed_size must be at least 100 and queue_size at least 10")
     return config
@@ -130,8 +131,9 @@ def _keys(table: Any, bindings: Mapping[str, tuple[str, str]], path: Path) -> di
         raise ConfigError(f"{path}: [keys] must be a table of binding id = key")
     for binding_id, key in table.items():
         if binding_id not in bindings:
-            raise ConfigError(f"{path}: [keys] {binding_id!r} is not a binding id; "
-                              "`vigile keys` lists them")  # fmt: skip
+            raise ConfigError(
+                f"{path}: [keys] {binding_id!r} is not a binding id; `vigile keys` lists them"
+            )
         if not isinstance(key, str) or not key.strip():
             raise ConfigError(f'{path}: [keys] {binding_id} must be a key name such as "B"')
     taken: dict[tuple[str, str], str] = {}
@@ -139,6 +141,7 @@ def _keys(table: Any, bindings: Mapping[str, tuple[str, str]], path: Path) -> di
         for key in str(table.get(binding_id, default)).split(","):
             other = taken.setdefault((screen, key.strip()), binding_id)
             if other != binding_id:
-                raise ConfigError(f"{path}: [keys] {key.strip()!r} would do both {other} and "
-                                  f"{binding_id}")  # fmt: skip
+                raise ConfigError(
+                    f"{path}: [keys] {key.strip()!r} would do both {other} and {binding_id}"
+                )
     return dict(table)

@@ -120,8 +120,10 @@ class Desk:
         """The alerts up now, with their latest evidence."""
         if self.pipeline is None or self.pipeline.signals is None:
             return ()
-        return tuple(AlertNotice.from_event(a.event("up", a.last_seen))
-                     for a in self.pipeline.signals.alerts.values())  # fmt: skip
+        return tuple(
+            AlertNotice.from_event(a.event("up", a.last_seen))
+            for a in self.pipeline.signals.alerts.values()
+        )
 
     # -- acting on flagged items ---------------------------------------------------------------
 
@@ -146,16 +148,21 @@ class Desk:
             board.set_state(item, SETTLED[kind])
         targets = flood_targets(item, kind)
         results = [await self.act_on(target, kind, duration_s) for target in targets]
-        failed = [(t, done) for t, done in zip(targets, results, strict=True)
-                  if done.result is ActionResult.FAILED]  # fmt: skip
+        failed = [
+            (t, done)
+            for t, done in zip(targets, results, strict=True)
+            if done.result is ActionResult.FAILED
+        ]
         if failed:
             board.set_state(item, ItemState.NEW)
             if self.team is not None:
                 self.team.link.release(item.message.key)
             target, done = failed[0]
             more = f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""
-            self.tell(f"{kind} of {target.message.author_name} failed{more}: {done.detail}",
-                      severity="error")  # fmt: skip
+            self.tell(
+                f"{kind} of {target.message.author_name} failed{more}: {done.detail}",
+                severity="error",
+            )
             return
         if self.team is not None:  # the other desks drop it (or mark it escalated)
             self.team.acted(item, kind.value, self.clock())

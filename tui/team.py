@@ -44,8 +44,9 @@ class Share:
             elif what == "category" and value:
                 categories.add(value)
             else:
-                raise ValueError(f"--share {spec!r}: use platform:twitch, platform:youtube "
-                                 "or category:NAME")  # fmt: skip
+                raise ValueError(
+                    f"--share {spec!r}: use platform:twitch, platform:youtube or category:NAME"
+                )
         return cls(frozenset(platforms), frozenset(categories))
 
     def covers(self, item: PriorityItem) -> bool:
@@ -104,8 +105,12 @@ class DeskTeam:
             elif kind == "handled" and frame["by"] != me:
                 pane.handled_elsewhere(frame["key"], frame["kind"])
             elif kind == "rules" and frame.get("author") != me:
-                told.append((f"Team rules v{frame['version']} from {frame.get('author')} are live",
-                             "information"))  # fmt: skip
+                told.append(
+                    (
+                        f"Team rules v{frame['version']} from {frame.get('author')} are live",
+                        "information",
+                    )
+                )
             elif kind == "refused" and frame["what"] == "rules":
                 told.append((f"Rules: {frame['reason']}", "error"))
             elif kind == "link" and frame["state"] == "online":
@@ -113,8 +118,13 @@ class DeskTeam:
             elif kind == "link" and frame["state"] == "refused":
                 told.append((f"Team hub: {frame['problem']}. This desk works alone.", "error"))
             elif kind == "link":
-                told.append((f"Team hub {frame['state']}: {frame['problem']}. This desk goes on "
-                             "alone and catches up when the hub is back.", "warning"))  # fmt: skip
+                told.append(
+                    (
+                        f"Team hub {frame['state']}: {frame['problem']}. This desk goes on "
+                        "alone and catches up when the hub is back.",
+                        "warning",
+                    )
+                )
         return told
 
     def summary(self) -> str:
@@ -138,10 +148,14 @@ def roster_table(link: TeamLink) -> Table:
         parts = [*share.get("platforms", []), *share.get("categories", [])]
         p50 = m.get("response_p50_s")
         table.add_row(
-            Text(inert(str(m["name"])), style="bold"), str(m["role"]),
-            Text(inert(", ".join(parts) or "everything")), str(m.get("queue", 0)),
-            str(m.get("handled", 0)), "—" if p50 is None else f"{p50:.0f} s", _clock(m["since"]),
-        )  # fmt: skip
+            Text(inert(str(m["name"])), style="bold"),
+            str(m["role"]),
+            Text(inert(", ".join(parts) or "everything")),
+            str(m.get("queue", 0)),
+            str(m.get("handled", 0)),
+            "—" if p50 is None else f"{p50:.0f} s",
+            _clock(m["since"]),
+        )
     return table
 
 
@@ -150,8 +164,11 @@ def alerts_table(link: TeamLink) -> Table:
     for column in ("Alert", "First seen by", "Since"):
         table.add_column(column)
     for a in link.alerts:
-        table.add_row(Text(inert(str(a.get("summary") or a["key"]))), Text(inert(str(a["by"]))),
-                      _clock(a.get("since")))  # fmt: skip
+        table.add_row(
+            Text(inert(str(a.get("summary") or a["key"]))),
+            Text(inert(str(a["by"]))),
+            _clock(a.get("since")),
+        )
     return table
 
 

@@ -79,10 +79,16 @@ class FakeHelix(LocalHttpServer):
     @web.middleware
     async def _recorded(self, request: web.Request, handler: Any) -> web.StreamResponse:
         body = await request.json() if request.can_read_body and _is_json(request) else None
-        self.requests.append({"method": request.method, "path": request.path,
-                              "query": dict(request.query), "json": body,
-                              "auth": request.headers.get("Authorization", ""),
-                              "client_id": request.headers.get("Client-Id", "")})  # fmt: skip
+        self.requests.append(
+            {
+                "method": request.method,
+                "path": request.path,
+                "query": dict(request.query),
+                "json": body,
+                "auth": request.headers.get("Authorization", ""),
+                "client_id": request.headers.get("Client-Id", ""),
+            }
+        )
         for failure in self.failures:
             if request.path.endswith(failure.path):
                 self.failures.remove(failure)
@@ -127,9 +133,15 @@ class FakeHelix(LocalHttpServer):
         account = self.tokens.get(token) if scheme in ("OAuth", "Bearer") else None
         if account is None:
             return _error(401, "invalid access token")
-        return web.json_response({"client_id": self.client_id, "login": account.login,
-                                  "scopes": list(account.scopes), "user_id": account.user_id,
-                                  "expires_in": account.expires_in})  # fmt: skip
+        return web.json_response(
+            {
+                "client_id": self.client_id,
+                "login": account.login,
+                "scopes": list(account.scopes),
+                "user_id": account.user_id,
+                "expires_in": account.expires_in,
+            }
+        )
 
     async def _device(self, request: web.Request) -> web.Response:
         if request.query.get("client_id") != self.client_id:
@@ -137,10 +149,16 @@ class FakeHelix(LocalHttpServer):
         code = secrets.token_hex(8)
         self.device_approvals[code] = None
         user_code = code[:8].upper()
-        return web.json_response({"device_code": code, "expires_in": 1800, "interval": 1,
-                                  "user_code": user_code,
-                                  "verification_uri": "https://www.twitch.tv/activate?public=true"
-                                                      f"&device-code={user_code}"})  # fmt: skip
+        return web.json_response(
+            {
+                "device_code": code,
+                "expires_in": 1800,
+                "interval": 1,
+                "user_code": user_code,
+                "verification_uri": "https://www.twitch.tv/activate?public=true"
+                f"&device-code={user_code}",
+            }
+        )
 
     async def _token(self, request: web.Request) -> web.Response:
         grant = request.query.get("grant_type", "")
@@ -159,9 +177,15 @@ class FakeHelix(LocalHttpServer):
         else:
             return _error(400, "unsupported grant type")
         token, refresh = self.grant(account)
-        return web.json_response({"access_token": token, "refresh_token": refresh,
-                                  "expires_in": account.expires_in, "scope": list(account.scopes),
-                                  "token_type": "bearer"})  # fmt: skip
+        return web.json_response(
+            {
+                "access_token": token,
+                "refresh_token": refresh,
+                "expires_in": account.expires_in,
+                "scope": list(account.scopes),
+                "token_type": "bearer",
+            }
+        )
 
     def approve(self, account: Account) -> None:
         """The person at the browser typed the code and said yes."""
@@ -174,11 +198,22 @@ class FakeHelix(LocalHttpServer):
     async def _users(self, request: web.Request) -> web.Response:
         self._account(request, None)
         logins, ids = request.query.getall("login", []), request.query.getall("id", [])
-        found = [{"id": uid, "login": login, "display_name": login.title(), "type": "",
-                  "broadcaster_type": "", "description": "", "profile_image_url": "",
-                  "offline_image_url": "", "view_count": 0,
-                  "created_at": "2020-01-01T00:00:00Z"}
-                 for uid, login in self.users.items() if login in logins or uid in ids]  # fmt: skip
+        found = [
+            {
+                "id": uid,
+                "login": login,
+                "display_name": login.title(),
+                "type": "",
+                "broadcaster_type": "",
+                "description": "",
+                "profile_image_url": "",
+                "offline_image_url": "",
+                "view_count": 0,
+                "created_at": "2020-01-01T00:00:00Z",
+            }
+            for uid, login in self.users.items()
+            if login in logins or uid in ids
+        ]
         return web.json_response({"data": found})
 
     async def _ban(self, request: web.Request) -> web.Response:
@@ -188,9 +223,14 @@ class FakeHelix(LocalHttpServer):
         if (broadcaster, user) in self.bans and self.bans[(broadcaster, user)]["end_time"] is None:
             return _error(400, "The user specified in the user_id field is already banned.")
         now = time.time()
-        ban = {"broadcaster_id": broadcaster, "moderator_id": account.user_id, "user_id": user,
-               "created_at": _iso(now), "end_time": _iso(now + duration) if duration else None,
-               "reason": data.get("reason", "")}  # fmt: skip
+        ban = {
+            "broadcaster_id": broadcaster,
+            "moderator_id": account.user_id,
+            "user_id": user,
+            "created_at": _iso(now),
+            "end_time": _iso(now + duration) if duration else None,
+            "reason": data.get("reason", ""),
+        }
         self.bans[(broadcaster, user)] = ban
         return web.json_response({"data": [ban]})
 
@@ -214,19 +254,33 @@ class FakeHelix(LocalHttpServer):
     async def _warn(self, request: web.Request) -> web.Response:
         account, broadcaster = self._moderating(request, WARNINGS)
         data = (await request.json())["data"]
-        warning = {"broadcaster_id": broadcaster, "moderator_id": account.user_id,
-                   "user_id": str(data["user_id"]), "reason": data["reason"]}  # fmt: skip
+        warning = {
+            "broadcaster_id": broadcaster,
+            "moderator_id": account.user_id,
+            "user_id": str(data["user_id"]),
+            "reason": data["reason"],
+        }
         self.warnings.append(warning)
         return web.json_response({"data": [warning]})
 
     async def _chat_settings(self, request: web.Request) -> web.Response:
         account, broadcaster = self._moderating(request, CHAT_SETTINGS)
-        settings = self.settings.setdefault(broadcaster, {
-            "broadcaster_id": broadcaster, "moderator_id": account.user_id,
-            "emote_mode": False, "follower_mode": False, "follower_mode_duration": None,
-            "slow_mode": False, "slow_mode_wait_time": None, "subscriber_mode": False,
-            "unique_chat_mode": False, "non_moderator_chat_delay": False,
-            "non_moderator_chat_delay_duration": None})  # fmt: skip
+        settings = self.settings.setdefault(
+            broadcaster,
+            {
+                "broadcaster_id": broadcaster,
+                "moderator_id": account.user_id,
+                "emote_mode": False,
+                "follower_mode": False,
+                "follower_mode_duration": None,
+                "slow_mode": False,
+                "slow_mode_wait_time": None,
+                "subscriber_mode": False,
+                "unique_chat_mode": False,
+                "non_moderator_chat_delay": False,
+                "non_moderator_chat_delay_duration": None,
+            },
+        )
         settings.update(await request.json())
         return web.json_response({"data": [settings]})
 
@@ -236,8 +290,13 @@ def _is_json(request: web.Request) -> bool:
 
 
 def _error(status: int, message: str, headers: dict[str, str] | None = None) -> web.Response:
-    reason = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
-              429: "Too Many Requests"}.get(status, "Error")  # fmt: skip
+    reason = {
+        400: "Bad Request",
+        401: "Unauthorized",
+        403: "Forbidden",
+        404: "Not Found",
+        429: "Too Many Requests",
+    }.get(status, "Error")
     body = {"error": reason, "status": status, "message": message}
     return web.json_response(body, status=status, headers=headers)
 

@@ -37,10 +37,22 @@ Step = str | list[str] | Abrupt | Close | Wait | Expect  # a line, lines in one 
 
 
 def privmsg(channel: str, user: str, text: str, msg_id: str, **tags: str) -> str:
-    base = {"badge-info": "", "badges": "", "color": "#FF0000", "display-name": user,
-            "emotes": "", "first-msg": "0", "id": msg_id, "mod": "0", "room-id": "1",
-            "subscriber": "0", "tmi-sent-ts": "1767225600000", "turbo": "0",
-            "user-id": f"id-{user.lower()}", "user-type": ""}  # fmt: skip
+    base = {
+        "badge-info": "",
+        "badges": "",
+        "color": "#FF0000",
+        "display-name": user,
+        "emotes": "",
+        "first-msg": "0",
+        "id": msg_id,
+        "mod": "0",
+        "room-id": "1",
+        "subscriber": "0",
+        "tmi-sent-ts": "1767225600000",
+        "turbo": "0",
+        "user-id": f"id-{user.lower()}",
+        "user-type": "",
+    }
     base.update({k.replace("_", "-"): v for k, v in tags.items()})
     raw = ";".join(f"{k}={v}" for k, v in base.items())
     login = user.lower()

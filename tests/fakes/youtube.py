@@ -68,8 +68,9 @@ class FakeYouTube(LocalHttpServer):
             return web.Response(text="<html>Video unavailable</html>", content_type="text/html")
         # the embed page holds its configuration as escaped JSON inside a script
         script = f'ytcfg.set({{"PLAYER_VARS": "{{\\"channelId\\":\\"{CHANNEL_ID}\\"}}"}});'
-        return web.Response(text=f"<html><script>{script}</script></html>",
-                            content_type="text/html")  # fmt: skip
+        return web.Response(
+            text=f"<html><script>{script}</script></html>", content_type="text/html"
+        )
 
     async def _mobile_watch(self, request: web.Request) -> web.Response:
         return web.Response(text="<html>Video unavailable</html>", content_type="text/html")
@@ -90,8 +91,9 @@ class FakeYouTube(LocalHttpServer):
             return web.json_response(_page([], f"c{index + 1}", self.timeout_ms))
         if isinstance(step, HttpError):
             self._failed_once.add(index)
-            return web.Response(status=step.status, text="<html>Oops</html>",
-                                content_type="text/html")  # fmt: skip
+            return web.Response(
+                status=step.status, text="<html>Oops</html>", content_type="text/html"
+            )
         if isinstance(step, BadVideo):
             return web.json_response(
                 {
@@ -123,13 +125,21 @@ class FakeYouTube(LocalHttpServer):
 def _page(actions: list[dict[str, Any]], continuation: str, timeout_ms: int) -> dict[str, Any]:
     return {
         "responseContext": {"visitorData": "Cgt2aXNpdG9y"},
-        "continuationContents": {"liveChatContinuation": {
-            "continuations": [{"invalidationContinuationData": {
-                "invalidationId": {"objectSource": 1056, "topic": "chat~fake"},
-                "timeoutMs": timeout_ms, "continuation": continuation}}],
-            "actions": actions,
-        }},
-    }  # fmt: skip
+        "continuationContents": {
+            "liveChatContinuation": {
+                "continuations": [
+                    {
+                        "invalidationContinuationData": {
+                            "invalidationId": {"objectSource": 1056, "topic": "chat~fake"},
+                            "timeoutMs": timeout_ms,
+                            "continuation": continuation,
+                        }
+                    }
+                ],
+                "actions": actions,
+            }
+        },
+    }
 
 
 # -- YouTube's shapes ---------------------------------------------------------------------------
@@ -137,34 +147,55 @@ def _page(actions: list[dict[str, Any]], continuation: str, timeout_ms: int) -> 
 _ids = itertools.count(1)
 BADGES = {
     "owner": {"liveChatAuthorBadgeRenderer": {"icon": {"iconType": "OWNER"}, "tooltip": "Owner"}},
-    "moderator": {"liveChatAuthorBadgeRenderer": {"icon": {"iconType": "MODERATOR"},
-                                                  "tooltip": "Moderator"}},
-    "verified": {"liveChatAuthorBadgeRenderer": {"icon": {"iconType": "VERIFIED"},
-                                                 "tooltip": "Verified"}},
-    "member": {"liveChatAuthorBadgeRenderer": {"customThumbnail": {"thumbnails": [
-        {"url": "https://yt3.ggpht.com/member=s16"}]}, "tooltip": "Member (2 months)"}},
-}  # fmt: skip
+    "moderator": {
+        "liveChatAuthorBadgeRenderer": {"icon": {"iconType": "MODERATOR"}, "tooltip": "Moderator"}
+    },
+    "verified": {
+        "liveChatAuthorBadgeRenderer": {"icon": {"iconType": "VERIFIED"}, "tooltip": "Verified"}
+    },
+    "member": {
+        "liveChatAuthorBadgeRenderer": {
+            "customThumbnail": {"thumbnails": [{"url": "https://yt3.ggpht.com/member=s16"}]},
+            "tooltip": "Member (2 months)",
+        }
+    },
+}
 
 
 def _author(name: str, channel: str | None, badges: tuple[str, ...]) -> dict[str, Any]:
-    return {"authorName": {"simpleText": name},
-            "authorPhoto": {"thumbnails": [{"url": "https://yt4.ggpht.com/p=s32", "width": 32}]},
-            "authorExternalChannelId": channel or f"UC{name.lower():_<22}"[:24],
-            "authorBadges": [BADGES[b] for b in badges]}  # fmt: skip
+    return {
+        "authorName": {"simpleText": name},
+        "authorPhoto": {"thumbnails": [{"url": "https://yt4.ggpht.com/p=s32", "width": 32}]},
+        "authorExternalChannelId": channel or f"UC{name.lower():_<22}"[:24],
+        "authorBadges": [BADGES[b] for b in badges],
+    }
 
 
 def _add(renderer: str, body: dict[str, Any]) -> dict[str, Any]:
-    return {"clickTrackingParams": "CAEQl98BIhMI", "addChatItemAction": {
-        "item": {renderer: body}, "clientId": "CPXs7"}}  # fmt: skip
+    return {
+        "clickTrackingParams": "CAEQl98BIhMI",
+        "addChatItemAction": {"item": {renderer: body}, "clientId": "CPXs7"},
+    }
 
 
-def text_message(text: str | list[dict[str, Any]], author: str = "viewer", msg_id: str = "",
-                 badges: tuple[str, ...] = (), channel: str | None = None,
-                 usec: int = 1_767_225_600_000_000) -> dict[str, Any]:  # fmt: skip
+def text_message(
+    text: str | list[dict[str, Any]],
+    author: str = "viewer",
+    msg_id: str = "",
+    badges: tuple[str, ...] = (),
+    channel: str | None = None,
+    usec: int = 1_767_225_600_000_000,
+) -> dict[str, Any]:
     runs = [{"text": text}] if isinstance(text, str) else text
-    return _add("liveChatTextMessageRenderer", {
-        "id": msg_id or f"ChwKGkNJ{next(_ids):08d}", "timestampUsec": str(usec),
-        "message": {"runs": runs}, **_author(author, channel, badges)})  # fmt: skip
+    return _add(
+        "liveChatTextMessageRenderer",
+        {
+            "id": msg_id or f"ChwKGkNJ{next(_ids):08d}",
+            "timestampUsec": str(usec),
+            "message": {"runs": runs},
+            **_author(author, channel, badges),
+        },
+    )
 
 
 def emoji(char: str = "😀", shortcut: str = ":grinning_face:") -> dict[str, Any]:
@@ -179,9 +210,14 @@ def emoji(char: str = "😀", shortcut: str = ":grinning_face:") -> dict[str, An
 
 
 def custom_emoji(shortcut: str = ":yt:") -> dict[str, Any]:
-    return {"emoji": {"emojiId": "UCkszU2WH9gy1mb0dV-11UJg/CIW60IPp_dYCFf", "isCustomEmoji": True,
-                      "shortcuts": [shortcut],
-                      "image": {"thumbnails": [{"url": "https://yt3.ggpht.com/e"}]}}}  # fmt: skip
+    return {
+        "emoji": {
+            "emojiId": "UCkszU2WH9gy1mb0dV-11UJg/CIW60IPp_dYCFf",
+            "isCustomEmoji": True,
+            "shortcuts": [shortcut],
+            "image": {"thumbnails": [{"url": "https://yt3.ggpht.com/e"}]},
+        }
+    }
 
 
 def super_chat(amount: str, text: str = "", author: str = "donor", msg_id: str = "") -> dict:
@@ -194,15 +230,20 @@ def super_chat(amount: str, text: str = "", author: str = "donor", msg_id: str =
     }
     if text:
         body["message"] = {"runs": [{"text": text}]}
-    return _add("liveChatPaidMessageRenderer", body)  # fmt: skip
+    return _add("liveChatPaidMessageRenderer", body)
 
 
 def super_sticker(amount: str, label: str = "Happy cat", author: str = "donor") -> dict:
-    return _add("liveChatPaidStickerRenderer", {
-        "id": f"ChwKGkNJ{next(_ids):08d}", "timestampUsec": "1767225600000000",
-        "purchaseAmountText": {"simpleText": amount},
-        "sticker": {"accessibility": {"accessibilityData": {"label": label}}},
-        **_author(author, None, ())})  # fmt: skip
+    return _add(
+        "liveChatPaidStickerRenderer",
+        {
+            "id": f"ChwKGkNJ{next(_ids):08d}",
+            "timestampUsec": "1767225600000000",
+            "purchaseAmountText": {"simpleText": amount},
+            "sticker": {"accessibility": {"accessibilityData": {"label": label}}},
+            **_author(author, None, ()),
+        },
+    )
 
 
 def membership(author: str = "newmember", milestone: str = "", text: str = "") -> dict:
@@ -218,12 +259,16 @@ def membership(author: str = "newmember", milestone: str = "", text: str = "") -
         body["headerSubtext"] = {
             "runs": [{"text": "Welcome to "}, {"text": "Lumina"}, {"text": "!"}]
         }
-    return _add("liveChatMembershipItemRenderer", body)  # fmt: skip
+    return _add("liveChatMembershipItemRenderer", body)
 
 
 def deleted(target: str) -> dict[str, Any]:
-    return {"markChatItemAsDeletedAction": {"deletedStateMessage": {"runs": [
-        {"text": "[message retracted]"}]}, "targetItemId": target}}  # fmt: skip
+    return {
+        "markChatItemAsDeletedAction": {
+            "deletedStateMessage": {"runs": [{"text": "[message retracted]"}]},
+            "targetItemId": target,
+        }
+    }
 
 
 def removed(target: str) -> dict[str, Any]:
@@ -231,10 +276,18 @@ def removed(target: str) -> dict[str, Any]:
 
 
 def deleted_by_author(channel: str) -> dict[str, Any]:
-    return {"markChatItemsByAuthorAsDeletedAction": {"deletedStateMessage": {"runs": [
-        {"text": "[message deleted]"}]}, "externalChannelId": channel}}  # fmt: skip
+    return {
+        "markChatItemsByAuthorAsDeletedAction": {
+            "deletedStateMessage": {"runs": [{"text": "[message deleted]"}]},
+            "externalChannelId": channel,
+        }
+    }
 
 
 def ticker(amount: str) -> dict[str, Any]:
-    return {"addLiveChatTickerItemAction": {"item": {"liveChatTickerPaidMessageItemRenderer": {
-        "amount": {"simpleText": amount}}}, "durationSec": "60"}}  # fmt: skip
+    return {
+        "addLiveChatTickerItemAction": {
+            "item": {"liveChatTickerPaidMessageItemRenderer": {"amount": {"simpleText": amount}}},
+            "durationSec": "60",
+        }
+    }

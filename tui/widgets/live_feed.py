@@ -150,10 +150,11 @@ class LiveFeed(ScrollView, can_focus=True):
     def _matches(self) -> list[int]:
         needle = self.query.casefold()
         return [
-            i for i, line in enumerate(self._lines)
+            i
+            for i, line in enumerate(self._lines)
             if needle in line.message.text.casefold()
             or needle in line.message.author_name.casefold()
-        ]  # fmt: skip
+        ]
 
     def search(self, query: str) -> tuple[int, int]:
         """Pause and show the newest message holding `query`: (its rank from 1, matches)."""

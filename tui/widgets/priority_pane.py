@@ -104,7 +104,7 @@ class PriorityPane(ScrollView, can_focus=True):
             "Timeout 10 min",
             id="priority.timeout",
             tooltip="Time the author out for ten minutes",
-        ),  # fmt: skip
+        ),
         Binding(
             "T",
             "act('timeout', 3600)",
@@ -112,19 +112,19 @@ class PriorityPane(ScrollView, can_focus=True):
             id="priority.timeout_long",
             show=False,
             tooltip="Time the author out for an hour",
-        ),  # fmt: skip
+        ),
         Binding("x", "act('delete')", "Delete", id="priority.delete", tooltip="Delete the message"),
         Binding("w", "act('warn')", "Warn", id="priority.warn", tooltip="Warn the author"),
         Binding(
             "d", "act('dismiss')", "Dismiss", id="priority.dismiss", tooltip="Nothing to do here"
-        ),  # fmt: skip
+        ),
         Binding(
             "e",
             "act('escalate')",
             "Escalate",
             id="priority.escalate",
             tooltip="Hand it to the supervisor; it stays marked in the queue",
-        ),  # fmt: skip
+        ),
         Binding(
             "o",
             "act('approve')",
@@ -132,7 +132,7 @@ class PriorityPane(ScrollView, can_focus=True):
             id="priority.approve",
             show=False,
             tooltip="The message is fine: approve it",
-        ),  # fmt: skip
+        ),
         Binding(
             "c",
             "claim",
@@ -140,17 +140,17 @@ class PriorityPane(ScrollView, can_focus=True):
             id="priority.claim",
             show=False,
             tooltip="Team desks: take the item (or give it back) so no one else handles it",
-        ),  # fmt: skip
+        ),
         Binding(
             "i", "explain", "Why", id="priority.explain", tooltip="Which rules matched, and how"
-        ),  # fmt: skip
+        ),
         Binding(
             "enter",
             "user_card",
             "User card",
             id="priority.user_card",
             tooltip="The author: messages this session, flags, actions",
-        ),  # fmt: skip
+        ),
         Binding("up", "move(-1)", show=False, id="priority.up", tooltip="Previous item"),
         Binding("down", "move(1)", show=False, id="priority.down", tooltip="Next item"),
         Binding("k", "move(-1)", show=False, id="priority.up_vi", tooltip="Previous item"),
@@ -159,7 +159,7 @@ class PriorityPane(ScrollView, can_focus=True):
         Binding("pagedown", "move(10)", show=False, id="priority.page_down", tooltip="10 down"),
         Binding(
             "home", "move(-1000000)", show=False, id="priority.top", tooltip="The most urgent item"
-        ),  # fmt: skip
+        ),
     ]
 
     @dataclass
@@ -385,10 +385,12 @@ class PriorityPane(ScrollView, can_focus=True):
         styles = self._styles
         age_s = self.clock() - item.flagged_at
         age_style = (
-            styles["age-late"] if age_s >= self.late_after_s
-            else styles["age-warning"] if age_s >= self.warn_after_s
+            styles["age-late"]
+            if age_s >= self.late_after_s
+            else styles["age-warning"]
+            if age_s >= self.warn_after_s
             else styles["age"]
-        )  # fmt: skip
+        )
         head = Text(no_wrap=True, end="")
         head.append_text(_cell(str(item.verdict.priority), WIDTHS["pri"], _BOLD))
         head.append_text(_cell(format_age(age_s), WIDTHS["age"], age_style))
@@ -442,7 +444,8 @@ class PriorityPane(ScrollView, can_focus=True):
             text = Text(f"[{paid(m)}] ", style=styles["paid"]) + text
         if item.members:
             more = "+" if item.authors_let_go else ""
-            count = Text(f"×{item.count:,} ({len(item.by_author):,}{more} authors) ",
-                         style=styles["flood"])  # fmt: skip
+            count = Text(
+                f"×{item.count:,} ({len(item.by_author):,}{more} authors) ", style=styles["flood"]
+            )
             text = count + text
         return text

@@ -89,8 +89,9 @@ class RuleEditorScreen(Screen[None]):
             for rule in pack.rules:
                 label = Text(f"{pack.name} › ", style="dim")
                 label.append(inert(rule.id), "bold")
-                label.append(f"  {rule.category} {rule.severity} · "
-                             f"{len(rule.terms) + len(rule.hashtags)}")  # fmt: skip
+                label.append(
+                    f"  {rule.category} {rule.severity} · {len(rule.terms) + len(rule.hashtags)}"
+                )
                 options.add_option(Option(label, id=f"{index}:{rule.id}"))
         self.query_one("#rule-list").border_title = f"Rules (v{self.triage.version})"
         if select is not None:
@@ -154,8 +155,10 @@ class RuleEditorScreen(Screen[None]):
             return
         text = Text("Dry run: ", style="bold")
         text.append(result.summary() + "\n")
-        for label, examples in (("would flag", result.new_examples),
-                                ("would stop flagging", result.gone_examples)):  # fmt: skip
+        for label, examples in (
+            ("would flag", result.new_examples),
+            ("would stop flagging", result.gone_examples),
+        ):
             for example in examples:
                 text.append(f"  {label}: ", "dim")
                 text.append(inert(example) + "\n")
@@ -181,8 +184,9 @@ class RuleEditorScreen(Screen[None]):
         select = f"{self.target[0]}:{rule_id or self.target[1]}" if self.target else None
         self.removing = False
         self._fill_list(select)
-        self._say(Text(f"{what}: rules v{version.version} are live (F9 undoes it)",
-                       style="bold green"))  # fmt: skip
+        self._say(
+            Text(f"{what}: rules v{version.version} are live (F9 undoes it)", style="bold green")
+        )
 
     def _new_rule_id(self, packs: list[RulePack]) -> str | None:
         if self.target is None:
@@ -199,8 +203,9 @@ class RuleEditorScreen(Screen[None]):
         previous, version = undone
         self.target = None
         self._fill_list()
-        self._say(Text(f"undone: rules v{version.version} are v{previous}'s again",
-                       style="bold green"))  # fmt: skip
+        self._say(
+            Text(f"undone: rules v{version.version} are v{previous}'s again", style="bold green")
+        )
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -48,8 +48,10 @@ class SuggestionScreen(ModalScreen[bool]):
         text.append("Rule\n", "bold")
         text.append(inert(json.dumps(dict(self.rule), ensure_ascii=False, indent=1)) + "\n\n")
         text.append("Dry run on the messages on screen\n", "bold")
-        text.append(f"would flag {r.would_flag:,} of the last {r.looked_at:,} messages "
-                    f"({r.already_flagged:,} already flagged by the running rules)\n")  # fmt: skip
+        text.append(
+            f"would flag {r.would_flag:,} of the last {r.looked_at:,} messages "
+            f"({r.already_flagged:,} already flagged by the running rules)\n"
+        )
         for example in r.examples:
             text.append(f"  · {inert(example)}\n", "dim")
         with Vertical():
