@@ -118,8 +118,8 @@ class Hits:
         severity = rule.severity
         if rule.directed and not self._directed(first, last):
             severity = rule.undirected_severity
-            if not severity:
-                return
+            if not severity or self._about_oneself(first, last):
+                return  # "what an idiot i am", "quand je désinstalle"
             how = (*how, "undirected")
         self.add(rule, start, end, how, term.term, severity)
 
@@ -143,6 +143,9 @@ class Hits:
             ):  # don't, can't: the t of n't is not French "t'"
                 return True
         return False
+
+    def _about_oneself(self, first: int, last: int) -> bool:
+        return any(self._tokens[at].key in FIRST_PERSON for at in self._window(first, last))
 
     def _window(self, first: int, last: int) -> list[int]:
         """The tokens within DIRECTED_WINDOW words of a match, the match included. Letters and

@@ -100,6 +100,12 @@ def _term_forms(
 
 
 @lru_cache(maxsize=50_000)
+def _suffixes(key: str) -> tuple[str, ...]:
+    """A term key's proper ends: the last piece of a split word is one (ope of sal ope)."""
+    return tuple(key[n:] for n in range(1, len(key)))
+
+
+@lru_cache(maxsize=50_000)
 def _splits(key: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """A term key's proper prefixes, and the key with one letter doubled at each cut (what two
     squeezed halves joined give: sal + lope → sallope)."""
@@ -291,11 +297,9 @@ class CompiledRules:
         self._french_slips = frozenset(french)
         self._prefix_sizes = sorted({len(k) for k in prefix_anchors})
         self._starters = frozenset(single)
-        # Every piece a single-word term can be split into, and the proper beginnings and ends
-        # of the words of phrases ("your", "self" of "yourself"): what a split can leave.
-        self._pieces = frozenset(
-            k[i:j] for k in single for i in range(len(k)) for j in range(i + 1, len(k) + 1)
-        )
+        # What a split can leave: the proper beginnings and ends of single-word terms (sal, ope),
+        # and of the words of phrases ("self" of "yourself").
+        self._pieces = self._prefixes | frozenset(chain.from_iterable(map(_suffixes, single)))
         words = {
             word.key
             for compiled in self._patterns
