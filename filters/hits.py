@@ -73,6 +73,7 @@ class Token:
     anchors: frozenset[int] = frozenset()  # the patterns whose rarest fixed word this is
     segment: str = ""  # "|form|form| ": every word the token stands for, for pattern regexes
     flags: int = 0  # what it can start: a term, a pattern, a split word, a joined phrase
+    forms: frozenset[str] = frozenset()  # every word it stands for, slips included
 
 
 class Hits:

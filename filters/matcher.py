@@ -143,6 +143,9 @@ class Pattern:
     term: Term
     elements: tuple[Element, ...]
     regex: re.Pattern[str]
+    # for each element that is always there, the words one of which a message must hold: most
+    # candidates are turned down by a set test before their regex runs
+    needs: tuple[frozenset[str], ...] = ()
 
     def anchors(self) -> list[Word]:
         """Where a match is looked for from: in the element that is always there and whose
@@ -169,7 +172,12 @@ def _cost(element: tuple[tuple[Word, ...], ...]) -> float:
 
 
 def _pattern(term: Term, elements: tuple[Element, ...]) -> Pattern:
-    return Pattern(term, elements, to_regex(elements))
+    needs = tuple(
+        frozenset(choice[0].key for choice in element)  # type: ignore[union-attr]
+        for element in elements
+        if required(element) and not any(choice[0].prefix for choice in element)  # type: ignore[union-attr]
+    )
+    return Pattern(term, elements, to_regex(elements), needs)
 
 
 class _TokenCache(dict[str, Token | None]):
@@ -355,9 +363,12 @@ class CompiledRules:
             *(self._prefix_anchors.get(canon[:n], ()) for n in self._prefix_sizes),
         )
         every = sorted(forms) + [SLIP + s for s in sorted(slips)]
+        known = frozenset(forms | slips)
         segment = "|" + "|".join(every) + "| "
         flags |= _ANCHOR if anchors else 0
-        return replace(token, canon=canon, anchors=anchors, segment=segment, flags=flags)
+        return replace(
+            token, canon=canon, anchors=anchors, segment=segment, flags=flags, forms=known
+        )
 
     def _slips(self, key: str, reading: str) -> set[str]:
         """Long words of the patterns one slip away. A token that is no word at all may carry
@@ -578,10 +589,13 @@ class CompiledRules:
         for in the message written as token segments (filters/patterns.py)."""
         candidates = [t.anchors for t in tokens if t.anchors]
         if candidates:
+            have = frozenset().union(*(t.forms for t in tokens))
             text = "".join(t.segment for t in tokens)
             ends = list(accumulate(len(t.segment) for t in tokens))
             for number in frozenset().union(*candidates):
                 pattern = self._patterns[number]
+                if any(have.isdisjoint(need) for need in pattern.needs):
+                    continue  # a word it cannot do without is not in the message
                 for found in pattern.regex.finditer(text):
                     if found.groups().count(SLIP) > 1:
                         continue  # one slip in a phrase is a typo; two make another phrase
