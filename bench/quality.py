@@ -60,6 +60,8 @@ STREAMERS = {
     ("dev", "fr"): ("ines_live", "Inès"),
     ("dev2", "en"): ("sophiecodes", "Sophie", "Rae", "raecasts"),
     ("dev2", "fr"): ("lea_gaming", "Léa", "Nadia", "nadia_direct"),
+    ("dev3", "en"): ("kikovt", "Kiko", "Dana", "danaruns"),
+    ("dev3", "fr"): ("manon_tv", "Manon", "Yasmine", "yasmine_foot", "Chloé", "chloe_makeup"),
     ("heldout", "en"): ("mayaplays", "Maya"),
     ("heldout", "fr"): ("clarastream", "Clara"),
 }
@@ -181,7 +183,7 @@ def percent(x: float) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--sets", nargs="*", default=["dev", "dev2", "heldout", "prose", "scenarios"]
+        "--sets", nargs="*", default=["dev", "dev2", "dev3", "heldout", "prose", "scenarios"]
     )
     parser.add_argument("--rules", action="append", help="pack files instead of the starter packs")
     parser.add_argument("--profanity", action="store_true", help="add the optional profanity packs")
@@ -194,7 +196,7 @@ def main() -> int:
     triage = Triage(packs)
     report: dict = {"packs": [p.name for p in packs]}
     started = time.perf_counter()
-    for set_name in ("dev", "dev2", "heldout"):
+    for set_name in ("dev", "dev2", "dev3", "heldout"):
         if set_name not in args.sets:
             continue
         pattern = "heldout-*.jsonl" if set_name == "heldout" else f"{set_name}.jsonl"

@@ -157,6 +157,12 @@ class Pattern:
         return [e for e in self.elements if required(e)]  # type: ignore[misc]
 
 
+@lru_cache(maxsize=50_000)
+def _anchors(pattern: Pattern) -> list[Word]:
+    """A pattern's anchors, worked out once per process: an edit rebuilds only new patterns."""
+    return pattern.anchors()
+
+
 def _frequency(word: Word) -> float:
     """How often the word shows up, roughly; a prefix stands for many words, and a letter
     alone (the d of i'd, the s of that's) shows up everywhere."""
@@ -171,6 +177,7 @@ def _cost(element: tuple[tuple[Word, ...], ...]) -> float:
     return sum(min(map(_frequency, choice)) for choice in element)
 
 
+@lru_cache(maxsize=50_000)
 def _pattern(term: Term, elements: tuple[Element, ...]) -> Pattern:
     needs = tuple(
         frozenset(choice[0].key for choice in element)  # type: ignore[union-attr]
@@ -249,10 +256,12 @@ class CompiledRules:
         for terms in single.values():
             for term in terms:
                 if term.rule.lang:
-                    languages[term.keys[0]].add(term.rule.lang)
+                    languages[term.surfaces[0]].add(term.rule.lang)
         for key, terms in single.items():
-            if len(languages[key]) > 1:
-                single[key] = [replace(t, ordinary_elsewhere=False) for t in terms]
+            single[key] = [
+                replace(t, ordinary_elsewhere=False) if len(languages[t.surfaces[0]]) > 1 else t
+                for t in terms
+            ]
         self._single, self._hashtags = dict(single), dict(hashtags)
         self._surfaces: dict[str, list[tuple[str, str]]] = defaultdict(list)  # for masked words
         for key, terms in self._single.items():
@@ -290,7 +299,7 @@ class CompiledRules:
         slip_words: dict[int, set[str]] = defaultdict(set)  # length → long words of patterns
         french: set[str] = set()
         for number, compiled in enumerate(self._patterns):
-            for word in compiled.anchors():
+            for word in _anchors(compiled):
                 (prefix_anchors if word.prefix else anchors)[word.key].add(number)
             for element in compiled.elements:
                 for choice in () if isinstance(element, Gap) else element:
@@ -378,7 +387,8 @@ class CompiledRules:
         if len(key) < _SHORTEST_TOLERANT - 1:
             return set()
         if lexicon.is_word(reading) or lexicon.is_word(key):
-            endings = (key + "e", key + "s", key[:-1], key + "r" if key.endswith("e") else "")
+            dropped = key[:-1] if key[-1] in "es" else ""  # grosse → gros; not boulet → boule
+            endings = (key + "e", key + "s", dropped, key + "r" if key.endswith("e") else "")
             return {
                 word
                 for word in endings

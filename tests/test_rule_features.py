@@ -186,7 +186,7 @@ def test_names_scope_flags_a_display_name_once_per_author() -> None:
 
 def test_words_ordinary_in_the_other_language_need_the_chat_s_language() -> None:
     triage = Triage(load_starter_packs())
-    assert not triage.judge(said("bite", channel="fr_chan")).flagged  # no idea yet what chat
+    assert not triage.judge(said("con", channel="fr_chan")).flagged  # no idea yet what chat
     for line in [
         "je suis trop contente",
         "c'est quoi ce jeu",
@@ -196,9 +196,9 @@ def test_words_ordinary_in_the_other_language_need_the_chat_s_language() -> None
         "mais non c'est pas vrai",
     ] * 2:
         triage.judge(said(line, channel="fr_chan"))
-    assert triage.judge(said("bite", channel="fr_chan")).flagged  # a French chat now
-    assert not triage.judge(said("bite", channel="en_chan")).flagged
-    assert not triage.judge(said("grab a bite to eat", channel="fr_chan")).flagged
+    assert triage.judge(said("con", channel="fr_chan")).flagged  # a French chat now
+    assert not triage.judge(said("con", channel="en_chan")).flagged
+    assert not triage.judge(said("pros and cons of the new tyres", channel="fr_chan")).flagged
 
 
 @pytest.mark.parametrize(
