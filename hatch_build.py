@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,7 @@ class CustomBuildHook(BuildHookInterface):
     def initialize(self, version: str, build_data: dict[str, Any]) -> None:
         if version != "editable":
             return
-        folder = Path(tempfile.mkdtemp(prefix="vigile-editable-"))
+        folder = self._folder = Path(tempfile.mkdtemp(prefix="vigile-editable-"))
         finder = folder / "_vigile_editable.py"
         finder.write_text(_FINDER.format(root=str(Path(self.root).resolve())), encoding="utf-8")
         pth = folder / "_vigile_editable.pth"
@@ -35,3 +36,7 @@ class CustomBuildHook(BuildHookInterface):
             str(finder): "_vigile_editable.py",
             str(pth): "_vigile_editable.pth",
         }
+
+    def finalize(self, version: str, build_data: dict[str, Any], artifact_path: str) -> None:
+        if version == "editable":
+            shutil.rmtree(self._folder, ignore_errors=True)  # the wheel holds its copies now

@@ -57,8 +57,8 @@ def name_keys(name: str) -> frozenset[str]:
 def is_bot(message: ChatMessage) -> bool:
     """A well-known chat bot, the channel's own bot (lumina_bot on #lumina), or one the
     message says it is (`vigile check` lines, archives)."""
-    name = message.author_name.lower().strip("_")
-    own = name.startswith(message.channel.lower().lstrip("#")[:5]) and name.endswith("bot")
+    name, channel = message.author_name.lower().strip("_"), message.channel.lower().lstrip("#")
+    own = bool(channel) and name.startswith(channel[:5]) and name.endswith("bot")
     return name in KNOWN_BOTS or own or message.raw.get("bot") is True
 
 

@@ -243,6 +243,7 @@ def test_check_reads_who_wrote_a_json_line() -> None:
     assert ask(author="rando")["flagged"]
     assert not ask(author="nightbot", role="bot")["flagged"]
     assert not ask(roles=["moderator"])["flagged"]
+    assert ask(author="cryptobot")["flagged"]  # a name ending in bot is no bot of a channel
     refused = ask(role="king")["error"]
     assert (
         refused
