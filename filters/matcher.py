@@ -7,14 +7,12 @@ import unicodedata
 from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from functools import lru_cache, reduce
 from itertools import accumulate, chain
 from operator import attrgetter, or_
 
 import regex
-from rapidfuzz import process
-from rapidfuzz.distance import OSA
 
 from vigile.connectors.model import Match
 from vigile.filters import lexicon
@@ -22,54 +20,39 @@ from vigile.filters.hits import Context, Hits, Term, Token
 from vigile.filters.literals import literal_hints
 from vigile.filters.normalize import (
     LEET_CHARS,
+    TOKEN,
     deleet,
     is_stretched,
     normalize,
     normalize_term,
     squeeze,
 )
-from vigile.filters.patterns import SLIP, SPELLINGS, Element, Gap, Word, parse, required, to_regex
+from vigile.filters.patterns import SLIP, SPELLINGS, Gap, Word, parse
+from vigile.filters.phrases import Pattern, anchors_of, compile_pattern, fold_word
+from vigile.filters.reading import (
+    ANCHOR,
+    LETTER,
+    SHORTEST_FUZZY,
+    SHORTEST_TOLERANT,
+    SHORTEST_TWO_EDITS,
+    SPLIT,
+    SQUASH,
+    WORD,
+    TokenReader,
+)
 from vigile.filters.rules import Rule, RulePack, check_unique_ids
 
-# A token: letters and digits, plus the symbols leetspeak and masking use inside words.
-TOKEN = re.compile(r"(?:[^\W_]|[@$€!|+*])+")
 HASHTAG = re.compile(r"#([^\s#]+)")
-_LEAD = "@!|+*"  # stripped from the start of a token (@mention, !!!word)
-_TRAIL = "@!|+*$"  # and from its end (word!!!, word$)
-# Plural and feminine endings of French and English, with what the stem must end in for each:
-# bitch-es, connard-s, conne (5 letters at least for -e), boyau-x. Not con-es.
-_INFLECTIONS = (
-    ("es", ("s", "x", "z", "ch", "sh")),
-    ("s", ("",)),
-    ("x", ("au", "eu")),
-    ("e", ("",)),
-)
-_SHORTEST_FUZZY = 5  # shorter terms match exactly (after folding), or by one transposition
-_SHORTEST_TWO_EDITS = 9  # a real-looking 8-letter word is too often 2 edits from a slur
-_SHORTEST_TOLERANT = 5  # in a phrase, words this long may carry a slip (va crevé, gross vache)
 _SHORTEST_SQUASHED_PHRASE = 6  # "killyourself", "uglycow"; not "godie"
 _SHORTEST_HASHTAG_PREFIX = 6  # #BoycottLumina2026 is #BoycottLumina; #Lu is not #Lumina
 _REGEX_TIMEOUT_S = 0.005
-_STARS = re.compile(r"(\*+)")
-_LONG_RUNS = re.compile(r"(.)\1\1+")
-_MOST_PIECES = 6
-# What a token can start (Token.flags): a term, a phrase or pattern, a split word, a joined phrase.
-_WORD = 1  # resolves to a single-word term
-_ANCHOR = 2  # the rarest fixed word of a phrase or pattern
-_SPLIT = 4  # a piece of a term that is no word of its own (sal, ope)
-_SQUASH = 8  # may begin a phrase written joined or split
-_LETTER = 16  # a letter alone: a word may be spelt out
-_FLAGS = attrgetter("flags")  # a split word: two or three pieces, then single letters
+_MOST_PIECES = 6  # a split word: two or three pieces, then single letters
+_FLAGS = attrgetter("flags")
 _CACHE_LIMIT = 200_000
 
 # (term, first token, last token, how, edit distance) and (rule, start, end, how, surface)
 TokenHit = tuple[Term, int, int, tuple[str, ...], int]
 CharHit = tuple[Rule, int, int, tuple[str, ...], str]
-
-
-def word_key(word: str) -> str:
-    """The form a word is compared in: leet read, repeats collapsed."""
-    return squeeze(deleet(word)[0]) if LEET_CHARS.intersection(word) else squeeze(word)
 
 
 def hashtag_keys(tag: str) -> list[str]:
@@ -114,77 +97,7 @@ def _splits(key: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
 
 
 def auto_edits(key: str) -> int:
-    return 0 if len(key) < _SHORTEST_FUZZY else 1 if len(key) < _SHORTEST_TWO_EDITS else 2
-
-
-@lru_cache(maxsize=100_000)
-def fold_word(written: str) -> tuple[tuple[str, str], ...]:
-    """A word of a pattern or phrase → the key each of its tokens is compared in, and the token
-    as written (folded). A word that squeezing would turn into another ordinary word ("ass"
-    into "as", "off" into "of", "butt" into "but") keeps its double letter."""
-    folded = []
-    for token in TOKEN.findall(normalize_term(written)):
-        key = SPELLINGS.get(word_key(token), word_key(token))
-        if key != token and doubled(token) != key and lexicon.is_real_word(key):
-            key = doubled(token)
-        folded.append((key, token))
-    return tuple(folded)
-
-
-def doubled(word: str) -> str:
-    """Runs of three or more letters cut to two: "asss" and "ass" meet, "as" stays apart."""
-    return _LONG_RUNS.sub(r"\1\1", word)
-
-
-@dataclass(frozen=True, slots=True)
-class Pattern:
-    """A phrase or a pattern of one rule, compiled to a regex over token segments."""
-
-    term: Term
-    elements: tuple[Element, ...]
-    regex: re.Pattern[str]
-    # for each element that is always there, the words one of which a message must hold: most
-    # candidates are turned down by a set test before their regex runs
-    needs: tuple[frozenset[str], ...] = ()
-
-    def anchors(self) -> list[Word]:
-        """Where a match is looked for from: in the element that is always there and whose
-        words are rarest, the rarest word of each choice ("terrorists" rather than "are")."""
-        chosen = [min(choice, key=_frequency) for choice in min(self._required(), key=_cost)]
-        return chosen
-
-    def _required(self) -> list[tuple[tuple[Word, ...], ...]]:
-        return [e for e in self.elements if required(e)]  # type: ignore[misc]
-
-
-@lru_cache(maxsize=50_000)
-def _anchors(pattern: Pattern) -> list[Word]:
-    """A pattern's anchors, worked out once per process: an edit rebuilds only new patterns."""
-    return pattern.anchors()
-
-
-def _frequency(word: Word) -> float:
-    """How often the word shows up, roughly; a prefix stands for many words, and a letter
-    alone (the d of i'd, the s of that's) shows up everywhere."""
-    if len(word.key) == 1:
-        return 1e8
-    found = max(lexicon.frequency(word.surface), lexicon.frequency(word.key))
-    found -= len(word.key)  # on a tie, the longer word is the rarer
-    return found * 20 if word.prefix else found
-
-
-def _cost(element: tuple[tuple[Word, ...], ...]) -> float:
-    return sum(min(map(_frequency, choice)) for choice in element)
-
-
-@lru_cache(maxsize=50_000)
-def _pattern(term: Term, elements: tuple[Element, ...]) -> Pattern:
-    needs = tuple(
-        frozenset(choice[0].key for choice in element)  # type: ignore[union-attr]
-        for element in elements
-        if required(element) and not any(choice[0].prefix for choice in element)  # type: ignore[union-attr]
-    )
-    return Pattern(term, elements, to_regex(elements), needs)
+    return 0 if len(key) < SHORTEST_FUZZY else 1 if len(key) < SHORTEST_TWO_EDITS else 2
 
 
 class _TokenCache(dict[str, Token | None]):
@@ -201,7 +114,7 @@ class _TokenCache(dict[str, Token | None]):
         return token
 
 
-class CompiledRules:
+class CompiledRules(TokenReader):
     """Built once from packs, then only read: swapping in a new instance is atomic."""
 
     def __init__(self, packs: list[RulePack], version: int = 0, scope: str = "text") -> None:
@@ -230,7 +143,7 @@ class CompiledRules:
                     continue
                 if len(term.keys) > 1:  # a phrase: a pattern of its words, and joined up
                     words = fold_word(raw_term)
-                    phrase = _pattern(term, tuple(((Word(k, False, w),),) for k, w in words))
+                    phrase = compile_pattern(term, tuple(((Word(k, False, w),),) for k, w in words))
                     self._patterns.append(phrase)
                     squashed = "".join(SPELLINGS.get(k, k) for k in term.keys)
                     if len(squeeze(squashed)) >= _SHORTEST_SQUASHED_PHRASE:
@@ -242,7 +155,7 @@ class CompiledRules:
                 fuzzy_edits[term.keys[0]] = max(fuzzy_edits.get(term.keys[0], 0), allowed)
             for written in rule.patterns:
                 term = Term(rule, normalize_term(written), (), (), (), 1, False)
-                self._patterns.append(_pattern(term, parse(written, fold_word)))
+                self._patterns.append(compile_pattern(term, parse(written, fold_word)))
             for tag in rule.hashtags:
                 key = hashtag_keys(tag)[0]
                 if key:
@@ -299,12 +212,12 @@ class CompiledRules:
         slip_words: dict[int, set[str]] = defaultdict(set)  # length → long words of patterns
         french: set[str] = set()
         for number, compiled in enumerate(self._patterns):
-            for word in _anchors(compiled):
+            for word in anchors_of(compiled):
                 (prefix_anchors if word.prefix else anchors)[word.key].add(number)
             for element in compiled.elements:
                 for choice in () if isinstance(element, Gap) else element:
                     for word in choice:
-                        if not word.prefix and len(word.key) >= _SHORTEST_TOLERANT:
+                        if not word.prefix and len(word.key) >= SHORTEST_TOLERANT:
                             slip_words[len(word.key)].add(word.key)
                             if compiled.term.rule.lang == "fr":
                                 french.add(word.key)
@@ -344,188 +257,6 @@ class CompiledRules:
 
     # -- resolving one token ------------------------------------------------------------------
 
-    def _resolve(self, raw: str) -> Token | None:
-        token = self._resolve_word(raw)
-        if token is None:
-            return None
-        canon = SPELLINGS.get(token.key, token.key)
-        # A split word or a phrase written apart has a piece that is no word of its own (sal
-        # ope, k i l l), or splits a phrase's word where it could be two ("your self").
-        loose = not lexicon.is_standalone(token.core)
-        flags = (
-            (_WORD if token.word in self._starters else 0)
-            | (_SPLIT if loose and token.key in self._pieces else 0)
-            | (_LETTER if len(token.core) == 1 else 0)
-            | (
-                _SQUASH
-                if (loose or canon in self._phrase_pieces) and canon in self._squashed_prefixes
-                else 0
-            )
-        )
-        reading = token.stem or token.core
-        forms = {f for f in (canon, token.key, token.word, token.other, doubled(reading)) if f}
-        if LEET_CHARS.intersection(token.core):  # ki11: kill as well as kiii
-            forms.update(doubled(r) for r in deleet(token.core.replace("*", "")))
-        slips = self._slips(canon, reading) - forms
-        anchors = frozenset().union(
-            *(self._anchors.get(f, ()) for f in forms | slips),
-            *(self._prefix_anchors.get(canon[:n], ()) for n in self._prefix_sizes),
-        )
-        every = sorted(forms) + [SLIP + s for s in sorted(slips)]
-        known = frozenset(forms | slips)
-        segment = "|" + "|".join(every) + "| "
-        flags |= _ANCHOR if anchors else 0
-        return replace(
-            token, canon=canon, anchors=anchors, segment=segment, flags=flags, forms=known
-        )
-
-    def _slips(self, key: str, reading: str) -> set[str]:
-        """Long words of the patterns one slip away. A token that is no word at all may carry
-        any slip ("yourslef"); a real word only a French ending: an e or an s added or dropped
-        ("gross" for grosse), or é for -er ("crevé" for crever). "cases" never stands for
-        "cakes", nor "espace" for "espèce", nor "stripe" for "strip"."""
-        if len(key) < _SHORTEST_TOLERANT - 1:
-            return set()
-        if lexicon.is_word(reading) or lexicon.is_word(key):
-            dropped = key[:-1] if key[-1] in "es" else ""  # grosse → gros; not boulet → boule
-            endings = (key + "e", key + "s", dropped, key + "r" if key.endswith("e") else "")
-            return {
-                word
-                for word in endings
-                if word in self._french_slips and (word[-1] in "esr" or key[-1] in "es")
-            }
-        sizes = (len(key) - 1, len(key), len(key) + 1)
-        near = [w for n in sizes for w in self._slip_words.get(n, ())]
-        if not near:
-            return set()
-        found = process.extract(key, near, scorer=OSA.distance, score_cutoff=1, limit=None)
-        return {word for word, distance, _ in found if distance == 1}
-
-    def _resolve_word(self, raw: str) -> Token | None:
-        core = raw.lstrip(_LEAD)
-        lead = len(raw) - len(core)
-        stripped = core.rstrip(_TRAIL)
-        trail = len(core) - len(stripped)
-        core = stripped
-        if not core:
-            if len(raw) == 1 and raw in LEET_CHARS:  # a letter spelt out as a symbol: ! d i o 7
-                return Token(raw, 0, 0, deleet(raw)[0], None, deleet(raw)[0])
-            return None
-        if core.isdigit():  # a number, or leet digits in a word taken apart (s 4 l o p e)
-            return Token(core, lead, trail, word_key(core), None)
-        token = self._read(core, lead, trail)
-        if token.word is None and lead and raw[lead - 1] == "@":
-            # @tt@@rdé: a leet "a" rather than a mention, when that reading is a term.
-            with_at = self._read("@" + core, lead - 1, trail)
-            if with_at.word is not None:
-                return with_at
-        return token
-
-    def _read(self, core: str, lead: int, trail: int) -> Token:
-        base, how = core, ()
-        if "*" in core:  # c*o*n*n*a*r*d: stars between the letters
-            base, how = core.replace("*", ""), ("separators",)
-        readings = deleet(base) if LEET_CHARS.intersection(base) else [base]
-        for reading in readings:
-            key = squeeze(reading)
-            found = (*how, *(("leet",) if reading != base else ()))
-            found += ("repeat",) if is_stretched(reading) else ()
-            real = lexicon.is_real_word(reading)
-            if key in self._vocabulary:
-                return Token(core, lead, trail, key, key, reading, real, found)
-            for ending, after in _INFLECTIONS:
-                stem_key = key[: -len(ending)]
-                if (
-                    key.endswith(ending)
-                    and stem_key.endswith(after)
-                    and len(stem_key) >= (3 if ending != "e" else 5)
-                    and stem_key in self._single
-                ):
-                    stem = reading[: -len(ending)]
-                    # cones: the plural of cone; a word of its own however rare: itself
-                    real = real or lexicon.is_real_word(stem) or lexicon.is_word(reading)
-                    found = (*found, "inflection")
-                    return Token(core, lead, trail, key, stem_key, stem, real, found)
-        if "*" in core and (masked := self._masked(core)):
-            word, reading = masked
-            return Token(core, lead, trail, word, word, reading, False, ("masked",))
-        # deb11u3, 1user, v2020: a version, a count or a code, not a disguised word
-        numbered = core[0].isdigit() or sum(c.isdigit() for c in core) >= 3
-        for reading in () if numbered else readings:
-            near = self._fuzzy(reading)
-            if near:
-                word, distance = near
-                found = (*how, *(("leet",) if reading != base else ()))
-                found += (*(("repeat",) if is_stretched(reading) else ()), f"fuzzy:{distance}")
-                key = squeeze(reading)
-                return Token(core, lead, trail, key, word, reading, False, found, distance)
-        first = readings[0]
-        found = (
-            *how,
-            *(("leet",) if first != base else ()),
-            *(("repeat",) if is_stretched(first) else ()),
-        )
-        other = squeeze(readings[1]) if len(readings) > 1 else ""
-        return Token(core, lead, trail, squeeze(first), None, first, how=found, other=other)
-
-    def _masked(self, core: str) -> tuple[str, str] | None:
-        """sl*t, n***er, p*te: stars standing for letters. The term must fit the visible
-        letters exactly, with about as many letters as stars."""
-        visible = core.replace("*", "")
-        if len(visible) < 2 or len(core) < 4 or not core[0].isalnum():
-            return None
-        parts = _STARS.split(deleet(core)[0])  # letters, star run, letters, star run…
-        shape = "".join(
-            re.escape(part) if n % 2 == 0 else f"[a-z]{{{max(1, len(part) - 1)},{len(part) + 1}}}"
-            for n, part in enumerate(parts)
-        )
-        fits = re.compile(shape).fullmatch
-        for surface, key in self._surfaces.get(visible[0], ()):
-            if fits(surface):
-                return key, surface
-        return None
-
-    def _fuzzy(self, reading: str) -> tuple[str, int] | None:
-        """The closest vocabulary word within its allowed edits, for a token that is no word of
-        either language at all. Four-letter terms: one transposition (ptue, sult), or one edit
-        for a stretched token (slooooot)."""
-        stretched = is_stretched(reading)
-        key = squeeze(reading)
-        if len(key) < 4 or lexicon.is_word(reading) or (lexicon.is_word(key) and not stretched):
-            return None
-        if len(key) == 4:
-            return self._four_letter(key, stretched)
-        if len(reading) < _SHORTEST_FUZZY:
-            return None
-        near = [
-            word
-            for size in range(len(key) - 2, len(key) + 3)
-            for word in self._fuzzy_index.get((key[0], size), ())
-        ]
-        if not near:
-            return None
-        best = process.extract(key, near, scorer=OSA.distance, score_cutoff=2, limit=8)
-        # Closest first; on a tie, a word that is a term on its own beats a word of a phrase.
-        for word, distance, _ in sorted(best, key=lambda r: (r[1], r[0] not in self._single)):
-            allowed = self._fuzzy_edits[word] or (1 if stretched and len(word) == 4 else 0)
-            if distance == 2 and len(word) < _SHORTEST_TWO_EDITS:
-                continue
-            if not stretched and len(reading) - len(word) > allowed:
-                continue  # "puttest" is not "putes": squeezing hid two of its letters
-            if 0 < distance <= allowed:
-                return word, int(distance)
-        return None
-
-    def _four_letter(self, key: str, stretched: bool) -> tuple[str, int] | None:
-        """ptue → pute, sult → slut: the same letters, two side by side swapped. A stretched
-        token may also change one letter (slooooot → slut)."""
-        same_letters = self._four_letters.get("".join(sorted(key)), [])
-        candidates = [*same_letters, *(self._four_by_first.get(key[0], ()) if stretched else ())]
-        for word in candidates:
-            if OSA.distance(key, word) == 1:
-                return word, 1
-        return None
-
     # -- matching a message -------------------------------------------------------------------
     #
     # Matching works on the list of resolved tokens; spans in the original text are worked out
@@ -540,15 +271,15 @@ class CompiledRules:
         hits: list[TokenHit] = []
         # What the message's tokens can start, in one pass at C speed: most chat starts nothing.
         flags = reduce(or_, map(_FLAGS, tokens), 0)
-        if flags & _WORD:
+        if flags & WORD:
             self._words(tokens, hits)
-        if flags & _ANCHOR:
+        if flags & ANCHOR:
             self._phrases(tokens, hits)
-        if flags & _SQUASH and self._squashed:
+        if flags & SQUASH and self._squashed:
             self._joined_phrases(tokens, hits)
-        if flags & _LETTER:
+        if flags & LETTER:
             self._letters_apart(tokens, hits)
-        if flags & _SPLIT:
+        if flags & SPLIT:
             self._joined(tokens, hits)
         char_hits = self._hashtag_hits(body) if "#" in body else []
         if self._regexes:

@@ -232,3 +232,12 @@ def is_stretched(word: str) -> bool:
 def normalize_term(term: str) -> str:
     """Rule terms go through the same character folding as chat text, with spaces collapsed."""
     return " ".join(normalize(term).text.split())
+
+
+# A token of chat: letters and digits, plus the symbols leetspeak and masking use inside words.
+TOKEN = re.compile(r"(?:[^\W_]|[@$€!|+*])+")
+
+
+def word_key(word: str) -> str:
+    """The form a word is compared in: leet read, repeats collapsed."""
+    return squeeze(deleet(word)[0]) if LEET_CHARS.intersection(word) else squeeze(word)

@@ -1,0 +1,225 @@
+"""Reading one chat token: leet, stars, stretches, inflections, fuzzy and transposed spellings,
+chat spellings, and what the token can start in a message (flags). Cached per raw token."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
+
+from vigile.filters import lexicon
+from vigile.filters.hits import Token
+from vigile.filters.normalize import LEET_CHARS, deleet, is_stretched, squeeze, word_key
+from vigile.filters.patterns import SLIP, SPELLINGS
+from vigile.filters.phrases import doubled
+
+LEAD = "@!|+*"  # stripped from the start of a token (@mention, !!!word)
+TRAIL = "@!|+*$"  # and from its end (word!!!, word$)
+# Plural and feminine endings of French and English, with what the stem must end in for each:
+# bitch-es, connard-s, conne (5 letters at least for -e), boyau-x. Not con-es.
+_INFLECTIONS = (
+    ("es", ("s", "x", "z", "ch", "sh")),
+    ("s", ("",)),
+    ("x", ("au", "eu")),
+    ("e", ("",)),
+)
+SHORTEST_FUZZY = 5  # shorter terms match exactly (after folding), or by one transposition
+SHORTEST_TWO_EDITS = 9  # a real-looking 8-letter word is too often 2 edits from a slur
+SHORTEST_TOLERANT = 5  # in a phrase, words this long may carry a slip (va crevé, gross vache)
+_STARS = re.compile(r"(\*+)")
+# What a token can start (Token.flags); a message runs only the stages its tokens can start.
+WORD = 1  # resolves to a single-word term
+ANCHOR = 2  # the rarest fixed word of a phrase or pattern
+SPLIT = 4  # a piece of a term that is no word of its own (sal, ope)
+SQUASH = 8  # may begin a phrase written joined or split
+LETTER = 16  # a letter alone: a word may be spelt out
+
+
+class TokenReader:
+    """The token-reading half of a compiled rule set (filters/matcher.py): it reads the indexes
+    the rule set builds (_vocabulary, _single, _fuzzy_index, _four_letters, _surfaces, _anchors,
+    _slip_words…) and never changes them."""
+
+    def _resolve(self, raw: str) -> Token | None:
+        token = self._resolve_word(raw)
+        if token is None:
+            return None
+        canon = SPELLINGS.get(token.key, token.key)
+        # A split word or a phrase written apart has a piece that is no word of its own (sal
+        # ope, k i l l), or splits a phrase's word where it could be two ("your self").
+        loose = not lexicon.is_standalone(token.core)
+        flags = (
+            (WORD if token.word in self._starters else 0)
+            | (SPLIT if loose and token.key in self._pieces else 0)
+            | (LETTER if len(token.core) == 1 else 0)
+            | (
+                SQUASH
+                if (loose or canon in self._phrase_pieces) and canon in self._squashed_prefixes
+                else 0
+            )
+        )
+        reading = token.stem or token.core
+        forms = {f for f in (canon, token.key, token.word, token.other, doubled(reading)) if f}
+        if LEET_CHARS.intersection(token.core):  # ki11: kill as well as kiii
+            forms.update(doubled(r) for r in deleet(token.core.replace("*", "")))
+        slips = self._slips(canon, reading) - forms
+        anchors = frozenset().union(
+            *(self._anchors.get(f, ()) for f in forms | slips),
+            *(self._prefix_anchors.get(canon[:n], ()) for n in self._prefix_sizes),
+        )
+        every = sorted(forms) + [SLIP + s for s in sorted(slips)]
+        known = frozenset(forms | slips)
+        segment = "|" + "|".join(every) + "| "
+        flags |= ANCHOR if anchors else 0
+        return replace(
+            token, canon=canon, anchors=anchors, segment=segment, flags=flags, forms=known
+        )
+
+    def _slips(self, key: str, reading: str) -> set[str]:
+        """Long words of the patterns one slip away. A token that is no word at all may carry
+        any slip ("yourslef"); a real word only a French ending: an e or an s added or dropped
+        ("gross" for grosse), or é for -er ("crevé" for crever). "cases" never stands for
+        "cakes", nor "espace" for "espèce", nor "stripe" for "strip"."""
+        if len(key) < SHORTEST_TOLERANT - 1:
+            return set()
+        if lexicon.is_word(reading) or lexicon.is_word(key):
+            dropped = key[:-1] if key[-1] in "es" else ""  # grosse → gros; not boulet → boule
+            endings = (key + "e", key + "s", dropped, key + "r" if key.endswith("e") else "")
+            return {
+                word
+                for word in endings
+                if word in self._french_slips and (word[-1] in "esr" or key[-1] in "es")
+            }
+        sizes = (len(key) - 1, len(key), len(key) + 1)
+        near = [w for n in sizes for w in self._slip_words.get(n, ())]
+        if not near:
+            return set()
+        found = process.extract(key, near, scorer=OSA.distance, score_cutoff=1, limit=None)
+        return {word for word, distance, _ in found if distance == 1}
+
+    def _resolve_word(self, raw: str) -> Token | None:
+        core = raw.lstrip(LEAD)
+        lead = len(raw) - len(core)
+        stripped = core.rstrip(TRAIL)
+        trail = len(core) - len(stripped)
+        core = stripped
+        if not core:
+            if len(raw) == 1 and raw in LEET_CHARS:  # a letter spelt out as a symbol: ! d i o 7
+                return Token(raw, 0, 0, deleet(raw)[0], None, deleet(raw)[0])
+            return None
+        if core.isdigit():  # a number, or leet digits in a word taken apart (s 4 l o p e)
+            return Token(core, lead, trail, word_key(core), None)
+        token = self._read(core, lead, trail)
+        if token.word is None and lead and raw[lead - 1] == "@":
+            # @tt@@rdé: a leet "a" rather than a mention, when that reading is a term.
+            with_at = self._read("@" + core, lead - 1, trail)
+            if with_at.word is not None:
+                return with_at
+        return token
+
+    def _read(self, core: str, lead: int, trail: int) -> Token:
+        base, how = core, ()
+        if "*" in core:  # c*o*n*n*a*r*d: stars between the letters
+            base, how = core.replace("*", ""), ("separators",)
+        readings = deleet(base) if LEET_CHARS.intersection(base) else [base]
+        for reading in readings:
+            key = squeeze(reading)
+            found = (*how, *(("leet",) if reading != base else ()))
+            found += ("repeat",) if is_stretched(reading) else ()
+            real = lexicon.is_real_word(reading)
+            if key in self._vocabulary:
+                return Token(core, lead, trail, key, key, reading, real, found)
+            for ending, after in _INFLECTIONS:
+                stem_key = key[: -len(ending)]
+                if (
+                    key.endswith(ending)
+                    and stem_key.endswith(after)
+                    and len(stem_key) >= (3 if ending != "e" else 5)
+                    and stem_key in self._single
+                ):
+                    stem = reading[: -len(ending)]
+                    # cones: the plural of cone; a word of its own however rare: itself
+                    real = real or lexicon.is_real_word(stem) or lexicon.is_word(reading)
+                    found = (*found, "inflection")
+                    return Token(core, lead, trail, key, stem_key, stem, real, found)
+        if "*" in core and (masked := self._masked(core)):
+            word, reading = masked
+            return Token(core, lead, trail, word, word, reading, False, ("masked",))
+        # deb11u3, 1user, v2020: a version, a count or a code, not a disguised word
+        numbered = core[0].isdigit() or sum(c.isdigit() for c in core) >= 3
+        for reading in () if numbered else readings:
+            near = self._fuzzy(reading)
+            if near:
+                word, distance = near
+                found = (*how, *(("leet",) if reading != base else ()))
+                found += (*(("repeat",) if is_stretched(reading) else ()), f"fuzzy:{distance}")
+                key = squeeze(reading)
+                return Token(core, lead, trail, key, word, reading, False, found, distance)
+        first = readings[0]
+        found = (
+            *how,
+            *(("leet",) if first != base else ()),
+            *(("repeat",) if is_stretched(first) else ()),
+        )
+        other = squeeze(readings[1]) if len(readings) > 1 else ""
+        return Token(core, lead, trail, squeeze(first), None, first, how=found, other=other)
+
+    def _masked(self, core: str) -> tuple[str, str] | None:
+        """sl*t, n***er, p*te: stars standing for letters. The term must fit the visible
+        letters exactly, with about as many letters as stars."""
+        visible = core.replace("*", "")
+        if len(visible) < 2 or len(core) < 4 or not core[0].isalnum():
+            return None
+        parts = _STARS.split(deleet(core)[0])  # letters, star run, letters, star run…
+        shape = "".join(
+            re.escape(part) if n % 2 == 0 else f"[a-z]{{{max(1, len(part) - 1)},{len(part) + 1}}}"
+            for n, part in enumerate(parts)
+        )
+        fits = re.compile(shape).fullmatch
+        for surface, key in self._surfaces.get(visible[0], ()):
+            if fits(surface):
+                return key, surface
+        return None
+
+    def _fuzzy(self, reading: str) -> tuple[str, int] | None:
+        """The closest vocabulary word within its allowed edits, for a token that is no word of
+        either language at all. Four-letter terms: one transposition (ptue, sult), or one edit
+        for a stretched token (slooooot)."""
+        stretched = is_stretched(reading)
+        key = squeeze(reading)
+        if len(key) < 4 or lexicon.is_word(reading) or (lexicon.is_word(key) and not stretched):
+            return None
+        if len(key) == 4:
+            return self._four_letter(key, stretched)
+        if len(reading) < SHORTEST_FUZZY:
+            return None
+        near = [
+            word
+            for size in range(len(key) - 2, len(key) + 3)
+            for word in self._fuzzy_index.get((key[0], size), ())
+        ]
+        if not near:
+            return None
+        best = process.extract(key, near, scorer=OSA.distance, score_cutoff=2, limit=8)
+        # Closest first; on a tie, a word that is a term on its own beats a word of a phrase.
+        for word, distance, _ in sorted(best, key=lambda r: (r[1], r[0] not in self._single)):
+            allowed = self._fuzzy_edits[word] or (1 if stretched and len(word) == 4 else 0)
+            if distance == 2 and len(word) < SHORTEST_TWO_EDITS:
+                continue
+            if not stretched and len(reading) - len(word) > allowed:
+                continue  # "puttest" is not "putes": squeezing hid two of its letters
+            if 0 < distance <= allowed:
+                return word, int(distance)
+        return None
+
+    def _four_letter(self, key: str, stretched: bool) -> tuple[str, int] | None:
+        """ptue → pute, sult → slut: the same letters, two side by side swapped. A stretched
+        token may also change one letter (slooooot → slut)."""
+        same_letters = self._four_letters.get("".join(sorted(key)), [])
+        candidates = [*same_letters, *(self._four_by_first.get(key[0], ()) if stretched else ())]
+        for word in candidates:
+            if OSA.distance(key, word) == 1:
+                return word, 1
+        return None
