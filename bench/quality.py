@@ -193,7 +193,11 @@ def main() -> int:
     packs = [load_pack(p) for p in args.rules] if args.rules else load_starter_packs()
     if args.profanity:
         packs += load_starter_packs(optional=True)
-    triage = Triage(packs)
+    # Each set gets rules of its own: the names one set protects (its streamers) and the chat
+    # language it settles on must not reach the next one.
+    def fresh() -> Triage:
+        return Triage(packs)
+
     report: dict = {"packs": [p.name for p in packs]}
     started = time.perf_counter()
     for set_name in ("dev", "dev2", "dev3", "heldout"):
@@ -201,7 +205,7 @@ def main() -> int:
             continue
         pattern = "heldout-*.jsonl" if set_name == "heldout" else f"{set_name}.jsonl"
         for path in sorted(DATA.glob(pattern)):
-            for lang, score in sorted(score_set(triage, path, args.profanity).items()):
+            for lang, score in sorted(score_set(fresh(), path, args.profanity).items()):
                 print(
                     f"\n{path.name} [{lang}]  recall {percent(score.recall())}  "
                     f"precision {percent(score.precision())}"
@@ -239,7 +243,7 @@ def main() -> int:
             total_lines, total_flags = 0, []
             print(f"\nprose [{folder.name}]")
             for path in sorted(folder.glob("*.txt")):
-                lines, flags = score_prose(triage, path)
+                lines, flags = score_prose(fresh(), path)
                 total_lines += lines
                 total_flags += flags
                 print(
@@ -263,7 +267,7 @@ def main() -> int:
             print("\nprose: no corpus yet (python bench/prose.py --out bench/out/prose)")
     if "scenarios" in args.sets:
         print()
-        for name, (recall, _) in score_scenarios(triage).items():
+        for name, (recall, _) in score_scenarios(fresh()).items():
             print(f"scenario {name:<22} recall {percent(recall)}")
             report[f"scenario:{name}"] = {"recall": recall}
     print(f"\n({time.perf_counter() - started:.1f} s)", file=sys.stderr)

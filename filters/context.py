@@ -67,8 +67,14 @@ def context_for(message: ChatMessage, protected: frozenset[str], language: str |
     if is_bot(message):
         roles |= {"bot"}
     return shared_context(
-        roles, message.reply_to is not None, protected | name_keys(message.channel), language
+        roles, message.reply_to is not None, _with_channel(protected, message.channel), language
     )
+
+
+@lru_cache(maxsize=4096)
+def _with_channel(protected: frozenset[str], channel: str) -> frozenset[str]:
+    """The protected names and the channel's own: one set per channel, not one per message."""
+    return protected | name_keys(channel)
 
 
 @lru_cache(maxsize=4096)

@@ -126,14 +126,6 @@ def common_in(word: str) -> set[str]:
     return {lang for lang in LANGUAGES if word in _frequent(lang, OTHER_LANGUAGE_ZIPF)[1]}
 
 
-def guess_language(words: list[str]) -> str | None:
-    """The language the cue words point to, or None when they do not tell."""
-    scores = {lang: sum(w in cues for w in words) for lang, cues in CUES.items()}
-    best = max(scores, key=scores.__getitem__)
-    others = [s for lang, s in scores.items() if lang != best]
-    return best if scores[best] > max(others) else None
-
-
 def confident_language(words: list[str]) -> str | None:
     """The language a message reads as, only when its cue words leave no doubt: two cues more
     than the other language, or at least one cue and none of the other."""
