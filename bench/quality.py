@@ -193,6 +193,7 @@ def main() -> int:
     packs = [load_pack(p) for p in args.rules] if args.rules else load_starter_packs()
     if args.profanity:
         packs += load_starter_packs(optional=True)
+
     # Each set gets rules of its own: the names one set protects (its streamers) and the chat
     # language it settles on must not reach the next one.
     def fresh() -> Triage:

@@ -27,7 +27,7 @@ from vigile.filters.normalize import (
     normalize_term,
     squeeze,
 )
-from vigile.filters.patterns import SLIP, SPELLINGS, Gap, Word, parse
+from vigile.filters.patterns import SLIP, SPELLINGS, Gap, PatternError, Word, parse
 from vigile.filters.phrases import Pattern, anchors_of, compile_pattern, fold_word
 from vigile.filters.reading import (
     ANCHOR,
@@ -40,7 +40,7 @@ from vigile.filters.reading import (
     WORD,
     TokenReader,
 )
-from vigile.filters.rules import Rule, RulePack, check_unique_ids
+from vigile.filters.rules import Rule, RulePack, RulePackError, check_unique_ids
 
 HASHTAG = re.compile(r"#([^\s#]+)")
 _SHORTEST_SQUASHED_PHRASE = 6  # "killyourself", "uglycow"; not "godie"
@@ -155,7 +155,13 @@ class CompiledRules(TokenReader):
                 fuzzy_edits[term.keys[0]] = max(fuzzy_edits.get(term.keys[0], 0), allowed)
             for written in rule.patterns:
                 term = Term(rule, normalize_term(written), (), (), (), 1, False)
-                self._patterns.append(compile_pattern(term, parse(written, fold_word)))
+                try:
+                    elements = parse(written, fold_word)
+                except PatternError as exc:  # what validation's plainer folding could not see
+                    where = ", ".join(p.origin for p in packs) or "<rules>"
+                    reason = f"rule {rule.id!r}: pattern {written!r}: {exc}"
+                    raise RulePackError(where, None, reason) from exc
+                self._patterns.append(compile_pattern(term, elements))
             for tag in rule.hashtags:
                 key = hashtag_keys(tag)[0]
                 if key:

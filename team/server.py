@@ -19,13 +19,14 @@ import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from websockets.asyncio.server import Server, ServerConnection, broadcast, serve
 from websockets.exceptions import ConnectionClosed
 
 from vigile.filters.matcher import CompiledRules
-from vigile.filters.rules import RulePackError, parse_pack
+from vigile.filters.rules import RulePack, RulePackError, check_unique_ids, parse_pack
 from vigile.team.protocol import MAX_FRAME, POLICY, FrameError, check_name, decode, encode
 from vigile.team.state import RECENT_HANDLED, HubState, RulesEntry
 
@@ -368,7 +369,16 @@ def _checked_packs(raw: list[Any]) -> list[dict[str, str]]:
             isinstance(item.get(k), str) for k in ("name", "origin", "text")
         ):
             raise FrameError("each pack is an object with name, origin and text")
-        parsed.append(parse_pack(item["text"], item["origin"]))
+        parsed.append(_compiled_pack(item["text"], item["origin"]))
         packs.append({k: item[k] for k in ("name", "origin", "text")})
-    CompiledRules(parsed)  # duplicate ids across packs, bad regexes…: refused here, not on desks
+    # Each pack compiles on its own (above, once per text: an edit compiles only its pack); ids
+    # must also be unique across packs. What a desk's full compile would refuse is refused here.
+    check_unique_ids(tuple(r for pack in parsed for r in pack.rules), "team rules")
     return packs
+
+
+@lru_cache(maxsize=256)
+def _compiled_pack(text: str, origin: str) -> RulePack:
+    pack = parse_pack(text, origin)
+    CompiledRules([pack])  # a pattern or regex that compiles nowhere is refused with its reason
+    return pack
