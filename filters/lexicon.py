@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import unicodedata
+from dataclasses import dataclass
 from functools import cache, lru_cache
+from importlib.util import find_spec
+from pathlib import Path
 
-import wordfreq
+from vigile.filters import disk_cache
 
 LANGUAGES = ("fr", "en")
 # Zipf 3 is about once per million words: "canard", "bavard", "count", "computer" are above it,
@@ -43,57 +46,95 @@ def strip_accents(word: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFD", word) if not unicodedata.combining(c))
 
 
+def _centibels(zipf: float) -> int:
+    return round(zipf * 100)
+
+
+_REAL_WORD = _centibels(REAL_WORD_ZIPF)
+_OTHER_LANGUAGE = _centibels(OTHER_LANGUAGE_ZIPF)
+_ANY_WORD = _centibels(ANY_WORD_ZIPF)
+_ENDINGS = ("s", "es", "ed", "d", "ing", "ly", "er")
+
+
+@dataclass(frozen=True, slots=True)
+class WordTables:
+    # language → every word at or above the floor, accents stripped (the form normalised chat is
+    # compared in) → its frequency in centibels (zipf × 100; several words may strip to one)
+    zipf: dict[str, dict[str, int]]
+    written: frozenset[str]  # common words (zipf 3 and up) of either language, accents kept
+
+
 @cache
-def _buckets(language: str) -> list[list[str]]:
-    """wordfreq's list as it is stored: bucket n holds the words of frequency -n centibels
-    (zipf 9 - n/100). Read in a few tens of milliseconds, unlike the frequency dictionary."""
-    return wordfreq.get_frequency_list(language, "large")
+def tables() -> WordTables:
+    """The word tables, read from the cache (tens of milliseconds), or built from wordfreq's
+    lists (a second or more) and cached for the next start."""
+    key = disk_cache.digest(
+        "lexicon", 1, ANY_WORD_ZIPF, REAL_WORD_ZIPF, *map(_data_stamp, LANGUAGES)
+    )
+    stored = disk_cache.load("lexicon", key)
+    if stored is None:
+        stored = _build_tables()
+        disk_cache.store("lexicon", key, stored)
+    zipf, written = stored
+    return WordTables(zipf, frozenset(written))
 
 
-def _at_least(language: str, min_zipf: float) -> list[str]:
-    last = round((9 - min_zipf) * 100)
-    return [word for bucket in _buckets(language)[: last + 1] for word in bucket]
+def _data_stamp(language: str) -> str:
+    """Which wordfreq data the tables come from, without importing wordfreq (slow to import)."""
+    spec = find_spec("wordfreq")
+    folder = Path(spec.origin).parent / "data" if spec and spec.origin else Path()
+    found = folder / f"large_{language}.msgpack.gz"
+    stat = found.stat() if found.exists() else None
+    return f"{found.name}:{stat.st_size}:{stat.st_mtime_ns}" if stat else "missing"
 
 
-@cache
-def _frequent(language: str, min_zipf: float) -> tuple[frozenset[str], frozenset[str]]:
-    """Words of `language` at or above `min_zipf`: as written, and without accents (the form
-    normalised chat is compared in). Compact sets, not the whole dictionary."""
-    written = frozenset(_at_least(language, min_zipf))
-    return written, frozenset(strip_accents(w) if not w.isascii() else w for w in written)
+def _build_tables() -> tuple[dict[str, dict[str, int]], list[str]]:
+    import wordfreq
+
+    zipf: dict[str, dict[str, int]] = {}
+    written: set[str] = set()
+    for language in LANGUAGES:
+        # wordfreq's list as stored: bucket n holds the words of zipf 9 - n/100.
+        buckets = wordfreq.get_frequency_list(language, "large")
+        levels: dict[str, int] = {}
+        for number, bucket in enumerate(buckets[: 900 - _ANY_WORD + 1]):
+            level = 900 - number
+            for word in bucket:
+                if level >= _REAL_WORD:
+                    written.add(word)
+                folded = word if word.isascii() else strip_accents(word)
+                levels[folded] = max(levels.get(folded, 0), level)
+        zipf[language] = levels
+    return zipf, sorted(written)
+
+
+def _most_common(word: str) -> int:
+    zipf = tables().zipf
+    return max(zipf["fr"].get(word, 0), zipf["en"].get(word, 0))
+
+
+def _any_word(word: str) -> bool:
+    zipf = tables().zipf
+    return word.isalpha() and (word in zipf["fr"] or word in zipf["en"])
 
 
 def is_real_word(word: str) -> bool:
     """`word` as normalised chat has it (no accents)."""
-    return any(word in _frequent(lang, REAL_WORD_ZIPF)[1] for lang in LANGUAGES)
-
-
-@cache
-def _any_words() -> frozenset[str]:
-    """Every word of either language at or above the floor, accents stripped."""
-    return frozenset(
-        word if word.isascii() else strip_accents(word)
-        for lang in LANGUAGES
-        for word in _at_least(lang, ANY_WORD_ZIPF)
-        if word.isalpha()
-    )
-
-
-_ENDINGS = ("s", "es", "ed", "d", "ing", "ly", "er")
+    return _most_common(word) >= _REAL_WORD
 
 
 def is_word(word: str) -> bool:
     """A word of either language at all, however rare (no accents), or one with a plural, past
     or -ing ending ("bamboozles"): never a fuzzy match."""
-    words = _any_words()
-    return word in words or any(
-        word.endswith(e) and len(word) - len(e) >= 4 and word[: -len(e)] in words for e in _ENDINGS
+    return _any_word(word) or any(
+        word.endswith(e) and len(word) - len(e) >= 4 and _any_word(word[: -len(e)])
+        for e in _ENDINGS
     )
 
 
 def is_written_word(word: str) -> bool:
     """`word` with its accents, as typed (retourné, député)."""
-    return any(word in _frequent(lang, REAL_WORD_ZIPF)[0] for lang in LANGUAGES)
+    return word in tables().written
 
 
 def is_standalone(piece: str) -> bool:
@@ -103,7 +144,7 @@ def is_standalone(piece: str) -> bool:
     if len(piece) == 1:
         return piece in "aiyoldjmnstc"
     if len(piece) == 2:
-        return any(piece in _frequent(lang, 5.0)[1] for lang in LANGUAGES)
+        return _most_common(piece) >= _centibels(5.0)
     return is_real_word(piece)
 
 
@@ -114,16 +155,15 @@ _LEVELS = (2.0, 3.0, 3.5, 4.0, 4.5, 5.0, 5.25, 5.5, 5.75, 6.0, 6.5)
 def frequency(word: str) -> float:
     """A rough frequency of the word in either language (zipf steps of half a unit): ranks a
     pattern's words to pick the rarest as the one a match is looked for from."""
-    found = 1.0
-    for zipf in _LEVELS:
-        if any(word in _frequent(lang, zipf)[1] for lang in LANGUAGES):
-            found = 10**zipf
-    return found
+    level = _most_common(word)
+    reached = [zipf for zipf in _LEVELS if level >= _centibels(zipf)]
+    return 10 ** reached[-1] if reached else 1.0
 
 
 def common_in(word: str) -> set[str]:
     """The languages in which `word` (no accents) is an ordinary word."""
-    return {lang for lang in LANGUAGES if word in _frequent(lang, OTHER_LANGUAGE_ZIPF)[1]}
+    zipf = tables().zipf
+    return {lang for lang in LANGUAGES if zipf[lang].get(word, 0) >= _OTHER_LANGUAGE}
 
 
 def confident_language(words: list[str]) -> str | None:
@@ -134,15 +174,6 @@ def confident_language(words: list[str]) -> str | None:
     return best if first and (first - second >= 2 or not second) else None
 
 
-@cache
 def warm_up() -> None:
-    """Build the compact word sets now rather than on the first message, then let wordfreq drop
-    its full frequency tables: they cost memory, and every full garbage collection walks them.
-    Runs once (cached)."""
-    for lang in LANGUAGES:
-        for zipf in (REAL_WORD_ZIPF, OTHER_LANGUAGE_ZIPF, *_LEVELS):
-            _frequent(lang, zipf)
-    _any_words()
-    for cached in (wordfreq.get_frequency_dict, wordfreq.get_frequency_list, wordfreq.top_n_list):
-        cached.cache_clear()
-    _buckets.cache_clear()
+    """Load the word tables now rather than on the first message of a live stream."""
+    tables()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from bisect import bisect_right
@@ -11,11 +12,12 @@ from dataclasses import replace
 from functools import lru_cache, reduce
 from itertools import accumulate, chain
 from operator import attrgetter, or_
+from pathlib import Path
 
 import regex
 
 from vigile.connectors.model import Match
-from vigile.filters import lexicon
+from vigile.filters import disk_cache, lexicon
 from vigile.filters.hits import Context, Hits, Term, Token
 from vigile.filters.literals import literal_hints
 from vigile.filters.normalize import (
@@ -49,6 +51,7 @@ _REGEX_TIMEOUT_S = 0.005
 _MOST_PIECES = 6  # a split word: two or three pieces, then single letters
 _FLAGS = attrgetter("flags")
 _CACHE_LIMIT = 200_000
+_MEMO_LIMIT = 50_000  # whole messages remembered: chat repeats its lines (emotes, "gg", spam)
 
 # (term, first token, last token, how, edit distance) and (rule, start, end, how, surface)
 TokenHit = tuple[Term, int, int, tuple[str, ...], int]
@@ -251,6 +254,16 @@ class CompiledRules(TokenReader):
         }
         self._phrase_pieces = frozenset(pieces - words)  # "self" of yourself; not "your"
         self._tokens = _TokenCache(self._resolve)
+        self._memo: dict[tuple[str, Context | None], tuple[Match, ...]] = {}
+
+    def __getstate__(self) -> dict[str, object]:
+        """What the disk cache keeps: the indexes, not the memories of messages read."""
+        return {k: v for k, v in self.__dict__.items() if k not in ("_tokens", "_memo")}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        self._tokens = _TokenCache(self._resolve)
+        self._memo = {}
 
     @staticmethod
     def _compile_term(rule: Rule, raw_term: str) -> Term | None:
@@ -269,6 +282,17 @@ class CompiledRules(TokenReader):
     # only for a message that has something to report (most chat has nothing).
 
     def match(self, text: str, context: Context | None = None) -> tuple[Match, ...]:
+        """The message's matches. A line seen before in the same context is answered from
+        memory: the rules are immutable, so the answer cannot have changed."""
+        key = (text, context)
+        found = self._memo.get(key)
+        if found is None:
+            if len(self._memo) >= _MEMO_LIMIT:
+                self._memo.clear()
+            found = self._memo[key] = self._match(text, context)
+        return found
+
+    def _match(self, text: str, context: Context | None) -> tuple[Match, ...]:
         norm = normalize(text)
         body = norm.text
         cache = self._tokens  # a hit for most tokens: chat repeats itself
@@ -474,6 +498,29 @@ class CompiledRules(TokenReader):
             except TimeoutError:
                 continue  # a pathological message against a heavy pattern: skip, never stall
         return hits
+
+
+def compile_rules(packs: list[RulePack], version: int = 0, scope: str = "text") -> CompiledRules:
+    """`CompiledRules(packs, version, scope)`, read from the disk cache when these very packs
+    were compiled before by this very code (a pack's text and origin, and the engine's source,
+    name the file); a set that does not compile raises RulePackError as always."""
+    key = disk_cache.digest(
+        "rules", scope, _engine_digest(), *((p.name, p.version, p.origin, p.text) for p in packs)
+    )
+    compiled = disk_cache.load("rules", key)
+    if not isinstance(compiled, CompiledRules):
+        compiled = CompiledRules(packs, 0, scope)
+        disk_cache.store("rules", key, compiled, keep=8)
+    compiled.version = version
+    return compiled
+
+
+@lru_cache(maxsize=1)
+def _engine_digest() -> str:
+    """The filter engine's own source: a cached rule set built by other code is not read."""
+    sources = sorted(Path(__file__).parent.glob("*.py"))
+    sources.append(Path(__file__).parent.parent / "connectors" / "model.py")
+    return hashlib.sha256(b"".join(p.read_bytes() for p in sources)).hexdigest()
 
 
 def _joined_key(left: str, right: str) -> str:

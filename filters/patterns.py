@@ -173,7 +173,7 @@ def pattern_problem(text: str) -> str | None:
 
 
 @lru_cache(maxsize=50_000)
-def to_regex(elements: tuple[Element, ...]) -> re.Pattern[str]:
+def to_regex(elements: tuple[Element, ...]) -> str:
     """The pattern over a message written as token segments: each token is "|form|form| "
     (every word it can stand for), so one regex search matches choices, gaps and slips."""
     parts = []
@@ -183,12 +183,13 @@ def to_regex(elements: tuple[Element, ...]) -> re.Pattern[str]:
             continue
         choices = ["".join(map(_word_regex, choice)) for choice in element if choice]
         parts.append(f"(?:{'|'.join(choices)}){'' if all(element) else '?'}")
-    return _compiled("(?<![^ ])" + "".join(parts))
+    return "(?<![^ ])" + "".join(parts)
 
 
 @lru_cache(maxsize=50_000)
-def _compiled(source: str) -> re.Pattern[str]:
-    """Compiled once per process: a rule edit recompiles only the patterns it changed."""
+def compiled_regex(source: str) -> re.Pattern[str]:
+    """Compiled once per process, on first use: loading a pack or editing a rule compiles
+    nothing, and a message compiles only the patterns its words could start."""
     return re.compile(source)
 
 

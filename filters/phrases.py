@@ -10,7 +10,14 @@ from functools import lru_cache
 from vigile.filters import lexicon
 from vigile.filters.hits import Term
 from vigile.filters.normalize import TOKEN, normalize_term, word_key
-from vigile.filters.patterns import SPELLINGS, Element, Word, required, to_regex
+from vigile.filters.patterns import (
+    SPELLINGS,
+    Element,
+    Word,
+    compiled_regex,
+    required,
+    to_regex,
+)
 
 _LONG_RUNS = re.compile(r"(.)\1\1+")
 
@@ -40,10 +47,14 @@ class Pattern:
 
     term: Term
     elements: tuple[Element, ...]
-    regex: re.Pattern[str]
+    source: str  # the regex, compiled on first use: most patterns never meet their anchor
     # for each element that is always there, the words one of which a message must hold: most
     # candidates are turned down by a set test before their regex runs
     needs: tuple[frozenset[str], ...] = ()
+
+    @property
+    def regex(self) -> re.Pattern[str]:
+        return compiled_regex(self.source)
 
     def anchors(self) -> list[Word]:
         """Where a match is looked for from: in the element that is always there and whose

@@ -12,7 +12,7 @@ from vigile.connectors.model import CLEAN, ChatMessage, Match, Verdict, utc_now
 from vigile.filters import lexicon
 from vigile.filters.context import ChatLanguage, context_for, name_keys, shared_context
 from vigile.filters.hits import Context
-from vigile.filters.matcher import CompiledRules
+from vigile.filters.matcher import CompiledRules, compile_rules
 from vigile.filters.rules import RulePack
 
 # Severity sets the base priority; each further match adds a little, so a message that is a
@@ -102,7 +102,7 @@ class Triage:
         collecting = gc.isenabled()
         gc.disable()
         try:
-            compiled = CompiledRules(packs, version)
+            compiled = compile_rules(packs, version)
         finally:
             if collecting:
                 gc.enable()
@@ -145,7 +145,7 @@ class _NameChecks:
 
     def __init__(self, compiled: CompiledRules | None = None) -> None:
         has_names = compiled is not None and any(r.scope == "names" for r in compiled.rules)
-        self._rules = CompiledRules(list(compiled.packs), scope="names") if has_names else None
+        self._rules = compile_rules(list(compiled.packs), scope="names") if has_names else None
         self._seen: set[str] = set()
 
     def check(self, message: ChatMessage) -> tuple[Match, ...]:

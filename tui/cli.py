@@ -95,7 +95,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             print(f"vigile check: edit refused, running rules kept: {error}", file=sys.stderr)
 
         watcher = PackWatcher([Path(p) for p in args.rules], triage, refused)
-    check_stream(triage, sys.stdin.fileno(), sys.stdout.buffer, watcher)
+    check_stream(triage, sys.stdin.fileno(), sys.stdout.buffer, watcher, args.jobs)
     return 0
 
 
@@ -502,6 +502,16 @@ def cmd_keys(args: argparse.Namespace) -> int:
 # -- the parser ---------------------------------------------------------------------------------
 
 
+def _jobs(value: str) -> int:
+    try:
+        jobs = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of processes") from None
+    if not 1 <= jobs <= 64:
+        raise argparse.ArgumentTypeError("between 1 and 64 processes")
+    return jobs
+
+
 def _speed(value: str) -> float:
     speed = float(value.lower().removeprefix("x"))
     if speed <= 0:
@@ -566,6 +576,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         metavar="NAME",
         help="the streamer's name: remarks naming them are aimed at them (repeatable)",
+    )
+    p.add_argument(
+        "--jobs",
+        type=_jobs,
+        help="processes that share a large input (default: one per usable core; 1: this one)",
     )
     p.set_defaults(func=cmd_check)
 

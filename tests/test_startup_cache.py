@@ -1,0 +1,67 @@
+"""The start-up cache: built once, read back, and never trusted when it should not be."""
+
+from __future__ import annotations
+
+import os
+import pickle
+from pathlib import Path
+
+import pytest
+
+from vigile.filters import disk_cache
+from vigile.filters.matcher import CompiledRules, compile_rules
+from vigile.filters.rules import load_starter_packs, parse_pack
+
+
+@pytest.fixture
+def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "cache"
+    monkeypatch.setenv("VIGILE_CACHE_DIR", str(folder))
+    return folder
+
+
+def test_a_compiled_pack_is_read_back_and_judges_the_same(cache: Path) -> None:
+    packs = load_starter_packs()
+    built = compile_rules(packs, version=3)
+    assert len(list(cache.glob("rules-*.pickle"))) == 1
+    read = compile_rules(packs, version=4)
+    assert read is not built and read.version == 4 and built.version == 3
+    for text in ("kill yourself", "t'es une s4l0pe", "what a lovely stream", "@kev ur so ugly"):
+        assert [m.rule_id for m in read.match(text)] == [m.rule_id for m in built.match(text)]
+
+
+def test_an_edited_pack_is_compiled_again(cache: Path) -> None:
+    first = parse_pack('[[rules]]\nid = "a"\ncategory = "spam"\nterms = ["acme"]\n', "p.toml")
+    second = parse_pack('[[rules]]\nid = "a"\ncategory = "spam"\nterms = ["zorg"]\n', "p.toml")
+    assert compile_rules([first]).match("acme deals")
+    edited = compile_rules([second])
+    assert edited.match("zorg deals") and not edited.match("acme deals")
+
+
+def test_a_damaged_file_is_rebuilt_not_an_error(cache: Path) -> None:
+    packs = load_starter_packs()
+    compile_rules(packs)
+    (stored,) = cache.glob("rules-*.pickle")
+    stored.write_bytes(b"\x80\x05 not a pickle")
+    assert compile_rules(packs).match("kill yourself")
+    assert isinstance(pickle.loads(stored.read_bytes()), CompiledRules)  # written again
+
+
+def test_a_file_others_could_write_is_never_loaded(cache: Path) -> None:
+    disk_cache.store("probe", "k", {"safe": True})
+    (stored,) = cache.glob("probe-*.pickle")
+    assert disk_cache.load("probe", "k") == {"safe": True}
+    os.chmod(stored, 0o666)
+    assert disk_cache.load("probe", "k") is None
+    os.chmod(stored, 0o600)
+    os.chmod(cache, 0o777)
+    assert disk_cache.load("probe", "k") is None
+
+
+def test_an_unwritable_folder_means_no_cache_not_an_error(tmp_path: Path, monkeypatch) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    monkeypatch.setenv("VIGILE_CACHE_DIR", str(blocker / "cache"))
+    disk_cache.store("probe", "k", [1, 2])
+    assert disk_cache.load("probe", "k") is None
+    assert compile_rules(load_starter_packs()).match("kill yourself")
