@@ -115,6 +115,12 @@ class Mark(StrEnum):
 
     RAID = "raid"  # sent during a raid, by one of its accounts
     COPYPASTA = "copypasta"  # one of a flood of near-duplicates (its `cluster`)
+    LONG = "long"  # longer than any chat allows: judged on its first JUDGED_LENGTH characters
+
+
+# Twitch allows 500 characters and YouTube 200; a longer line is judged on this prefix, so that
+# no line costs more than a bounded time (and a flood of huge lines cannot stall triage).
+JUDGED_LENGTH = 2_000
 
 
 _CLUSTER_TAG = "cluster:"

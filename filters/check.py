@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections import deque
 from typing import Any, BinaryIO
@@ -42,7 +43,26 @@ def answer(triage: Triage, line: str) -> bytes:
     """One input line → its JSON answer, serialised. Most chat is clean: that answer is made
     once, not per line."""
     result = check_line(triage, line)
-    return _CLEAN if result is None else orjson.dumps(result)
+    if result is None:
+        return _CLEAN
+    if isinstance(result.get("id"), int) and not _INT64 <= result["id"] < _UINT64:
+        return json.dumps(result, ensure_ascii=False, separators=(",", ":")).encode()
+    return orjson.dumps(result)
+
+
+_INT64, _UINT64 = -(1 << 63), 1 << 64  # what orjson writes; a larger integer id goes by json
+
+
+def echoed_id(data: dict[str, Any], line: str) -> str | int | None:
+    """The line's id exactly as given: a string, or an integer of any size (orjson reads one
+    past 64 bits as a float, so such a line is read again by the json module). Anything else
+    is refused with ValueError: an id is not a place for structures."""
+    ident = data.get("id")
+    if isinstance(ident, float):
+        ident = json.loads(line).get("id")
+    if isinstance(ident, bool) or not isinstance(ident, str | int | None):
+        raise ValueError('"id" must be a string or an integer')
+    return ident
 
 
 def check_line(triage: Triage, line: str) -> dict[str, Any] | None:
@@ -50,7 +70,7 @@ def check_line(triage: Triage, line: str) -> dict[str, Any] | None:
     None for a clean verdict with nothing to echo back."""
     if not line.lstrip().startswith("{"):
         verdict = triage.judge_text(line)
-        return verdict_json(verdict) if verdict.flagged else None
+        return verdict_json(verdict) if verdict.flagged or verdict.marks else None
     try:
         data = orjson.loads(line)
     except orjson.JSONDecodeError as exc:
@@ -58,13 +78,14 @@ def check_line(triage: Triage, line: str) -> dict[str, Any] | None:
     if not isinstance(data, dict) or not isinstance(data.get("text"), str):
         return {"error": 'a JSON line must be an object with a string "text"'}
     try:
+        ident = echoed_id(data, line)
         message = chat_message(data)
     except ValueError as exc:
         return {"error": str(exc)}
     verdict = triage.judge(message) if message else triage.judge_text(data["text"])
     if "id" not in data:
-        return verdict_json(verdict) if verdict.flagged else None
-    return {**verdict_json(verdict), "id": data["id"]}
+        return verdict_json(verdict) if verdict.flagged or verdict.marks else None
+    return {**verdict_json(verdict), "id": ident}
 
 
 _ROLES = {r.value: r for r in Role}

@@ -13,8 +13,7 @@ from functools import lru_cache, reduce
 from itertools import accumulate, chain
 from operator import attrgetter, or_
 from pathlib import Path
-
-import regex
+from typing import Any
 
 from vigile.connectors.model import Match
 from vigile.filters import disk_cache, lexicon
@@ -42,12 +41,12 @@ from vigile.filters.reading import (
     WORD,
     TokenReader,
 )
+from vigile.filters.rule_regex import compile_rule_regex
 from vigile.filters.rules import Rule, RulePack, RulePackError, check_unique_ids
 
 HASHTAG = re.compile(r"#([^\s#]+)")
 _SHORTEST_SQUASHED_PHRASE = 6  # "killyourself", "uglycow"; not "godie"
 _SHORTEST_HASHTAG_PREFIX = 6  # #BoycottLumina2026 is #BoycottLumina; #Lu is not #Lumina
-_REGEX_TIMEOUT_S = 0.005
 _MOST_PIECES = 6  # a split word: two or three pieces, then single letters
 _FLAGS = attrgetter("flags")
 _CACHE_LIMIT = 200_000
@@ -131,7 +130,7 @@ class CompiledRules(TokenReader):
         hashtags: dict[str, list[tuple[Rule, str]]] = defaultdict(list)
         fuzzy_edits: dict[str, int] = {}
         self._allow: dict[str, frozenset[str]] = {}
-        self._regexes: list[tuple[regex.Pattern[str], Rule, frozenset[str] | None]] = []
+        self._regexes: list[tuple[Any, Rule, frozenset[str] | None]] = []  # RE2 programs
         self._patterns: list[Pattern] = []
         for rule in self.rules:
             self._allow[rule.id] = frozenset(normalize_term(a) for a in rule.allow)
@@ -170,7 +169,7 @@ class CompiledRules(TokenReader):
                 if key:
                     hashtags[key].append((rule, f"#{key}"))
             if rule.regex:
-                pattern = regex.compile(rule.regex, regex.IGNORECASE)
+                pattern = compile_rule_regex(rule.regex)  # linear time: no time-out needed
                 self._regexes.append((pattern, rule, literal_hints(rule.regex)))
         # A word written in both languages' packs means the same in both ("sexy", "onlyfans"):
         # it needs no language check; "bite" or "con", in one language's pack only, does.
@@ -257,11 +256,15 @@ class CompiledRules(TokenReader):
         self._memo: dict[tuple[str, Context | None], tuple[Match, ...]] = {}
 
     def __getstate__(self) -> dict[str, object]:
-        """What the disk cache keeps: the indexes, not the memories of messages read."""
-        return {k: v for k, v in self.__dict__.items() if k not in ("_tokens", "_memo")}
+        """What the disk cache keeps: the indexes, not the memories of messages read, nor the
+        RE2 programs (compiled again on load, from their rules)."""
+        state = {k: v for k, v in self.__dict__.items() if k not in ("_tokens", "_memo")}
+        state["_regexes"] = [(rule, hints) for _, rule, hints in self._regexes]
+        return state
 
-    def __setstate__(self, state: dict[str, object]) -> None:
+    def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
+        self._regexes = [(compile_rule_regex(r.regex), r, h) for r, h in state["_regexes"]]
         self._tokens = _TokenCache(self._resolve)
         self._memo = {}
 
@@ -491,12 +494,9 @@ class CompiledRules(TokenReader):
         for pattern, rule, hints in self._regexes:
             if hints is not None and not any(hint in body for hint in hints):
                 continue  # lacks every literal the pattern needs: cannot match
-            try:
-                for m in pattern.finditer(body, timeout=_REGEX_TIMEOUT_S):
-                    if m.end() > m.start():
-                        hits.append((rule, m.start(), m.end(), ("regex",), m.group()))
-            except TimeoutError:
-                continue  # a pathological message against a heavy pattern: skip, never stall
+            for m in pattern.finditer(body):
+                if m.end() > m.start():
+                    hits.append((rule, m.start(), m.end(), ("regex",), m.group()))
         return hits
 
 

@@ -10,9 +10,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import regex
-
 from vigile.filters.patterns import pattern_problem
+from vigile.filters.rule_regex import RuleRegexError, compile_rule_regex
 
 ACTIONS = ("review", "hide", "ban", "reply")
 ROLES = ("broadcaster", "moderator", "vip", "subscriber", "bot")
@@ -120,22 +119,12 @@ def _str_list(value: Any, what: str, fail: Any) -> tuple[str, ...]:
     return cleaned
 
 
-# Inputs that make a backtracking regex explode when it nests quantifiers: (a+)+, (\w*)*…
-_PROBES = ("a" * 28 + "!", "aaaa aaaa " * 6 + "!", "1" * 28 + "x", "#" * 28, "a." * 20 + "!")
-_PROBE_TIMEOUT_S = 0.05
-
-
 def regex_problem(pattern: str) -> str | None:
-    """Why a rule's regex cannot be used (does not compile, or is catastrophically slow)."""
+    """Why a rule's regex cannot be used (does not compile on RE2, or needs backtracking)."""
     try:
-        compiled = regex.compile(pattern, regex.IGNORECASE)
-    except regex.error as exc:
-        return f"regex does not compile: {exc}"
-    try:
-        for probe in _PROBES:
-            compiled.search(probe, timeout=_PROBE_TIMEOUT_S)
-    except TimeoutError:
-        return "regex is catastrophically slow (nested repetition?): it would stall triage"
+        compile_rule_regex(pattern)
+    except RuleRegexError as exc:
+        return str(exc)
     return None
 
 
@@ -230,9 +219,16 @@ def _parse_rule(raw: Any, index: int, file: str, lines: dict[str, int]) -> Rule:
     )
 
 
+MAX_PACK_BYTES = 4 << 20  # a 5,000-term pack is about 200 kB
+
+
 def parse_pack(text: str, file: str = "<memory>") -> RulePack:
+    if len(text) > MAX_PACK_BYTES:
+        raise RulePackError(file, None, f"pack too large: over {MAX_PACK_BYTES >> 20} MiB")
     try:
         data = tomllib.loads(text)
+    except RecursionError:  # arrays in arrays hundreds deep: no rule pack looks like that
+        raise RulePackError(file, None, "TOML nested too deeply to be a rule pack") from None
     except tomllib.TOMLDecodeError as exc:
         match = re.search(r"\(at line (\d+)", str(exc))
         line = int(match[1]) if match else None
@@ -276,6 +272,8 @@ def check_unique_ids(
 def load_pack(path: str | Path) -> RulePack:
     path = Path(path)
     try:
+        if path.stat().st_size > MAX_PACK_BYTES:
+            raise RulePackError(str(path), None, f"pack too large: over {MAX_PACK_BYTES >> 20} MiB")
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise RulePackError(str(path), None, f"cannot read: {exc}") from exc

@@ -8,7 +8,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
-from vigile.connectors.model import CLEAN, ChatMessage, Match, Verdict, utc_now
+from vigile.connectors.model import (
+    CLEAN,
+    JUDGED_LENGTH,
+    ChatMessage,
+    Mark,
+    Match,
+    Verdict,
+    utc_now,
+)
 from vigile.filters import lexicon
 from vigile.filters.context import ChatLanguage, context_for, name_keys, shared_context
 from vigile.filters.hits import Context
@@ -121,20 +129,28 @@ class Triage:
 
     def judge_text(self, text: str, context: Context | None = None) -> Verdict:
         rules = self._rules
+        judged = text[:JUDGED_LENGTH]
         if context is None:
-            language = self._languages.observe("", text)
+            language = self._languages.observe("", judged)
             context = shared_context(frozenset(), False, self._protected, language)
-        return verdict_for(rules.match(text, context), rules.actions, rules.version)
+        verdict = verdict_for(rules.match(judged, context), rules.actions, rules.version)
+        return _marked_long(verdict) if len(text) > JUDGED_LENGTH else verdict
 
     def judge(self, message: ChatMessage) -> Verdict:
         rules = self._rules
-        language = self._languages.observe(message.channel, message.text)
+        judged = message.text[:JUDGED_LENGTH]
+        language = self._languages.observe(message.channel, judged)
         context = context_for(message, self._protected, language)
-        matches = rules.match(message.text, context)
+        matches = rules.match(judged, context)
         named = self._names.check(message)
         if named:
             matches = (*matches, *named)
-        return verdict_for(matches, rules.actions, rules.version)
+        verdict = verdict_for(matches, rules.actions, rules.version)
+        return _marked_long(verdict) if len(message.text) > JUDGED_LENGTH else verdict
+
+
+def _marked_long(verdict: Verdict) -> Verdict:
+    return replace(verdict, marks=verdict.marks | {Mark.LONG})
 
 
 class _NameChecks:

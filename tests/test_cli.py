@@ -120,3 +120,36 @@ def test_check_refuses_a_bad_number_of_processes() -> None:
         [*VIGILE, "check", "--jobs", "0"], input="", capture_output=True, text=True
     )
     assert done.returncode == 2 and "between 1 and 64 processes" in done.stderr
+
+
+def test_check_answers_every_line_whatever_hostile_input_comes_first() -> None:
+    """Deep nesting, ids of every shape and a line of megabytes: each gets its answer (or its
+    error) and the lines after it are answered too, in bounded time."""
+    nested = "[" * 254 + "]" * 254
+    huge = 123456789012345678901234567890
+    hostile = [
+        f'{{"text": "hi", "id": {nested}}}',
+        '{"text": "hi", "id": 1.5}',
+        f'{{"text": "kill yourself", "id": {huge}}}',
+        '{"text": "hi", "id": "a\\u001b[2Jb"}',
+        "kill yourself " + "word " * 200_000,  # 1 MB of words
+        '{"text": "x", "roles": ' + "[" * 300 + "]" * 300 + "}",
+    ]
+    valid = [json.dumps({"text": f"gg {n}", "id": n}) for n in range(100)]
+    done = subprocess.run(
+        [*VIGILE, "check"],
+        input="\n".join(hostile + valid) + "\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    answers = [json.loads(line) for line in done.stdout.splitlines()]
+    assert len(answers) == len(hostile) + len(valid)
+    assert "must be a string or an integer" in answers[0]["error"]
+    assert "must be a string or an integer" in answers[1]["error"]
+    assert answers[2]["id"] == huge and answers[2]["flagged"]
+    assert answers[3]["id"] == "a\x1b[2Jb" and "\x1b" not in done.stdout  # escaped in JSON
+    assert answers[4]["flagged"] and "long" in answers[4]["tags"]
+    assert "error" in answers[5] or answers[5]["flagged"] is False
+    assert [a["id"] for a in answers[len(hostile) :]] == list(range(100))

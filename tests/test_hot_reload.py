@@ -106,10 +106,19 @@ def test_vigile_check_follows_edits_to_its_pack(tmp_path: Path) -> None:
         path.write_text("[[rules]\n", "utf-8")
         os.utime(path, ns=(time.time_ns() + 2_000_000,) * 2)
         assert ask("globex again")["flagged"]  # the broken edit changed nothing
+        deep = "[" * 900 + "]" * 900  # a crafted file: nesting that overflows the TOML reader
+        path.write_text(f'[[rules]]\nid = "brand"\ncategory = "brand"\nterms = {deep}\n')
+        os.utime(path, ns=(time.time_ns() + 4_000_000,) * 2)
+        assert ask("globex still")["flagged"]  # refused, and check goes on
+        write(path, '"initech"')
+        os.utime(path, ns=(time.time_ns() + 6_000_000,) * 2)
+        assert ask("initech now")["flagged"] and not ask("globex gone")["flagged"]
     finally:
         proc.stdin.close()
         proc.wait(timeout=10)
-    assert "edit refused, running rules kept" in proc.stderr.read()
+    errors = proc.stderr.read()
+    assert "edit refused, running rules kept" in errors
+    assert "nested too deeply" in errors and "Traceback" not in errors
 
 
 async def test_a_session_records_file_edits_and_refusals(tmp_path: Path) -> None:
