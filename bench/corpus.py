@@ -320,13 +320,13 @@ def evasions(rng: random.Random) -> list[dict[str, object]]:
             disguised = change(rng, term)
             if not disguised or disguised == term and family != "case":
                 continue
-            text = carrier(rng, lang, directed).format(disguised)
-            rows.append({"text": text, "family": family, "term": term, "flag": True})
+            template = carrier(rng, lang, directed)
+            rows.append(_evasion(template, disguised, family, term))
             made += 1
     for _ in range(SAMPLES_PER_FAMILY):
         term, lang, _, directed = rng.choice(phrases)
-        text = carrier(rng, lang, directed).format(phrase_variant(rng, term))
-        rows.append({"text": text, "family": "phrase-spacing", "term": term, "flag": True})
+        template = carrier(rng, lang, directed)
+        rows.append(_evasion(template, phrase_variant(rng, term), "phrase-spacing", term))
     for family in PHRASE_FAMILIES:
         pool_here = [
             p
@@ -339,15 +339,28 @@ def evasions(rng: random.Random) -> list[dict[str, object]]:
             disguised = phrase_family(rng, term, family)
             if not disguised:
                 continue
-            text = carrier(rng, lang, directed).format(disguised)
-            rows.append({"text": text, "family": family, "term": term, "flag": True})
+            template = carrier(rng, lang, directed)
+            rows.append(_evasion(template, disguised, family, term))
             made += 1
     for _ in range(SAMPLES_PER_FAMILY):
         tag = rng.choice(HASHTAGS)
         lang = rng.choice(["fr", "en"])
-        text = rng.choice(CARRIERS[lang]).format(hashtag_variant(rng, tag))
-        rows.append({"text": text, "family": "hashtag", "term": tag, "flag": True})
+        template = rng.choice(CARRIERS[lang])
+        rows.append(_evasion(template, hashtag_variant(rng, tag), "hashtag", tag))
     return rows
+
+
+def _evasion(template: str, disguised: str, family: str, term: str) -> dict[str, object]:
+    """A disguised line, and the same line with the term as written ("plain"): a tool that
+    does not lift the plain line has no rule for it there, which no disguise can be blamed
+    for."""
+    return {
+        "text": template.format(disguised),
+        "plain": template.format(term),
+        "family": family,
+        "term": term,
+        "flag": True,
+    }
 
 
 # -- benign and stream --------------------------------------------------------------------------

@@ -82,8 +82,12 @@ def run_one(tool: str) -> dict[str, object]:
     load_s = time.perf_counter() - started
     evasions, benign = load_jsonl("evasions.jsonl"), load_jsonl("benign.jsonl")
     caught: dict[str, list[bool]] = defaultdict(list)
+    disguise_held: list[bool] = []  # lines whose plain form the tool lifts: disguised too?
     for row in evasions:
-        caught[row["family"]].append(bool(check(row["text"])))
+        lifted = bool(check(row["text"]))
+        caught[row["family"]].append(lifted)
+        if check(row["plain"]):
+            disguise_held.append(lifted)
     false_positives = {
         family: [row["text"] for row in benign if row["family"] == family and check(row["text"])]
         for family in ("adversarial", "ordinary")
@@ -106,6 +110,8 @@ def run_one(tool: str) -> dict[str, object]:
         "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "recall": round(sum(sum(v) for v in caught.values()) / total, 4),
         "recall_by_family": {f: round(sum(v) / len(v), 3) for f, v in caught.items()},
+        "plain_lifted": len(disguise_held),
+        "disguise_recall": round(sum(disguise_held) / max(1, len(disguise_held)), 4),
         "false_positive_rate": {
             f: round(len(hits) / benign_counts[f], 4) for f, hits in false_positives.items()
         },
@@ -148,6 +154,10 @@ def table(results: list[dict]) -> str:
     for family in families:
         rows.append([family] + [f"{r['recall_by_family'].get(family, 0):.0%}" for r in results])
     rows.append(["**recall (all evasions)**"] + [f"**{r['recall']:.1%}**" for r in results])
+    rows.append(
+        ["recall where the plain line is lifted"]
+        + [f"{r['disguise_recall']:.1%} of {r['plain_lifted']:,}" for r in results]
+    )
     for kind in ("adversarial", "ordinary"):
         rows.append(
             [f"false positives, {kind} benign"]

@@ -201,6 +201,13 @@ class CompiledRules(TokenReader):
             if len(key) == 4:  # four-letter terms: a stretched token, or one transposition
                 short["".join(sorted(key))].append(key)
         self._fuzzy_index, self._four_letters = dict(index), dict(short)
+        self._four_surfaces: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        for key, terms in single.items():
+            for term in terms:
+                surface = term.surfaces[0]
+                if len(term.keys) == 1 and len(surface) == 4:
+                    self._four_surfaces["".join(sorted(surface))].append((surface, key))
+        self._four_surfaces = dict(self._four_surfaces)
         self._four_by_first: dict[str, list[str]] = defaultdict(list)
         for words in short.values():
             for word in words:
@@ -354,6 +361,7 @@ class CompiledRules(TokenReader):
                     and token.stem not in term.surfaces
                     and not is_stretched(token.stem)
                     and "inflection" not in token.how
+                    and not token.distance  # dxox: doxx with two letters swapped
                 ):
                     continue
                 hits.append((term, index, index, token.how, token.distance))

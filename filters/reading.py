@@ -189,6 +189,10 @@ class TokenReader:
         for a stretched token (slooooot)."""
         stretched = is_stretched(reading)
         key = squeeze(reading)
+        if len(reading) == 4 and not lexicon.is_word(reading):
+            swapped = self._swapped(reading)  # dxox, zzii: a swap that squeezing would hide
+            if swapped:
+                return swapped
         if len(key) < 4 or lexicon.is_word(reading) or (lexicon.is_word(key) and not stretched):
             return None
         if len(key) == 4:
@@ -212,6 +216,14 @@ class TokenReader:
                 continue  # "puttest" is not "putes": squeezing hid two of its letters
             if 0 < distance <= allowed:
                 return word, int(distance)
+        return None
+
+    def _swapped(self, reading: str) -> tuple[str, int] | None:
+        """doxx → dxox, kike → kkie: two letters side by side swapped in a four-letter term
+        that has or makes a double letter, compared as written, before squeezing."""
+        for surface, key in self._four_surfaces.get("".join(sorted(reading)), ()):
+            if OSA.distance(reading, surface) == 1:
+                return key, 1
         return None
 
     def _four_letter(self, key: str, stretched: bool) -> tuple[str, int] | None:

@@ -233,6 +233,19 @@ def test_masked_transposed_and_spaced_leet_words_are_caught(text: str, rule: str
     assert rule in rule_ids(Triage(load_starter_packs()), text)
 
 
+def test_a_swap_that_squeezing_would_hide_is_still_a_swap() -> None:
+    """doxx → dxox and kike → kkie: compared as written, since squeezed they lose a letter
+    (dox, kie); a word of its own, or two swaps, is not one."""
+    triage = rules(
+        '[[rules]]\nid = "dox"\ncategory = "threat"\nterms = ["doxx"]\n'
+        '[[rules]]\nid = "slur"\ncategory = "hate"\nterms = ["kike"]\n'
+    )
+    assert rule_ids(triage, "encore un dxox dans le chat") == {"dox"}
+    assert rule_ids(triage, "kkie !!!") == {"slur"}
+    for spared in ("ekik", "xdox", "hike", "kite", "like", "mike"):
+        assert not rule_ids(triage, spared), spared
+
+
 def test_check_reads_who_wrote_a_json_line() -> None:
     triage = Triage(load_starter_packs())
     promo = "check out my channel twitch.tv/mine"
