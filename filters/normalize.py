@@ -7,7 +7,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import cache, lru_cache
 
-from confusable_homoglyphs import confusables
+from vigile.filters import disk_cache
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,8 +37,25 @@ def _homoglyphs() -> dict[str, str]:
     """Unicode's confusables (via confusable_homoglyphs): every non-ASCII character that looks
     like a Latin letter → that letter. Cyrillic а, Greek ο, mathematical 𝐬, ø…
 
-    The table links look-alikes pairwise (τ ~ ᴛ, ᴛ ~ T), so a character is mapped to the Latin
-    letter it reaches in the fewest links."""
+    Built once and kept in the start-up cache: reading Unicode's table takes a good part of a
+    second."""
+    from importlib.metadata import version
+
+    key = disk_cache.digest(
+        "homoglyphs", version("confusable_homoglyphs"), unicodedata.unidata_version
+    )
+    table = disk_cache.load("homoglyphs", key)
+    if not isinstance(table, dict):
+        table = _build_homoglyphs()
+        disk_cache.store("homoglyphs", key, table)
+    return table
+
+
+def _build_homoglyphs() -> dict[str, str]:
+    """The table links look-alikes pairwise (τ ~ ᴛ, ᴛ ~ T), so a character is mapped to the
+    Latin letter it reaches in the fewest links."""
+    from confusable_homoglyphs import confusables
+
     links: dict[str, set[str]] = {}
     for char, entries in confusables.confusables_data.items():
         for entry in entries:

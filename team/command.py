@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import ipaddress
-import logging
 import os
-import signal
-import ssl
 import sys
-import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from vigile.team.server import CLAIM_TTL_S, TeamHub
-from vigile.team.state import HubState, HubStateError
+from vigile.team.protocol import CLAIM_TTL_S
+
+if TYPE_CHECKING:  # loaded when the hub runs, not for `vigile --help`
+    import ssl
 
 DEFAULT_LISTEN = "127.0.0.1:8765"
 
@@ -65,6 +63,12 @@ def _is_loopback(host: str) -> bool:
 
 
 def cmd_hub(args: argparse.Namespace) -> int:
+    import asyncio
+    import logging
+    import ssl
+
+    from vigile.team.state import HubStateError
+
     try:
         host, port = parse_listen(args.listen)
     except ValueError as exc:
@@ -101,6 +105,13 @@ def cmd_hub(args: argparse.Namespace) -> int:
 async def _serve(
     host: str, port: int, tls: ssl.SSLContext | None, db: Path, rotate: bool, claim_s: float
 ) -> int:
+    import asyncio
+    import signal
+    import time
+
+    from vigile.team.server import TeamHub
+    from vigile.team.state import HubState
+
     state = await HubState.open(db)
     try:
         if rotate or not await state.has_tokens():

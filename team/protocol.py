@@ -15,6 +15,8 @@ from typing import Any
 
 import orjson
 
+CLAIM_TTL_S = 120.0  # a claim nobody acts on goes back to the queue
+
 MAX_FRAME = 1 << 20  # 1 MiB: a 5,000-term rule set is ~150 KB; larger frames close with 1009
 MAX_NAME = 40
 MAX_KEY = 300

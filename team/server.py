@@ -27,13 +27,20 @@ from websockets.exceptions import ConnectionClosed
 
 from vigile.filters.matcher import CompiledRules
 from vigile.filters.rules import RulePack, RulePackError, check_unique_ids, parse_pack
-from vigile.team.protocol import MAX_FRAME, POLICY, FrameError, check_name, decode, encode
+from vigile.team.protocol import (
+    CLAIM_TTL_S,
+    MAX_FRAME,
+    POLICY,
+    FrameError,
+    check_name,
+    decode,
+    encode,
+)
 from vigile.team.state import RECENT_HANDLED, HubState, RulesEntry
 
 log = logging.getLogger("vigile.hub")
 
 HELLO_TIMEOUT_S = 5.0
-CLAIM_TTL_S = 120.0  # a claim nobody acts on goes back to the queue
 ROSTER_EVERY_S = 1.0
 KEEP_HANDLED = 50_000  # handled items the hub remembers in memory (all are in its file)
 

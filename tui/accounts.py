@@ -4,14 +4,16 @@ connections a live desk opens with the stored tokens. Headless: never imports Te
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from vigile.connectors.actions import Moderation, Moderator
 from vigile.connectors.secrets import CredentialsError
+
+if TYPE_CHECKING:  # loaded by the commands that act, not for `vigile --help`
+    from vigile.connectors.actions import Moderation, Moderator
 
 Show = Callable[[str, str], None]  # where to approve, and the code to type there
 NO_TWITCH_TOKEN = "no Twitch moderator token; run `vigile login twitch` (see the README)"
@@ -23,6 +25,8 @@ def live_moderation(
 ) -> Moderation:
     """The desk's moderator connections, from stored or given tokens. A platform without one
     has its actions off, with the reason; reading works all the same."""
+    from vigile.connectors.actions import Moderation
+
     moderation = Moderation()
     platforms = {spec.partition(":")[0] for spec in specs}
     if "twitch" in platforms:
@@ -78,6 +82,8 @@ def cmd_login(args: argparse.Namespace) -> int:
 
 
 def _login_twitch(args: argparse.Namespace, show: Show, token_file: Path | None) -> int:
+    import asyncio
+
     import twitchio
 
     from vigile.connectors.twitch_auth import device_login, save_credentials, use_base_url
@@ -100,6 +106,8 @@ def _login_twitch(args: argparse.Namespace, show: Show, token_file: Path | None)
 
 
 def _login_youtube(args: argparse.Namespace, show: Show, token_file: Path | None) -> int:
+    import asyncio
+
     from vigile.connectors.youtube_auth import SignInFailed, device_login, save_credentials
 
     client_id = args.client_id or os.environ.get("VIGILE_YOUTUBE_CLIENT_ID")

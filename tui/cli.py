@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import json
 import os
@@ -22,14 +21,14 @@ from vigile.filters.rules import (
     load_packs,
     load_starter_packs,
 )
-from vigile.replay.pipeline import Pipeline, SessionKind, SessionPlan, run_session
 from vigile.team.command import add_hub_parser
 from vigile.tui.accounts import add_login_parser, live_moderation
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the heavy modules load in the commands that use them: start-up stays short
     from vigile.connectors.actions import Moderation
     from vigile.connectors.sources import Source
     from vigile.filters.triage import Triage
+    from vigile.replay.pipeline import Pipeline, SessionKind, SessionPlan
     from vigile.replay.scoring import Score
     from vigile.tui.config import DeskConfig
     from vigile.tui.team import DeskTeam
@@ -52,6 +51,8 @@ def _stamp() -> str:
 
 
 def cmd_scenario(args: argparse.Namespace) -> int:
+    import asyncio
+
     from vigile.scenarios.format import ScenarioError, load_scenario
     from vigile.scenarios.generate import write_session
 
@@ -103,6 +104,8 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_loadtest(args: argparse.Namespace) -> int:
+    import asyncio
+
     from vigile.filters.triage import Triage
     from vigile.replay.loadtest import Progress, run_loadtest
     from vigile.replay.store import StoreError
@@ -336,6 +339,7 @@ def _replay_plan(
     rule_files: list[str] | None,
     source_name: str | None = None,
 ) -> SessionPlan:
+    from vigile.replay.pipeline import SessionPlan
     from vigile.replay.player import ReplaySource
 
     source = ReplaySource(source_file, speed=speed, name=source_name)
@@ -378,6 +382,8 @@ def live_sources(
 
 
 def _live_plan(args: argparse.Namespace, kind: SessionKind) -> SessionPlan:
+    from vigile.replay.pipeline import SessionPlan
+
     sources = live_sources(args.sources, args.twitch_url, args.youtube_base_url)
     name = "+".join(s.name.split(":", 1)[-1] for s in sources)
     db = Path(args.db) if args.db else _sessions_folder() / f"{_safe(name)}-{_stamp()}.db"
@@ -397,6 +403,8 @@ def _safe(name: str) -> str:
 
 
 def cmd_watch(args: argparse.Namespace) -> int:
+    from vigile.replay.pipeline import SessionKind
+
     try:
         config = _desk_config()
         args.rules = _desk_rules(args.rules, config)
@@ -409,7 +417,10 @@ def cmd_watch(args: argparse.Namespace) -> int:
 
 
 def cmd_record(args: argparse.Namespace) -> int:
+    import asyncio
+
     from vigile.filters.triage import Triage
+    from vigile.replay.pipeline import SessionKind
 
     try:
         triage = Triage(_packs(args.rules), author="record", origin="file")
@@ -433,6 +444,10 @@ def cmd_record(args: argparse.Namespace) -> int:
 
 async def _record(plan: SessionPlan, triage: Triage, duration: float | None) -> Pipeline:
     """Until the sources end, `duration` passes, or Ctrl-C / SIGTERM: then a clean final flush."""
+    import asyncio
+
+    from vigile.replay.pipeline import run_session
+
     pipeline: list[Pipeline] = []
     task = asyncio.create_task(run_session(plan, triage, on_ready=pipeline.append))
     loop = asyncio.get_running_loop()
@@ -453,6 +468,9 @@ def _default_recording(stem: str, db: str | None) -> Path:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from vigile.replay.pipeline import SessionKind
     from vigile.scenarios.format import load_scenario
     from vigile.scenarios.generate import write_session
 
@@ -473,6 +491,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
+    from vigile.replay.pipeline import SessionKind
+
     source = Path(args.file)
     if not source.is_file():
         return _fail("replay", f"no session file at {source}")
