@@ -403,14 +403,11 @@ def main() -> None:
     benign += [{"text": t, "family": "ordinary", "flag": False} for t in ordinary]
     write_jsonl(OUT / "benign.jsonl", benign)
     everyday = ordinary + benign_lines()
-    stream = [
-        {
-            "text": rng.choice(hostile)["text"]
-            if rng.random() < HOSTILE_SHARE
-            else chatter(rng, everyday)
-        }
-        for _ in range(STREAM_SIZE)
-    ]
+    stream = []
+    for _ in range(STREAM_SIZE):
+        planted = rng.random() < HOSTILE_SHARE  # a disguised term, else everyday chat
+        text = rng.choice(hostile)["text"] if planted else chatter(rng, everyday)
+        stream.append({"text": text, "planted": planted})
     write_jsonl(OUT / "stream.jsonl", stream)
     print(
         f"pack: {len(terms)} terms; evasions: {len(hostile)}; benign: {len(benign)}; "

@@ -119,6 +119,73 @@ def run_one(tool: str) -> dict[str, object]:
     }
 
 
+def check_side_by_side(runs: int = 3, rounds: int = 2) -> list[dict[str, object]]:
+    """`vigile check` and the peer as whole processes on the same 100,000 JSON lines (start-up
+    included), alternating, best of `rounds` per run; and what each answered: recall on the
+    planted terms, false positives on everyday chat."""
+    source = (OUT / "stream.jsonl").read_bytes()
+    planted = [json.loads(line)["planted"] for line in source.splitlines()]
+    commands = {
+        "vigile check": [
+            str(Path(sys.executable).parent / "vigile"),
+            "check",
+            "--rules",
+            str(OUT / "pack-2000.toml"),
+        ],
+        "profanex + fuzzy": [sys.executable, str(Path(__file__).parent / "peer_check.py")],
+    }
+    for command in commands.values():  # the start-up caches are built once, before timing
+        subprocess.run(command, input=b"", capture_output=True, check=True)
+    results = []
+    for run in range(1, runs + 1):
+        best: dict[str, float] = {}
+        answers: dict[str, list[bool]] = {}
+        for _ in range(rounds):
+            for name, command in commands.items():
+                started = time.perf_counter()
+                done = subprocess.run(command, input=source, capture_output=True, check=True)
+                elapsed = time.perf_counter() - started
+                best[name] = min(best.get(name, elapsed), elapsed)
+                answers[name] = [json.loads(x)["flagged"] for x in done.stdout.splitlines()]
+        row: dict[str, object] = {"run": run}
+        for name, flagged in answers.items():
+            assert len(flagged) == len(planted), f"{name}: one answer per line"
+            hits = sum(f for f, p in zip(flagged, planted, strict=True) if p)
+            false = sum(f for f, p in zip(flagged, planted, strict=True) if not p)
+            row[name] = {
+                "messages_per_s": round(len(planted) / best[name]),
+                "seconds": round(best[name], 3),
+                "recall": round(hits / sum(planted), 4),
+                "false_positive_rate": round(false / (len(planted) - sum(planted)), 5),
+            }
+        row["ratio"] = round(best["profanex + fuzzy"] / best["vigile check"], 2)
+        results.append(row)
+    return results
+
+
+def startup_seconds(runs: int = 5) -> dict[str, float]:
+    """Best wall time of `vigile --help`, and of `vigile check` answering one line (start-up
+    caches warm: the first run after an install or a pack edit builds them)."""
+    vigile = str(Path(sys.executable).parent / "vigile")
+    commands = {
+        "vigile --help": ([vigile, "--help"], b""),
+        "vigile check, one line": ([vigile, "check"], b'{"text": "hello"}\n'),
+        "peer, one line": (
+            [sys.executable, str(Path(__file__).parent / "peer_check.py")],
+            b'{"text": "hello"}\n',
+        ),
+    }
+    found = {}
+    for name, (command, given) in commands.items():
+        times = []
+        for _ in range(runs + 1):
+            started = time.perf_counter()
+            subprocess.run(command, input=given, capture_output=True, check=True)
+            times.append(time.perf_counter() - started)
+        found[name] = round(min(times[1:]), 3)
+    return found
+
+
 def vigile_check_end_to_end(repeat: int = 5) -> dict[str, object]:
     """`vigile check` as a user runs it: the stream (5 × 100,000 lines) piped through one
     process, answers read back. Start-up (loading word lists and the pack) is timed apart on
@@ -188,7 +255,15 @@ def main() -> None:
             continue
         results.append(json.loads(done.stdout))
     end_to_end = vigile_check_end_to_end() if "vigile" in args.tools else None
+    side_by_side = check_side_by_side() if {"vigile", "profanex"} <= set(args.tools) else []
+    startup = startup_seconds() if "vigile" in args.tools else {}
     print(table(results))
+    for row in side_by_side:
+        print(f"\nrun {row['run']}: vigile check / profanex + fuzzy = {row['ratio']}×")
+        for name in ("vigile check", "profanex + fuzzy"):
+            print(f"  {name}: {row[name]}")
+    if startup:
+        print(f"\nstart-up (best of 5, caches warm): {startup}")
     if end_to_end:
         print(
             f"\n`vigile check` end to end (JSON in and out, one process): "
@@ -202,7 +277,17 @@ def main() -> None:
             if hits:
                 print(f"\n{r['tool']} false positives ({kind}): {hits[:12]}")
     if args.json:
-        args.json.write_text(json.dumps({"tools": results, "vigile_check": end_to_end}, indent=1))
+        args.json.write_text(
+            json.dumps(
+                {
+                    "tools": results,
+                    "vigile_check": end_to_end,
+                    "check_side_by_side": side_by_side,
+                    "startup_s": startup,
+                },
+                indent=1,
+            )
+        )
 
 
 if __name__ == "__main__":

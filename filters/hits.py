@@ -107,7 +107,9 @@ class Hits:
         if distance > term.max_edits:
             return
         rule = term.rule
-        if term.ordinary_elsewhere and self._message_language() != rule.lang:
+        if term.ordinary_elsewhere and (
+            self._message_language() != rule.lang or self._said_in_another(first, last, rule.lang)
+        ):
             return  # "je suis en retard", "a bite to eat"; and "bite" alone, in no known chat
         if len(term.keys) == last - first + 1 and self._accents_change_the_word(term, first):
             return
@@ -123,6 +125,14 @@ class Hits:
                 return  # "what an idiot i am", "quand je désinstalle"
             how = (*how, "undirected")
         self.add(rule, start, end, how, term.term, severity)
+
+    def _said_in_another(self, first: int, last: int, lang: str | None) -> bool:
+        """Its neighbours are the other language's small words: "désolé du retard" inside an
+        English line is French, whatever the rest says."""
+        near = self._tokens[max(0, first - 2) : first] + self._tokens[last + 1 : last + 2]
+        return any(
+            t.core in cues for other, cues in lexicon.CUES.items() if other != lang for t in near
+        )
 
     def _directed(self, first: int, last: int) -> bool:
         """Aimed at someone: a reply, an @mention, or "you"/"tu", the streamer's name or "the

@@ -201,6 +201,14 @@ def test_words_ordinary_in_the_other_language_need_the_chat_s_language() -> None
     assert not triage.judge(said("pros and cons of the new tyres", channel="fr_chan")).flagged
 
 
+def test_a_word_among_the_other_language_s_small_words_is_that_language_s() -> None:
+    """A line mixing both languages reads as English, yet "du retard" in it is French."""
+    triage = Triage(load_starter_packs())
+    mixed = "désolé du retard, j'arrive the dog will bite if you tease it"
+    assert not triage.judge_text(mixed).flagged
+    assert triage.judge_text("you are such a retard if you think that").flagged
+
+
 @pytest.mark.parametrize(
     "text",
     [
