@@ -49,6 +49,8 @@ _SHORTEST_SQUASHED_PHRASE = 6  # "killyourself", "uglycow"; not "godie"
 _SHORTEST_HASHTAG_PREFIX = 6  # #BoycottLumina2026 is #BoycottLumina; #Lu is not #Lumina
 _MOST_PIECES = 6  # a split word: two or three pieces, then single letters
 _FLAGS = attrgetter("flags")
+_FORMS = attrgetter("forms")
+_SEGMENT = attrgetter("segment")
 _CACHE_LIMIT = 200_000
 _MEMO_LIMIT = 50_000  # whole messages remembered: chat repeats its lines (emotes, "gg", spam)
 
@@ -259,6 +261,13 @@ class CompiledRules(TokenReader):
             for piece in (word[:n], word[len(word) - n :])
         }
         self._phrase_pieces = frozenset(pieces - words)  # "self" of yourself; not "your"
+        # One search for every regex rule's literals at once: most chat has none of them.
+        hints = [h for _, _, h in self._regexes]
+        self._regex_hints = (
+            re.compile("|".join(re.escape(h) for h in sorted(set().union(*hints))))
+            if hints and None not in hints
+            else None
+        )
         self._tokens = _TokenCache(self._resolve)
         self._memo: dict[tuple[str, Context | None], tuple[Match, ...]] = {}
 
@@ -370,22 +379,28 @@ class CompiledRules(TokenReader):
         """Phrases and patterns: each one whose rarest fixed word is in the message is searched
         for in the message written as token segments (filters/patterns.py)."""
         candidates = [t.anchors for t in tokens if t.anchors]
-        if candidates:
-            have = frozenset().union(*(t.forms for t in tokens))
-            text = "".join(t.segment for t in tokens)
-            ends = list(accumulate(len(t.segment) for t in tokens))
-            for number in frozenset().union(*candidates):
-                pattern = self._patterns[number]
-                if any(have.isdisjoint(need) for need in pattern.needs):
-                    continue  # a word it cannot do without is not in the message
-                for found in pattern.regex.finditer(text):
-                    if found.groups().count(SLIP) > 1:
-                        continue  # one slip in a phrase is a typo; two make another phrase
-                    first = bisect_right(ends, found.start())
-                    last = bisect_right(ends, found.end() - 1)
-                    how = (*(h for t in tokens[first : last + 1] for h in t.how), "phrase")
-                    how += ("fuzzy:1",) if SLIP in found.groups() else ()
-                    hits.append((pattern.term, first, last, how, 0))
+        if not candidates:
+            return
+        lacks = frozenset().union(*map(_FORMS, tokens)).isdisjoint
+        patterns = self._patterns
+        kept = [
+            patterns[n]
+            for n in frozenset().union(*candidates)
+            if True not in map(lacks, patterns[n].needs)  # a word it cannot do without
+        ]
+        if not kept:
+            return
+        text = "".join(map(_SEGMENT, tokens))
+        ends = list(accumulate(len(t.segment) for t in tokens))
+        for pattern in kept:
+            for found in pattern.regex.finditer(text):
+                if found.groups().count(SLIP) > 1:
+                    continue  # one slip in a phrase is a typo; two make another phrase
+                first = bisect_right(ends, found.start())
+                last = bisect_right(ends, found.end() - 1)
+                how = (*(h for t in tokens[first : last + 1] for h in t.how), "phrase")
+                how += ("fuzzy:1",) if SLIP in found.groups() else ()
+                hits.append((pattern.term, first, last, how, 0))
 
     def _joined_phrases(self, tokens: list[Token], hits: list[TokenHit]) -> None:
         """A phrase written joined or split anywhere: "kill your self", "k i l l yourself"."""
@@ -499,6 +514,8 @@ class CompiledRules(TokenReader):
 
     def _regex_hits(self, body: str) -> list[CharHit]:
         hits: list[CharHit] = []
+        if self._regex_hints is not None and not self._regex_hints.search(body):
+            return hits  # none of the literals every rule regex needs: none can match
         for pattern, rule, hints in self._regexes:
             if hints is not None and not any(hint in body for hint in hints):
                 continue  # lacks every literal the pattern needs: cannot match
