@@ -175,22 +175,34 @@ class CompiledRules(TokenReader):
                 self._regexes.append((pattern, rule, literal_hints(rule.regex)))
         # A word written in both languages' packs means the same in both ("sexy", "onlyfans"):
         # it needs no language check; "bite" or "con", in one language's pack only, does.
+        checked = {
+            t.surfaces[0] for terms in single.values() for t in terms if t.ordinary_elsewhere
+        }
         languages: dict[str, set[str]] = defaultdict(set)
         for terms in single.values():
             for term in terms:
-                if term.rule.lang:
+                if term.rule.lang and term.surfaces[0] in checked:
                     languages[term.surfaces[0]].add(term.rule.lang)
+        both = {surface for surface, found in languages.items() if len(found) > 1}
         for key, terms in single.items():
-            single[key] = [
-                replace(t, ordinary_elsewhere=False) if len(languages[t.surfaces[0]]) > 1 else t
-                for t in terms
-            ]
+            if any(t.surfaces[0] in both for t in terms):
+                single[key] = [
+                    replace(t, ordinary_elsewhere=False) if t.surfaces[0] in both else t
+                    for t in terms
+                ]
         self._single, self._hashtags = dict(single), dict(hashtags)
-        self._surfaces: dict[str, list[tuple[str, str]]] = defaultdict(list)  # for masked words
+        # Single words by first letter, for masked words (sl*t); by their letters, the
+        # four-letter ones, for swaps that squeezing would hide (dxox).
+        self._surfaces: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        four_surfaces: dict[str, list[tuple[str, str]]] = defaultdict(list)
         for key, terms in self._single.items():
             for term in terms:
                 if len(term.keys) == 1:
-                    self._surfaces[term.surfaces[0][0]].append((term.surfaces[0], key))
+                    surface = term.surfaces[0]
+                    self._surfaces[surface[0]].append((surface, key))
+                    if len(surface) == 4:
+                        four_surfaces["".join(sorted(surface))].append((surface, key))
+        self._four_surfaces = dict(four_surfaces)
         self._vocabulary = frozenset(fuzzy_edits) | frozenset(single)
         self._fuzzy_edits = fuzzy_edits
         # Fuzzy candidates grouped by first letter: comparing a token only with terms that share
@@ -203,13 +215,6 @@ class CompiledRules(TokenReader):
             if len(key) == 4:  # four-letter terms: a stretched token, or one transposition
                 short["".join(sorted(key))].append(key)
         self._fuzzy_index, self._four_letters = dict(index), dict(short)
-        self._four_surfaces: dict[str, list[tuple[str, str]]] = defaultdict(list)
-        for key, terms in single.items():
-            for term in terms:
-                surface = term.surfaces[0]
-                if len(term.keys) == 1 and len(surface) == 4:
-                    self._four_surfaces["".join(sorted(surface))].append((surface, key))
-        self._four_surfaces = dict(self._four_surfaces)
         self._four_by_first: dict[str, list[str]] = defaultdict(list)
         for words in short.values():
             for word in words:

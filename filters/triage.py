@@ -92,7 +92,7 @@ class Triage:
         self._names = _NameChecks()
         self.listeners: list[Callable[[RulesVersion], None]] = []
         self._rules: CompiledRules
-        self.swap(packs, author, origin)
+        self.swap(packs, author, origin, from_cache=True)
 
     @property
     def rules(self) -> CompiledRules:
@@ -102,20 +102,26 @@ class Triage:
     def version(self) -> int:
         return self._rules.version
 
-    def swap(self, packs: list[RulePack], author: str, origin: str) -> RulesVersion:
-        """Compile first (raising RulePackError on a bad set, keeping the old one), then swap."""
+    def swap(
+        self, packs: list[RulePack], author: str, origin: str, from_cache: bool = False
+    ) -> RulesVersion:
+        """Compile first (raising RulePackError on a bad set, keeping the old one), then swap.
+        At start-up the compiled set may come from the disk cache; an edit is compiled (only
+        its new terms, the rest being cached in memory) and not written to disk."""
         version = len(self.history) + 1
         # Compiling allocates tens of thousands of objects, enough to set off a full garbage
         # collection (~40 ms) in the middle; it is put off until the new rules are live.
         collecting = gc.isenabled()
         gc.disable()
         try:
-            compiled = compile_rules(packs, version)
+            compiled = (
+                compile_rules(packs, version) if from_cache else CompiledRules(packs, version)
+            )
         finally:
             if collecting:
                 gc.enable()
         self._rules = compiled  # one reference assignment: atomic for every reader
-        self._names = _NameChecks(compiled)
+        self._names = _NameChecks(compiled, from_cache)
         entry = RulesVersion(version, author, origin, utc_now(), tuple(packs))
         self.history.append(entry)
         for listener in self.listeners:
@@ -159,9 +165,10 @@ class _NameChecks:
 
     _LIMIT = 100_000
 
-    def __init__(self, compiled: CompiledRules | None = None) -> None:
+    def __init__(self, compiled: CompiledRules | None = None, from_cache: bool = False) -> None:
         has_names = compiled is not None and any(r.scope == "names" for r in compiled.rules)
-        self._rules = compile_rules(list(compiled.packs), scope="names") if has_names else None
+        build = compile_rules if from_cache else CompiledRules
+        self._rules = build(list(compiled.packs), scope="names") if has_names else None
         self._seen: set[str] = set()
 
     def check(self, message: ChatMessage) -> tuple[Match, ...]:
