@@ -54,6 +54,8 @@ class LiveFeed(ScrollView, can_focus=True):
         & > .live-feed--blurred { text-style: bold reverse; }
         & > .live-feed--deleted { text-style: strike dim; }
         & > .live-feed--found { text-style: reverse; }
+        & > .live-feed--notice { color: $text-accent; text-style: italic; }
+        & > .live-feed--shared { color: $text-secondary; text-style: bold; }
     }
     """
     COMPONENT_CLASSES = {
@@ -66,6 +68,8 @@ class LiveFeed(ScrollView, can_focus=True):
         "live-feed--blurred",  # a match the blur option hides
         "live-feed--deleted",
         "live-feed--found",  # the search match on screen
+        "live-feed--notice",  # a sub, gift, raid or announcement notice
+        "live-feed--shared",  # shared chat: sent in another channel
     }
     BINDINGS = [
         Binding("end", "resume_tail", "Follow", id="feed.follow", tooltip="Back to the newest"),
@@ -231,8 +235,13 @@ class LiveFeed(ScrollView, can_focus=True):
         head.append("● " if line.verdict.flagged else "  ", styles["flag"])
         platform = styles[m.platform] if m.platform in ("twitch", "youtube") else _BOLD
         head.append(f"{m.platform[:2]} ", platform)
+        if m.shared_from:  # shared chat: not this channel's, and acted on differently
+            head.append(f"⇄{inert(m.shared_from)} ", styles["shared"])
         head.append(inert(m.author_name), _BOLD)
         head.append(": ")
+        if m.notice:  # the platform's own words, then the sender's (if any)
+            shown = str(m.raw.get("system_message") or m.notice)
+            head.append(f"[{inert(shown)}] ", styles["notice"])
         if m.amount is not None:  # bits, Super Chats: seen at a glance
             head.append(f"[{paid(m)}] ", styles["paid"])
         spans = [match.span for match in line.verdict.matches]
