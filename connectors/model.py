@@ -128,6 +128,7 @@ class Mark(StrEnum):
 
     RAID = "raid"  # sent during a raid, by one of its accounts
     COPYPASTA = "copypasta"  # one of a flood of near-duplicates (its `cluster`)
+    NAME = "name"  # the author's name (or a name the notice shows) matched a `names` rule
 
 
 _CLUSTER_TAG = "cluster:"
