@@ -17,7 +17,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from vigile.connectors.model import ChatMessage, Verdict
-from vigile.tui.chat_text import hidden_spans, highlighted, inert
+from vigile.tui.chat_text import before_text, hidden_spans, highlighted, inert
 from vigile.tui.widgets.span_styles import SpanStyles
 
 # Enough for every line on the tallest screen and a page of scrolling back; the rest is redrawn.
@@ -235,13 +235,9 @@ class LiveFeed(ScrollView, can_focus=True):
         head.append("● " if line.verdict.flagged else "  ", styles["flag"])
         platform = styles[m.platform] if m.platform in ("twitch", "youtube") else _BOLD
         head.append(f"{m.platform[:2]} ", platform)
-        if m.shared_from:  # shared chat: not this channel's, and acted on differently
-            head.append(f"⇄{inert(m.shared_from)} ", styles["shared"])
         head.append(inert(m.author_name), _BOLD)
         head.append(": ")
-        if m.notice:  # the platform's own words, then the sender's (if any)
-            shown = str(m.raw.get("system_message") or m.notice)
-            head.append(f"[{inert(shown)}] ", styles["notice"])
+        head.append_text(before_text(m, line.verdict, self.blur, styles))
         if m.amount is not None:  # bits, Super Chats: seen at a glance
             head.append(f"[{paid(m)}] ", styles["paid"])
         spans = [match.span for match in line.verdict.matches]
