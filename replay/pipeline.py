@@ -124,8 +124,8 @@ class Pipeline:
                     verdict = judge(item)
                     alerts = ()
                     if signals is not None and (item.text or item.kind != MessageKind.NOTICE):
-                        # a sub or gift notice with no words is not chat: a gift bomb of
-                        # fifty is no flood
+                        # a sub or gift notice with no words is not chat: fifty gifts at
+                        # once must not count as a burst of clean lines in the stream signals
                         verdict, alerts = signals.observe(item, verdict)
                     seq = store.add_message(item, verdict)
                     stats.messages += 1

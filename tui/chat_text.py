@@ -71,14 +71,12 @@ class _Styles(Protocol):
 
 def before_text(m: ChatMessage, verdict: Verdict, blur: bool, styles: _Styles) -> Text:
     """What a line shows ahead of a message's words: the other channel of a shared chat it was
-    sent in (`⇄room`), a notice's own words (`[… subscribed for 6 months]`), and a name that
-    matched a names rule (`name «…»`), each inert and in its widget's `shared`, `notice` and
-    `match` styles."""
+    sent in (`⇄room`), a name that matched a names rule (`name «…»`) and a notice's own words
+    (`[… subscribed for 6 months]`), each inert and in its widget's `shared`, `match` and
+    `notice` styles."""
     out = Text(no_wrap=True, end="")
     if m.shared_from:
         out.append(f"⇄{inert(m.shared_from)} ", styles["shared"])
-    if m.notice:
-        out.append(f"[{inert(str(m.raw.get('system_message') or m.notice))}] ", styles["notice"])
     named: dict[str, bool] = {}
     for match in verdict.matches:
         if match.how.startswith(NAME_MATCH):
@@ -87,4 +85,6 @@ def before_text(m: ChatMessage, verdict: Verdict, blur: bool, styles: _Styles) -
         out.append("name «")
         out.append(blurred(inert(name)) if hide else inert(name), styles["match"])
         out.append("» ")
+    if m.notice:
+        out.append(f"[{inert(str(m.raw.get('system_message') or m.notice))}] ", styles["notice"])
     return out
