@@ -21,6 +21,7 @@ from vigile.connectors.twitch_session import IrcSession
 from vigile.connectors.youtube_items import items_from
 from vigile.filters.rules import load_starter_packs
 from vigile.filters.triage import Triage
+from vigile.replay.bilan_figures import collect
 
 DATA = Path(__file__).parent / "data" / "conformance"
 PACKS = load_starter_packs()
@@ -209,3 +210,9 @@ async def test_a_recording_of_every_line_kind(tmp_path: Path) -> None:
         wanted = [e["kind"] for c in platform_cases for e in c["expect"].get("events", [])]
         got = [r["kind"] for r in events if r["platform"] == platform]
         assert _subsequence(wanted, got), (wanted, got)
+    # the bilan counts notices, Super Chats and memberships with chat, flagged ones with the rest
+    event, moderation = collect(db)["event"], collect(db)["moderation"]
+    assert event["messages"] == len(messages)
+    assert moderation["flagged"] == sum(1 for row in messages if row["matches"])
+    notices = [r for r in messages if r["kind"] == "notice" and r["matches"]]
+    assert len(notices) >= 5  # a resub, an announcement, a raider's and a recipient's names…
