@@ -49,10 +49,23 @@ class NameChecks:
         has_names = compiled is not None and any(r.scope == "names" for r in compiled.rules)
         self._rules = CompiledRules(list(compiled.packs), scope="names") if has_names else None
         self._seen: set[tuple[str, str, str]] = set()
+        # per author, the names their last message showed: most messages show the same again,
+        # and are let through on one dictionary look-up
+        self._shown: dict[tuple[str, str], tuple[str, object]] = {}
 
     def check(self, message: ChatMessage) -> tuple[Match, ...]:
         if self._rules is None:
             return ()
+        raw = message.raw
+        author, shown = (
+            (message.platform, message.author_id),
+            (message.author_name, raw.get("login")),
+        )
+        if self._shown.get(author) == shown and "others_named" not in raw:
+            return ()
+        if len(self._shown) >= self._LIMIT:
+            self._shown.clear()
+        self._shown[author] = shown
         found: list[Match] = []
         for person, name in names_of(message):
             key = (message.platform, person, name)
