@@ -8,8 +8,8 @@ author in lower case, as on Twitch), repeated to about 100,000 messages, judged 
 packs with `Triage.judge` as the pipeline does, with the names rules and without them (the same
 packs less their `names` rules), alternating rounds in one process, caches warm; best round of
 each. Every name is judged on first sight, during warm-up: the rounds measure the steady state,
-where each message only asks whether its names were seen. The names check alone is timed too. Precision: every distinct author of bench/quality/*.jsonl
-judged once by `Triage.judge_name`.
+where each message only asks whether its names were seen. The names check alone is timed too.
+Precision: every distinct author of bench/quality/*.jsonl judged once by `Triage.judge_name`.
 """
 
 from __future__ import annotations
