@@ -12,6 +12,29 @@ from typing import Protocol
 from vigile.connectors.model import ActionKind, ActionResult, ChatMessage, ModAction
 
 LOCAL = frozenset({ActionKind.DISMISS, ActionKind.ESCALATE, ActionKind.APPROVE})
+# On a message of Twitch shared chat sent in another channel, a moderator of this channel acts
+# on its author here (ban, timeout, warn: in this channel only) but cannot touch the message.
+_ON_THE_AUTHOR_HERE = frozenset({ActionKind.BAN, ActionKind.TIMEOUT, ActionKind.WARN})
+
+
+def out_of_reach(message: ChatMessage, kind: ActionKind) -> str | None:
+    """Why a moderator of this channel cannot do `kind` on this message; None if they can."""
+    if message.shared_from is None or kind in LOCAL or kind in _ON_THE_AUTHOR_HERE:
+        return None
+    return (
+        f"it was sent in another channel of the shared chat (room {message.shared_from}), "
+        "whose own moderators alone can delete it; ban, time out or warn its author here"
+    )
+
+
+def reach(message: ChatMessage) -> str:
+    """What the action keys do on this message, in a line (the explanation card shows it)."""
+    if message.shared_from is None:
+        return ""
+    return (
+        f"Shared chat: sent in another channel (room {message.shared_from}). Ban, timeout and "
+        "warn act in this channel only; delete is not possible from here."
+    )
 
 
 class Moderator(Protocol):

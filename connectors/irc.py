@@ -23,8 +23,16 @@ class IrcMessage:
         return self.prefix.split("!", 1)[0]
 
     @property
-    def trailing(self) -> str:
+    def last_param(self) -> str:
+        """The last parameter, whatever it is (PING's token)."""
         return self.params[-1] if self.params else ""
+
+    @property
+    def text(self) -> str:
+        """What follows the target (`#channel` or `*`): a message, a notice, a login. Empty when
+        the line has nothing after its target, as a sub notice without a user message: the
+        target itself is never the text."""
+        return self.params[1] if len(self.params) > 1 else ""
 
 
 def unescape_tag(value: str) -> str:

@@ -29,6 +29,7 @@ class MessageKind(StrEnum):
     ACTION = "action"  # Twitch /me
     PAID = "paid"  # bits, super chat, super sticker
     SYSTEM = "system"
+    NOTICE = "notice"  # a platform notice with a user (resub, gift, raid, announcement)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +54,18 @@ class ChatMessage:
     def key(self) -> str:
         """The same message on every desk: platform message ids are unique per platform."""
         return f"{self.platform}:{self.id}"
+
+    @property
+    def shared_from(self) -> str | None:
+        """Twitch shared chat: the room (channel id) the message was sent in, when it is not
+        this channel's; None for a message sent here. Kept in `raw`, so a replay has it too."""
+        origin = self.raw.get("shared_from")
+        return str(origin) if origin else None
+
+    @property
+    def notice(self) -> str | None:
+        """For a NOTICE message, the platform's kind of notice (`resub`, `raid`…)."""
+        return str(self.raw.get("notice") or "") or None if self.kind == "notice" else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +128,7 @@ class Mark(StrEnum):
 
     RAID = "raid"  # sent during a raid, by one of its accounts
     COPYPASTA = "copypasta"  # one of a flood of near-duplicates (its `cluster`)
+    NAME = "name"  # the author's name (or a name the notice shows) matched a `names` rule
     LONG = "long"  # longer than any chat allows: judged on its first JUDGED_LENGTH characters
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from vigile.connectors.irc import MalformedLine, parse_line, split_frame
 from vigile.connectors.model import ChatMessage, PlatformEvent
-from vigile.connectors.twitch_events import chat_message, platform_event
+from vigile.connectors.twitch_events import chat_message, notice_message, platform_event
 
 CAPABILITIES = "twitch.tv/tags twitch.tv/commands twitch.tv/membership"
 _AUTH_FAILURES = ("Login authentication failed", "Improperly formatted auth", "Invalid NICK")
@@ -63,13 +63,18 @@ class IrcSession:
             return
         command = message.command
         if command == "PING":
-            received.replies.append(f"PONG :{message.trailing}\r\n")
+            received.replies.append(f"PONG :{message.last_param}\r\n")
         elif command == "RECONNECT":
             received.reconnect = True
-        elif command == "NOTICE" and any(f in message.trailing for f in _AUTH_FAILURES):
-            received.refused = message.trailing
+        elif command == "NOTICE" and any(f in message.text for f in _AUTH_FAILURES):
+            received.refused = message.text
         elif command == "PRIVMSG":
             received.items.append(chat_message(message))
+        elif command == "USERNOTICE":  # the stream event, and its sender's words and names
+            if (notice := notice_message(message)) is not None:
+                received.items.append(notice)
+            if (event := platform_event(message)) is not None:
+                received.items.append(event)
         elif command == "ROOMSTATE":  # partial updates: keep the whole state per channel
             channel = message.params[0].lstrip("#") if message.params else ""
             state = self._roomstate.setdefault(channel, {})

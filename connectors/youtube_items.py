@@ -26,7 +26,8 @@ _MESSAGE_RENDERERS = {
     "liveChatTextMessageRenderer": MessageKind.CHAT,
     "liveChatPaidMessageRenderer": MessageKind.PAID,
     "liveChatPaidStickerRenderer": MessageKind.PAID,
-    "liveChatMembershipItemRenderer": MessageKind.SYSTEM,
+    "liveChatMembershipItemRenderer": MessageKind.NOTICE,
+    "liveChatLegacyPaidMessageRenderer": MessageKind.NOTICE,  # the old form of a new member
 }
 # Known items that carry nothing a moderator acts on (placeholders, the ticker that repeats
 # paid messages, engagement banners YouTube shows everyone).
@@ -127,17 +128,17 @@ def _chat_item(item: Mapping[str, Any], video: str) -> Iterator[ChatMessage | Pl
         return
     text = _runs_text(body.get("message"))
     amount = currency = None
+    raw: dict[str, Any] = {"renderer": renderer_name}
     if renderer_name == "liveChatPaidMessageRenderer":
         amount, currency = parse_amount(body["purchaseAmountText"]["simpleText"])
     elif renderer_name == "liveChatPaidStickerRenderer":
         amount, currency = parse_amount(body["purchaseAmountText"]["simpleText"])
         label = body.get("sticker", {}).get("accessibility", {}).get("accessibilityData", {})
         text = text or f"[sticker: {label.get('label', 'super sticker')}]"
-    elif renderer_name == "liveChatMembershipItemRenderer":
-        header = _runs_text(body.get("headerPrimaryText")) or _runs_text(body.get("headerSubtext"))
-        text = f"{header}: {text}" if header and text else header or text
+    elif kind is MessageKind.NOTICE:  # YouTube's words beside the member's own (judged alone)
+        raw |= _membership(renderer_name, body)
     usec = body.get("timestampUsec")
-    yield ChatMessage(
+    message = ChatMessage(
         platform="youtube",
         channel=video,
         id=body["id"],
@@ -149,12 +150,42 @@ def _chat_item(item: Mapping[str, Any], video: str) -> Iterator[ChatMessage | Pl
         kind=kind,
         amount=amount,
         currency=currency,
-        raw={
-            "renderer": renderer_name,
+        raw=raw
+        | {
             "amount_text": body.get("purchaseAmountText", {}).get("simpleText", ""),
             "author_photo": _first_thumbnail(body.get("authorPhoto")),
         },
     )
+    yield message
+    if kind is MessageKind.NOTICE:  # and the stream event it is, like Twitch's sub notices
+        yield PlatformEvent(
+            "youtube",
+            video,
+            str(raw["notice"]),
+            message.sent_at,
+            {
+                "message_id": message.id,
+                "author_id": message.author_id,
+                "user": message.author_name,
+                "system_message": raw["system_message"],
+                "text": text,
+            },
+        )
+
+
+def _membership(renderer_name: str, body: Mapping[str, Any]) -> dict[str, str]:
+    """A new member (`membership`) or a milestone (`membership_milestone`), with YouTube's own
+    words (`Welcome to …!`, `Member for 6 months`, `新規メンバー / ようこそ…`)."""
+    if renderer_name == "liveChatLegacyPaidMessageRenderer":
+        shown = " / ".join(
+            part
+            for part in (_runs_text(body.get("eventText")), _runs_text(body.get("detailText")))
+            if part
+        )
+        return {"notice": "membership", "system_message": shown}
+    primary = _runs_text(body.get("headerPrimaryText"))
+    notice = "membership_milestone" if primary else "membership"
+    return {"notice": notice, "system_message": primary or _runs_text(body.get("headerSubtext"))}
 
 
 def _roles(badges: Any) -> frozenset[Role]:

@@ -21,12 +21,14 @@ from vigile.filters import lexicon
 from vigile.filters.context import ChatLanguage, context_for, name_keys, shared_context
 from vigile.filters.hits import Context
 from vigile.filters.matcher import CompiledRules, compile_rules
+from vigile.filters.names import NameChecks
 from vigile.filters.rules import RulePack
 
 # Severity sets the base priority; each further match adds a little, so a message that is a
 # slur *and* a threat climbs above a message that is only one of them.
 _PRIORITY_PER_SEVERITY = 18
 _PRIORITY_PER_EXTRA_MATCH = 5
+NAME_MATCH = "name:"  # a match's `how` begins so when it is in a name, not in the text
 _ACTION_RANK = {"none": 0, "reply": 1, "review": 2, "hide": 3, "timeout": 4, "ban": 5}
 
 
@@ -69,12 +71,14 @@ def verdict_for(matches: tuple[Match, ...], actions: dict[str, str], version: in
         ("review" if "undirected" in m.how else actions[m.rule_id] for m in matches),
         key=_action_rank,
     )
+    named = any(m.how.startswith(NAME_MATCH) for m in matches)
     return Verdict(
         matches=matches,
         categories=frozenset(m.category for m in matches),
         priority=priority,
         action=action,
         rules_version=version,
+        marks=frozenset({Mark.NAME}) if named else frozenset(),
     )
 
 
@@ -89,7 +93,7 @@ class Triage:
         self.history: list[RulesVersion] = []
         self._protected: frozenset[str] = frozenset()
         self._languages = ChatLanguage()
-        self._names = _NameChecks()
+        self._names = NameChecks()
         self.listeners: list[Callable[[RulesVersion], None]] = []
         self._rules: CompiledRules
         self.swap(packs, author, origin, from_cache=True)
@@ -121,7 +125,7 @@ class Triage:
             if collecting:
                 gc.enable()
         self._rules = compiled  # one reference assignment: atomic for every reader
-        self._names = _NameChecks(compiled, from_cache)
+        self._names = NameChecks(compiled, from_cache)
         entry = RulesVersion(version, author, origin, utc_now(), tuple(packs))
         self.history.append(entry)
         for listener in self.listeners:
@@ -142,6 +146,12 @@ class Triage:
         verdict = verdict_for(rules.match(judged, context), rules.actions, rules.version)
         return _marked_long(verdict) if len(text) > JUDGED_LENGTH else verdict
 
+    def judge_name(self, name: str) -> Verdict:
+        """A display name or login alone, by the `names` rules (`vigile check`, the packs'
+        own examples); unlike `judge`, it never remembers having seen it."""
+        rules = self._rules
+        return verdict_for(self._names.judge(name), rules.actions, rules.version)
+
     def judge(self, message: ChatMessage) -> Verdict:
         rules = self._rules
         judged = message.text[:JUDGED_LENGTH]
@@ -157,28 +167,3 @@ class Triage:
 
 def _marked_long(verdict: Verdict) -> Verdict:
     return replace(verdict, marks=verdict.marks | {Mark.LONG})
-
-
-class _NameChecks:
-    """Rules with the `names` scope, checked once per author and rules version: a display name
-    or login is flagged on the first message it shows up with, not on every message."""
-
-    _LIMIT = 100_000
-
-    def __init__(self, compiled: CompiledRules | None = None, from_cache: bool = False) -> None:
-        has_names = compiled is not None and any(r.scope == "names" for r in compiled.rules)
-        build = compile_rules if from_cache else CompiledRules
-        self._rules = build(list(compiled.packs), scope="names") if has_names else None
-        self._seen: set[str] = set()
-
-    def check(self, message: ChatMessage) -> tuple[Match, ...]:
-        if self._rules is None or message.author_id in self._seen:
-            return ()
-        if len(self._seen) >= self._LIMIT:
-            self._seen.clear()
-        self._seen.add(message.author_id)
-        name = message.author_name
-        return tuple(
-            replace(m, span=(0, 0), how=f"name:{m.how}", term=name)
-            for m in self._rules.match(name.replace("_", " "))
-        )

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
-from vigile.connectors.model import ChatMessage, PlatformEvent, Verdict, utc_now
+from vigile.connectors.model import ChatMessage, MessageKind, PlatformEvent, Verdict, utc_now
 from vigile.connectors.sources import Source, SourceHub
 from vigile.filters.rules import RulePackError
 from vigile.filters.signals import Signals
@@ -123,7 +123,9 @@ class Pipeline:
                 if isinstance(item, ChatMessage):
                     verdict = judge(item)
                     alerts = ()
-                    if signals is not None:
+                    if signals is not None and (item.text or item.kind != MessageKind.NOTICE):
+                        # a sub or gift notice with no words is not chat: fifty gifts at
+                        # once must not count as a burst of clean lines in the stream signals
                         verdict, alerts = signals.observe(item, verdict)
                     seq = store.add_message(item, verdict)
                     stats.messages += 1

@@ -22,6 +22,7 @@ HEADLESS = [
     "vigile.filters.reading",
     "vigile.filters.context",
     "vigile.filters.triage",
+    "vigile.filters.names",
     "vigile.filters.check",
     "vigile.filters.hits",
     "vigile.filters.lexicon",

@@ -20,11 +20,12 @@ def triage() -> Triage:
 @pytest.mark.parametrize(("pack", "rule"), RULES, ids=[r.id for _, r in RULES])
 def test_a_rule_flags_its_examples_and_spares_its_counter_examples(triage, pack, rule) -> None:
     assert rule.description and rule.examples and rule.spares, f"{rule.id} is not documented"
+    judge = triage.judge_name if rule.scope == "names" else triage.judge_text
     for example in rule.examples:
-        found = {m.rule_id for m in triage.judge_text(example).matches}
+        found = {m.rule_id for m in judge(example).matches}
         assert rule.id in found, f"{pack}: {rule.id} misses its example {example!r} ({found})"
     for spared in rule.spares:
-        found = {m.rule_id for m in triage.judge_text(spared).matches}
+        found = {m.rule_id for m in judge(spared).matches}
         assert rule.id not in found, f"{pack}: {rule.id} flags its counter-example {spared!r}"
 
 

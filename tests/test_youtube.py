@@ -92,10 +92,16 @@ def test_super_chat_super_sticker_and_memberships() -> None:
         "GBP",
         "[sticker: Dancing cat]",
     )
-    welcome = one(yt.membership("newbie"))
-    assert welcome.kind is MessageKind.SYSTEM and welcome.text == "Welcome to Lumina!"
-    milestone = one(yt.membership("loyal", milestone="Member for 6 months", text="still here"))
-    assert milestone.text == "Member for 6 months: still here"
+    # a membership is the member's message (judged) and the stream event (recorded)
+    welcome, joined = items_from(yt.membership("newbie"), VIDEO)
+    assert welcome.kind is MessageKind.NOTICE and welcome.text == ""
+    assert welcome.notice == "membership" and welcome.raw["system_message"] == "Welcome to Lumina!"
+    assert (joined.kind, joined.data["message_id"]) == ("membership", welcome.id)
+    milestone, _ = items_from(
+        yt.membership("loyal", milestone="Member for 6 months", text="still here"), VIDEO
+    )
+    assert (milestone.notice, milestone.text) == ("membership_milestone", "still here")
+    assert milestone.raw["system_message"] == "Member for 6 months"
     assert Role.SUBSCRIBER in milestone.roles
 
 
@@ -168,7 +174,7 @@ async def test_every_shape_is_read_and_moderation_actions_are_recorded() -> None
     async with FakeYouTube([page, End()]) as server:
         items = await collect(source(server))
     kinds = [i.kind for i in items if isinstance(i, PlatformEvent)]
-    assert kinds == ["delete", "delete_by_author", "unknown", "malformed"]
+    assert kinds == ["membership", "delete", "delete_by_author", "unknown", "malformed"]
     assert texts(items)[-1] == "after the broken one" and len(texts(items)) == 6
 
 

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable
+from typing import Protocol
 
 from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
 
-from vigile.connectors.model import Verdict
+from vigile.connectors.model import ChatMessage, Verdict
 from vigile.connectors.safe_text import inert
+from vigile.filters.triage import NAME_MATCH
 
 BLUR = "▒"
 # What the blur option hides: abuse aimed at people. Questions, links and spam stay readable.
@@ -60,4 +62,29 @@ def highlighted(
             out.append(matched, style)
         cursor = end
     out.append(inert(text[cursor:]), base)
+    return out
+
+
+class _Styles(Protocol):
+    def __getitem__(self, name: str, /) -> Style: ...
+
+
+def before_text(m: ChatMessage, verdict: Verdict, blur: bool, styles: _Styles) -> Text:
+    """What a line shows ahead of a message's words: the other channel of a shared chat it was
+    sent in (`⇄room`), a name that matched a names rule (`name «…»`) and a notice's own words
+    (`[… subscribed for 6 months]`), each inert and in its widget's `shared`, `match` and
+    `notice` styles."""
+    out = Text(no_wrap=True, end="")
+    if m.shared_from:
+        out.append(f"⇄{inert(m.shared_from)} ", styles["shared"])
+    named: dict[str, bool] = {}
+    for match in verdict.matches:
+        if match.how.startswith(NAME_MATCH):
+            named[match.term] = named.get(match.term, False) or hides(match.category, blur)
+    for name, hide in named.items():
+        out.append("name «")
+        out.append(blurred(inert(name)) if hide else inert(name), styles["match"])
+        out.append("» ")
+    if m.notice:
+        out.append(f"[{inert(str(m.raw.get('system_message') or m.notice))}] ", styles["notice"])
     return out

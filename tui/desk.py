@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-from vigile.connectors.actions import Moderation
+from vigile.connectors.actions import Moderation, out_of_reach
 from vigile.connectors.model import (
     ActionKind,
     ActionResult,
@@ -129,7 +129,9 @@ class Desk:
 
     def request(self, item: PriorityItem, kind: ActionKind) -> bool:
         """A key pressed on an item: whether to carry it out (if not, the moderator was told)."""
-        problem = self.moderation.unavailable(item.message.platform, kind)
+        problem = out_of_reach(item.message, kind) or self.moderation.unavailable(
+            item.message.platform, kind
+        )
         if problem:
             self.tell(f"Cannot {kind}: {problem}.", severity="warning")
             return False

@@ -16,7 +16,9 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 
+from vigile.connectors.actions import reach
 from vigile.connectors.model import ChatMessage, Verdict
+from vigile.filters.triage import NAME_MATCH
 from vigile.replay.reads import ACTIONS_ON_AUTHOR, SAID_BY_AUTHOR
 from vigile.replay.store import SessionStore
 from vigile.tui.chat_text import blurred, hidden_spans, hides, highlighted, inert
@@ -64,12 +66,19 @@ def explanation(message: ChatMessage, verdict: Verdict, blur: bool = False) -> T
     if tags := verdict.labels:
         text.append(f"; tags: {', '.join(tags)}")
     text.append(f"; rules version {verdict.rules_version}\n")
+    if shared := reach(message):
+        text.append(f"\n{shared}\n", "bold")
     for m in verdict.matches:
         start, end = m.span
         words = inert(message.text[start:end])
         hide = hides(m.category, blur)
         text.append(f"\n• {m.rule_id}", "bold")
         text.append(f"  {m.category}, severity {m.severity}, {m.how}\n")
+        if m.how.startswith(NAME_MATCH):  # the name, not the message, matched
+            text.append("  on the name «")
+            text.append(blurred(inert(m.term)) if hide else inert(m.term), _MATCH)
+            text.append("»\n")
+            continue
         text.append("  on «")
         text.append(blurred(words) if hide else words, _MATCH)
         text.append(f"» (characters {start}–{end})")

@@ -17,7 +17,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from vigile.connectors.model import ChatMessage, Verdict
-from vigile.tui.chat_text import hidden_spans, highlighted, inert
+from vigile.tui.chat_text import before_text, hidden_spans, highlighted, inert
 from vigile.tui.widgets.span_styles import SpanStyles
 
 # Enough for every line on the tallest screen and a page of scrolling back; the rest is redrawn.
@@ -54,6 +54,8 @@ class LiveFeed(ScrollView, can_focus=True):
         & > .live-feed--blurred { text-style: bold reverse; }
         & > .live-feed--deleted { text-style: strike dim; }
         & > .live-feed--found { text-style: reverse; }
+        & > .live-feed--notice { color: $text-accent; text-style: italic; }
+        & > .live-feed--shared { color: $text-secondary; text-style: bold; }
     }
     """
     COMPONENT_CLASSES = {
@@ -66,6 +68,8 @@ class LiveFeed(ScrollView, can_focus=True):
         "live-feed--blurred",  # a match the blur option hides
         "live-feed--deleted",
         "live-feed--found",  # the search match on screen
+        "live-feed--notice",  # a sub, gift, raid or announcement notice
+        "live-feed--shared",  # shared chat: sent in another channel
     }
     BINDINGS = [
         Binding("end", "resume_tail", "Follow", id="feed.follow", tooltip="Back to the newest"),
@@ -233,6 +237,7 @@ class LiveFeed(ScrollView, can_focus=True):
         head.append(f"{m.platform[:2]} ", platform)
         head.append(inert(m.author_name), _BOLD)
         head.append(": ")
+        head.append_text(before_text(m, line.verdict, self.blur, styles))
         if m.amount is not None:  # bits, Super Chats: seen at a glance
             head.append(f"[{paid(m)}] ", styles["paid"])
         spans = [match.span for match in line.verdict.matches]

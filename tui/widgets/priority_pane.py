@@ -22,8 +22,9 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.timer import Timer
 
+from vigile.connectors.actions import out_of_reach
 from vigile.connectors.model import ActionKind, utc_now
-from vigile.tui.chat_text import hidden_spans, highlighted, inert
+from vigile.tui.chat_text import before_text, hidden_spans, highlighted, inert
 from vigile.tui.flagged import LEAVING, ItemState, PriorityItem
 from vigile.tui.widgets.live_feed import paid
 from vigile.tui.widgets.span_styles import SpanStyles
@@ -78,6 +79,8 @@ class PriorityPane(ScrollView, can_focus=True):
         & > .priority-pane--blurred { text-style: bold reverse; }
         & > .priority-pane--cursor { text-style: reverse; }
         & > .priority-pane--cursor-blurred { background: $block-cursor-blurred-background; }
+        & > .priority-pane--notice { color: $text-accent; text-style: italic; }
+        & > .priority-pane--shared { color: $text-secondary; text-style: bold; }
     }
     """
     COMPONENT_CLASSES = {
@@ -95,6 +98,8 @@ class PriorityPane(ScrollView, can_focus=True):
         "priority-pane--blurred",  # a match the blur option hides
         "priority-pane--cursor",  # the selected row, pane focused
         "priority-pane--cursor-blurred",  # the selected row, focus elsewhere
+        "priority-pane--notice",  # a sub, gift, raid or announcement notice
+        "priority-pane--shared",  # shared chat: sent in another channel
     }
     BINDINGS = [
         Binding("b", "act('ban')", "Ban", id="priority.ban", tooltip="Ban the author"),
@@ -259,6 +264,7 @@ class PriorityPane(ScrollView, can_focus=True):
         if self._cursor_key not in self.items:
             row = min(fallback_row, len(self._order) - 1)
             self._cursor_key = self._order[row] if row >= 0 else None
+            self.refresh_bindings()  # the keys shown depend on the item (shared chat)
         self.virtual_size = Size(self.size.width, len(self._order) + 1)
         self._scroll_to_cursor()
         self.refresh()
@@ -326,6 +332,7 @@ class PriorityPane(ScrollView, can_focus=True):
             return
         row = max(0, min(len(self._order) - 1, max(self.cursor_row, 0) + rows))
         self._cursor_key = self._order[row]
+        self.refresh_bindings()  # the keys shown depend on the item (shared chat)
         self._scroll_to_cursor()
         self.refresh()
 
@@ -338,6 +345,14 @@ class PriorityPane(ScrollView, can_focus=True):
             self.scroll_to(y=row, animate=False, immediate=True)
         elif row >= self.scroll_offset.y + visible:
             self.scroll_to(y=row - visible + 1, animate=False, immediate=True)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """An action out of reach on the selected item (deleting a message sent in another
+        channel of a shared chat) is greyed out in the footer; the explanation card says why."""
+        if action == "act" and parameters and (item := self.selected()) is not None:
+            if out_of_reach(item.message, ActionKind(str(parameters[0]))):
+                return None
+        return True
 
     def action_act(self, kind: str, duration_s: int | None = None) -> None:
         item = self.selected()
@@ -363,6 +378,7 @@ class PriorityPane(ScrollView, can_focus=True):
         row = int(self.scroll_offset.y) + offset.y - 1  # the first line is the column header
         if 0 <= row < len(self._order):
             self._cursor_key = self._order[row]
+            self.refresh_bindings()  # the keys shown depend on the item (shared chat)
             self.refresh()
 
     # -- drawing ------------------------------------------------------------------------------
@@ -440,6 +456,7 @@ class PriorityPane(ScrollView, can_focus=True):
         spans = [x.span for x in v.matches]
         hidden = hidden_spans(v, self.blur)
         text = highlighted(m.text, spans, styles["match"], "", hidden, styles["blurred"])
+        text = before_text(m, v, self.blur, styles) + text
         if m.amount is not None:
             text = Text(f"[{paid(m)}] ", style=styles["paid"]) + text
         if item.members:
