@@ -22,6 +22,7 @@ from vigile.filters.rules import (
     load_packs,
     load_starter_packs,
 )
+from vigile.replay.importers.detect import FORMATS as IMPORT_FORMATS
 from vigile.replay.pipeline import Pipeline, SessionKind, SessionPlan, run_session
 from vigile.team.command import add_hub_parser
 from vigile.tui.accounts import add_login_parser, live_moderation
@@ -71,6 +72,22 @@ def cmd_scenario(args: argparse.Namespace) -> int:
         f"moderation, {summary.raid_messages} from raid accounts), {summary.events} events, "
         f"{scenario.duration:.0f} s of chat → {db}"
     )
+    return 0
+
+
+# -- import -------------------------------------------------------------------------------------
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from vigile.replay.importers.command import import_files, options, report_lines
+    from vigile.replay.importers.items import ImportFailed
+
+    try:
+        opts = options(args.channel, args.tz, args.date, args.columns)
+        report = import_files(args.files, args.db, args.format, opts, args.force)
+    except ImportFailed as exc:
+        return _fail("import", str(exc))
+    print("\n".join(report_lines(report, args.db)))
     return 0
 
 
@@ -574,6 +591,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--db", required=True, help="session database to write")
     p.add_argument("--force", action="store_true", help="replace an existing database")
     p.set_defaults(func=cmd_scenario)
+
+    p = sub.add_parser("import", help="other tools' chat archives → a session to rehearse on")
+    p.add_argument("files", nargs="+", metavar="FILE", help="archives (several: merged by time)")
+    p.add_argument("--db", required=True, help="session database to write")
+    p.add_argument(
+        "--format",
+        default="auto",
+        choices=("auto", *IMPORT_FORMATS),
+        help="which tool wrote the archives (default: detected for each file)",
+    )
+    p.add_argument("--channel", help="[twitch:|youtube:]NAME, when the archive does not say")
+    p.add_argument("--tz", default="UTC", help="time zone of times written without one")
+    p.add_argument("--date", help="YYYY-MM-DD of [HH:MM:SS] logs; start of offsets (THH:MM)")
+    p.add_argument("--columns", help="CSV: ts,user,text in file order, or ts=COL,user=COL,…")
+    p.add_argument("--force", action="store_true", help="replace an existing database")
+    p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("loadtest", help="replay load test: throughput, latency, drops, memory")
     p.add_argument("file", help="a recorded or generated session")
