@@ -85,9 +85,9 @@ def read(archive: Archive, options: ImportOptions) -> Iterator[Item]:
                         )
                     days = days or DayClock(day, options.tz)
                     ts = days.at(seconds)
+            except ImportFailed:
+                raise
             except ValueError as exc:
-                if isinstance(exc, ImportFailed):
-                    raise
                 error = f"unreadable time {stamp!r}: {exc}"
                 bad = malformed(platform, channel, number, error, ",".join(row), 0.0)
                 yield from timeline.untimed(bad)

@@ -71,6 +71,8 @@ def _read(archive: Archive, options: ImportOptions, relative: bool) -> Iterator[
                     if days is None:
                         days = DayClock(_needed(day, archive), options.tz)
                     ts = days.at(seconds)
+            except ImportFailed:
+                raise
             except ValueError as exc:
                 error = f"unreadable time [{stamp}]: {exc}"
                 yield from timeline.untimed(malformed(platform, channel, number, error, line, 0.0))
