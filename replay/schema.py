@@ -121,6 +121,9 @@ INSERTS = {
     " VALUES (?,?,?,?,?,?)",
     "labels": "INSERT INTO labels(message_seq, should_flag, category, raid_member, question,"
     " phase) VALUES (?,?,?,?,?,?)",
+    # a hand label given later (`vigile label --from`) replaces the message's label, if any
+    "relabels": "INSERT OR REPLACE INTO labels(message_seq, should_flag, category, raid_member,"
+    " question, phase) VALUES (?,?,?,?,?,?)",
     "events": "INSERT INTO events(session_id, ts, platform, channel, kind, data)"
     " VALUES (?,?,?,?,?,?)",
     "actions": "INSERT INTO actions(session_id, ts, platform, channel, kind, moderator,"

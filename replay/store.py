@@ -316,6 +316,11 @@ class SessionStore:
             self._queue("labels", _label_row(seq, label))
         return seq
 
+    def set_label(self, seq: int, label: Label) -> None:
+        """Label a stored message (hand labels on a real session); replaces its label. Labels
+        are ground truth beside the record, not part of it: the hash chain does not seal them."""
+        self._queue("relabels", _label_row(seq, label))
+
     def add_event(self, e: PlatformEvent) -> None:
         row = (self.session_id, e.ts, e.platform, e.channel, e.kind, _json(e.data))
         self._queue("events", row)

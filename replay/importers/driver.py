@@ -58,7 +58,7 @@ async def import_archives(
             name = fmt if fmt != "auto" else detect(archive)
             report.files[archive.path.name] = name
             streams.append(_timed(archive, READERS[name](archive, options)))
-        merged = heapq.merge(*streams, key=lambda pair: pair[0])
+        merged = streams[0] if len(streams) == 1 else heapq.merge(*streams, key=_by_time)
         await _write(merged, archives, db, options, report, on_progress)
     except BaseException:
         remove_session(db)  # a half import is no session: nothing is kept
@@ -70,6 +70,10 @@ async def import_archives(
         authors = session.one(AUTHORS)
     report.authors = authors.count if authors else 0
     return report
+
+
+def _by_time(entry: tuple[float, str, Item]) -> float:
+    return entry[0]
 
 
 def _refuse_existing(db: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, tzinfo
 
@@ -56,9 +57,26 @@ def numbered(event: PlatformEvent, line: int, ts: float) -> PlatformEvent:
     return replace(event, ts=ts, data={**event.data, "line": line})
 
 
-def as_received(message: ChatMessage) -> ChatMessage:
-    """An archived message arrives when it was sent: its original timing is all there is."""
-    return replace(message, received_at=message.sent_at)
+def as_received(m: ChatMessage) -> ChatMessage:
+    """An archived message arrives when it was sent: its original timing is all there is.
+    (Built field by field: `dataclasses.replace` costs a fifth of a line's import time.)"""
+    return ChatMessage(
+        m.platform,
+        m.channel,
+        m.id,
+        m.author_id,
+        m.author_name,
+        m.text,
+        m.sent_at,
+        m.sent_at,
+        m.roles,
+        m.kind,
+        m.amount,
+        m.currency,
+        m.reply_to,
+        m.first_message,
+        m.raw,
+    )
 
 
 class Timeline:
@@ -73,9 +91,11 @@ class Timeline:
         self.fallback = fallback if fallback is not None else 0.0
         self._waiting: list[Item] = []
 
-    def timed(self, item: Item, ts: float) -> list[Item]:
+    def timed(self, item: Item, ts: float) -> Sequence[Item]:
         """An item with its own time: it sets the clock, and releases those that waited."""
         self.now = ts
+        if not self._waiting:
+            return (item,)
         return [*self._release(ts), item]
 
     def untimed(self, item: Item) -> list[Item]:
