@@ -164,6 +164,7 @@ class SessionStore:
         self._writer: asyncio.Task[None] | None = None
         self._closing = False
         self.readonly = False
+        self.bulk = False
         self._flush_lock = asyncio.Lock()  # one transaction at a time
         self._flushed = asyncio.Event()  # set after each commit, done or failed
         # Called after each commit with the committed messages' received_at and the commit
@@ -183,9 +184,12 @@ class SessionStore:
         batch_interval: float = 0.1,
         busy_timeout_ms: int = 5_000,
         readonly: bool = False,
+        bulk: bool = False,
     ) -> SessionStore:
         """Open (or create) a session file. `readonly` opens an existing one for reading only:
-        a replay or a report never writes to the recording it reads."""
+        a replay or a report never writes to the recording it reads. `bulk` loads a new file
+        that nobody reads meanwhile and that is thrown away if the load fails (an import): no
+        write-ahead log and no sync until `close`, which turns it into a normal WAL session."""
         path = Path(path)
         if readonly and not path.is_file():
             raise StoreError(f"no session file at {path}")
@@ -198,7 +202,7 @@ class SessionStore:
             raise StoreError(f"cannot open session database {path}: {exc}") from exc
         db.row_factory = sqlite3.Row
         store = cls(db, path, batch_rows, batch_interval)
-        store.readonly = readonly
+        store.readonly, store.bulk = readonly, bulk
         try:
             await store._prepare(busy_timeout_ms)
         except sqlite3.Error as exc:
@@ -211,7 +215,10 @@ class SessionStore:
 
     async def _prepare(self, busy_timeout_ms: int) -> None:
         await self._db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
-        if not self.readonly:
+        if self.bulk:  # written once, twice as fast: the data is not copied from a WAL later
+            await self._db.execute("PRAGMA journal_mode = MEMORY")
+            await self._db.execute("PRAGMA synchronous = OFF")
+        elif not self.readonly:
             await self._db.execute("PRAGMA journal_mode = WAL")
             await self._db.execute("PRAGMA synchronous = NORMAL")
             await self._db.execute("PRAGMA foreign_keys = OFF")  # rows are written in batch order
@@ -279,7 +286,10 @@ class SessionStore:
                 await self._db.execute(
                     "UPDATE sessions SET ended_at = ? WHERE id = ?", (utc_now(), self.session_id)
                 )
-            if not self.readonly:
+            if self.bulk:  # from now on a session like any, in WAL mode
+                async with self._db.execute("PRAGMA journal_mode = WAL") as cursor:
+                    await cursor.fetchall()
+            elif not self.readonly:
                 await self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         finally:
             await self._db.close()

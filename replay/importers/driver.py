@@ -31,8 +31,8 @@ READERS: dict[str, Callable[[Archive, ImportOptions], Iterator[Item]]] = {
 }
 assert set(READERS) == set(FORMATS)
 
-_BATCH = 2_000
-_BACKLOG = 20_000  # rows the writer may hold unwritten before reading waits for the disk
+_BATCH = 10_000
+_BACKLOG = 40_000  # rows the writer may hold unwritten before reading waits for the disk
 _PROGRESS_EVERY = 5_000
 
 Progress = Callable[[int], None]  # bytes of the archives read so far
@@ -48,6 +48,8 @@ async def import_archives(
     """Read every archive into one new session at `db` (which must not exist), merged in time
     order. ImportFailed, and no file left behind, when an archive cannot be imported at all."""
     _refuse_existing(db)
+    partial = db.with_name(f".{db.name}.importing")  # the session's name only once it is whole
+    remove_session(partial)  # what a killed import left
     archives = []
     try:
         for path in paths:
@@ -59,9 +61,10 @@ async def import_archives(
             report.files[archive.path.name] = name
             streams.append(_timed(archive, READERS[name](archive, options)))
         merged = streams[0] if len(streams) == 1 else heapq.merge(*streams, key=_by_time)
-        await _write(merged, archives, db, options, report, on_progress)
+        await _write(merged, archives, partial, options, report, on_progress)
+        _rename(partial, db)
     except BaseException:
-        remove_session(db)  # a half import is no session: nothing is kept
+        remove_session(partial)  # a half import is no session: nothing is kept
         raise
     finally:
         for archive in archives:
@@ -79,6 +82,10 @@ def _by_time(entry: tuple[float, str, Item]) -> float:
 def _refuse_existing(db: Path) -> None:
     if db.exists():
         raise ImportFailed(f"{db} already exists (use --force to replace it)")
+
+
+def _rename(partial: Path, db: Path) -> None:
+    partial.replace(db)
 
 
 def remove_session(db: Path) -> None:
@@ -114,7 +121,7 @@ async def _write(
         if pair[0] > float("-inf") or len(ahead) >= 10_000:
             break
     started = ahead[-1][0] if ahead and ahead[-1][0] > float("-inf") else None
-    store = await SessionStore.open(db, batch_rows=_BATCH)
+    store = await SessionStore.open(db, batch_rows=_BATCH, bulk=True)
     try:
         names = list(report.files)
         await store.start_session(
@@ -131,7 +138,7 @@ async def _write(
             count += 1
             if store.pending >= _BACKLOG:
                 await store.caught_up(_BACKLOG // 2)
-            elif count % 500 == 0:
+            elif count % 1_000 == 0:
                 await asyncio.sleep(0)  # the writer commits while the next lines are read
             if on_progress and count % _PROGRESS_EVERY == 0:
                 on_progress(sum(a.position for a in archives))
