@@ -282,3 +282,13 @@ async def test_an_import_replays_and_reports_like_a_recording(tmp_path) -> None:
     assert (tmp_path / "bilan" / "bilan.html").is_file()
     report = await run_loadtest(db, None, tmp_path / "load.db", Triage(load_starter_packs()))
     assert report.messages == 3 and report.dropped == 0 and report.score is None
+
+
+async def test_a_youtube_author_purge_replays_like_the_other_deletions(tmp_path) -> None:
+    _, _, db = await imported(tmp_path, "Lumina race night [Lr7xQ2mVt9k].live_chat.json")
+    kinds = [
+        item.kind
+        async for item in ReplaySource(db, speed=None).stream()
+        if isinstance(item, PlatformEvent)
+    ]
+    assert kinds == ["delete", "delete_by_author"]  # the import's own summary is not replayed
