@@ -3,6 +3,7 @@ how far the reading has gone (for the progress bar)."""
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import io
 from collections.abc import Iterator
@@ -52,9 +53,17 @@ class Archive:
             yield number, raw.rstrip(b"\r\n")
 
     def lines(self) -> Iterator[tuple[int, str]]:
-        """Lines as text; bytes that are not UTF-8 become U+FFFD, never an error."""
-        for number, raw in self.byte_lines():
-            yield number, raw.decode("utf-8", "replace")
+        """Lines as text, without their end of line; bytes that are not UTF-8 become U+FFFD,
+        never an error. (Decoded by the text layer in large blocks, not line by line.)"""
+        text = io.TextIOWrapper(self.stream, encoding="utf-8-sig", errors="replace", newline="")
+        try:
+            for number, line in enumerate(text, 1):
+                yield number, line.rstrip("\r\n")
+        except (OSError, EOFError) as exc:  # a truncated .gz: keep what came before
+            self.broken = f"the file ends early: {exc}"
+        finally:
+            with contextlib.suppress(ValueError):  # already closed with the archive
+                text.detach()  # else the text layer would close the archive's stream
 
     def _guarded(self) -> Iterator[bytes]:
         try:

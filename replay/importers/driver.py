@@ -59,7 +59,7 @@ async def import_archives(
         for archive in archives:
             name = fmt if fmt != "auto" else detect(archive)
             report.files[archive.path.name] = name
-            streams.append(_timed(archive, READERS[name](archive, options)))
+            streams.append(_timed(archive, READERS[name](archive, options), len(archives) > 1))
         merged = streams[0] if len(streams) == 1 else heapq.merge(*streams, key=_by_time)
         await _write(merged, archives, partial, options, report, on_progress)
         _rename(partial, db)
@@ -94,14 +94,21 @@ def remove_session(db: Path) -> None:
         Path(f"{db}{suffix}").unlink(missing_ok=True)
 
 
-def _timed(archive: Archive, items: Iterator[Item]) -> Iterator[tuple[float, str, Item]]:
-    """(time, file, item): what the merge orders by; a skipped line keeps the time before."""
-    now = float("-inf")
-    for item in items:
-        ts = item_time(item)
-        if ts is not None:
-            now = ts
-        yield now, archive.path.name, item
+def _timed(
+    archive: Archive, items: Iterator[Item], merged: bool
+) -> Iterator[tuple[float, str, Item]]:
+    """(time, file, item): what the merge orders by; a skipped line keeps the time before.
+    A single archive is not merged: its items need no time of their own here."""
+    now, name = float("-inf"), archive.path.name
+    if merged:
+        for item in items:
+            ts = item_time(item)
+            if ts is not None:
+                now = ts
+            yield now, name, item
+    else:
+        for item in items:
+            yield 0.0, name, item
     if archive.broken:  # a compressed file cut short: what came before is kept
         data = {"line": 0, "error": archive.broken}
         yield now, archive.path.name, PlatformEvent("vigile", "", "malformed", max(now, 0.0), data)
@@ -116,11 +123,12 @@ async def _write(
     on_progress: Progress | None,
 ) -> None:
     ahead = []  # up to the first item with a time: the session starts then
-    for pair in merged:
-        ahead.append(pair)
-        if pair[0] > float("-inf") or len(ahead) >= 10_000:
+    started = None
+    for entry in merged:
+        ahead.append(entry)
+        started = item_time(entry[2])
+        if started is not None or len(ahead) >= 10_000:
             break
-    started = ahead[-1][0] if ahead and ahead[-1][0] > float("-inf") else None
     store = await SessionStore.open(db, batch_rows=_BATCH, bulk=True)
     try:
         names = list(report.files)

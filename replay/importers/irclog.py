@@ -44,7 +44,10 @@ def read(archive: Archive, options: ImportOptions) -> Iterator[Item]:
             if channel and item.channel != channel and item.kind != "malformed":
                 yield Skipped(f"another channel than #{channel}")
             elif isinstance(item, ChatMessage):
-                if timed:
+                if timed and timeline.running:  # the common case, kept short
+                    timeline.now = item.sent_at
+                    yield as_received(item)
+                elif timed:
                     yield from timeline.timed(as_received(item), item.sent_at)
                 else:
                     yield from timeline.untimed(item)

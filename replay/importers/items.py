@@ -91,6 +91,11 @@ class Timeline:
         self.fallback = fallback if fallback is not None else 0.0
         self._waiting: list[Item] = []
 
+    @property
+    def running(self) -> bool:
+        """The clock is known and nothing waits: an item with a time just sets it."""
+        return self.now is not None and not self._waiting
+
     def timed(self, item: Item, ts: float) -> Sequence[Item]:
         """An item with its own time: it sets the clock, and releases those that waited."""
         self.now = ts
