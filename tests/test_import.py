@@ -260,6 +260,14 @@ def test_the_command_reports_and_refuses_in_one_line(tmp_path) -> None:
     )
     assert done.returncode == 2 and "--format" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
+    nowhere = tmp_path / "no-such-folder" / "s.db"
+    done = subprocess.run(
+        [*VIGILE, "import", str(IMPORTS / "race-night.csv"), "--db", str(nowhere)],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 2 and done.stderr.startswith("vigile import: cannot write")
+    assert str(nowhere) in done.stderr and len(done.stderr.strip().splitlines()) == 1
 
 
 async def test_an_import_replays_and_reports_like_a_recording(tmp_path) -> None:

@@ -18,7 +18,7 @@ from vigile.replay.importers.items import ImportFailed, ImportOptions, Item, Ski
 from vigile.replay.importers.report import SAMPLES, ImportReport
 from vigile.replay.pipeline import DELETION_KINDS, purged_author
 from vigile.replay.reads import AUTHORS, SessionFile
-from vigile.replay.store import SessionStore
+from vigile.replay.store import SessionStore, StoreError
 
 READERS: dict[str, Callable[[Archive, ImportOptions], Iterator[Item]]] = {
     "ytdlp": ytdlp.read,
@@ -61,8 +61,12 @@ async def import_archives(
             report.files[archive.path.name] = name
             streams.append(_timed(archive, READERS[name](archive, options), len(archives) > 1))
         merged = streams[0] if len(streams) == 1 else heapq.merge(*streams, key=_by_time)
-        await _write(merged, archives, partial, options, report, on_progress)
-        _rename(partial, db)
+        try:
+            await _write(merged, archives, partial, options, report, on_progress)
+            _rename(partial, db)
+        except (StoreError, OSError) as exc:  # a folder that is not there, a full disk…
+            reason = str(exc).replace(str(partial), str(db))
+            raise ImportFailed(f"cannot write the session: {reason}") from None
     except BaseException:
         remove_session(partial)  # a half import is no session: nothing is kept
         raise
