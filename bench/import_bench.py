@@ -18,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 
 WORDS = "gg what a race lets go pog c'est combien le lien svp trop fort allez la team nul".split()
@@ -25,11 +26,12 @@ START_MS = 1_721_498_400_000  # 2024-07-20 18:00 UTC
 
 
 def irc_line(n: int, rng: random.Random) -> str:
+    """A PRIVMSG as Twitch sends it: 17 tags, a random message id (a UUID)."""
     user = rng.randrange(20_000)
     text = " ".join(rng.choices(WORDS, k=rng.randint(1, 12)))
     tags = (
         f"badge-info=;badges=subscriber/{user % 24};color=#1E90FF;display-name=User{user};"
-        f"emotes=;first-msg=0;flags=;id=00000000-0000-4000-8000-{n:012d};mod=0;"
+        f"emotes=;first-msg=0;flags=;id={uuid.UUID(int=rng.getrandbits(128), version=4)};mod=0;"
         f"returning-chatter=0;room-id=51496027;subscriber=1;tmi-sent-ts={START_MS + n * 3};"
         f"turbo=0;user-id={100000 + user};user-type="
     )
@@ -48,7 +50,7 @@ def ytdlp_line(n: int, rng: random.Random) -> str:
     renderer = {
         "message": {"runs": [{"text": " ".join(rng.choices(WORDS, k=rng.randint(1, 12)))}]},
         "authorName": {"simpleText": f"User {user}"},
-        "id": f"ChwKGk{n:020d}",
+        "id": f"ChwKGk{rng.getrandbits(120):030x}",  # ids are random, as YouTube's are
         "timestampUsec": str((START_MS + n * 3) * 1000),
         "authorExternalChannelId": f"UC{user:022d}",
     }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import shutil
+import sqlite3
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -53,6 +54,12 @@ async def imported(
         await store.close()
     assert session["kind"] == "import" and report.messages == len(messages)
     assert verify_session(db) == (len(messages), None)  # sealed by the chain like any recording
+    with sqlite3.connect(db) as conn:  # a normal session file: WAL, every index built
+        assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+        indexes = {
+            row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")
+        }
+    assert {"messages_by_platform_id", "messages_by_author", "events_by_kind"} <= indexes
     return messages, events, db
 
 
@@ -266,7 +273,7 @@ def test_the_command_reports_and_refuses_in_one_line(tmp_path) -> None:
         capture_output=True,
         text=True,
     )
-    assert done.returncode == 2 and done.stderr.startswith("vigile import: cannot write")
+    assert done.returncode == 2 and done.stderr.startswith("vigile import: cannot write the")
     assert str(nowhere) in done.stderr and len(done.stderr.strip().splitlines()) == 1
 
 

@@ -86,6 +86,8 @@ def _by_time(entry: tuple[float, str, Item]) -> float:
 def _refuse_existing(db: Path) -> None:
     if db.exists():
         raise ImportFailed(f"{db} already exists (use --force to replace it)")
+    if not db.parent.is_dir():
+        raise ImportFailed(f"cannot write the session {db}: no folder {db.parent}")
 
 
 def _rename(partial: Path, db: Path) -> None:
