@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import resource
 import subprocess
@@ -99,12 +100,13 @@ def main() -> int:
     if done.returncode != 0:
         print(done.stderr, file=sys.stderr)
         return 1
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = usage.ru_utime + usage.ru_stime  # what the import itself used, whatever else runs
     print(done.stdout.strip())
     print(
-        f"vigile import: {elapsed:.1f} s for {args.lines:,} lines, "
-        f"{args.lines / elapsed:,.0f} lines/s, peak RSS {peak:,.0f} MiB, "
-        f"session {db.stat().st_size / 2**20:,.0f} MiB"
+        f"vigile import: {elapsed:.1f} s for {args.lines:,} lines ({cpu:.1f} s of CPU), "
+        f"{args.lines / elapsed:,.0f} lines/s, peak RSS {usage.ru_maxrss / 1024:,.0f} MiB, "
+        f"session {db.stat().st_size / 2**20:,.0f} MiB; load average {os.getloadavg()[0]:.1f}"
     )
     return 0
 
