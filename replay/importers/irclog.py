@@ -1,12 +1,15 @@
 """Raw Twitch IRC logs, one IRC line per line, as public chat-log services serve them (`?raw`):
-read through the live reader's own session (connectors/twitch_session.py), so bans, timeouts,
-deletions, subs and raids come back as the same events a live desk records."""
+read through the live reader's own parser (connectors/irc.py, twitch_events.py, and its session,
+twitch_session.py), so bans, timeouts, deletions, subs and raids come back as the same events a
+live desk records."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
+from vigile.connectors.irc import MalformedLine, parse_line
 from vigile.connectors.model import ChatMessage
+from vigile.connectors.twitch_events import chat_message
 from vigile.connectors.twitch_session import IrcSession
 from vigile.replay.importers.archive import Archive
 from vigile.replay.importers.items import (
@@ -20,6 +23,7 @@ from vigile.replay.importers.items import (
 )
 
 _SENT = "tmi-sent-ts="
+_PRIVMSG = " PRIVMSG #"
 _FROM_TWITCH = ("@", ":", "PING", "PONG")
 
 
@@ -31,6 +35,18 @@ def read(archive: Archive, options: ImportOptions) -> Iterator[Item]:
         if not line.strip():
             yield Skipped("blank line")
             continue
+        if _PRIVMSG in line and _SENT in line and timeline.running:
+            # most lines: chat, timed, nothing waiting; the session's own two steps, direct
+            try:
+                message = parse_line(line)
+            except MalformedLine:
+                message = None
+            if message is not None and message.command == "PRIVMSG":
+                chat = chat_message(message)
+                if not channel or chat.channel == channel:
+                    timeline.now = chat.sent_at
+                    yield as_received(chat)
+                    continue
         items = session.receive(line).items
         if not items and line.startswith(_FROM_TWITCH):
             yield Skipped("IRC protocol line (no chat in it)")
