@@ -258,6 +258,13 @@ def test_the_command_reports_and_refuses_in_one_line(tmp_path) -> None:
     )
     assert again.returncode == 2 and "already exists" in again.stderr
     assert len(again.stderr.strip().splitlines()) == 1
+    broken = tmp_path / "broken.txt"  # times of day and no date: refused, the session kept
+    broken.write_text("[0:00:01] a: b\n", encoding="utf-8")
+    refused = subprocess.run(
+        [*VIGILE, "import", str(broken), "--db", str(db), "--force"], capture_output=True, text=True
+    )
+    assert refused.returncode == 2 and "--date" in refused.stderr
+    assert verify_session(db) == (3, None)  # the session it would have replaced is untouched
     unknown = tmp_path / "notes.bin"
     unknown.write_bytes(b"\x00\x01 nothing a chat tool writes")
     done = subprocess.run(

@@ -647,11 +647,14 @@ def build_parser() -> argparse.ArgumentParser:
         choices=("auto", *IMPORT_FORMATS),
         help="which tool wrote the archives (default: detected for each file)",
     )
-    p.add_argument("--channel", help="[twitch:|youtube:]NAME, when the archive does not say")
+    p.add_argument(
+        "--channel",
+        help="[twitch:|youtube:]NAME: the channel (over what the archive says; IRC: only it)",
+    )
     p.add_argument("--tz", default="UTC", help="time zone of times written without one")
     p.add_argument("--date", help="YYYY-MM-DD of [HH:MM:SS] logs; start of offsets (THH:MM)")
     p.add_argument("--columns", help="CSV: ts,user,text in file order, or ts=COL,user=COL,…")
-    p.add_argument("--force", action="store_true", help="replace an existing database")
+    p.add_argument("--force", action="store_true", help="replace an existing database, once whole")
     p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("label", help="hand labels: a TSV sheet of a session out, or back in")

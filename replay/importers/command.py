@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from tqdm import tqdm
 
-from vigile.replay.importers.driver import import_archives, remove_session
+from vigile.replay.importers.driver import import_archives
 from vigile.replay.importers.items import ImportFailed, ImportOptions
 from vigile.replay.importers.report import ImportReport
 
@@ -49,8 +49,6 @@ def import_files(
         if not path.is_file():
             raise ImportFailed(f"no file at {path}")
     target = Path(db)
-    if force:
-        remove_session(target)
     total = sum(path.stat().st_size for path in paths)
     bar = tqdm(
         total=total,
@@ -65,7 +63,7 @@ def import_files(
         def progress(done: int) -> None:
             bar.update(max(0, done - bar.n))
 
-        return asyncio.run(import_archives(paths, target, opts, fmt, progress))
+        return asyncio.run(import_archives(paths, target, opts, fmt, progress, replace=force))
 
 
 def report_lines(report: ImportReport, db: str) -> list[str]:

@@ -44,10 +44,12 @@ async def import_archives(
     options: ImportOptions,
     fmt: str = "auto",
     on_progress: Progress | None = None,
+    replace: bool = False,
 ) -> ImportReport:
-    """Read every archive into one new session at `db` (which must not exist), merged in time
-    order. ImportFailed, and no file left behind, when an archive cannot be imported at all."""
-    _refuse_existing(db)
+    """Read every archive into one new session at `db`, merged in time order. ImportFailed,
+    and no file left behind, when an archive cannot be imported at all. `replace`: an existing
+    `db` is replaced, once the new session is whole (a failed import leaves it as it was)."""
+    _refuse_existing(db, replace)
     partial = db.with_name(f".{db.name}.importing")  # the session's name only once it is whole
     remove_session(partial)  # what a killed import left
     archives = []
@@ -83,14 +85,15 @@ def _by_time(entry: tuple[float, str, Item]) -> float:
     return entry[0]
 
 
-def _refuse_existing(db: Path) -> None:
-    if db.exists():
+def _refuse_existing(db: Path, replace: bool) -> None:
+    if db.exists() and not replace:
         raise ImportFailed(f"{db} already exists (use --force to replace it)")
     if not db.parent.is_dir():
         raise ImportFailed(f"cannot write the session {db}: no folder {db.parent}")
 
 
 def _rename(partial: Path, db: Path) -> None:
+    remove_session(db)  # the session it replaces, with its WAL companions
     partial.replace(db)
 
 
