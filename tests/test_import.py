@@ -314,3 +314,11 @@ async def test_a_youtube_author_purge_replays_like_the_other_deletions(tmp_path)
         if isinstance(item, PlatformEvent)
     ]
     assert kinds == ["delete", "delete_by_author"]  # the import's own summary is not replayed
+
+
+async def test_the_report_never_prints_the_archive_s_control_characters(tmp_path) -> None:
+    log = tmp_path / "evil-2024-07-20.log"
+    log.write_text("[\x1b[2J\x07 12:00] x: y\n", encoding="utf-8")
+    report = await import_archives([log], tmp_path / "e.db", ImportOptions(), "text")
+    assert report.malformed == 1
+    assert not any(ord(c) < 32 for line in report.lines() for c in line)

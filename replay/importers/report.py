@@ -6,6 +6,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from vigile.connectors.safe_text import inert
 from vigile.replay.importers.items import utc
 
 SAMPLES = 5  # malformed lines quoted in the report; all are counted and kept as events
@@ -62,8 +63,8 @@ class ImportReport:
             out.append(f"left out {self.duplicates:,} messages already imported (same id)")
         if self.malformed:
             out.append(f"unreadable: {self.malformed:,} (kept as `malformed` events), first ones:")
-            out += [
-                f"  {sample['file']} line {sample['line']}: {sample['error']}"
+            out += [  # an error quotes the archive, and the archive is hostile: made inert
+                inert(f"  {sample['file']} line {sample['line']}: {sample['error']}")
                 for sample in self.malformed_samples
             ]
         return out
