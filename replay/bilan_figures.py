@@ -495,11 +495,16 @@ def _rehearsal(path: Path, source: Path, actions: list[ActionRow]) -> dict:
     """The team against the scenario's ground truth, beside the automatic triage alone."""
     with SessionFile(source) as src:
         truth = {(row.platform, row.msg_id): bool(row.should_flag) for row in src.each(reads.TRUTH)}
+        total = src.one(reads.MESSAGE_COUNT)
+    # messages of the source without a label (real chat under a scenario, the part of a real
+    # session nobody labelled): nothing is scored on them, and the report says how many
+    unlabelled = max(0, (total.value if total else 0) - len(truth))
     with SessionFile(path) as run:
         # the labelled messages this run received, matched by platform message id
         seen = [row for row in run.each(reads.ARRIVALS) if (row.platform, row.msg_id) in truth]
     should = [(r.platform, r.msg_id) for r in seen if truth[(r.platform, r.msg_id)]]
     abusive_authors = {(r.platform, r.author_id) for r in seen if truth[(r.platform, r.msg_id)]}
+    labelled_authors = {(r.platform, r.author_id) for r in seen}
     acted = _first_action(seen, actions, ENFORCING)
     received = {(r.platform, r.msg_id): r.received_at for r in seen}
     caught = [key for key in should if key in acted]
@@ -509,10 +514,13 @@ def _rehearsal(path: Path, source: Path, actions: list[ActionRow]) -> dict:
         if a.kind not in ENFORCING or a.result not in DONE:
             continue
         target = (a.platform, a.target_message_id or "")
+        author = (a.platform, a.target_author_id)
         if target in truth:
             wrong = not truth[target]
+        elif unlabelled and author not in labelled_authors:
+            continue  # on unlabelled chat: no ground truth to judge the action by
         else:  # an action on an author alone: wrong if they never said anything abusive
-            wrong = (a.platform, a.target_author_id) not in abusive_authors
+            wrong = author not in abusive_authors
         if wrong:
             false_actions.append(
                 {
@@ -529,6 +537,7 @@ def _rehearsal(path: Path, source: Path, actions: list[ActionRow]) -> dict:
     return {
         "scenario_file": source.name,
         "labelled": len(seen),
+        "unlabelled": unlabelled,
         "should_act": len(should),
         "caught": len(caught),
         "missed": len(should) - len(caught),

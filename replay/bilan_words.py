@@ -107,6 +107,11 @@ WORDS: dict[str, tuple[str, str]] = {  # key: (French, English)
     "items": ("signalements", "items"),
     "rehearsal": ("Répétition : le score de l'équipe", "Rehearsal: the team's score"),
     "scenario": ("Scénario", "Scenario"),
+    "scored_on": ("Score établi sur les messages étiquetés", "Scored on the labelled messages"),
+    "unlabelled_not_scored": (
+        "messages sans étiquette (chat réel) ne sont pas comptés",
+        "unlabelled messages (real chat) are not scored",
+    ),
     "should_act": ("Messages à traiter selon le scénario", "Messages the scenario says to act on"),
     "caught": ("Traités par l'équipe", "Acted on by the team"),
     "missed": ("Manqués", "Missed"),

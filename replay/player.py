@@ -25,6 +25,7 @@ REPLAYED_EVENT_KINDS = frozenset(
         "timeout",
         "delete",
         "delete_author",
+        "delete_by_author",  # YouTube's "all of this author's messages"
         "notice",
         "sub",
         "resub",

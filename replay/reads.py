@@ -253,6 +253,22 @@ class Outcome(NamedTuple):
     tags: list[str] | None  # None: no verdict in the run
 
 
+class LabelRow(NamedTuple):
+    """A message as a labelling sheet lists it, with its label if it has one."""
+
+    seq: int
+    platform: str
+    msg_id: str
+    author_name: str
+    text: str
+    should_flag: int | None
+    category: str | None
+
+
+class Seq(NamedTuple):
+    seq: int
+
+
 class Phase(NamedTuple):
     ts: float
     data: dict[str, Any]
@@ -377,6 +393,14 @@ AUTHOR_SPAN = Read(
 )
 
 HAS_LABELS = Read(Value, "SELECT 1 AS value FROM labels LIMIT 1")
+LABEL_SHEET = Read(
+    LabelRow,
+    "SELECT m.seq, m.platform, m.msg_id, m.author_name, m.text, l.should_flag, l.category"
+    " FROM messages m LEFT JOIN labels l ON l.message_seq = m.seq ORDER BY m.seq",
+)
+SEQ_OF = Read(Seq, "SELECT seq FROM messages WHERE seq = ?")
+SEQ_BY_ID = Read(Seq, "SELECT seq FROM messages WHERE platform = ? AND msg_id = ? ORDER BY seq")
+PLATFORMS = Read(Value, "SELECT DISTINCT platform AS value FROM messages")
 TRUTH = Read(
     Truth,
     "SELECT m.platform, m.msg_id, l.should_flag FROM labels l"
@@ -386,6 +410,7 @@ ARRIVALS = Read(Arrival, "SELECT platform, msg_id, author_id, received_at FROM m
 
 # Reads across a run and its labelled source (a SessionFile opened with `labelled_source`).
 SOURCE_LABELS = Read(Value, "SELECT count(*) AS value FROM src.labels")
+SOURCE_MESSAGES = Read(Value, "SELECT count(*) AS value FROM src.messages")
 OUTCOMES = Read(
     Outcome,
     "SELECT l.should_flag, l.raid_member, v.message_seq IS NOT NULL AS flagged, v.tags"

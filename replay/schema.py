@@ -91,6 +91,13 @@ CREATE TABLE IF NOT EXISTS events (
 CREATE INDEX IF NOT EXISTS events_by_kind ON events(kind, ts);
 """
 
+# A bulk load (an import into a new file) builds these once at the end, in one sorted pass:
+# kept up row by row, random message ids make every insert a random write.
+DROP_MESSAGE_INDEXES = """
+DROP INDEX IF EXISTS messages_by_platform_id;
+DROP INDEX IF EXISTS messages_by_author;
+"""
+
 # The columns a queued message row fills, in this order (`deleted_at` comes later, by UPDATE).
 MESSAGE_COLUMNS = (
     "seq",
@@ -121,6 +128,9 @@ INSERTS = {
     " VALUES (?,?,?,?,?,?)",
     "labels": "INSERT INTO labels(message_seq, should_flag, category, raid_member, question,"
     " phase) VALUES (?,?,?,?,?,?)",
+    # a hand label given later (`vigile label --from`) replaces the message's label, if any
+    "relabels": "INSERT OR REPLACE INTO labels(message_seq, should_flag, category, raid_member,"
+    " question, phase) VALUES (?,?,?,?,?,?)",
     "events": "INSERT INTO events(session_id, ts, platform, channel, kind, data)"
     " VALUES (?,?,?,?,?,?)",
     "actions": "INSERT INTO actions(session_id, ts, platform, channel, kind, moderator,"

@@ -19,7 +19,7 @@ ALERT_KINDS_FOR_ONSET = ("raid", "flood", "copypasta", "author-burst", "rising-h
 
 @dataclass(frozen=True, slots=True)
 class Score:
-    labelled: int
+    labelled: int  # messages of the source with a label: the only ones scored
     flag_precision: float | None
     flag_recall: float | None
     raid_precision: float | None  # messages tagged `raid` against raid-member labels
@@ -28,9 +28,14 @@ class Score:
     seconds_to_first_alert: float | None  # from the onset to an alert from the chat itself
     alerts_before_onset: int
     alerts: dict[str, int] = field(default_factory=dict)  # raised, by kind
+    messages: int = 0  # in the source: those beyond `labelled` (real chat) are not scored
+
+    @property
+    def unlabelled(self) -> int:
+        return max(0, self.messages - self.labelled)
 
     def as_dict(self) -> dict[str, object]:
-        return asdict(self)
+        return {**asdict(self), "unlabelled": self.unlabelled}
 
 
 def score_run(source: Path, run: Path) -> Score | None:
@@ -40,6 +45,7 @@ def score_run(source: Path, run: Path) -> Score | None:
         labelled = count.value if count else 0
         if not labelled:
             return None
+        total = db.one(reads.SOURCE_MESSAGES)
         # (truth, predicted) pairs counted as the rows stream by: an hour's session has
         # millions of labels, and holding them all would double the load test's memory
         flagged: Counter[tuple[bool, bool]] = Counter()
@@ -77,6 +83,7 @@ def score_run(source: Path, run: Path) -> Score | None:
         seconds_to_first_alert=round(after[0] - onset, 1) if after and onset is not None else None,
         alerts_before_onset=sum(1 for ts, _ in raised if onset is not None and ts < onset),
         alerts=by_kind,
+        messages=total.value if total else labelled,
     )
 
 

@@ -26,7 +26,13 @@ from vigile.connectors.model import (
 from vigile.replay.chain import GENESIS_HASH, seal_row
 from vigile.replay.chain import canonical_json as _json  # stored JSON columns are canonical too
 from vigile.replay.reads import R, Read
-from vigile.replay.schema import INSERTS, MESSAGE_COLUMNS, SCHEMA, SCHEMA_VERSION
+from vigile.replay.schema import (
+    DROP_MESSAGE_INDEXES,
+    INSERTS,
+    MESSAGE_COLUMNS,
+    SCHEMA,
+    SCHEMA_VERSION,
+)
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +83,7 @@ def _message_from_row(row: sqlite3.Row) -> ChatMessage:
 
 
 _RECEIVED_AT = MESSAGE_COLUMNS.index("received_at")
+_MARKS = ("deletions", "author_deletions")  # updates that find messages through an index
 
 
 def _message_row(seq: int, session: int | None, m: ChatMessage) -> tuple[Any, ...]:
@@ -164,6 +171,8 @@ class SessionStore:
         self._writer: asyncio.Task[None] | None = None
         self._closing = False
         self.readonly = False
+        self.bulk = False
+        self._deferred: dict[str, list[tuple[Any, ...]]] = {table: [] for table in _MARKS}
         self._flush_lock = asyncio.Lock()  # one transaction at a time
         self._flushed = asyncio.Event()  # set after each commit, done or failed
         # Called after each commit with the committed messages' received_at and the commit
@@ -183,9 +192,12 @@ class SessionStore:
         batch_interval: float = 0.1,
         busy_timeout_ms: int = 5_000,
         readonly: bool = False,
+        bulk: bool = False,
     ) -> SessionStore:
         """Open (or create) a session file. `readonly` opens an existing one for reading only:
-        a replay or a report never writes to the recording it reads."""
+        a replay or a report never writes to the recording it reads. `bulk` loads a new file
+        that nobody reads meanwhile and that is thrown away if the load fails (an import): no
+        write-ahead log and no sync until `close`, which turns it into a normal WAL session."""
         path = Path(path)
         if readonly and not path.is_file():
             raise StoreError(f"no session file at {path}")
@@ -198,7 +210,7 @@ class SessionStore:
             raise StoreError(f"cannot open session database {path}: {exc}") from exc
         db.row_factory = sqlite3.Row
         store = cls(db, path, batch_rows, batch_interval)
-        store.readonly = readonly
+        store.readonly, store.bulk = readonly, bulk
         try:
             await store._prepare(busy_timeout_ms)
         except sqlite3.Error as exc:
@@ -211,7 +223,11 @@ class SessionStore:
 
     async def _prepare(self, busy_timeout_ms: int) -> None:
         await self._db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
-        if not self.readonly:
+        if self.bulk:  # written once, twice as fast: the data is not copied from a WAL later
+            await self._db.execute("PRAGMA journal_mode = MEMORY")
+            await self._db.execute("PRAGMA synchronous = OFF")
+            await self._db.execute("PRAGMA cache_size = -65536")
+        elif not self.readonly:
             await self._db.execute("PRAGMA journal_mode = WAL")
             await self._db.execute("PRAGMA synchronous = NORMAL")
             await self._db.execute("PRAGMA foreign_keys = OFF")  # rows are written in batch order
@@ -233,6 +249,8 @@ class SessionStore:
         if self.readonly:
             return
         await self._db.executescript(SCHEMA)
+        if self.bulk and not has_meta:  # a new file: its indexes are built once, at the end
+            await self._db.executescript(DROP_MESSAGE_INDEXES)
         await self._db.execute(
             "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)",
             (str(SCHEMA_VERSION),),
@@ -279,7 +297,9 @@ class SessionStore:
                 await self._db.execute(
                     "UPDATE sessions SET ended_at = ? WHERE id = ?", (utc_now(), self.session_id)
                 )
-            if not self.readonly:
+            if self.bulk:
+                await self._end_bulk()
+            elif not self.readonly:
                 await self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         finally:
             await self._db.close()
@@ -315,6 +335,11 @@ class SessionStore:
         if label is not None:
             self._queue("labels", _label_row(seq, label))
         return seq
+
+    def set_label(self, seq: int, label: Label) -> None:
+        """Label a stored message (hand labels on a real session); replaces its label. Labels
+        are ground truth beside the record, not part of it: the hash chain does not seal them."""
+        self._queue("relabels", _label_row(seq, label))
 
     def add_event(self, e: PlatformEvent) -> None:
         row = (self.session_id, e.ts, e.platform, e.channel, e.kind, _json(e.data))
@@ -365,9 +390,25 @@ class SessionStore:
             if self.last_error:  # the disk refuses for now: retry at the writer's pace
                 await asyncio.sleep(self._batch_interval)
 
+    async def _end_bulk(self) -> None:
+        """Build the indexes in one sorted pass, apply the deletions that waited for them, and
+        become a session like any, in WAL mode."""
+        await self._db.execute("PRAGMA cache_size = -65536")  # the index sort, in memory
+        await self._db.executescript(SCHEMA)  # what was left out: the message indexes
+        await self._db.execute("BEGIN IMMEDIATE")
+        for table, rows in self._deferred.items():
+            await self._db.executemany(INSERTS[table], rows)
+        await self._db.execute("COMMIT")
+        async with self._db.execute("PRAGMA journal_mode = WAL") as cursor:
+            await cursor.fetchall()
+
     async def _commit_batch(self) -> None:
         batch, count = self._batch, self.pending
         self._batch, self.pending = {table: [] for table in INSERTS}, 0
+        if self.bulk:  # marks need the message indexes, built at the end: they wait till then
+            for table in _MARKS:
+                self._deferred[table] += batch.pop(table)
+                batch[table] = []
         try:
             await self._db.execute("BEGIN IMMEDIATE")
             for table, rows in batch.items():

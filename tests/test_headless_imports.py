@@ -37,11 +37,14 @@ HEADLESS = [
     "vigile.replay.store",
     "vigile.replay.player",
     "vigile.replay.pipeline",
+    "vigile.replay.labels",
+    "vigile.replay.importers.command",  # every reader, and the progress bar
     "vigile.tui.flagged",
     "vigile.tui.channel_commands",
     "vigile.tui.desk",  # the desk's behaviour: the app only draws it
     "vigile.scenarios.format",
     "vigile.scenarios.generate",
+    "vigile.scenarios.background",
     "vigile.team.protocol",
     "vigile.team.state",
     "vigile.team.server",

@@ -21,6 +21,7 @@ from vigile.filters.rules import (
     load_packs,
     load_starter_packs,
 )
+from vigile.replay.importers.detect import FORMATS as IMPORT_FORMATS
 from vigile.team.command import add_hub_parser
 from vigile.tui.accounts import add_login_parser, live_moderation
 
@@ -66,13 +67,65 @@ def cmd_scenario(args: argparse.Namespace) -> int:
             return _fail("scenario", f"{db} already exists (use --force to replace it)")
         for suffix in ("", "-wal", "-shm"):
             Path(f"{db}{suffix}").unlink(missing_ok=True)
-    summary = asyncio.run(write_session(scenario, db))
+    real = ""
+    if args.background:
+        from vigile.replay.store import StoreError
+        from vigile.scenarios.background import BackgroundError, write_over_background
+
+        background = Path(args.background)
+        try:
+            summary, copied = asyncio.run(write_over_background(scenario, background, db, args.at))
+        except (BackgroundError, StoreError) as exc:
+            return _fail("scenario", str(exc))
+        real = f", over {copied:,} real messages of {background.name} (unlabelled, not scored)"
+    else:
+        summary = asyncio.run(write_session(scenario, db))
     print(
         f"{scenario.name}: {summary.messages} messages ({summary.flagged_labels} labelled for "
         f"moderation, {summary.raid_messages} from raid accounts), {summary.events} events, "
-        f"{scenario.duration:.0f} s of chat → {db}"
+        f"{scenario.duration:.0f} s of chat{real} → {db}"
     )
     return 0
+
+
+# -- import -------------------------------------------------------------------------------------
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from vigile.replay.importers.command import import_files, options, report_lines
+    from vigile.replay.importers.items import ImportFailed
+
+    try:
+        opts = options(args.channel, args.tz, args.date, args.columns)
+        report = import_files(args.files, args.db, args.format, opts, args.force)
+    except ImportFailed as exc:
+        return _fail("import", str(exc))
+    print("\n".join(report_lines(report, args.db)))
+    return 0
+
+
+# -- label --------------------------------------------------------------------------------------
+
+
+def cmd_label(args: argparse.Namespace) -> int:
+    from vigile.replay.labels import LabelError, read_sheet, write_sheet
+
+    session = Path(args.file)
+    try:
+        if args.to:
+            rows = write_sheet(session, Path(args.to))
+            print(f"{rows:,} messages → {args.to} (fill should_flag: 1 or 0, and a category)")
+            return 0
+        report = read_sheet(session, Path(args.source))
+    except (LabelError, OSError) as exc:
+        return _fail("label", str(exc))
+    print(
+        f"{report.labelled:,} messages labelled ({report.should_flag:,} should be flagged), "
+        f"{report.left_blank:,} rows left blank, {report.problem_count:,} rows refused"
+    )
+    for problem in report.problems:
+        print(f"  {problem}")
+    return 0 if not report.problem_count else 1
 
 
 # -- check --------------------------------------------------------------------------------------
@@ -159,8 +212,14 @@ def format_score(score: Score) -> str:
     def pct(value: float | None) -> str:
         return "n/a" if value is None else f"{value:.1%}"
 
+    scope = f"{score.labelled:,} messages"
+    if score.unlabelled:  # a scenario over real chat, or a hand-labelled part of one
+        scope = (
+            f"{score.labelled:,} labelled messages; {score.unlabelled:,} unlabelled ones "
+            "(real chat) are not scored"
+        )
     lines = [
-        f"against the scenario's labels ({score.labelled:,} messages):",
+        f"against the labels ({scope}):",
         f"  flagging: precision {pct(score.flag_precision)}, recall {pct(score.flag_recall)}",
     ]
     if score.raid_onset is not None:
@@ -608,7 +667,37 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("scenario", help="a bundled scenario name (demo, esports-raid…) or a TOML file")
     p.add_argument("--db", required=True, help="session database to write")
     p.add_argument("--force", action="store_true", help="replace an existing database")
+    p.add_argument("--background", metavar="REAL.db", help="lay it over a real session's chat")
+    p.add_argument(
+        "--at", type=float, default=0.0, help="seconds into the background where it starts"
+    )
     p.set_defaults(func=cmd_scenario)
+
+    p = sub.add_parser("import", help="other tools' chat archives → a session to rehearse on")
+    p.add_argument("files", nargs="+", metavar="FILE", help="archives (several: merged by time)")
+    p.add_argument("--db", required=True, help="session database to write")
+    p.add_argument(
+        "--format",
+        default="auto",
+        choices=("auto", *IMPORT_FORMATS),
+        help="which tool wrote the archives (default: detected for each file)",
+    )
+    p.add_argument(
+        "--channel",
+        help="[twitch:|youtube:]NAME: the channel (over what the archive says; IRC: only it)",
+    )
+    p.add_argument("--tz", default="UTC", help="time zone of times written without one")
+    p.add_argument("--date", help="YYYY-MM-DD of [HH:MM:SS] logs; start of offsets (THH:MM)")
+    p.add_argument("--columns", help="CSV: ts,user,text in file order, or ts=COL,user=COL,…")
+    p.add_argument("--force", action="store_true", help="replace an existing database, once whole")
+    p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("label", help="hand labels: a TSV sheet of a session out, or back in")
+    p.add_argument("file", help="a session database")
+    way = p.add_mutually_exclusive_group(required=True)
+    way.add_argument("--from", dest="source", metavar="FILE.tsv", help="read labels from a sheet")
+    way.add_argument("--to", metavar="FILE.tsv", help="write every message to a sheet")
+    p.set_defaults(func=cmd_label)
 
     p = sub.add_parser("loadtest", help="replay load test: throughput, latency, drops, memory")
     p.add_argument("file", help="a recorded or generated session")

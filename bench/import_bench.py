@@ -1,0 +1,115 @@
+"""`vigile import` on a large archive: lines per second, whole process, and its peak memory.
+
+    python bench/import_bench.py [--lines 1000000] [--format irc|text|ytdlp] [--keep DIR]
+
+Writes an archive of LINES lines in the chosen tool's shape (raw Twitch IRC as chat-log
+services serve it, a Chatterino-style text log, or yt-dlp's live_chat.json), then runs
+`vigile import` on it as a user would and times the whole process. About 1 in 2,000 lines is
+broken on purpose, so the malformed path is measured too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+WORDS = "gg what a race lets go pog c'est combien le lien svp trop fort allez la team nul".split()
+START_MS = 1_721_498_400_000  # 2024-07-20 18:00 UTC
+
+
+def irc_line(n: int, rng: random.Random) -> str:
+    """A PRIVMSG as Twitch sends it: 17 tags, a random message id (a UUID)."""
+    user = rng.randrange(20_000)
+    text = " ".join(rng.choices(WORDS, k=rng.randint(1, 12)))
+    tags = (
+        f"badge-info=;badges=subscriber/{user % 24};color=#1E90FF;display-name=User{user};"
+        f"emotes=;first-msg=0;flags=;id={uuid.UUID(int=rng.getrandbits(128), version=4)};mod=0;"
+        f"returning-chatter=0;room-id=51496027;subscriber=1;tmi-sent-ts={START_MS + n * 3};"
+        f"turbo=0;user-id={100000 + user};user-type="
+    )
+    return f"@{tags} :user{user}!user{user}@user{user}.tmi.twitch.tv PRIVMSG #lumina :{text}"
+
+
+def text_line(n: int, rng: random.Random) -> str:
+    seconds = 18 * 3600 + n * 3 // 1000
+    clock = f"{seconds // 3600 % 24:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+    text = " ".join(rng.choices(WORDS, k=rng.randint(1, 12)))
+    return f"[{clock}]  user{rng.randrange(20_000)}: {text}"
+
+
+def ytdlp_line(n: int, rng: random.Random) -> str:
+    user = rng.randrange(20_000)
+    renderer = {
+        "message": {"runs": [{"text": " ".join(rng.choices(WORDS, k=rng.randint(1, 12)))}]},
+        "authorName": {"simpleText": f"User {user}"},
+        "id": f"ChwKGk{rng.getrandbits(120):030x}",  # ids are random, as YouTube's are
+        "timestampUsec": str((START_MS + n * 3) * 1000),
+        "authorExternalChannelId": f"UC{user:022d}",
+    }
+    action = {"addChatItemAction": {"item": {"liveChatTextMessageRenderer": renderer}}}
+    line = {"replayChatItemAction": {"actions": [action], "videoOffsetTimeMsec": str(n * 3)}}
+    return json.dumps(line)
+
+
+SHAPES = {
+    "irc": (irc_line, "lumina_raw.irc"),
+    "text": (text_line, "lumina-2024-07-20.log"),
+    "ytdlp": (ytdlp_line, "Race [Lr7xQ2mVt9k].live_chat.json"),
+}
+
+
+def write_archive(path: Path, lines: int, shape: str) -> None:
+    make = SHAPES[shape][0]
+    rng = random.Random(2026)
+    with open(path, "w", encoding="utf-8") as out:
+        for n in range(lines):
+            out.write("}{ broken line\n" if n % 2_000 == 1_999 else make(n, rng) + "\n")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--lines", type=int, default=1_000_000)
+    parser.add_argument("--format", choices=sorted(SHAPES), default="irc")
+    parser.add_argument("--keep", type=Path, help="write the archive and session here")
+    args = parser.parse_args()
+    folder = args.keep or Path(tempfile.mkdtemp(prefix="vigile-import-bench-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    archive = folder / SHAPES[args.format][1]
+    db = folder / f"import-{args.format}.db"
+    started = time.perf_counter()
+    write_archive(archive, args.lines, args.format)
+    print(
+        f"{args.lines:,} lines of {args.format} ({archive.stat().st_size / 2**20:,.0f} MiB) "
+        f"written in {time.perf_counter() - started:.1f} s",
+        flush=True,
+    )
+    command = [sys.executable, "-m", "vigile.tui.cli", "import", str(archive), "--db", str(db)]
+    command += ["--force"]
+    started = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True)
+    elapsed = time.perf_counter() - started
+    if done.returncode != 0:
+        print(done.stderr, file=sys.stderr)
+        return 1
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = usage.ru_utime + usage.ru_stime  # what the import itself used, whatever else runs
+    print(done.stdout.strip())
+    print(
+        f"vigile import: {elapsed:.1f} s for {args.lines:,} lines ({cpu:.1f} s of CPU), "
+        f"{args.lines / elapsed:,.0f} lines/s, peak RSS {usage.ru_maxrss / 1024:,.0f} MiB, "
+        f"session {db.stat().st_size / 2**20:,.0f} MiB; load average {os.getloadavg()[0]:.1f}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

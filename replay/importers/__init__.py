@@ -1,0 +1,1 @@
+"""`vigile import`: chat archives made by other tools, read into a normal Vigile session."""
