@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, Generic, NamedTuple, TypeVar
 
 from vigile.replay.chain import SEALED, sealed
+from vigile.replay.files import QUERY_ONLY, SESSION, reader_uri, require
 
 R = TypeVar("R", bound=tuple[Any, ...])
 
@@ -42,11 +43,16 @@ class SessionFile:
 
     def __init__(self, path: Path, labelled_source: Path | None = None) -> None:
         """`labelled_source`: the scenario a run was made from, attached as `src` for the reads
-        that compare the two (SOURCE_LABELS, OUTCOMES, RAID_PHASES)."""
-        self._db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        that compare the two (SOURCE_LABELS, OUTCOMES, RAID_PHASES). StoreError for a file
+        that is not a session."""
+        require(path, SESSION)
+        if labelled_source is not None:
+            require(labelled_source, SESSION)
+        self._db = sqlite3.connect(reader_uri(path), uri=True)
+        self._db.execute(QUERY_ONLY)
         if labelled_source is not None:
             try:
-                self._db.execute("ATTACH DATABASE ? AS src", (f"file:{labelled_source}?mode=ro",))
+                self._db.execute("ATTACH DATABASE ? AS src", (reader_uri(labelled_source),))
             except sqlite3.Error:
                 self._db.close()
                 raise

@@ -281,11 +281,11 @@ async def test_the_report_is_worded_in_the_chosen_language(tmp_path) -> None:
 
 def test_the_command_writes_three_files_and_refuses_bad_input(tmp_path, capsys) -> None:
     assert main(["bilan", str(tmp_path / "nope.db"), "--out", str(tmp_path / "o")]) == 2
-    assert "no session file" in capsys.readouterr().err
+    assert "nope.db: no such file" in capsys.readouterr().err
     junk = tmp_path / "junk.db"
     junk.write_bytes(b"not a database at all" * 100)
     assert main(["bilan", str(junk), "--out", str(tmp_path / "o")]) == 2
-    assert "not a readable Vigile session" in capsys.readouterr().err
+    assert "junk.db: is not a Vigile file" in capsys.readouterr().err
     with pytest.raises(BilanError, match="unknown time zone"):
         write_bilan(junk, tmp_path / "o", tz="Mars/Olympus")
 
@@ -294,7 +294,7 @@ async def test_the_command_prints_a_summary_and_flags_a_broken_chain(tmp_path, c
     _, run = await crafted_rehearsal(tmp_path)
     out = tmp_path / "out"
     assert main(["bilan", str(run), "--out", str(out), "--lang", "en"]) == 0
-    assert "12 messages, 9 flagged, 5 actions, 1 alerts" in capsys.readouterr().out
+    assert "12 messages, 9 flagged, 5 actions, 1 alert →" in capsys.readouterr().out
     assert sorted(p.name for p in out.iterdir()) == ["bilan.html", "bilan.json", "bilan.md"]
     with sqlite3.connect(run) as db:
         db.execute("UPDATE messages SET text = 'edited' WHERE msg_id = 'm3'")

@@ -109,7 +109,9 @@ def test_vigile_check_follows_edits_to_its_pack(tmp_path: Path) -> None:
     finally:
         proc.stdin.close()
         proc.wait(timeout=10)
-    assert "edit refused, running rules kept" in proc.stderr.read()
+    complaints = proc.stderr.read().splitlines()
+    assert len(complaints) == 1  # told once, in one wording
+    assert complaints[0].startswith("vigile check: edit refused, running rules kept:")
 
 
 async def test_a_session_records_file_edits_and_refusals(tmp_path: Path) -> None:
