@@ -400,6 +400,15 @@ OUTCOMES = Read(
     " LEFT JOIN verdicts v ON v.message_seq = m.seq",
     ("tags",),
 )
+# the same, for the labelled messages the run received only (a replay that skipped ahead)
+OUTCOMES_RECEIVED = Read(
+    Outcome,
+    "SELECT l.should_flag, l.raid_member, v.message_seq IS NOT NULL AS flagged, v.tags"
+    " FROM src.labels l JOIN src.messages s ON s.seq = l.message_seq"
+    " JOIN messages m ON m.platform = s.platform AND m.msg_id = s.msg_id"
+    " LEFT JOIN verdicts v ON v.message_seq = m.seq",
+    ("tags",),
+)
 RAID_PHASES = Read(
     Phase, "SELECT ts, data FROM src.events WHERE kind = 'scenario:phase' ORDER BY ts", ("data",)
 )
