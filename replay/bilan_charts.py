@@ -11,6 +11,7 @@ matplotlib.use("Agg")  # no screen: draw to files only
 
 import matplotlib.dates as mdates  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.transforms as mtransforms  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
 
@@ -98,25 +99,27 @@ def rate_chart(figures: dict, words: Wording) -> str | None:
             linewidth=1.6,
             label=words("flagged"),
         )
-        shown: set[str] = set()
-        top = ax.get_ylim()[1]
+        # Alerts of one kind share a colour and a line style; each kind is named once, on a
+        # lane of its own above the plot at its first line, so kinds raised in the same minute
+        # never write over each other.
+        lanes: dict[str, int] = {}
+        above = mtransforms.blended_transform_factory(ax.transData, ax.transAxes)
         for alert in figures["threats"]["alerts"]:
             kind = alert["kind"]
             colour, style = ALERT_STYLES.get(kind, ("#374151", "--"))
-            raised = datetime.fromtimestamp(alert["raised_at"], UTC)
+            raised = mdates.date2num(datetime.fromtimestamp(alert["raised_at"], UTC))
             ax.axvline(raised, linewidth=1.1, linestyle=style, color=colour)
-            if kind not in shown:  # a direct label at the kind's first line
-                ax.annotate(
-                    words.kind(kind),
-                    (mdates.date2num(raised), top),
-                    xytext=(2, -2),
-                    textcoords="offset points",
-                    rotation=90,
-                    va="top",
-                    fontsize=7.5,
-                    color=colour,
-                )
-            shown.add(kind)
+            if kind not in lanes:
+                lane = lanes[kind] = len(lanes)
+                height = 1.03 + 0.075 * lane
+                ax.plot(
+                    [raised, raised], [1.0, height], transform=above, clip_on=False,
+                    color=colour, linestyle=style, linewidth=1.1,
+                )  # fmt: skip
+                ax.text(
+                    raised, height, f" {words.kind(kind)}", transform=above, va="center",
+                    ha="left", fontsize=8, color=colour, fontweight="bold",
+                )  # fmt: skip
         ax.set_xlim(times[0], ends[-1])
         ax.xaxis.set_major_locator(_minute_ticks(len(times), words))
         ax.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M", tz=words.tz))

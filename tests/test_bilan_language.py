@@ -174,7 +174,7 @@ async def test_the_rate_chart_of_a_short_session(replayed: Path, tmp_path: Path)
 
     files = write_bilan(replayed, tmp_path / "en", lang="en")
     svg = re.search(r"<svg.*?</svg>", files.html.read_text(), re.S).group(0)
-    texts = re.findall(r"<text[^>]*>([^<]*)</text>", svg)
+    texts = [t.strip() for t in re.findall(r"<text[^>]*>([^<]*)</text>", svg)]
     ticks = [t for t in texts if re.fullmatch(r"\d\d:\d\d", t)]
     assert ticks and len(ticks) == len(set(ticks))  # 4 minutes of chat: no "14:13 14:13 …"
     assert "YouTube" in texts and "Youtube" not in texts
