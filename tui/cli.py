@@ -10,7 +10,7 @@ import os
 import signal
 import sys
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -31,6 +31,8 @@ from vigile.tui.cli_errors import (
     CommandError,
     Parser,
     positive_number,
+    remove_session,
+    removed_on_failure,
     run_command,
     say,
     speed,
@@ -75,8 +77,8 @@ def cmd_scenario(args: argparse.Namespace) -> int:
     if require_writable(db):  # only a session file is ever replaced, never anything else
         if not args.force:
             raise usage("already exists (use --force to replace it)", db)
-        _remove_session(db)
-    with _removed_on_failure(db):
+        remove_session(db)
+    with removed_on_failure(db):
         summary = asyncio.run(write_session(scenario, db))
     print(
         f"{scenario.name}: {count(summary.messages, 'message')} "
@@ -85,22 +87,6 @@ def cmd_scenario(args: argparse.Namespace) -> int:
         f"{scenario.duration:.0f} s of chat → {db}"
     )
     return 0
-
-
-def _remove_session(db: Path) -> None:
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{db}{suffix}").unlink(missing_ok=True)
-
-
-@contextlib.contextmanager
-def _removed_on_failure(db: Path) -> Iterator[None]:
-    """A file this command creates is removed again if the command fails or is interrupted:
-    no half-written byproduct stays behind."""
-    try:
-        yield
-    except BaseException:
-        _remove_session(db)
-        raise
 
 
 # -- check --------------------------------------------------------------------------------------
@@ -513,8 +499,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     scenario_db = recording.with_name(f"{recording.stem}-scenario.db")
     require_writable(recording)
     if require_writable(scenario_db):
-        _remove_session(scenario_db)  # a previous demo's chat: regenerated, the same again
-    with _removed_on_failure(scenario_db):
+        remove_session(scenario_db)  # a previous demo's chat: regenerated, the same again
+    with removed_on_failure(scenario_db):
         asyncio.run(write_session(load_scenario("demo"), scenario_db))
         plan = _replay_plan(
             "demo",
@@ -527,7 +513,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         )
         status = _run_desk(plan, packs, "demo", config=config, args=args)
         if status != 0:
-            _remove_session(scenario_db)
+            remove_session(scenario_db)
         else:
             print(f"The demo's generated chat (with its labels) is in {scenario_db}")
         return status

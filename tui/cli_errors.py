@@ -10,12 +10,13 @@ else is a bug and keeps its traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import os
 import re
 import sqlite3
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import NoReturn
 
@@ -112,6 +113,26 @@ class Parser(argparse.ArgumentParser):
         prefix = "vigile " if command != "vigile" else ""
         print(f"{prefix}{command}: {message} (see {self.prog} --help)", file=sys.stderr, flush=True)
         sys.exit(USAGE)
+
+
+# -- files a command creates -------------------------------------------------------------------
+
+
+def remove_session(db: Path) -> None:
+    """A session file and its WAL side files."""
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def removed_on_failure(db: Path) -> Iterator[None]:
+    """A file this command creates is removed again if the command fails or is interrupted:
+    no half-written byproduct stays behind."""
+    try:
+        yield
+    except BaseException:
+        remove_session(db)
+        raise
 
 
 # -- argument types, worded for the user --------------------------------------------------------
