@@ -301,3 +301,29 @@ async def test_the_command_prints_a_summary_and_flags_a_broken_chain(tmp_path, c
     assert main(["bilan", str(run), "--out", str(out), "--lang", "en"]) == 1
     assert "chain is broken" in capsys.readouterr().err
     assert "CHAIN BROKEN" in (out / "bilan.html").read_text()
+
+
+async def test_a_rehearsal_that_skipped_ahead_is_scored_on_what_it_replayed(
+    tmp_path, tiny_session
+) -> None:
+    from vigile.replay.scoring import score_run
+    from vigile.replay.store import SessionStore
+
+    run = tmp_path / "seeked.db"
+    triage = Triage(load_starter_packs())
+    async with await SessionStore.open(tiny_session, readonly=True) as source:
+        stored = [s async for s in source.messages()]
+    later = stored[len(stored) // 2 :]  # the moderator jumped to the middle of the scenario
+    async with await SessionStore.open(run) as store:
+        await store.start_session("r", "rehearsal", [], {"replay_of": str(tiny_session)})
+        for s in later:
+            store.add_message(s.message, triage.judge(s.message))
+    whole = score_run(tiny_session, run)
+    assert whole.labelled == len(stored)  # a load test counts what it lost as missed
+    figures = json.loads(write_bilan(run, tmp_path / "b", lang="en").json.read_text())
+    r = figures["rehearsal"]
+    assert r["labelled"] == r["triage"]["labelled"] == len(later)  # one set for both
+    assert r["triage"]["flag_recall"] == score_run(tiny_session, run, True).flag_recall
+    assert r["triage"]["flag_recall"] > whole.flag_recall  # not diluted by what was skipped
+    md = (tmp_path / "b" / "bilan.md").read_text()
+    assert f"scored on the same {len(later)} replayed messages" in md

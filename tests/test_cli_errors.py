@@ -238,3 +238,15 @@ async def test_counts_agree_with_their_nouns(tmp_path: Path) -> None:
     assert done.stdout.startswith(f"1 of 1 message → {tmp_path / 'd'}\n"), done.stdout
     done = run("export-evidence", str(one), "--out", str(tmp_path / "f"))
     assert done.stdout.startswith("0 flagged of 1 message"), done.stdout
+
+
+def test_only_a_file_the_command_created_is_removed_on_failure(tmp_path: Path) -> None:
+    from vigile.tui.cli_errors import CommandError, removed_on_failure
+
+    kept, made = tmp_path / "kept.db", tmp_path / "made.db"
+    kept.write_text("a session already there")
+    for path in (kept, made):
+        with pytest.raises(CommandError), removed_on_failure(path):
+            path.write_text("half written")
+            raise CommandError("the disk is full", path)
+    assert kept.exists() and not made.exists()

@@ -10,7 +10,12 @@ from vigile.replay import reads
 from vigile.replay.reads import Read, SessionFile
 
 NAMED = {name: read for name, read in vars(reads).items() if isinstance(read, Read)}
-ACROSS = {"SOURCE_LABELS", "OUTCOMES", "RAID_PHASES"}  # a run beside its labelled source
+ACROSS = {
+    "SOURCE_LABELS",
+    "OUTCOMES",
+    "OUTCOMES_RECEIVED",
+    "RAID_PHASES",
+}  # a run beside its labelled source
 
 
 @pytest.mark.parametrize("name", sorted(NAMED))

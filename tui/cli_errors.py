@@ -5,6 +5,17 @@ of the classes below: `vigile COMMAND: FILE: REASON` goes to stderr, with status
 usage mistake (a bad argument, a file that is not what the command takes) and 1 for a failure
 while working (a disk that refuses, a database that breaks). No traceback for these; anything
 else is a bug and keeps its traceback.
+
+A new command needs nothing more than its `cmd_` function (`main` runs it through here):
+
+    def cmd_import(args):
+        db = Path(args.db)
+        require_writable(db)                  # not a folder, not a hub's file… (StoreError, 2)
+        if not args.files:
+            raise usage("name at least one archive")                # status 2
+        with removed_on_failure(db):          # no half-written new file left behind
+            ...                               # sqlite3.Error, OSError: one line, status 1
+        raise CommandError("its chain is broken", db)               # status 1
 """
 
 from __future__ import annotations
@@ -127,11 +138,13 @@ def remove_session(db: Path) -> None:
 @contextlib.contextmanager
 def removed_on_failure(db: Path) -> Iterator[None]:
     """A file this command creates is removed again if the command fails or is interrupted:
-    no half-written byproduct stays behind."""
+    no half-written byproduct stays behind. A file that was there before is never removed."""
+    existed = Path(db).exists()
     try:
         yield
     except BaseException:
-        remove_session(db)
+        if not existed:
+            remove_session(db)
         raise
 
 
