@@ -163,7 +163,7 @@ async def test_twitch_and_youtube_recorded_in_one_session(tmp_path: Path) -> Non
 
 async def test_recording_into_a_session_file_says_it_adds_to_it(tmp_path: Path) -> None:
     db = tmp_path / "live.db"
-    for run in (1, 2):
+    for _ in (1, 2):
         async with FakeTwitch([[*chatter(50), Close()]]) as server:
             code, out, err = await record(
                 "twitch:Lumina", "--db", str(db), "--duration", "1", "--twitch-url", server.url
