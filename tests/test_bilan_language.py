@@ -184,3 +184,13 @@ async def test_the_rate_chart_of_a_short_session(replayed: Path, tmp_path: Path)
     assert len(set(colours)) == len(colours)
     assert len({style for _, style in ALERT_STYLES.values()}) == len(ALERT_STYLES)
     assert "Noto Color Emoji" in svg  # the charts' text falls back to an emoji font
+
+
+async def test_a_session_of_seconds_has_no_repeated_time_labels(
+    tmp_path: Path, tiny_session: Path
+) -> None:
+    files = write_bilan(tiny_session, tmp_path / "fr", lang="fr")  # 7 s of chat
+    svg = re.search(r"<svg.*?</svg>", files.html.read_text(), re.S).group(0)
+    texts = [t.strip() for t in re.findall(r"<text[^>]*>([^<]*)</text>", svg)]
+    ticks = [t for t in texts if re.fullmatch(r"\d\d:\d\d", t)]
+    assert 1 <= len(ticks) == len(set(ticks)), ticks
