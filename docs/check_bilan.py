@@ -6,9 +6,11 @@ French and English, open each in headless Chromium and check what a client would
     pip install -e '.[docs]'        # Playwright drives that Chromium (no browser download)
     python docs/check_bilan.py [--scenario esports-raid] [--speed 15] [--keep DIR]
 
-Checks, for each language: nothing is fetched from anywhere (no request but the page itself),
-no console error, the three charts drawn with a size, no sideways scrolling at 1,000 px, every
-section present, the JSON's totals shown in the language's number format, and a printable PDF.
+Checks, for each language: no word of the other language (the lists of
+tests/test_bilan_language.py) outside quoted chat, nothing is fetched from anywhere (no request
+but the page itself), no console error, the three charts drawn with a size, no sideways
+scrolling at 1,000 px, every section present, the JSON's totals shown in the language's number
+format, and a printable PDF.
 Writes docs/bilan-fr.png (the screenshot the README shows) and exits 1 on any failure.
 """
 
@@ -25,6 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from tests.test_bilan_language import ENGLISH, FRENCH, words_of  # noqa: E402
 from vigile.filters.rules import load_starter_packs  # noqa: E402
 from vigile.filters.triage import Triage  # noqa: E402
 from vigile.replay.bilan import write_bilan  # noqa: E402
@@ -112,6 +115,17 @@ def check_page(html: Path, figures: dict, lang: str, screenshot: Path | None) ->
             if not page.locator(f"section#{section} h2").is_visible():
                 problems.append(f"section {section} missing or hidden")
         text = page.inner_text("body")
+        # what a reader sees, less the chat's own words (quoted as written) and the hashes
+        shown = page.evaluate(
+            "(() => { const b = document.body.cloneNode(true);"
+            " b.querySelectorAll('.chat, .hash, code, style').forEach(e => e.remove());"
+            " return b.innerText; })()"
+        )
+        foreign = words_of(shown.replace(str(html.parent.parent), "")) & (
+            ENGLISH if lang == "fr" else FRENCH
+        )
+        if foreign:
+            problems.append(f"words of the other language: {sorted(foreign)}")
         words = Wording(lang)
         for label, value in (
             ("messages", figures["event"]["messages"]),

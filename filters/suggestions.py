@@ -18,13 +18,15 @@ PACK_NAME = "accepted-suggestions"
 def suggestion_pack(rules: Iterable[Mapping[str, Any]]) -> RulePack:
     """A pack holding the accepted rules, written as TOML so its versions read like any
     pack's (RulePackError when a rule is not valid)."""
-    lines = [f'[pack]\nname = "{PACK_NAME}"\nversion = 1\n']
-    for rule in rules:
-        lines.append("[[rules]]")
-        for key, value in rule.items():
-            lines.append(f"{key} = {_toml(value)}")
-        lines.append("")
-    return parse_pack("\n".join(lines), PACK_NAME)
+    blocks = [f'[pack]\nname = "{PACK_NAME}"\nversion = 1\n']
+    blocks += [rule_toml(rule) for rule in rules]
+    return parse_pack("\n".join(blocks), PACK_NAME)
+
+
+def rule_toml(rule: Mapping[str, Any]) -> str:
+    """One rule as the `[[rules]]` block the rule editor shows and the pack file holds."""
+    lines = ["[[rules]]", *(f"{key} = {_toml(value)}" for key, value in rule.items())]
+    return "\n".join(lines) + "\n"
 
 
 def _toml(value: Any) -> str:

@@ -63,9 +63,10 @@ class PackWatcher:
             version = self.triage.swap([*packs, *kept], self.author, "file")
         except RulePackError as error:
             self.last_error = error
-            log.warning("rule edit refused, running rules kept: %s", error)
-            if self.on_rejected:
+            if self.on_rejected:  # the caller tells the user, once, in its own words
                 self.on_rejected(error)
+            else:
+                log.warning("rule edit refused, running rules kept: %s", error)
             return error
         self.last_error = None
         log.info("rules v%d live from %s", version.version, ", ".join(map(str, self.paths)))

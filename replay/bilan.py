@@ -58,7 +58,7 @@ def write_bilan(
     context = {
         "f": figures,
         "w": words,
-        "title": " + ".join(figures["event"]["names"]) or session.stem,
+        "title": _title(figures, words) or session.stem,
         "generated_at": generated_at,
         "tz_name": tz,
         "version": _version(),
@@ -87,6 +87,8 @@ def _environment(words: Wording, autoescape: bool) -> Environment:
     env.filters["md"] = markdown_text
     env.filters["category"] = words.category
     env.filters["kind"] = words.kind
+    env.filters["agent"] = words.agent
+    env.filters["platform"] = words.platform
     return env
 
 
@@ -101,6 +103,16 @@ def _version() -> str:
         return version("vigile")
     except PackageNotFoundError:
         return "dev"
+
+
+def _title(figures: dict, w: Wording) -> str:
+    event = figures["event"]
+    kind = event["kind"]
+    names = [
+        w.session_title(name, kind, replayed)
+        for name, replayed in zip(event["names"], event["replayed"], strict=True)
+    ]
+    return " + ".join(dict.fromkeys(names))  # one title per distinct session
 
 
 def _evidence_text(alert: dict, w: Wording) -> str:
@@ -132,9 +144,11 @@ def _change_text(v: dict, w: Wording) -> str:
     """What a rules version changed: rules added, removed, and what changed inside the others."""
     parts = []
     if v["added"]:
-        parts.append(f"+ {', '.join(v['added'])} ({w('added')})")
+        added = w("added_one") if len(v["added"]) == 1 else w("added")
+        parts.append(f"+ {', '.join(v['added'])} ({added})")
     if v["removed"]:
-        parts.append(f"− {', '.join(v['removed'])} ({w('removed')})")
+        removed = w("removed_one") if len(v["removed"]) == 1 else w("removed")
+        parts.append(f"− {', '.join(v['removed'])} ({removed})")
     for rule, change in v["changed"].items():
         details = []
         for key, diff in change.items():

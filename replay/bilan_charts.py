@@ -11,6 +11,7 @@ matplotlib.use("Agg")  # no screen: draw to files only
 
 import matplotlib.dates as mdates  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.transforms as mtransforms  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
 
@@ -18,18 +19,34 @@ from vigile.replay.bilan_words import Wording  # noqa: E402
 
 PLATFORM_COLOURS = {"twitch": "#9146ff", "youtube": "#e62117", "scenario": "#4a6fa5"}
 FLAGGED_COLOUR = "#d97706"
-ALERT_COLOURS = {
-    "raid": "#b91c1c",
-    "flood": "#7c3aed",
-    "copypasta": "#0e7490",
-    "rising-hashtag": "#15803d",
-    "rising-term": "#4d7c0f",
-    "author-burst": "#6b7280",
+# One hue and one line style per alert kind, apart from each other and from the bars and the
+# flagged line (Okabe-Ito colours, told apart with colour-blindness too); each kind is also
+# labelled on the chart itself, at its first line.
+ALERT_STYLES = {
+    "raid": ("#000000", "-"),
+    "flood": ("#0072b2", "--"),
+    "copypasta": ("#009e73", ":"),
+    "rising-hashtag": ("#cc79a7", "-."),
+    "rising-term": ("#56b4e9", (0, (5, 1, 1, 1))),
+    "author-burst": ("#e69f00", (0, (1, 3))),
 }
+# Text in the SVG stays text, drawn by the reader's fonts: a stack that ends in emoji fonts, so a
+# name or hashtag with an emoji falls back to one instead of an empty box.
+FONT_STACK = [
+    "DejaVu Sans",
+    "Helvetica Neue",
+    "Arial",
+    "Noto Sans",
+    "Noto Color Emoji",
+    "Apple Color Emoji",
+    "Segoe UI Emoji",
+    "sans-serif",
+]
 STYLE = {
     "svg.fonttype": "none",  # text stays text: smaller, selectable, the page's own font
     "svg.hashsalt": "vigile",  # the same figures draw the same file
     "font.family": "sans-serif",
+    "font.sans-serif": FONT_STACK,  # written as the SVG text's font-family
     "font.size": 9,
     "axes.spines.top": False,
     "axes.spines.right": False,
@@ -67,28 +84,44 @@ def rate_chart(figures: dict, words: Wording) -> str | None:
                 align="edge",
                 color=PLATFORM_COLOURS.get(platform, "#64748b"),
                 alpha=0.55,
-                label=platform.capitalize(),
+                label=words.platform(platform),
             )
             bottom = [b + c for b, c in zip(bottom, counts, strict=True)]
+        # a step is drawn from each minute to the next: one more point carries the last minute
+        # through to its end, where the bars end too
+        ends = [*times, datetime.fromtimestamp(series["minutes"][-1] + 60, UTC)]
+        flagged = [*series["flagged"], series["flagged"][-1]]
         ax.step(
-            times,
-            series["flagged"],
+            ends,
+            flagged,
             where="post",
             color=FLAGGED_COLOUR,
             linewidth=1.6,
             label=words("flagged"),
         )
-        shown: set[str] = set()
+        # Alerts of one kind share a colour and a line style; each kind is named once, on a
+        # lane of its own above the plot at its first line, so kinds raised in the same minute
+        # never write over each other.
+        lanes: dict[str, int] = {}
+        above = mtransforms.blended_transform_factory(ax.transData, ax.transAxes)
         for alert in figures["threats"]["alerts"]:
             kind = alert["kind"]
-            ax.axvline(
-                datetime.fromtimestamp(alert["raised_at"], UTC),
-                linewidth=0.9,
-                linestyle="--",
-                color=ALERT_COLOURS.get(kind, "#374151"),
-                label=None if kind in shown else words.kind(kind),
-            )
-            shown.add(kind)
+            colour, style = ALERT_STYLES.get(kind, ("#374151", "--"))
+            raised = mdates.date2num(datetime.fromtimestamp(alert["raised_at"], UTC))
+            ax.axvline(raised, linewidth=1.1, linestyle=style, color=colour)
+            if kind not in lanes:
+                lane = lanes[kind] = len(lanes)
+                height = 1.03 + 0.075 * lane
+                ax.plot(
+                    [raised, raised], [1.0, height], transform=above, clip_on=False,
+                    color=colour, linestyle=style, linewidth=1.1,
+                )  # fmt: skip
+                ax.text(
+                    raised, height, f" {words.kind(kind)}", transform=above, va="center",
+                    ha="left", fontsize=8, color=colour, fontweight="bold",
+                )  # fmt: skip
+        ax.set_xlim(times[0], ends[-1])
+        ax.xaxis.set_major_locator(_minute_ticks(len(times), words))
         ax.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M", tz=words.tz))
         ax.yaxis.set_major_formatter(_numbers(words))
         ax.yaxis.set_major_locator(MaxNLocator(integer=True))
@@ -98,9 +131,17 @@ def rate_chart(figures: dict, words: Wording) -> str | None:
             bbox_to_anchor=(0.5, -0.12),
             fontsize=8,
             frameon=False,
-            ncols=min(6, len(series["messages_by_platform"]) + 1 + len(shown)),
+            ncols=min(6, len(series["messages_by_platform"]) + 1),
         )
         return _svg(fig)
+
+
+def _minute_ticks(minutes: int, words: Wording) -> mdates.MinuteLocator:
+    """Ticks on whole minutes, at most about ten, so an axis never repeats the same HH:MM."""
+    step = next((n for n in (1, 2, 5, 10, 15, 30, 60, 120, 180, 360) if minutes / n <= 10), 720)
+    if step >= 60:
+        return mdates.HourLocator(interval=step // 60, tz=words.tz)
+    return mdates.MinuteLocator(byminute=range(0, 60, step), tz=words.tz)
 
 
 def category_chart(figures: dict, words: Wording) -> str | None:

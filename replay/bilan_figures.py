@@ -176,6 +176,7 @@ def _event(db: SessionFile, sessions: list[SessionRow]) -> dict:
         paid[row.currency] = round(row.amount or 0, 2)
     return {
         "names": [s.name for s in sessions],
+        "replayed": [_replayed(s) for s in sessions],  # the recording each one replayed, if any
         "kind": sessions[0].kind if sessions else None,
         "sources": sorted({src for s in sessions for src in s.source_names}),
         "channels": channels,
@@ -265,6 +266,17 @@ def _response_times(waits: list[float], target_s: float) -> dict:
     }
 
 
+def _replayed(session: reads.SessionRow) -> str | None:
+    """The name (file stem) of the recording a session replayed: a replay, demo or load test."""
+    source = session.details.get("replay_of")
+    if not source:
+        source = next(
+            (s.removeprefix("replay:") for s in session.source_names if s.startswith("replay:")),
+            None,
+        )
+    return Path(source).stem if source else None
+
+
 def _threats(db: SessionFile, flagged: list[Flagged], actions: list[ActionRow]) -> dict:
     alerts: dict[tuple[str, str, float], dict] = {}
     for event in db.each(reads.ALERTS):
@@ -296,6 +308,8 @@ def _threats(db: SessionFile, flagged: list[Flagged], actions: list[ActionRow]) 
             k: v for k, v in alert["evidence"].items() if k == "samples"
         }
     timeline = sorted(alerts.values(), key=lambda a: (a["raised_at"], a["kind"]))
+    for alert in timeline:
+        alert["about"] = _about(alert)
     return {
         "alerts": timeline,
         "alerts_by_kind": dict(Counter(a["kind"] for a in timeline).most_common()),
@@ -312,6 +326,23 @@ def _threats(db: SessionFile, flagged: list[Flagged], actions: list[ActionRow]) 
             if a["kind"] == "rising-hashtag"
         ],
     }
+
+
+def _about(alert: dict) -> str:
+    """What an alert was about, in the chat's terms: the raider, the hashtag or term, the line
+    copied; the channel for what concerns it all. The signal's own subject (a cluster number,
+    "channel") is an internal key, never shown."""
+    e, kind = alert["evidence"], alert["kind"]
+    if kind == "raid" and e.get("raider"):
+        return str(e["raider"])
+    if kind == "copypasta" and e.get("samples"):
+        line = str(e["samples"][0])
+        return line if len(line) <= 80 else line[:79] + "…"
+    if kind in ("rising-hashtag", "rising-term") and alert["subject"]:
+        return alert["subject"]
+    if kind == "author-burst" and e.get("author_name"):
+        return str(e["author_name"])
+    return alert["channel"] or alert["subject"]
 
 
 def _alert_evidence(data: dict) -> dict:
@@ -531,7 +562,8 @@ def _rehearsal(path: Path, source: Path, actions: list[ActionRow]) -> dict:
                     "author_id": a.target_author_id,
                 }
             )
-    triage = score_run(source, path)
+    # the team and the triage alone on the same set: the labelled messages this run received
+    triage = score_run(source, path, received_only=True)
     time_to_act = _response_times(waits, DEFAULT_TARGET_S)
     del time_to_act["seconds"]
     return {

@@ -107,7 +107,6 @@ WORDS: dict[str, tuple[str, str]] = {  # key: (French, English)
     "items": ("signalements", "items"),
     "rehearsal": ("Répétition : le score de l'équipe", "Rehearsal: the team's score"),
     "scenario": ("Scénario", "Scenario"),
-    "scored_on": ("Score établi sur les messages étiquetés", "Scored on the labelled messages"),
     "unlabelled_not_scored": (
         "messages sans étiquette (chat réel) ne sont pas comptés",
         "unlabelled messages (real chat) are not scored",
@@ -124,6 +123,14 @@ WORDS: dict[str, tuple[str, str]] = {  # key: (French, English)
     "raid_to_alert": ("Début du raid → première alerte", "Raid onset → first alert"),
     "alerts_before": ("Alertes avant le raid", "Alerts before the raid"),
     "never": ("jamais", "never"),
+    "replay_of": ("rejeu de {}", "replay of {}"),
+    "loadtest_of": ("test de charge de {}", "load test of {}"),
+    "added_one": ("ajoutée", "added"),
+    "removed_one": ("retirée", "removed"),
+    "scored_on": (
+        "Équipe et tri automatique notés sur les mêmes {} messages rejoués",
+        "Team and automatic triage scored on the same {} replayed messages",
+    ),
     "seconds": ("s", "s"),
 }
 
@@ -140,6 +147,23 @@ CATEGORIES: dict[str, tuple[str, str]] = {
     "question": ("question", "question"),
     "other": ("autre", "other"),
 }
+
+# Who changed rules or acted, when it is Vigile's own name for a part of itself, not a person.
+AGENTS: dict[str, tuple[str, str]] = {
+    "me": ("le poste", "this desk"),
+    "desk": ("le poste", "the desk"),
+    "loadtest": ("test de charge", "load test"),
+    "record": ("enregistrement", "recording"),
+    "cli": ("ligne de commande", "command line"),
+    "file": ("fichier", "file"),
+    "editor": ("éditeur de règles", "rule editor"),
+    "suggestion": ("suggestion", "suggestion"),
+    "team": ("équipe", "team"),
+    "start": ("départ", "start"),
+    "scenario": ("scénario", "scenario"),
+}
+
+PLATFORMS = {"twitch": "Twitch", "youtube": "YouTube", "vigile": "Vigile"}
 
 KINDS: dict[str, tuple[str, str]] = {  # alert and action kinds
     "raid": ("raid", "raid"),
@@ -181,6 +205,39 @@ class Wording:
 
     def kind(self, name: str) -> str:
         return KINDS[name][self._index] if name in KINDS else name
+
+    def agent(self, name: str) -> str:
+        """A moderator or rule author: a person's name as is, Vigile's own parts in words
+        ("me (suggestion)" is "le poste (suggestion)")."""
+        base, _, note = str(name).partition(" (")
+        if base not in AGENTS:
+            return str(name)
+        worded = AGENTS[base][self._index]
+        note = note.rstrip(")")
+        return f"{worded} ({self.agent(note)})" if note else worded
+
+    def author(self, author: str, origin: str) -> str:
+        """Who made a rules version, and how (the origin once, not twice)."""
+        worded, how = self.agent(author), self.agent(origin)
+        return worded if worded.endswith(f"({how})") else f"{worded} ({how})"
+
+    @staticmethod
+    def platform(name: str) -> str:
+        """Platforms as they spell themselves: Twitch, YouTube."""
+        return PLATFORMS.get(str(name).lower(), str(name))
+
+    @property
+    def colon(self) -> str:
+        """A colon as the language sets it: French puts a (no-break) space before it."""
+        return "\u00a0:" if self.lang == "fr" else ":"
+
+    def session_title(self, name: str, kind: str | None, replay_of: str | None) -> str:
+        """A session's name in the report's language, where Vigile named it itself."""
+        if replay_of and kind in ("replay", "rehearsal", "demo"):
+            return self("replay_of").format(replay_of)
+        if replay_of and kind == "loadtest":
+            return self("loadtest_of").format(replay_of)
+        return name
 
     def number(self, value: float | None, digits: int = 0) -> str:
         if value is None:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from vigile.replay.chain import ALGORITHM, GENESIS_HASH, chain_hash, sealed
+from vigile.replay.counts import seq_range
 from vigile.replay.reads import (
     ACTIONS_ON_MESSAGES,
     CHAIN,
@@ -66,7 +67,8 @@ def verify_session(path: Path) -> tuple[int, Problem | None]:
     previous_hash, previous_seq = GENESIS_HASH, 0
     for index, row in enumerate(rows):
         if row.seq != previous_seq + 1:
-            gone = f"messages {previous_seq + 1}–{row.seq - 1} are gone"
+            missing = seq_range(previous_seq + 1, row.seq - 1, "message")
+            gone = f"{missing} {'is' if row.seq - previous_seq == 2 else 'are'} gone"
             return index, Problem(row.seq, row.msg_id, "missing", gone)
         if chain_hash(previous_hash, row.sealed) != row.hash:
             # Is the message that belongs here further down? Then rows were moved.

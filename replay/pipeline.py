@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -17,6 +18,8 @@ from vigile.filters.signals import Signals
 from vigile.filters.triage import RulesVersion, Triage
 from vigile.filters.watch import PackWatcher
 from vigile.replay.store import SessionStore
+
+log = logging.getLogger(__name__)
 
 # Platform events that mean "this message is gone": the store marks it, the evidence keeps it.
 DELETION_KINDS = frozenset({"clearmsg", "delete"})
@@ -111,6 +114,7 @@ class Pipeline:
 
     def rules_rejected(self, error: RulePackError) -> None:
         data = {"error": error.reason, "file": error.file, "line": error.line}
+        log.warning("rule edit refused, running rules kept: %s", error)
         self.record_event(PlatformEvent("vigile", "", "rules_rejected", data=data))
 
     async def run(self) -> PipelineStats:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, Generic, NamedTuple, TypeVar
 
 from vigile.replay.chain import SEALED, sealed
+from vigile.replay.files import QUERY_ONLY, SESSION, reader_uri, require
 
 R = TypeVar("R", bound=tuple[Any, ...])
 
@@ -42,11 +43,16 @@ class SessionFile:
 
     def __init__(self, path: Path, labelled_source: Path | None = None) -> None:
         """`labelled_source`: the scenario a run was made from, attached as `src` for the reads
-        that compare the two (SOURCE_LABELS, OUTCOMES, RAID_PHASES)."""
-        self._db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        that compare the two (SOURCE_LABELS, OUTCOMES, RAID_PHASES). StoreError for a file
+        that is not a session."""
+        require(path, SESSION)
+        if labelled_source is not None:
+            require(labelled_source, SESSION)
+        self._db = sqlite3.connect(reader_uri(path), uri=True)
+        self._db.execute(QUERY_ONLY)
         if labelled_source is not None:
             try:
-                self._db.execute("ATTACH DATABASE ? AS src", (f"file:{labelled_source}?mode=ro",))
+                self._db.execute("ATTACH DATABASE ? AS src", (reader_uri(labelled_source),))
             except sqlite3.Error:
                 self._db.close()
                 raise
@@ -416,6 +422,15 @@ OUTCOMES = Read(
     "SELECT l.should_flag, l.raid_member, v.message_seq IS NOT NULL AS flagged, v.tags"
     " FROM src.labels l JOIN src.messages s ON s.seq = l.message_seq"
     " LEFT JOIN messages m ON m.platform = s.platform AND m.msg_id = s.msg_id"
+    " LEFT JOIN verdicts v ON v.message_seq = m.seq",
+    ("tags",),
+)
+# the same, for the labelled messages the run received only (a replay that skipped ahead)
+OUTCOMES_RECEIVED = Read(
+    Outcome,
+    "SELECT l.should_flag, l.raid_member, v.message_seq IS NOT NULL AS flagged, v.tags"
+    " FROM src.labels l JOIN src.messages s ON s.seq = l.message_seq"
+    " JOIN messages m ON m.platform = s.platform AND m.msg_id = s.msg_id"
     " LEFT JOIN verdicts v ON v.message_seq = m.seq",
     ("tags",),
 )

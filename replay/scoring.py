@@ -38,8 +38,11 @@ class Score:
         return {**asdict(self), "unlabelled": self.unlabelled}
 
 
-def score_run(source: Path, run: Path) -> Score | None:
-    """None when `source` carries no labels (a recording of a real event)."""
+def score_run(source: Path, run: Path, received_only: bool = False) -> Score | None:
+    """None when `source` carries no labels (a recording of a real event). `received_only`
+    scores the labelled messages the run received, not every label of the source: a
+    rehearsal that skipped part of the scenario is judged on what it was shown (a load test
+    counts every label: a message it lost is a message missed)."""
     with SessionFile(run, labelled_source=source) as db:
         count = db.one(reads.SOURCE_LABELS)
         labelled = count.value if count else 0
@@ -50,9 +53,11 @@ def score_run(source: Path, run: Path) -> Score | None:
         # millions of labels, and holding them all would double the load test's memory
         flagged: Counter[tuple[bool, bool]] = Counter()
         raid: Counter[tuple[bool, bool]] = Counter()
-        for row in db.each(reads.OUTCOMES):
+        for row in db.each(reads.OUTCOMES_RECEIVED if received_only else reads.OUTCOMES):
             flagged[bool(row.should_flag), bool(row.flagged)] += 1
             raid[bool(row.raid_member), bool(row.tags) and "raid" in row.tags] += 1
+        if received_only:
+            labelled = sum(flagged.values())
         onset = _raid_onset(db)
         alerts = [
             (alert.ts, alert.kind.removeprefix("alert:"), alert.data)

@@ -25,6 +25,16 @@ from vigile.connectors.model import (
 )
 from vigile.replay.chain import GENESIS_HASH, seal_row
 from vigile.replay.chain import canonical_json as _json  # stored JSON columns are canonical too
+from vigile.replay.counts import count
+from vigile.replay.files import (
+    KIND_KEY,
+    QUERY_ONLY,
+    SESSION,
+    StoreError,
+    reader_uri,
+    require,
+    require_writable,
+)
 from vigile.replay.reads import R, Read
 from vigile.replay.schema import (
     DROP_MESSAGE_INDEXES,
@@ -37,8 +47,7 @@ from vigile.replay.schema import (
 log = logging.getLogger(__name__)
 
 
-class StoreError(RuntimeError):
-    """A database that cannot be used, with a message a user can act on."""
+__all__ = ["Label", "SessionStore", "StoreError", "StoredMessage"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,15 +208,17 @@ class SessionStore:
         that nobody reads meanwhile and that is thrown away if the load fails (an import): no
         write-ahead log and no sync until `close`, which turns it into a normal WAL session."""
         path = Path(path)
-        if readonly and not path.is_file():
-            raise StoreError(f"no session file at {path}")
+        if readonly:
+            require(path, SESSION)
+        else:
+            require_writable(path, SESSION)
         try:
             if readonly:
-                db = await aiosqlite.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None)
+                db = await aiosqlite.connect(reader_uri(path), uri=True, isolation_level=None)
             else:
                 db = await aiosqlite.connect(path, isolation_level=None)
         except sqlite3.Error as exc:
-            raise StoreError(f"cannot open session database {path}: {exc}") from exc
+            raise StoreError(f"cannot be opened: {exc}", path) from exc
         db.row_factory = sqlite3.Row
         store = cls(db, path, batch_rows, batch_interval)
         store.readonly, store.bulk = readonly, bulk
@@ -215,7 +226,7 @@ class SessionStore:
             await store._prepare(busy_timeout_ms)
         except sqlite3.Error as exc:
             await db.close()
-            raise StoreError(f"{path} is not a usable Vigile session database: {exc}") from exc
+            raise StoreError(f"is not a usable Vigile session: {exc}", path) from exc
         except StoreError:
             await db.close()
             raise
@@ -223,6 +234,8 @@ class SessionStore:
 
     async def _prepare(self, busy_timeout_ms: int) -> None:
         await self._db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+        if self.readonly:
+            await self._db.execute(QUERY_ONLY)  # a replay never writes to what it reads
         if self.bulk:  # written once, twice as fast: the data is not copied from a WAL later
             await self._db.execute("PRAGMA journal_mode = MEMORY")
             await self._db.execute("PRAGMA synchronous = OFF")
@@ -241,19 +254,20 @@ class SessionStore:
             found = int(row[0]) if row else 0
             if found > SCHEMA_VERSION:
                 raise StoreError(
-                    f"{self.path} was written by a newer Vigile (schema {found}, "
-                    f"this one reads up to {SCHEMA_VERSION})"
+                    f"was written by a newer Vigile (schema {found}, "
+                    f"this one reads up to {SCHEMA_VERSION})",
+                    self.path,
                 )
         elif self.readonly:
-            raise StoreError(f"{self.path} is not a Vigile session database (no meta table)")
+            raise StoreError("is not a Vigile session (no meta table)", self.path)
         if self.readonly:
             return
         await self._db.executescript(SCHEMA)
         if self.bulk and not has_meta:  # a new file: its indexes are built once, at the end
             await self._db.executescript(DROP_MESSAGE_INDEXES)
         await self._db.execute(
-            "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)",
-            (str(SCHEMA_VERSION),),
+            "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?), (?, ?)",
+            (str(SCHEMA_VERSION), KIND_KEY, SESSION),
         )
         async with self._db.execute(
             "SELECT seq, hash FROM messages ORDER BY seq DESC LIMIT 1"
@@ -291,7 +305,8 @@ class SessionStore:
             await self.flush()
             if self.pending:
                 raise StoreError(
-                    f"{self.pending} rows could not be written to {self.path}: {self.last_error}"
+                    f"{count(self.pending, 'row')} could not be written: {self.last_error}",
+                    self.path,
                 )
             if self.session_id is not None:
                 await self._db.execute(

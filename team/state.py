@@ -17,7 +17,10 @@ from typing import Any
 import aiosqlite
 import orjson
 
+from vigile.replay.files import HUB_STATE, KIND_KEY, StoreError, require_writable
+
 _SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS tokens (role TEXT NOT NULL, digest TEXT NOT NULL, created REAL);
 CREATE TABLE IF NOT EXISTS rules (
     version INTEGER PRIMARY KEY, author TEXT NOT NULL, ts REAL NOT NULL, packs TEXT NOT NULL);
@@ -60,6 +63,10 @@ class HubState:
 
     @classmethod
     async def open(cls, path: Path) -> HubState:
+        try:  # a session file (or anything else) is refused before a table is added to it
+            require_writable(path, HUB_STATE)
+        except StoreError as exc:
+            raise HubStateError(str(exc)) from exc
         try:
             db = await aiosqlite.connect(path, timeout=LOCK_WAIT_S)
         except sqlite3.Error as exc:
@@ -67,6 +74,9 @@ class HubState:
         try:
             await db.execute("PRAGMA journal_mode=WAL")
             await db.executescript(_SCHEMA)
+            await db.execute(
+                "INSERT OR IGNORE INTO meta(key, value) VALUES (?, ?)", (KIND_KEY, HUB_STATE)
+            )
             await db.commit()
         except sqlite3.Error as exc:
             await db.close()  # its thread too, or the process could not exit

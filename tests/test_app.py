@@ -180,13 +180,19 @@ async def test_replay_keys_pause_and_seek_the_recording(tmp_path, tiny_session) 
     async with app.run_test(size=SIZE) as pilot:
         feed = app.query_one(LiveFeed)
         await wait_for(pilot, lambda: feed.line_count >= 5)
+        assert "PAUSED" not in screen_text(app).splitlines()[0]
         await pilot.press("space")
         assert source.paused
+        header = screen_text(app).splitlines()[0]
+        assert "replay:tiny PAUSED at 0:" in header and "replay:tiny live" not in header
         held = feed.line_count
-        await pilot.pause(0.5)
+        await pilot.pause(1.0)
         assert feed.line_count <= held + 2  # in flight only
+        assert "PAUSED at" in screen_text(app).splitlines()[0]  # for as long as it lasts
         await pilot.press("space")
         assert not source.paused
+        await pilot.pause(0.1)
+        assert "PAUSED" not in screen_text(app).splitlines()[0]
         await pilot.press("right_square_bracket")  # +30 s: past the end of a 7 s recording
         await wait_for(pilot, lambda: "ended" in screen_text(app), seconds=5)
         await pilot.press("q")
@@ -431,6 +437,8 @@ async def test_a_suggested_rule_is_dry_run_then_applied_with_one_key(tmp_path) -
         body = str(app.screen.query_one("#suggestion-body").render())
         assert "would flag 10 of the last 30 messages (10 already flagged" in body
         assert "hijacked-boycottlumina" in body
+        assert '[[rules]]\nid = "hijacked-boycottlumina"\n' in body  # TOML, as the editor has it
+        assert "␊" not in body and '"id":' not in body  # no JSON, no newline marks
         await pilot.press("enter")
         await wait_for(pilot, lambda: app.triage.version == 2)
         live = "Rule hijacked-boycottlumina is live (rules v2; r then F9 undoes it)."

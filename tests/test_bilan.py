@@ -281,11 +281,11 @@ async def test_the_report_is_worded_in_the_chosen_language(tmp_path) -> None:
 
 def test_the_command_writes_three_files_and_refuses_bad_input(tmp_path, capsys) -> None:
     assert main(["bilan", str(tmp_path / "nope.db"), "--out", str(tmp_path / "o")]) == 2
-    assert "no session file" in capsys.readouterr().err
+    assert "nope.db: no such file" in capsys.readouterr().err
     junk = tmp_path / "junk.db"
     junk.write_bytes(b"not a database at all" * 100)
     assert main(["bilan", str(junk), "--out", str(tmp_path / "o")]) == 2
-    assert "not a readable Vigile session" in capsys.readouterr().err
+    assert "junk.db: is not a Vigile file" in capsys.readouterr().err
     with pytest.raises(BilanError, match="unknown time zone"):
         write_bilan(junk, tmp_path / "o", tz="Mars/Olympus")
 
@@ -294,10 +294,36 @@ async def test_the_command_prints_a_summary_and_flags_a_broken_chain(tmp_path, c
     _, run = await crafted_rehearsal(tmp_path)
     out = tmp_path / "out"
     assert main(["bilan", str(run), "--out", str(out), "--lang", "en"]) == 0
-    assert "12 messages, 9 flagged, 5 actions, 1 alerts" in capsys.readouterr().out
+    assert "12 messages, 9 flagged, 5 actions, 1 alert →" in capsys.readouterr().out
     assert sorted(p.name for p in out.iterdir()) == ["bilan.html", "bilan.json", "bilan.md"]
     with sqlite3.connect(run) as db:
         db.execute("UPDATE messages SET text = 'edited' WHERE msg_id = 'm3'")
     assert main(["bilan", str(run), "--out", str(out), "--lang", "en"]) == 1
     assert "chain is broken" in capsys.readouterr().err
     assert "CHAIN BROKEN" in (out / "bilan.html").read_text()
+
+
+async def test_a_rehearsal_that_skipped_ahead_is_scored_on_what_it_replayed(
+    tmp_path, tiny_session
+) -> None:
+    from vigile.replay.scoring import score_run
+    from vigile.replay.store import SessionStore
+
+    run = tmp_path / "seeked.db"
+    triage = Triage(load_starter_packs())
+    async with await SessionStore.open(tiny_session, readonly=True) as source:
+        stored = [s async for s in source.messages()]
+    later = stored[len(stored) // 2 :]  # the moderator jumped to the middle of the scenario
+    async with await SessionStore.open(run) as store:
+        await store.start_session("r", "rehearsal", [], {"replay_of": str(tiny_session)})
+        for s in later:
+            store.add_message(s.message, triage.judge(s.message))
+    whole = score_run(tiny_session, run)
+    assert whole.labelled == len(stored)  # a load test counts what it lost as missed
+    figures = json.loads(write_bilan(run, tmp_path / "b", lang="en").json.read_text())
+    r = figures["rehearsal"]
+    assert r["labelled"] == r["triage"]["labelled"] == len(later)  # one set for both
+    assert r["triage"]["flag_recall"] == score_run(tiny_session, run, True).flag_recall
+    assert r["triage"]["flag_recall"] > whole.flag_recall  # not diluted by what was skipped
+    md = (tmp_path / "b" / "bilan.md").read_text()
+    assert f"scored on the same {len(later)} replayed messages" in md

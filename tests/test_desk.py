@@ -262,3 +262,76 @@ def test_a_flood_row_keeps_its_latest_authors_when_a_campaign_brings_too_many() 
     assert row.by_author["bot50"].message.id == f"m{KEEP_AUTHORS + 100}"
     assert list(row.by_author)[-1] == "bot50" and len(row.by_author) == KEEP_AUTHORS
     assert "bot100" not in row.by_author and "bot101" in row.by_author  # the quietest went
+
+
+async def test_one_clock_the_chat_s_own_time_named_once(tmp_path) -> None:
+    from vigile.connectors.model import ChatMessage
+
+    source = FedSource()
+    app = desk(tmp_path, source)
+    async with app.run_test(size=SIZE) as pilot:
+        sent = 1_790_000_000.0  # 2026-09-21 14:13:20 UTC; it arrives later
+        source.queue.put_nowait(
+            ChatMessage("twitch", "fed", "x1", "id-troll", "troll", "t'es qu'une salope", sent)
+        )
+        feed = app.query_one(LiveFeed)
+        await wait_for(pilot, lambda: feed.line_count == 1)
+        await pilot.pause(0.1)
+        text = screen_text(app)
+        assert "Live feed (UTC)" in text
+        assert "14:13:20" in text  # the sent time, not the arrival time
+        assert text.count("UTC") == 1  # the zone is named once on the screen
+        pane = app.query_one(PriorityPane)
+        await wait_for(pilot, lambda: len(pane.items) == 1)
+        pane.focus()
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, CardScreen))
+        card = app.screen.body.plain
+        assert "first seen 14:13:20 (times: the chat's, UTC)" in card
+        assert "1 message this session" in card
+        assert card.count("UTC") == 1
+        await pilot.press("escape")
+        await pilot.press("q")
+
+
+async def test_the_rule_list_keeps_one_line_per_rule_and_says_what_its_figures_are(
+    tmp_path,
+) -> None:
+    from vigile.tui.widgets.rule_editor import RuleEditorScreen
+
+    app = desk(tmp_path, FedSource())
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("r")
+        await wait_for(pilot, lambda: isinstance(app.screen, RuleEditorScreen))
+        await pilot.pause(0.2)
+        rules = app.triage.rules.packs
+        listed = app.screen.query_one("#rule-list")
+        assert listed.border_subtitle == "category · severity · terms"
+        rows = [line.strip("│╭╮╰╯─ ") for line in screen_text(app).splitlines()]
+        first = rules[0].rules[0]
+        entry = next(row for row in rows if row.startswith(first.id))
+        assert f"{first.category} · s{first.severity} · " in entry
+        assert entry.split(" · ")[-1].split()[1].rstrip("│ ") in ("term", "terms")
+        # no entry spills onto a line of its own: every row of the list starts with an id,
+        # a pack's name or the border
+        ids = {r.id for pack in rules for r in pack.rules} | {p.name for p in rules}
+        list_width = listed.size.width
+        lines = [line[:list_width] for line in screen_text(app).splitlines()[1:-2]]
+        inside = [line.strip("│ ") for line in lines if line.startswith("│")]
+        assert inside and all(row.split(" ")[0] in ids or not row for row in inside), inside
+        await pilot.press("escape")
+        await pilot.press("q")
+
+
+@pytest.mark.parametrize("width", [180, 240])
+async def test_the_footer_is_not_cut_on_a_replay_desk(tmp_path, tiny_session, width) -> None:
+    from vigile.replay.player import ReplaySource
+
+    app = desk(tmp_path, ReplaySource(tiny_session, speed=1.0))
+    async with app.run_test(size=(width, 36)) as pilot:
+        await wait_for(pilot, lambda: app.query_one(LiveFeed).line_count >= 1)
+        await pilot.pause(0.2)
+        footer = screen_text(app).splitlines()[-1]
+        assert footer.startswith("b Ban") and "^p palette" in footer, footer
+        assert "space Pause replay [ −30 s ] +30 s " in footer, footer  # the last key, whole
+        await pilot.press("q")

@@ -89,6 +89,8 @@ def test_tampering_is_named(judged: Path, sql: str, kind: str, seq: int) -> None
     assert problem is not None and (problem.kind, problem.seq) == (kind, seq)
     done = subprocess.run([*VIGILE, "verify", str(broken)], capture_output=True, text=True)
     assert done.returncode == 1 and f"{kind}: message seq {seq}" in done.stdout
+    if kind == "missing":  # one message gone, worded as one
+        assert "message 30 is gone" in done.stdout
 
 
 # Stored but not sealed: what a platform adds around a message, and what happens to it later.

@@ -63,7 +63,7 @@ def test_loadtest_needs_a_pace_and_a_file(tmp_path: Path) -> None:
     missing = subprocess.run(
         [*VIGILE, "loadtest", str(tmp_path / "no.db"), "--max"], capture_output=True, text=True
     )
-    assert missing.returncode == 2 and "no session file" in missing.stderr
+    assert missing.returncode == 2 and "no.db: no such file" in missing.stderr
     no_pace = subprocess.run(
         [*VIGILE, "loadtest", str(tmp_path / "no.db")], capture_output=True, text=True
     )

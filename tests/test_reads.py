@@ -14,6 +14,7 @@ ACROSS = {
     "SOURCE_LABELS",
     "SOURCE_MESSAGES",
     "OUTCOMES",
+    "OUTCOMES_RECEIVED",
     "RAID_PHASES",
 }  # a run beside its labelled source
 

@@ -53,6 +53,7 @@ async def test_record_for_a_duration_stores_everything(tmp_path: Path) -> None:
     assert conn.execute("SELECT count(*) FROM verdicts").fetchone()[0] == 50
     (ended,) = conn.execute("SELECT ended_at FROM sessions").fetchone()
     assert ended is not None
+    assert out.rstrip().endswith(f"Session recorded to {db}")
 
 
 async def test_ctrl_c_stops_with_a_clean_final_flush(tmp_path: Path) -> None:
@@ -158,3 +159,16 @@ async def test_twitch_and_youtube_recorded_in_one_session(tmp_path: Path) -> Non
     assert per_platform == {"twitch": 200, "youtube": 600}
     (deleted,) = conn.execute("SELECT msg_id FROM messages WHERE deleted_at IS NOT NULL").fetchone()
     assert deleted == "y0-5"
+
+
+async def test_recording_into_a_session_file_says_it_adds_to_it(tmp_path: Path) -> None:
+    db = tmp_path / "live.db"
+    for _ in (1, 2):
+        async with FakeTwitch([[*chatter(50), Close()]]) as server:
+            code, out, err = await record(
+                "twitch:Lumina", "--db", str(db), "--duration", "1", "--twitch-url", server.url
+            )
+        assert code == 0, err
+    assert out.rstrip().endswith(f"Session 2 recorded to {db}, after the 1 session it held")
+    conn = sqlite3.connect(db)
+    assert conn.execute("SELECT count(*) FROM sessions").fetchone()[0] == 2

@@ -206,7 +206,7 @@ async def test_close_raises_when_rows_cannot_be_saved(tmp_path: Path) -> None:
     blocker = sqlite3.connect(path, isolation_level=None)
     blocker.execute("BEGIN IMMEDIATE")
     store.add_message(message(1))
-    with pytest.raises(StoreError, match="1 rows could not be written"):
+    with pytest.raises(StoreError, match="1 row could not be written"):
         await store.close()
     blocker.execute("ROLLBACK")
 
@@ -214,7 +214,7 @@ async def test_close_raises_when_rows_cannot_be_saved(tmp_path: Path) -> None:
 async def test_a_corrupt_file_gives_a_clear_error(tmp_path: Path) -> None:
     path = tmp_path / "broken.db"
     path.write_bytes(b"this is not a database, just some text " * 200)
-    with pytest.raises(StoreError, match="not a usable Vigile session database"):
+    with pytest.raises(StoreError, match="not a SQLite database"):
         await SessionStore.open(path)
 
 
@@ -299,9 +299,9 @@ async def test_a_full_disk_keeps_rows_buffered_and_says_so(tmp_path: Path) -> No
 
 async def test_read_only_opening_never_writes(tmp_path: Path) -> None:
     path = tmp_path / "s.db"
-    with pytest.raises(StoreError, match="no session file"):
+    with pytest.raises(StoreError, match="no such file"):
         await SessionStore.open(path, readonly=True)
     path.write_bytes(b"")
-    with pytest.raises(StoreError, match="not a Vigile session database"):
+    with pytest.raises(StoreError, match="is empty"):
         await SessionStore.open(path, readonly=True)
     assert path.read_bytes() == b""  # untouched

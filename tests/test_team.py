@@ -451,7 +451,7 @@ def test_the_hub_command_refuses_bad_addresses_half_a_tls_pair_and_a_junk_file(t
     done = subprocess.run(
         [*base[:-1], str(tmp_path / "junk.db")], capture_output=True, text=True, timeout=30
     )
-    assert done.returncode == 1 and "cannot be used as the hub's file" in done.stderr
+    assert done.returncode == 1 and "junk.db: is not a Vigile file" in done.stderr
     env = {**os.environ, "VIGILE_TEAM_TOKEN": ""}
     done = subprocess.run(
         [*VIGILE, "demo", "--team", "ws://127.0.0.1:1"], capture_output=True, text=True, env=env

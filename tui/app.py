@@ -25,7 +25,7 @@ from vigile.filters.alert_notice import is_alert
 from vigile.filters.triage import Triage
 from vigile.replay.pipeline import DELETION_KINDS, Pipeline, SessionPlan, purged_author, run_session
 from vigile.tui.channel_commands import ChannelCommand
-from vigile.tui.chat_text import inert
+from vigile.tui.chat_text import CLOCK_ZONE, inert
 from vigile.tui.config import DeskConfig
 from vigile.tui.desk import Desk, Severity
 from vigile.tui.flagged import PriorityItem
@@ -168,7 +168,7 @@ class VigileApp(App[None]):
             yield pane
             yield LiveFeed(c.feed_size, c.blur_matches, id="feed")
         yield Input(placeholder="search the live feed (Enter: find, Escape: close)", id="search")
-        yield Footer()
+        yield Footer(compact=True)  # every key fits at 180 columns
 
     def on_mount(self) -> None:
         self.theme = self.config.theme
@@ -276,7 +276,9 @@ class VigileApp(App[None]):
         feed = self.query_one(LiveFeed)
         pane = self.query_one(PriorityPane)
         pane.border_title = f"Priority ({len(pane.items)})"
-        title = "Live feed" if feed.tail else f"Live feed — paused · {feed.unseen} new"
+        title = f"Live feed ({CLOCK_ZONE})"  # the chat's own times, zone named once
+        if not feed.tail:
+            title += f" — paused · {feed.unseen} new"
         if feed.query:
             rank, total = feed.search_rank
             found = f"{rank}/{total}" if total else "not found"
@@ -323,6 +325,7 @@ class VigileApp(App[None]):
             store_error=pipeline.store.last_error,
             alerts=self.desk.alerts(),
             team=self.team.summary() if self.team is not None else "",
+            paused=tuple((r.name, r.position) for r in self.desk.replays() if r.paused),
         )
         self.query_one(DeskHeader).show(figures)
         self._update_titles()
@@ -342,6 +345,7 @@ class VigileApp(App[None]):
         for replay in self.desk.toggle_replay():
             state = "paused" if replay.paused else "resumed"
             self.notify(f"Replay {state} at {format_age(replay.position)}", timeout=3)
+        self._refresh_header()  # the header says so at once, and for as long as it lasts
 
     def action_seek(self, seconds: float) -> None:
         for replay in self.desk.seek(seconds):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable
+from datetime import UTC, datetime
 from typing import Protocol
 
 from rich.cells import cell_len
@@ -12,6 +13,16 @@ from rich.text import Text
 from vigile.connectors.model import ChatMessage, Verdict
 from vigile.connectors.safe_text import inert
 from vigile.filters.triage import NAME_MATCH
+
+# One clock on every screen: the time the platform says a message was sent, in this zone,
+# named once per screen (the feed's title, the card's header), never beside each time.
+CLOCK_ZONE = "UTC"
+
+
+def chat_clock(ts: float) -> str:
+    """A chat time as the desk shows it everywhere: HH:MM:SS in CLOCK_ZONE."""
+    return datetime.fromtimestamp(ts, UTC).strftime("%H:%M:%S")
+
 
 BLUR = "▒"
 # What the blur option hides: abuse aimed at people. Questions, links and spam stay readable.

@@ -7,7 +7,6 @@ import contextlib
 import json
 import os
 import signal
-import sqlite3
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -21,9 +20,23 @@ from vigile.filters.rules import (
     load_packs,
     load_starter_packs,
 )
+from vigile.replay.counts import count
+from vigile.replay.files import require, require_writable, session_count
 from vigile.replay.importers.detect import FORMATS as IMPORT_FORMATS
 from vigile.team.command import add_hub_parser
 from vigile.tui.accounts import add_login_parser, live_moderation
+from vigile.tui.cli_errors import (
+    INTERRUPTED,
+    CommandError,
+    Parser,
+    positive_number,
+    remove_session,
+    removed_on_failure,
+    run_command,
+    say,
+    speed,
+    usage,
+)
 
 if TYPE_CHECKING:  # the heavy modules load in the commands that use them: start-up stays short
     from vigile.connectors.actions import Moderation
@@ -40,7 +53,8 @@ def _packs(paths: Sequence[str] | None) -> list[RulePack]:
 
 
 def _fail(command: str, message: str, code: int = 2) -> int:
-    print(f"vigile {command}: {message}", file=sys.stderr)
+    """One line on stderr and the status to return (raising CommandError does the same)."""
+    say(command, message)
     return code
 
 
@@ -62,27 +76,30 @@ def cmd_scenario(args: argparse.Namespace) -> int:
     except ScenarioError as exc:
         return _fail("scenario", str(exc))
     db = Path(args.db)
-    if db.exists():
+    if require_writable(db):  # only a session file is ever replaced, never anything else
         if not args.force:
-            return _fail("scenario", f"{db} already exists (use --force to replace it)")
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{db}{suffix}").unlink(missing_ok=True)
+            raise usage("already exists (use --force to replace it)", db)
+        remove_session(db)
     real = ""
-    if args.background:
-        from vigile.replay.store import StoreError
-        from vigile.scenarios.background import BackgroundError, write_over_background
+    with removed_on_failure(db):
+        if args.background:
+            from vigile.scenarios.background import BackgroundError, write_over_background
 
-        background = Path(args.background)
-        try:
-            summary, copied = asyncio.run(write_over_background(scenario, background, db, args.at))
-        except (BackgroundError, StoreError) as exc:
-            return _fail("scenario", str(exc))
-        real = f", over {copied:,} real messages of {background.name} (unlabelled, not scored)"
-    else:
-        summary = asyncio.run(write_session(scenario, db))
+            background = Path(args.background)
+            try:
+                summary, copied = asyncio.run(
+                    write_over_background(scenario, background, db, args.at)
+                )
+            except BackgroundError as exc:
+                raise CommandError(str(exc), background) from None
+            real = f", over {count(copied, 'real message')} of {background.name}"
+            real += " (unlabelled, not scored)"
+        else:
+            summary = asyncio.run(write_session(scenario, db))
     print(
-        f"{scenario.name}: {summary.messages} messages ({summary.flagged_labels} labelled for "
-        f"moderation, {summary.raid_messages} from raid accounts), {summary.events} events, "
+        f"{scenario.name}: {count(summary.messages, 'message')} "
+        f"({summary.flagged_labels:,} labelled for moderation, "
+        f"{summary.raid_messages:,} from raid accounts), {count(summary.events, 'event')}, "
         f"{scenario.duration:.0f} s of chat{real} → {db}"
     )
     return 0
@@ -146,7 +163,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         from vigile.filters.watch import PackWatcher
 
         def refused(error: RulePackError) -> None:
-            print(f"vigile check: edit refused, running rules kept: {error}", file=sys.stderr)
+            say("check", f"edit refused, running rules kept: {error}")
 
         watcher = PackWatcher([Path(p) for p in args.rules], triage, refused)
     check_stream(triage, sys.stdin.fileno(), sys.stdout.buffer, watcher, args.jobs)
@@ -161,17 +178,13 @@ def cmd_loadtest(args: argparse.Namespace) -> int:
 
     from vigile.filters.triage import Triage
     from vigile.replay.loadtest import Progress, run_loadtest
-    from vigile.replay.store import StoreError
 
     source = Path(args.file)
-    if not source.is_file():
-        return _fail("loadtest", f"no session file at {source}")
-    try:
-        triage = Triage(_packs(args.rules), author="loadtest", origin="file")
-    except RulePackError as exc:
-        return _fail("loadtest", str(exc))
+    require(source)
+    triage = Triage(_packs(args.rules), author="loadtest", origin="file")
     out = _default_recording(f"{source.stem}-loadtest", args.db)
-    out.unlink(missing_ok=True)
+    if require_writable(out):
+        raise usage("already holds a session; a load test records into a new file", out)
 
     def progress(p: Progress) -> None:
         line = (
@@ -185,8 +198,12 @@ def cmd_loadtest(args: argparse.Namespace) -> int:
         report = asyncio.run(
             run_loadtest(source, None if args.max else args.speed, out, triage, show)
         )
-    except (StoreError, OSError) as exc:
-        return _fail("loadtest", str(exc))
+    except KeyboardInterrupt:
+        # the store's final flush ran as the run was cancelled: what was replayed is kept
+        if show:
+            print(file=sys.stderr)
+        say("loadtest", "interrupted; the partial run is recorded, intact, here", out)
+        return INTERRUPTED
     if show:
         print(file=sys.stderr)
     if args.json:
@@ -194,7 +211,7 @@ def cmd_loadtest(args: argparse.Namespace) -> int:
     else:
         r = report
         print(
-            f"{r.messages:,} messages in {r.duration_s:.1f} s at {r.speed}: "
+            f"{count(r.messages, 'message')} in {r.duration_s:.1f} s at {r.speed}: "
             f"{r.throughput_per_s:,.0f} messages/s, {r.flagged:,} flagged\n"
             f"latency ingest → stored: p50 {r.latency_ms_p50} ms, p95 {r.latency_ms_p95} ms, "
             f"p99 {r.latency_ms_p99} ms, max {r.latency_ms_max} ms\n"
@@ -212,10 +229,10 @@ def format_score(score: Score) -> str:
     def pct(value: float | None) -> str:
         return "n/a" if value is None else f"{value:.1%}"
 
-    scope = f"{score.labelled:,} messages"
+    scope = count(score.labelled, "message")
     if score.unlabelled:  # a scenario over real chat, or a hand-labelled part of one
         scope = (
-            f"{score.labelled:,} labelled messages; {score.unlabelled:,} unlabelled ones "
+            f"{count(score.labelled, 'labelled message')}; {score.unlabelled:,} unlabelled ones "
             "(real chat) are not scored"
         )
     lines = [
@@ -230,7 +247,7 @@ def format_score(score: Score) -> str:
             f"  raid onset → first alert: {'never' if seen is None else f'{seen:.1f} s'}; "
             f"alerts before the onset: {score.alerts_before_onset}",
         ]
-    kinds = ", ".join(f"{kind} {count}" for kind, count in sorted(score.alerts.items()))
+    kinds = ", ".join(f"{kind} {n}" for kind, n in sorted(score.alerts.items()))
     lines.append(f"  alerts raised: {kinds or 'none'}")
     return "\n".join(lines)
 
@@ -242,16 +259,16 @@ def cmd_export_evidence(args: argparse.Namespace) -> int:
     from vigile.replay.evidence import export_dossier
 
     source = Path(args.file)
-    if not source.is_file():
-        return _fail("export-evidence", f"no session file at {source}")
+    require(source)
     try:
         manifest = export_dossier(source, Path(args.out), everything=args.all)
-    except (ValueError, OSError, sqlite3.Error) as exc:
-        return _fail("export-evidence", str(exc), 1)
+    except ValueError as exc:
+        raise CommandError(str(exc), source) from exc
     head = manifest["chain_head"] or {}
+    which = "" if args.all else "flagged "
     print(
-        f"{manifest['messages_exported']:,} {manifest['selection']} of "
-        f"{manifest['messages_in_chain']:,} → {args.out}\n"
+        f"{manifest['messages_exported']:,} {which}of "
+        f"{count(manifest['messages_in_chain'], 'message')} → {args.out}\n"
         f"chain head: seq {head.get('seq')} sha256 {head.get('hash')}"
     )
     return 0
@@ -265,15 +282,16 @@ def cmd_verify(args: argparse.Namespace) -> int:
         if target.is_dir():
             checked, problem = verify_dossier(target)
         elif target.is_file():
+            require(target)
             checked, problem = verify_session(target)
         else:
-            return _fail("verify", f"no session file or dossier at {target}")
-    except (OSError, sqlite3.Error, ValueError, KeyError) as exc:
-        return _fail("verify", f"{target} cannot be read: {exc}", 1)
+            raise usage("no session file or dossier here", target)
+    except (ValueError, KeyError) as exc:
+        raise CommandError(f"cannot be read: {exc}", target) from exc
     if problem:
-        print(f"NOT INTACT after {checked:,} good messages: {problem}")
+        print(f"NOT INTACT after {count(checked, 'good message')}: {problem}")
         return 1
-    print(f"intact: {checked:,} messages, every hash matches its chain")
+    print(f"intact: {count(checked, 'message')}, every hash matches its chain")
     return 0
 
 
@@ -283,22 +301,25 @@ def cmd_verify(args: argparse.Namespace) -> int:
 def cmd_bilan(args: argparse.Namespace) -> int:
     from vigile.replay.bilan import BilanError, write_bilan
 
+    session = Path(args.file)
+    require(session)
+    labels = Path(args.labels) if args.labels else None
+    if labels is not None:
+        require(labels)  # a scenario's labels are a session file too
     try:
-        labels = Path(args.labels) if args.labels else None
         target_s = args.target_minutes * 60
-        files = write_bilan(Path(args.file), Path(args.out), args.lang, args.tz, target_s, labels)
+        files = write_bilan(session, Path(args.out), args.lang, args.tz, target_s, labels)
     except BilanError as exc:
-        return _fail("bilan", str(exc))
-    except (OSError, sqlite3.Error) as exc:
-        return _fail("bilan", f"cannot write the report: {exc}", 1)
+        raise usage(str(exc)) from exc
     f = files.figures
     print(
-        f"{f['event']['messages']:,} messages, {f['moderation']['flagged']:,} flagged, "
-        f"{f['moderation']['actions']:,} actions, {len(f['threats']['alerts'])} alerts → "
+        f"{count(f['event']['messages'], 'message')}, {f['moderation']['flagged']:,} flagged, "
+        f"{count(f['moderation']['actions'], 'action')}, "
+        f"{count(len(f['threats']['alerts']), 'alert')} → "
         f"{files.html}, {files.markdown.name}, {files.json.name}"
     )
     if not f["evidence"]["intact"]:
-        return _fail("bilan", f"the session's chain is broken: {f['evidence']['problem']}", 1)
+        raise CommandError(f"its chain is broken: {f['evidence']['problem']}", session)
     return 0
 
 
@@ -338,13 +359,21 @@ def _run_desk(
     except ValueError as exc:
         return _fail(kind, str(exc))
     moderator = team.link.name if team is not None else "me"
+    earlier = session_count(plan.db_path)
     app = VigileApp(plan, triage, moderator, moderation=moderation, config=config, team=team)
     settle_collector()
     app.run()
-    print(f"Session recorded to {plan.db_path}")
     if app.pipeline_error is not None:
-        return _fail(kind, f"the recording stopped: {app.pipeline_error}", 1)
+        raise CommandError(f"the recording stopped: {app.pipeline_error}", plan.db_path)
+    print(_recorded(plan.db_path, earlier))
     return 0
+
+
+def _recorded(db: Path, earlier: int) -> str:
+    """Where the session went, and whether it was added to a file that held others."""
+    if not earlier:
+        return f"Session recorded to {db}"
+    return f"Session {earlier + 1} recorded to {db}, after the {count(earlier, 'session')} it held"
 
 
 def _desk_team(args: argparse.Namespace, triage: Triage) -> DeskTeam | None:
@@ -445,8 +474,12 @@ def _live_plan(args: argparse.Namespace, kind: SessionKind) -> SessionPlan:
 
     sources = live_sources(args.sources, args.twitch_url, args.youtube_base_url)
     name = "+".join(s.name.split(":", 1)[-1] for s in sources)
-    db = Path(args.db) if args.db else _sessions_folder() / f"{_safe(name)}-{_stamp()}.db"
-    db.parent.mkdir(parents=True, exist_ok=True)
+    if args.db:
+        db = Path(args.db)
+    else:
+        db = _sessions_folder() / f"{_safe(name)}-{_stamp()}.db"
+        db.parent.mkdir(parents=True, exist_ok=True)
+    require_writable(db)
     return SessionPlan(
         name, kind, sources, db, {"sources": args.sources}, [Path(f) for f in args.rules or []]
     )
@@ -486,14 +519,15 @@ def cmd_record(args: argparse.Namespace) -> int:
         plan = _live_plan(args, SessionKind.LIVE)
     except (RulePackError, ValueError) as exc:
         return _fail("record", str(exc))
+    earlier = session_count(plan.db_path)
     try:
         pipeline = asyncio.run(_record(plan, triage, args.duration))
     except Exception as exc:  # a store that cannot be written…
-        return _fail("record", f"stopped: {exc}", 1)
+        raise CommandError(f"the recording stopped: {exc}", plan.db_path) from exc
     stats = pipeline.stats
     print(
-        f"{stats.messages:,} messages ({stats.flagged:,} flagged), {stats.events:,} events "
-        f"recorded to {plan.db_path}"
+        f"{count(stats.messages, 'message')} ({stats.flagged:,} flagged), "
+        f"{count(stats.events, 'event')}: {_recorded(plan.db_path, earlier)}"
     )
     failed = [s for s in pipeline.hub.statuses() if s.state == "failed"]
     if failed:
@@ -540,21 +574,35 @@ def cmd_demo(args: argparse.Namespace) -> int:
     except (RulePackError, ValueError) as exc:
         return _fail("demo", str(exc))
     recording = _default_recording("demo", args.db)
+    # the generated chat the desk replays, beside the recording (a bilan finds its labels there)
     scenario_db = recording.with_name(f"{recording.stem}-scenario.db")
-    scenario_db.unlink(missing_ok=True)
-    asyncio.run(write_session(load_scenario("demo"), scenario_db))
-    plan = _replay_plan(
-        "demo", SessionKind.DEMO, scenario_db, args.speed, recording, args.rules, "scenario:demo"
-    )
-    return _run_desk(plan, packs, "demo", config=config, args=args)
+    require_writable(recording)
+    if require_writable(scenario_db):
+        remove_session(scenario_db)  # a previous demo's chat: regenerated, the same again
+    with removed_on_failure(scenario_db):
+        asyncio.run(write_session(load_scenario("demo"), scenario_db))
+        plan = _replay_plan(
+            "demo",
+            SessionKind.DEMO,
+            scenario_db,
+            args.speed,
+            recording,
+            args.rules,
+            "scenario:demo",
+        )
+        status = _run_desk(plan, packs, "demo", config=config, args=args)
+        if status != 0:
+            remove_session(scenario_db)
+        else:
+            print(f"The demo's generated chat (with its labels) is in {scenario_db}")
+        return status
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
     from vigile.replay.pipeline import SessionKind
 
     source = Path(args.file)
-    if not source.is_file():
-        return _fail("replay", f"no session file at {source}")
+    require(source)  # before the desk opens: a file that is not a session is refused here
     try:
         config = _desk_config()
         args.rules = _desk_rules(args.rules, config)
@@ -563,6 +611,9 @@ def cmd_replay(args: argparse.Namespace) -> int:
         return _fail("replay", str(exc))
     speed = None if args.max else args.speed
     recording = _default_recording(f"{source.stem}-replay", args.db)
+    require_writable(recording)
+    if recording.resolve() == source.resolve():
+        raise usage("is the session being replayed; record the replay elsewhere", recording)
     plan = _replay_plan(
         f"replay of {source.stem}", SessionKind.REPLAY, source, speed, recording, args.rules
     )
@@ -591,15 +642,8 @@ def _jobs(value: str) -> int:
     return jobs
 
 
-def _speed(value: str) -> float:
-    speed = float(value.lower().removeprefix("x"))
-    if speed <= 0:
-        raise argparse.ArgumentTypeError("speed must be positive")
-    return speed
-
-
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="vigile", description="A terminal desk for moderating live Twitch and YouTube chats."
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -609,8 +653,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     p = sub.add_parser("demo", help="the desk on a bundled scenario, no account or network needed")
-    p.add_argument("--speed", type=_speed, default=1.0, help="pacing multiplier (default 1)")
-    p.add_argument("--db", help="where to record the demo session (default: a temporary file)")
+    p.add_argument("--speed", type=speed, default=1.0, help="pacing multiplier (default 1)")
+    p.add_argument(
+        "--db",
+        help="where to record the demo session (default: a temporary file); the generated "
+        "chat goes beside it, as NAME-scenario.db",
+    )
     p.add_argument("--rules", action="append", help=rules_help)
     _team_options(p)
     p.set_defaults(func=cmd_demo)
@@ -631,7 +679,11 @@ def build_parser() -> argparse.ArgumentParser:
             help="every YouTube request goes here (tests: http://127.0.0.1:PORT)",
         )
         if name == "record":
-            p.add_argument("--duration", type=float, help="stop after this many seconds")
+            p.add_argument(
+                "--duration",
+                type=positive_number("a duration in seconds"),
+                help="stop after this many seconds",
+            )
         else:
             p.add_argument("--helix-url", help="Twitch API base (tests: http://127.0.0.1:PORT)")
             _team_options(p)
@@ -641,8 +693,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("replay", help="the desk on a recorded session")
     p.add_argument("file")
-    p.add_argument("--speed", type=_speed, default=1.0, help="pacing multiplier (default 1)")
-    p.add_argument("--max", action="store_true", help="as fast as possible")
+    pace = p.add_mutually_exclusive_group()
+    pace.add_argument("--speed", type=speed, default=1.0, help="pacing multiplier (default 1)")
+    pace.add_argument("--max", action="store_true", help="as fast as possible")
     p.add_argument("--db", help="where to record this replay (default: a temporary file)")
     p.add_argument("--rules", action="append", help=rules_help)
     _team_options(p)
@@ -702,7 +755,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("loadtest", help="replay load test: throughput, latency, drops, memory")
     p.add_argument("file", help="a recorded or generated session")
     pace = p.add_mutually_exclusive_group(required=True)
-    pace.add_argument("--speed", type=_speed, help="original pacing × N")
+    pace.add_argument("--speed", type=speed, help="original pacing × N")
     pace.add_argument("--max", action="store_true", help="as fast as possible")
     p.add_argument("--json", action="store_true", help="one JSON object on standard output")
     p.add_argument("--db", help="where to record the run (default: a temporary file)")
@@ -728,7 +781,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lang", choices=("fr", "en"), default="fr", help="wording (default fr)")
     p.add_argument("--tz", default="UTC", help="time zone of the times shown (e.g. Europe/Paris)")
     p.add_argument(
-        "--target-minutes", type=float, default=5.0, help="response-time target (default 5)"
+        "--target-minutes",
+        type=positive_number("the response-time target in minutes"),
+        default=5.0,
+        help="response-time target (default 5)",
     )
     p.add_argument("--labels", help="the labelled scenario a rehearsal replayed, if it moved")
     p.set_defaults(func=cmd_bilan)
@@ -740,14 +796,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    try:
-        return int(args.func(args))
-    except KeyboardInterrupt:
-        return 130
-    except BrokenPipeError:
-        # The reader of our output went away (`vigile check | head`): not an error of ours.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0
+    return run_command(args.command, args.func, args)
 
 
 if __name__ == "__main__":

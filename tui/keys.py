@@ -10,6 +10,7 @@ def _screens() -> dict[str, list[type]]:
     from vigile.tui.widgets.cards import CardScreen
     from vigile.tui.widgets.live_feed import LiveFeed
     from vigile.tui.widgets.priority_pane import PriorityPane
+    from vigile.tui.widgets.rule_editor import RuleEditorScreen
     from vigile.tui.widgets.suggestion import SuggestionScreen
 
     # Bindings on one screen share the keyboard; a key may mean one thing per screen.
@@ -17,6 +18,7 @@ def _screens() -> dict[str, list[type]]:
         "desk": [VigileApp, PriorityPane, LiveFeed],
         "card": [CardScreen],
         "suggestion": [SuggestionScreen],
+        "rule editor": [RuleEditorScreen],
     }
 
 

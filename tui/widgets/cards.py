@@ -5,7 +5,6 @@ Everything a card shows from chat goes through `inert` and Rich Text, never thro
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from rich.style import Style
@@ -19,9 +18,18 @@ from textual.widgets import Footer, Static
 from vigile.connectors.actions import reach
 from vigile.connectors.model import ChatMessage, Verdict
 from vigile.filters.triage import NAME_MATCH
+from vigile.replay.counts import count
 from vigile.replay.reads import ACTIONS_ON_AUTHOR, SAID_BY_AUTHOR
 from vigile.replay.store import SessionStore
-from vigile.tui.chat_text import blurred, hidden_spans, hides, highlighted, inert
+from vigile.tui.chat_text import (
+    CLOCK_ZONE,
+    blurred,
+    chat_clock,
+    hidden_spans,
+    hides,
+    highlighted,
+    inert,
+)
 
 _MATCH = Style(reverse=True, bold=True)
 _RECENT = 15  # messages a user card lists, newest last
@@ -97,8 +105,7 @@ def profile_link(message: ChatMessage) -> str:
     return ""
 
 
-def _clock(ts: float) -> str:
-    return datetime.fromtimestamp(ts, UTC).strftime("%H:%M:%S")
+_clock = chat_clock
 
 
 async def user_card(store: SessionStore, message: ChatMessage, blur: bool = False) -> Text:
@@ -115,9 +122,9 @@ async def user_card(store: SessionStore, message: ChatMessage, blur: bool = Fals
     first = _clock(said[0].sent_at) if said else "—"
     flagged = sum(1 for row in said if row.matches is not None)
     deleted = sum(1 for row in said if row.deleted_at is not None)
-    text.append(f"{roles}; first seen {first} UTC")
+    text.append(f"{roles}; first seen {first} (times: the chat's, {CLOCK_ZONE})")
     text.append("; first message ever in this chat" if message.first_message else "")
-    text.append(f"\n{len(said):,} messages this session, ")
+    text.append(f"\n{count(len(said), 'message')} this session, ")
     text.append(f"{flagged:,} flagged", "bold red" if flagged else "")
     text.append(f", {deleted:,} deleted\n")
     if link := profile_link(message):

@@ -29,6 +29,7 @@ class DeskFigures:
     store_error: str | None = None
     alerts: tuple[AlertNotice, ...] = ()  # each active alert, with its latest evidence
     team: str = ""  # the team hub link, on a team desk
+    paused: tuple[tuple[str, float], ...] = ()  # replays on hold: (source name, position s)
 
 
 def render_figures(f: DeskFigures, styles: SpanStyles) -> Text:
@@ -36,7 +37,15 @@ def render_figures(f: DeskFigures, styles: SpanStyles) -> Text:
     line = Text(no_wrap=True, overflow="ellipsis")
     line.append(" VIGILE ", Style(bold=True, reverse=True))
     line.append(f" {inert(f.title)}  ", Style(bold=True))
+    paused = dict(f.paused)
     for status in f.sources:
+        if status.name in paused:  # a state of its own: the chat stands still on purpose
+            position = int(paused[status.name])
+            line.append("❚❚ ", styles["paused"])
+            line.append(f"{inert(status.name)} ", styles["paused"])
+            line.append(f"PAUSED at {position // 60}:{position % 60:02d}", styles["paused"])
+            line.append("  ")
+            continue
         line.append("● ", styles[status.state.value])
         line.append(f"{inert(status.name)} {status.state}  ")
     line.append(f"msg/s {f.messages_per_s:,.1f}  ", Style(bold=True))
@@ -76,6 +85,7 @@ class DeskHeader(Widget):
         & > .desk-header--reconnecting { color: $text-warning; text-style: bold; }
         & > .desk-header--ended { color: $text-muted; }
         & > .desk-header--failed { color: $text-error; text-style: bold; }
+        & > .desk-header--paused { color: $text; background: $warning; text-style: bold; }
         & > .desk-header--flagged-rate { color: $text-warning; text-style: bold; }
         & > .desk-header--figure { color: $text-muted; }
         & > .desk-header--team { color: $text-accent; text-style: bold; }
@@ -98,6 +108,7 @@ class DeskHeader(Widget):
         "desk-header--reconnecting",
         "desk-header--ended",
         "desk-header--failed",
+        "desk-header--paused",  # a replay on hold
         "desk-header--flagged-rate",
         "desk-header--figure",  # totals, queue, rules version, "no alerts"
         "desk-header--team",

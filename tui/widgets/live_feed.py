@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from rich.cells import cell_len
 from rich.style import Style
@@ -17,7 +16,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from vigile.connectors.model import ChatMessage, Verdict
-from vigile.tui.chat_text import before_text, hidden_spans, highlighted, inert
+from vigile.tui.chat_text import before_text, chat_clock, hidden_spans, highlighted, inert
 from vigile.tui.widgets.span_styles import SpanStyles
 
 # Enough for every line on the tallest screen and a page of scrolling back; the rest is redrawn.
@@ -229,7 +228,7 @@ class LiveFeed(ScrollView, can_focus=True):
 
     def _draw(self, line: FeedLine) -> Strip:
         m, styles = line.message, self._styles
-        clock = datetime.fromtimestamp(m.received_at, UTC).strftime("%H:%M:%S")
+        clock = chat_clock(m.sent_at)  # the chat's own time, as the cards show it
         head = Text(no_wrap=True, end="")
         head.append(f"{clock} ", styles["clock"])
         head.append("● " if line.verdict.flagged else "  ", styles["flag"])

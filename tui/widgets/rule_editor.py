@@ -18,10 +18,21 @@ from textual.widgets import Footer, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
 from vigile.filters.editing import NEW_RULE, compare, edited_pack, rule_block
-from vigile.filters.rules import RulePack, RulePackError
+from vigile.filters.rules import Rule, RulePack, RulePackError
 from vigile.filters.suggestions import PACK_NAME as SUGGESTIONS
+from vigile.replay.counts import count
 from vigile.tui.chat_text import inert
 from vigile.tui.desk import Desk
+
+
+def rule_entry(rule: Rule) -> Text:
+    """One line of the rule list, never wrapped: the id, then its category, severity (s1-s5)
+    and how many terms and hashtags it holds, as the list's subtitle explains."""
+    entry = Text(no_wrap=True, overflow="ellipsis", end="")
+    entry.append(inert(rule.id), "bold")
+    entry.append(f"  {rule.category} · s{rule.severity} · ", "dim")
+    entry.append(count(len(rule.terms) + len(rule.hashtags), "term"), "dim")
+    return entry
 
 
 class RuleEditorScreen(Screen[None]):
@@ -36,7 +47,7 @@ class RuleEditorScreen(Screen[None]):
     """
 
     DEFAULT_CSS = """
-    RuleEditorScreen #rule-list { width: 46; height: 1fr; border: round $primary; }
+    RuleEditorScreen #rule-list { width: 52; height: 1fr; border: round $primary; }
     RuleEditorScreen #rule-side { width: 1fr; }
     RuleEditorScreen #rule-text { height: 1fr; border: round $accent; }
     RuleEditorScreen #rule-hint { height: 1; padding: 0 1; color: $text-muted; }
@@ -86,14 +97,12 @@ class RuleEditorScreen(Screen[None]):
         highlighted = options.highlighted
         options.clear_options()
         for index, pack in enumerate(self._packs()):
+            heading = Text(inert(pack.name), "bold underline")
+            options.add_option(Option(heading, id=f"pack-{index}", disabled=True))
             for rule in pack.rules:
-                label = Text(f"{pack.name} › ", style="dim")
-                label.append(inert(rule.id), "bold")
-                label.append(
-                    f"  {rule.category} {rule.severity} · {len(rule.terms) + len(rule.hashtags)}"
-                )
-                options.add_option(Option(label, id=f"{index}:{rule.id}"))
+                options.add_option(Option(rule_entry(rule), id=f"{index}:{rule.id}"))
         self.query_one("#rule-list").border_title = f"Rules (v{self.triage.version})"
+        self.query_one("#rule-list").border_subtitle = "category · severity · terms"
         if select is not None:
             try:
                 options.highlighted = options.get_option_index(select)
@@ -103,6 +112,8 @@ class RuleEditorScreen(Screen[None]):
             options.highlighted = min(highlighted, options.option_count - 1)
 
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        if str(event.option.id).startswith("pack-"):  # a pack's heading, not a rule
+            return
         index, _, rule_id = str(event.option.id).partition(":")
         pack = self._packs()[int(index)]
         self.target, self.removing = (int(index), rule_id), False

@@ -3,7 +3,6 @@ the messages on screen. Enter applies it, Escape leaves the rules as they are.""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -14,7 +13,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 
-from vigile.filters.suggestions import DryRun
+from vigile.filters.suggestions import DryRun, rule_toml
+from vigile.replay.counts import count
 from vigile.tui.chat_text import inert
 
 
@@ -45,11 +45,13 @@ class SuggestionScreen(ModalScreen[bool]):
         text = Text()
         text.append("Suggested by: ", "bold")
         text.append(inert(self.why) + "\n\n")
-        text.append("Rule\n", "bold")
-        text.append(inert(json.dumps(dict(self.rule), ensure_ascii=False, indent=1)) + "\n\n")
+        text.append("Rule (as the rule editor will show it)\n", "bold")
+        for line in rule_toml(self.rule).splitlines():  # line by line: inert marks a newline
+            text.append(inert(line) + "\n", "green")
+        text.append("\n")
         text.append("Dry run on the messages on screen\n", "bold")
         text.append(
-            f"would flag {r.would_flag:,} of the last {r.looked_at:,} messages "
+            f"would flag {r.would_flag:,} of the last {count(r.looked_at, 'message')} "
             f"({r.already_flagged:,} already flagged by the running rules)\n"
         )
         for example in r.examples:
