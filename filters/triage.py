@@ -147,8 +147,8 @@ class Triage:
         return _marked_long(verdict) if len(text) > JUDGED_LENGTH else verdict
 
     def judge_name(self, name: str) -> Verdict:
-        """A display name or login alone, by the `names` rules (`vigile check`, the packs'
-        own examples); unlike `judge`, it never remembers having seen it."""
+        """A display name or login alone, by the `names` rules (the packs' own examples, the
+        names bench); unlike `judge`, it never remembers having seen it."""
         rules = self._rules
         return verdict_for(self._names.judge(name), rules.actions, rules.version)
 

@@ -1,16 +1,18 @@
 """The desk on raw Twitch lines read by the real reader: notices, names and shared chat drawn,
 and the keys honest about what this channel's moderator can do."""
 
+import asyncio
+import contextlib
 from pathlib import Path
 
-from tests.fakes.twitch_irc import FakeTwitch, Wait
+from tests.fakes.twitch_irc import Close, FakeTwitch, Wait
 from tests.helpers import SIZE, screen_text, wait_for
 from vigile.connectors.connection import Backoff
 from vigile.connectors.model import ActionKind
 from vigile.connectors.twitch import TwitchSource
 from vigile.filters.rules import load_starter_packs
 from vigile.filters.triage import Triage
-from vigile.replay.pipeline import SessionPlan
+from vigile.replay.pipeline import Pipeline, SessionPlan, run_session
 from vigile.tui.app import VigileApp
 from vigile.tui.widgets.cards import explanation
 from vigile.tui.widgets.live_feed import LiveFeed
@@ -76,3 +78,34 @@ async def test_notices_names_and_shared_chat_on_the_desk(tmp_path: Path) -> None
             why = explanation(shared_item.message, shared_item.verdict).plain
             assert "delete is not possible from here" in why
             await pilot.press("q")
+
+
+async def test_a_gift_bomb_is_recorded_but_is_no_chat_for_the_stream_signals(tmp_path) -> None:
+    gifts = [
+        f"@{_COMMON};display-name=Big_Spender;id=g-{n};login=big_spender;msg-id=subgift;"
+        f"msg-param-recipient-display-name=Fan{n};msg-param-recipient-id={5000 + n};"
+        f"msg-param-recipient-user-name=fan{n};user-id=905 :tmi.twitch.tv USERNOTICE #lumina"
+        for n in range(50)
+    ]
+    said = f"@{_COMMON};display-name=Fan1;id=c-1;user-id=5001 :fan1!fan1@fan1 PRIVMSG #lumina :ty!"
+    pipelines: list[Pipeline] = []
+    async with FakeTwitch([[gifts, [said], Wait(0.5), Close()]]) as server:
+        twitch = TwitchSource(["lumina"], url=server.url, backoff=Backoff(first=0.05, most=0.2))
+        plan = SessionPlan("gifts", "demo", [twitch], tmp_path / "gifts.db")
+        session = asyncio.create_task(
+            run_session(plan, Triage(load_starter_packs()), pipelines.append)
+        )
+        await asyncio.sleep(0.2)
+        for _ in range(200):
+            if pipelines and pipelines[0].stats.messages == 51:
+                break
+            await asyncio.sleep(0.05)
+        session.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await session
+    (pipeline,) = pipelines
+    assert pipeline.stats.messages == 51  # fifty notices and one line of chat, all recorded
+    assert pipeline.signals is not None
+    # the signals saw one message: the chat line, not the fifty gifts
+    (scope,) = pipeline.signals._scopes.values()
+    assert sum(count for _, count, _ in scope.seconds) == 1
