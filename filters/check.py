@@ -5,15 +5,20 @@ from __future__ import annotations
 import json
 import os
 from collections import deque
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import orjson
 
 from vigile.connectors.model import ChatMessage, Role, Verdict
 from vigile.filters.triage import Triage
-from vigile.filters.watch import PackWatcher
+
+if TYPE_CHECKING:
+    from vigile.filters.watch import PackWatcher
 
 _CHUNK = 1 << 16
+# Lines this process judges before it shares the input: the processes it forks then start with
+# its memories of chat's tokens and lines instead of each building them again.
+_WARM_LINES = 20_000
 
 
 def verdict_json(verdict: Verdict) -> dict[str, Any]:
@@ -168,6 +173,7 @@ def check_stream(
             if block or (not chunk and pending):
                 lines = block.count(b"\n") + 1
                 busy = len(chunk) == _CHUNK or (workers is not None and workers.in_flight)
+                busy = busy and count >= _WARM_LINES  # forked warm: token and line memories
                 if workers is not None and busy:
                     workers.submit(block, out)
                 else:

@@ -12,6 +12,7 @@ import os
 import pickle
 import sys
 import tempfile
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,14 @@ def folder() -> Path:
 def digest(*parts: object) -> str:
     text = "\0".join(map(repr, (_FORMAT, sys.version_info[:2], *parts)))
     return hashlib.sha256(text.encode()).hexdigest()[:24]
+
+
+@lru_cache(maxsize=1)
+def code_digest() -> str:
+    """The filter engine's own source: what a cached pack or rule set was built by."""
+    filters = Path(__file__).parent
+    sources = sorted(filters.glob("*.py")) + [filters.parent / "connectors" / "model.py"]
+    return hashlib.sha256(b"".join(p.read_bytes() for p in sources)).hexdigest()
 
 
 def _path(kind: str, key: str) -> Path:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 import unicodedata
 from bisect import bisect_right
@@ -12,7 +11,6 @@ from dataclasses import replace
 from functools import lru_cache, reduce
 from itertools import accumulate, chain
 from operator import attrgetter, or_
-from pathlib import Path
 from typing import Any
 
 from vigile.connectors.model import Match
@@ -535,7 +533,10 @@ def compile_rules(packs: list[RulePack], version: int = 0, scope: str = "text") 
     were compiled before by this very code (a pack's text and origin, and the engine's source,
     name the file); a set that does not compile raises RulePackError as always."""
     key = disk_cache.digest(
-        "rules", scope, _engine_digest(), *((p.name, p.version, p.origin, p.text) for p in packs)
+        "rules",
+        scope,
+        disk_cache.code_digest(),
+        *((p.name, p.version, p.origin, p.text) for p in packs),
     )
     compiled = disk_cache.load("rules", key)
     if not isinstance(compiled, CompiledRules):
@@ -543,14 +544,6 @@ def compile_rules(packs: list[RulePack], version: int = 0, scope: str = "text") 
         disk_cache.store("rules", key, compiled, keep=8)
     compiled.version = version
     return compiled
-
-
-@lru_cache(maxsize=1)
-def _engine_digest() -> str:
-    """The filter engine's own source: a cached rule set built by other code is not read."""
-    sources = sorted(Path(__file__).parent.glob("*.py"))
-    sources.append(Path(__file__).parent.parent / "connectors" / "model.py")
-    return hashlib.sha256(b"".join(p.read_bytes() for p in sources)).hexdigest()
 
 
 def _joined_key(left: str, right: str) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -73,6 +72,8 @@ class PackWatcher:
         return version
 
     async def run(self) -> None:
+        import asyncio
+
         while True:
             await asyncio.sleep(self.interval)
             self.check()

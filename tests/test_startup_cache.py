@@ -65,3 +65,17 @@ def test_an_unwritable_folder_means_no_cache_not_an_error(tmp_path: Path, monkey
     disk_cache.store("probe", "k", [1, 2])
     assert disk_cache.load("probe", "k") is None
     assert compile_rules(load_starter_packs()).match("kill yourself")
+
+
+def test_a_pack_file_is_parsed_once_and_an_edit_is_read_again(cache: Path, tmp_path: Path) -> None:
+    from vigile.filters.rules import RulePackError, load_pack
+
+    path = tmp_path / "mine.toml"
+    path.write_text('[[rules]]\nid = "a"\ncategory = "spam"\nterms = ["acme"]\n')
+    first = load_pack(path)
+    assert load_pack(path) == first and len(list(cache.glob("pack-*.pickle"))) == 1
+    path.write_text('[[rules]]\nid = "a"\ncategory = "spam"\nterms = ["zorg"]\n')
+    assert load_pack(path).rules[0].terms == ("zorg",)
+    path.write_text('[[rules]]\nid = "a"\ncategory = "spam"\naction = "explode"\nterms = ["x"]\n')
+    with pytest.raises(RulePackError, match="unknown action"):
+        load_pack(path)
