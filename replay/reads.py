@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections import namedtuple
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, Generic, NamedTuple, TypeVar
 
-from vigile.replay.chain import SEALED, sealed
+from vigile.replay.chain import LEGACY_SEALED, SEALED_KINDS, SealedKind
 
 R = TypeVar("R", bound=tuple[Any, ...])
 
@@ -171,8 +172,8 @@ class SaidRow(NamedTuple):
     matches: list[dict[str, Any]] | None  # None: not flagged
 
 
-class SealedRow(NamedTuple):
-    """A message as `verify` walks the chain: its place, its hash and what the hash seals."""
+class LegacyRow(NamedTuple):
+    """A message of a schema-1 file as `verify` walks its chain: place, hash, sealed fields."""
 
     seq: int
     hash: str
@@ -188,12 +189,21 @@ class SealedRow(NamedTuple):
 
     @property
     def sealed(self) -> tuple[Any, ...]:
-        return sealed(self._asdict())
+        return tuple(getattr(self, column) for column in LEGACY_SEALED)
 
 
 class ChainLink(NamedTuple):
-    seq: int
+    """One link of the chain: the row it seals (kind and key), its digest, its hash."""
+
+    link: int
+    kind: str
+    ref: int
+    digest: str
     hash: str
+
+
+class Version(NamedTuple):
+    value: str | None
 
 
 class Totals(NamedTuple):
@@ -315,9 +325,30 @@ SAID_BY_AUTHOR = Read(
     ("matches",),
 )
 
-CHAIN_ROWS = Read(SealedRow, f"SELECT seq, hash, {', '.join(SEALED)} FROM messages ORDER BY seq")
-CHAIN = Read(ChainLink, "SELECT seq, hash FROM messages ORDER BY seq")
-CHAIN_HEAD = Read(ChainLink, "SELECT seq, hash FROM messages ORDER BY seq DESC LIMIT 1")
+SCHEMA_VERSION_READ = Read(Version, "SELECT value FROM meta WHERE key = 'schema_version'")
+LEGACY_CHAIN = Read(
+    LegacyRow, f"SELECT seq, hash, {', '.join(LEGACY_SEALED)} FROM messages ORDER BY seq"
+)
+CHAIN = Read(ChainLink, "SELECT link, kind, ref, digest, hash FROM chain ORDER BY link")
+FLAGGED_SEQS = Read(Value, "SELECT message_seq AS value FROM verdicts")
+LINKS_OF_DIGEST = Read(Value, "SELECT link AS value FROM chain WHERE digest = ? ORDER BY link")
+MESSAGES_PER_SESSION = Read(
+    Count, "SELECT session_id AS key, count(*) AS count FROM messages GROUP BY session_id"
+)
+
+
+def _sealed_read(kind: SealedKind) -> Read[Any]:
+    """Every stored row of one sealed kind in key order: its sealed columns first (in hashing
+    order), then for a message its link hash and deletion time (checked, not hashed)."""
+    extra = ("hash", "deleted_at") if kind.name == "message" else ()
+    where = " WHERE ended_at IS NOT NULL" if kind.name == "session_end" else ""
+    columns = (*kind.columns, *extra)
+    row = namedtuple(f"Sealed_{kind.name}", columns)  # type: ignore[misc]  # noqa: PYI024
+    return Read(row, f"SELECT {', '.join(columns)} FROM {kind.table}{where} ORDER BY {kind.key}")
+
+
+# What `verify` walks beside the chain, one read per sealed kind.
+SEALED_ROWS = {name: _sealed_read(kind) for name, kind in SEALED_KINDS.items()}
 
 MESSAGE_COUNT = Read(Value, "SELECT count(*) AS value FROM messages")
 FIRST_SENT = Read(Value, "SELECT min(sent_at) AS value FROM messages")
