@@ -77,7 +77,9 @@ def export_dossier(
     records = render(entries, hashes)
     (out / "messages.json").write_text(json_text(records) + "\n", "ascii")
     with (out / "messages.csv").open("w", newline="", encoding="utf-8") as handle:
-        csv.writer(handle, quoting=csv.QUOTE_ALL).writerows(csv_rows(records))
+        # one line per record, ended by \n: no control character in the file but line ends
+        writer = csv.writer(handle, quoting=csv.QUOTE_ALL, lineterminator="\n")
+        writer.writerows(csv_rows(records))
     public = public_text(key)
     manifest = {
         "format": FORMAT,

@@ -331,7 +331,9 @@ LEGACY_CHAIN = Read(
 )
 CHAIN = Read(ChainLink, "SELECT link, kind, ref, digest, hash FROM chain ORDER BY link")
 FLAGGED_SEQS = Read(Value, "SELECT message_seq AS value FROM verdicts")
-LINKS_OF_DIGEST = Read(Value, "SELECT link AS value FROM chain WHERE digest = ? ORDER BY link")
+LINKS_OF_KIND = Read(
+    ChainLink, "SELECT link, kind, ref, digest, hash FROM chain WHERE kind = ? ORDER BY link"
+)
 MESSAGES_PER_SESSION = Read(
     Count, "SELECT session_id AS key, count(*) AS count FROM messages GROUP BY session_id"
 )

@@ -13,7 +13,7 @@ from vigile.replay.chain import GENESIS_HASH, SEALED_KINDS, legacy_hash, link_ha
 from vigile.replay.reads import (
     CHAIN,
     LEGACY_CHAIN,
-    LINKS_OF_DIGEST,
+    LINKS_OF_KIND,
     MESSAGES_PER_SESSION,
     SCHEMA_VERSION_READ,
     SEALED_ROWS,
@@ -80,7 +80,8 @@ class Verification:
 
     @property
     def interrupted(self) -> list[SessionSummary]:
-        return [s for s in self.sessions if not s.ended]
+        """Sessions with no clean end; known only once the whole chain was walked."""
+        return [] if self.problem else [s for s in self.sessions if not s.ended]
 
 
 class SessionTally:
@@ -136,6 +137,7 @@ class _Walk:
         }
         self.heads = {name: next(cursor, None) for name, cursor in self.cursors.items()}
         self.marked = _deletion_times(session)
+        self.deletion: Problem | None = None  # the first deletion time the marks do not give
 
     def run(self) -> Verification:
         result, previous, expected = self.result, GENESIS_HASH, 1
@@ -156,6 +158,8 @@ class _Walk:
         for name, row in self.heads.items():
             if row is not None:
                 return self._stop(_unsealed(name, row))
+        if self.deletion is not None:
+            return self._stop(self.deletion)
         return result
 
     def _stop(self, problem: Problem) -> Verification:
@@ -177,9 +181,9 @@ class _Walk:
         msg_id = getattr(row, "msg_id", None) if link.kind == "message" else None
         values = tuple(row[: len(kind.columns)])
         if row_digest(kind.name, values) != link.digest:
-            moved = self.session.all(LINKS_OF_DIGEST, row_digest(kind.name, values))
-            if moved:
-                detail = f"its row was sealed at link {moved[0].value}, not here"
+            moved = self._sealed_elsewhere(kind.name, values)
+            if moved is not None:
+                detail = f"its content was sealed as {kind.name.replace('_', ' ')} {moved}"
                 return Problem("reordered", detail, link.kind, link.ref, msg_id)
             detail = "its stored fields do not match its seal"
             return Problem("altered", detail, link.kind, link.ref, msg_id)
@@ -188,10 +192,19 @@ class _Walk:
                 return Problem(
                     "altered", "its stored hash is not its link's", "message", row[0], msg_id
                 )
-            if row.deleted_at != self.marked.get(row[0]):
+            if row.deleted_at != self.marked.get(row[0]) and self.deletion is None:
+                # told once the marks' own seals are checked: a mark altered is named first
                 detail = "its deletion time is not what the sealed deletion marks say"
-                return Problem("altered", detail, "message", row[0], msg_id)
+                self.deletion = Problem("altered", detail, "message", row[0], msg_id)
         self.heads[link.kind] = next(self.cursors[link.kind], None)
+        return None
+
+    def _sealed_elsewhere(self, kind: str, values: tuple[Any, ...]) -> int | None:
+        """The key another link of this kind sealed these values under (rows moved or
+        swapped), or None. Only asked once a row fails, so its cost is paid on failure."""
+        for link in self.session.each(LINKS_OF_KIND, kind):
+            if row_digest(kind, (link.ref, *values[1:])) == link.digest:
+                return int(link.ref)
         return None
 
 
