@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from typing import Any, BinaryIO
 
 import orjson
@@ -37,11 +38,22 @@ def verdict_json(verdict: Verdict) -> dict[str, Any]:
 _CLEAN = orjson.dumps(verdict_json(Verdict()))
 
 
+# orjson escapes C0 controls only: DEL, C1 controls (U+009B is a CSI to many terminals) and
+# bidi overrides would reach the terminal raw. Escaped as \uXXXX, a value reads back the same.
+_RAW_CONTROLS = re.compile(
+    rb"\x7f|\xc2[\x80-\x9f]|\xd8\x9c|\xe2\x80[\x8e\x8f\xaa-\xae]|\xe2\x81[\xa6-\xa9]"
+)
+
+
+def _escaped(match: re.Match[bytes]) -> bytes:
+    return b"\\u%04x" % ord(match.group().decode())
+
+
 def answer(triage: Triage, line: str) -> bytes:
     """One input line → its JSON answer, serialised. Most chat is clean: that answer is made
     once, not per line."""
     result = check_line(triage, line)
-    return _CLEAN if result is None else orjson.dumps(result)
+    return _CLEAN if result is None else _RAW_CONTROLS.sub(_escaped, orjson.dumps(result))
 
 
 def check_line(triage: Triage, line: str) -> dict[str, Any] | None:

@@ -85,8 +85,8 @@ def csv_cell(value: Any) -> str:
     """A value as a spreadsheet may show it: controls escaped, and a cell a spreadsheet would
     run as a formula prefixed with an apostrophe, as OWASP recommends."""
     text = "" if value is None else str(value)
-    text = _CONTROLS.sub(_escape, text)
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    shown = _CONTROLS.sub(_escape, text)
+    return "'" + shown if text.startswith(_FORMULA_START) else shown
 
 
 # -- records ------------------------------------------------------------------------------------

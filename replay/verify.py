@@ -41,8 +41,8 @@ class Problem:
     def __str__(self) -> str:
         """One line, safe for a terminal: stored ids never reach it raw."""
         if self.row_kind is None:
-            where = "dossier"
-        elif self.row_kind == "message":
+            return inert(f"{self.kind}: {self.detail}")
+        if self.row_kind == "message":
             shown = "" if self.message_id is None else f" (id {inert(str(self.message_id))})"
             where = f"message seq {self.ref}{shown}"
         else:
@@ -265,8 +265,17 @@ def _verify_legacy(session: SessionFile) -> Verification:
 def report(result: Verification, what: str = "session") -> list[str]:
     """What `verify` prints: the verdict, then interrupted sessions, then the scheme's limits.
     Every stored value in it is made inert for the terminal."""
-    if result.problem:
+    if result.problem and what == "dossier":
+        lines = [f"NOT INTACT: {result.problem}"]
+    elif result.problem:
         lines = [f"NOT INTACT after {result.rows:,} good rows: {result.problem}"]
+    elif what == "dossier":
+        head = result.head or {}
+        lines = [
+            f"intact: {result.messages:,} messages exported; every file matches the sealed rows "
+            f"of a chain of {result.rows:,} checked from its first link to the signed head "
+            f"(link {head.get('link')} sha256 {head.get('hash')})"
+        ]
     else:
         head = result.head or {}
         lines = [
@@ -281,7 +290,7 @@ def report(result: Verification, what: str = "session") -> list[str]:
                 f"it holds {s.rows:,} sealed rows ({s.messages:,} messages)"
             )
         )
-    if result.signer:
+    if result.signer and not result.problem:
         mine = local_public_key() == result.signer
         lines.append(
             f"signed by {inert(result.signer)} (fingerprint {fingerprint(result.signer)}): "

@@ -115,7 +115,7 @@ def _cases(flagged: int, clean: int, deleted: int) -> list[tuple[str, str]]:
         ),
         # the chain itself
         ("DELETE FROM chain WHERE link = 10", "missing"),
-        ("UPDATE chain SET digest = hash WHERE link = 10", "chain: dossier: link 10"),
+        ("UPDATE chain SET digest = hash WHERE link = 10", "chain: link 10"),
     ]
 
 
