@@ -146,7 +146,13 @@ class _Walk:
             if link.link != expected:
                 gone = f"links {expected}–{link.link - 1} of the chain are gone"
                 return self._stop(Problem("missing", gone, link.kind, link.ref))
-            if link.kind not in SEALED_KINDS or link_hash(previous, link.digest) != link.hash:
+            well_formed = (
+                link.kind in SEALED_KINDS
+                and isinstance(link.ref, int)
+                and isinstance(link.digest, str)
+                and isinstance(link.hash, str)
+            )
+            if not well_formed or link_hash(previous, link.digest) != link.hash:
                 what = f"link {link.link}'s hash does not follow from the link before"
                 return self._stop(Problem("chain", what, None))
             problem = self._check(link)

@@ -68,6 +68,9 @@ def test_an_exported_dossier_verifies_and_names_the_key_that_signed_it(judged, t
     assert done.stdout.startswith(f"intact: {len(records)} messages exported")
     assert f"signed by {public}" in done.stdout and "this desk's own key" in done.stdout
     assert vigile("verify", str(folder), "--signed-by", public).returncode == 0
+    printed_fingerprint = re.search(r"fingerprint ([0-9a-f ]{19})", printed).group(1)  # type: ignore[union-attr]
+    assert vigile("verify", str(folder), "--signed-by", printed_fingerprint).returncode == 0
+    assert vigile("verify", str(folder), "--signed-by", "0000 0000 0000 0000").returncode == 1
 
 
 def test_the_key_can_be_kept_elsewhere_and_an_open_one_is_refused(judged, tmp_path) -> None:
@@ -281,6 +284,10 @@ MALFORMED = {
     "manifest-a-list": (lambda f: resign(f, edit=lambda m: [m]), "not a JSON object"),
     "manifest-not-json": (
         lambda f: (f / "manifest.json").write_text("{nope"),
+        "manifest.json is not JSON",
+    ),
+    "manifest-deeply-nested": (
+        lambda f: (f / "manifest.json").write_text("[" * 200_000 + "]" * 200_000),
         "manifest.json is not JSON",
     ),
     "manifest-no-head": (lambda f: resign(f, edit=_set("chain_head", None)), "chain_head"),
