@@ -256,6 +256,11 @@ def test_a_file_of_an_earlier_vigile_is_verified_as_it_was_sealed(judged: Path, 
     exported = vigile("export-evidence", str(judged), "--out", str(tmp_path / "d"))
     assert exported.returncode == 1 and "schema 1" in exported.stderr
     assert not (tmp_path / "d").exists()
+    bilan = vigile("bilan", str(judged), "--out", str(tmp_path / "b"), "--lang", "en")
+    assert bilan.returncode == 0, bilan.stderr
+    report = (tmp_path / "b" / "bilan.md").read_text()
+    assert "File from an earlier Vigile: only 9 fields of each message are sealed" in report
+    assert "sealed rows (messages, verdicts" not in report  # not claimed for such a file
 
 
 def test_a_broken_session_is_not_exported(judged: Path, tmp_path: Path) -> None:
