@@ -145,7 +145,7 @@ class _Walk:
         for link in self.session.each(CHAIN):
             if link.link != expected:
                 gone = f"links {expected}–{link.link - 1} of the chain are gone"
-                return self._stop(Problem("missing", gone, link.kind, link.ref))
+                return self._stop(Problem("missing", gone))
             well_formed = (
                 link.kind in SEALED_KINDS
                 and isinstance(link.ref, int)

@@ -114,7 +114,7 @@ def _cases(flagged: int, clean: int, deleted: int) -> list[tuple[str, str]]:
             "unsealed: session 2",
         ),
         # the chain itself
-        ("DELETE FROM chain WHERE link = 10", "missing"),
+        ("DELETE FROM chain WHERE link = 10", "missing: links 10–10 of the chain are gone"),
         ("UPDATE chain SET digest = hash WHERE link = 10", "chain: link 10"),
     ]
 

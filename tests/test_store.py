@@ -21,6 +21,7 @@ from vigile.replay.store import (
     SessionStore,
     StoreError,
 )
+from vigile.replay.verify import verify_session
 
 HOSTILE = "[bold red]x[/bold red] \x1b[2J z̷̢̛a̸l̴g̵o \u202etxet\u202c 🙂"
 
@@ -224,6 +225,7 @@ async def test_a_locked_database_keeps_rows_buffered_and_retries(tmp_path: Path)
     async with await SessionStore.open(path) as reopened:
         ids = [s.message.id async for s in reopened.messages()]
     assert ids == ["id1", "id2"]  # order kept across the failed attempt
+    assert verify_session(path).intact  # the failed attempt left no link behind
 
 
 async def test_close_raises_when_rows_cannot_be_saved(tmp_path: Path) -> None:
@@ -301,6 +303,7 @@ async def test_a_flush_cancelled_midway_keeps_its_rows(tmp_path: Path) -> None:
     async with await SessionStore.open(path) as reopened:
         ids = [s.message.id async for s in reopened.messages()]
     assert ids == [f"id{n}" for n in range(5_000)]
+    assert verify_session(path).intact
 
 
 async def test_a_full_disk_keeps_rows_buffered_and_says_so(tmp_path: Path) -> None:
@@ -322,6 +325,8 @@ async def test_a_full_disk_keeps_rows_buffered_and_says_so(tmp_path: Path) -> No
     await store.close()
     async with await SessionStore.open(path, readonly=True) as reopened:
         assert await reopened.count("messages") == 2_000
+    checked = verify_session(path)
+    assert checked.intact and checked.messages == 2_000 and not checked.interrupted
 
 
 async def test_read_only_opening_never_writes(tmp_path: Path) -> None:
