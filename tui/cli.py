@@ -240,41 +240,44 @@ def format_score(score: Score) -> str:
 
 def cmd_export_evidence(args: argparse.Namespace) -> int:
     from vigile.replay.evidence import export_dossier
+    from vigile.replay.signing import EvidenceKeyError, fingerprint
 
     source = Path(args.file)
     if not source.is_file():
         return _fail("export-evidence", f"no session file at {source}")
     try:
-        manifest = export_dossier(source, Path(args.out), everything=args.all)
-    except (ValueError, OSError, sqlite3.Error) as exc:
+        done = export_dossier(source, Path(args.out), everything=args.all, key_file=args.key)
+    except (ValueError, OSError, sqlite3.Error, EvidenceKeyError) as exc:
         return _fail("export-evidence", str(exc), 1)
-    head = manifest["chain_head"] or {}
+    m, head = done.manifest, done.manifest["chain_head"] or {}
+    if done.key_created:
+        print(f"new evidence key made at {done.key_file}: keep it, it signs every dossier")
     print(
-        f"{manifest['messages_exported']:,} {manifest['selection']} of "
-        f"{manifest['messages_in_chain']:,} → {args.out}\n"
-        f"chain head: seq {head.get('seq')} sha256 {head.get('hash')}"
+        f"{m['messages_exported']:,} {m['selection']} of {m['messages_in_chain']:,} "
+        f"({m['rows_in_chain']:,} sealed rows) → {args.out}\n"
+        f"chain head: link {head.get('link')} sha256 {head.get('hash')}\n"
+        f"signed by {done.public_key} (fingerprint {fingerprint(done.public_key)}):"
+        " give this key to the client, `vigile verify DIR --signed-by KEY` checks it"
     )
     return 0
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from vigile.replay.evidence import verify_dossier, verify_session
+    from vigile.replay.dossier_check import verify_dossier
+    from vigile.replay.verify import report, verify_session
 
     target = Path(args.target)
     try:
         if target.is_dir():
-            checked, problem = verify_dossier(target)
+            result, what = verify_dossier(target, args.signed_by), "dossier"
         elif target.is_file():
-            checked, problem = verify_session(target)
+            result, what = verify_session(target), "session file"
         else:
             return _fail("verify", f"no session file or dossier at {target}")
     except (OSError, sqlite3.Error, ValueError, KeyError) as exc:
         return _fail("verify", f"{target} cannot be read: {exc}", 1)
-    if problem:
-        print(f"NOT INTACT after {checked:,} good messages: {problem}")
-        return 1
-    print(f"intact: {checked:,} messages, every hash matches its chain")
-    return 0
+    print("\n".join(report(result, what)))
+    return 0 if result.intact else 1
 
 
 # -- bilan -------------------------------------------------------------------------------------
@@ -713,10 +716,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", help="a session database")
     p.add_argument("--out", required=True, help="folder to write the dossier into")
     p.add_argument("--all", action="store_true", help="every message, not only flagged ones")
+    p.add_argument("--key", help="the Ed25519 key file that signs it (made if absent)")
     p.set_defaults(func=cmd_export_evidence)
 
     p = sub.add_parser("verify", help="check a session's or a dossier's hash chain")
     p.add_argument("target", help="a session database or an exported dossier folder")
+    p.add_argument("--signed-by", help="a dossier must be signed by this key (ed25519:…)")
     p.set_defaults(func=cmd_verify)
 
     p = sub.add_parser("keys", help="every key binding of the desk, by id (for the config file)")
