@@ -51,6 +51,7 @@ def _kind(name: str, table: str, key: str, floats: tuple[str, ...] = ()) -> Seal
 # later): the deletion mark that set it is, with the seqs it marked, and `verify` checks that
 # every `deleted_at` is exactly what the sealed marks say. A session is sealed when it starts,
 # and its end is a link of its own: a session without one was interrupted.
+# A label is keyed by its own id: a hand label given later is a new row (the latest counts).
 SEALED_KINDS = {
     k.name: k
     for k in (

@@ -45,7 +45,7 @@ class StoreError(RuntimeError):
 
 @dataclass(frozen=True, slots=True)
 class Label:
-    """Ground truth attached to a generated message (scenarios), for scoring."""
+    """Ground truth on a message, for scoring: a scenario's, or a hand label (`vigile label`)."""
 
     should_flag: bool
     category: str | None = None
