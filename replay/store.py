@@ -321,7 +321,21 @@ class SessionStore:
 
     async def close(self) -> None:
         """Final flush, end the session, checkpoint the WAL. Raises StoreError if rows could not
-        be written, so a caller never believes a lost recording was saved."""
+        be written, so a caller never believes a lost recording was saved. A cancellation (an
+        app leaving cancels its workers, sometimes twice) waits for the close to end and is
+        passed on then: a close cut in half would roll back the session's sealed end."""
+        closing = asyncio.ensure_future(self._close())
+        cancelled = False
+        while not closing.done():
+            try:
+                await asyncio.shield(closing)
+            except asyncio.CancelledError:
+                cancelled = True
+        if cancelled:
+            raise asyncio.CancelledError
+        closing.result()
+
+    async def _close(self) -> None:
         if self._writer:
             # Never cancel the writer: a flush cut in half would leave its transaction open.
             self._closing = True

@@ -306,6 +306,28 @@ async def test_a_flush_cancelled_midway_keeps_its_rows(tmp_path: Path) -> None:
     assert verify_session(path).intact
 
 
+async def test_a_close_cancelled_twice_still_seals_the_session_end(tmp_path: Path) -> None:
+    """An app leaving cancels its workers, sometimes twice, while they close their store: the
+    close finishes (every row and the session's sealed end), then the cancellation goes on."""
+    import asyncio
+
+    path = tmp_path / "s.db"
+    store = await SessionStore.open(path, batch_rows=10_000, batch_interval=60)
+    await store.start_session("s", "live", [])
+    for n in range(5_000):
+        store.add_message(message(n))
+    closing = asyncio.create_task(store.close())
+    for _ in range(2):
+        await asyncio.sleep(0.001)  # inside the final flush, then further on
+        closing.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await closing
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT ended_at IS NOT NULL FROM sessions").fetchone() == (1,)
+    checked = verify_session(path)
+    assert checked.intact and checked.messages == 5_000 and not checked.interrupted
+
+
 async def test_a_full_disk_keeps_rows_buffered_and_says_so(tmp_path: Path) -> None:
     path = tmp_path / "s.db"
     store = await SessionStore.open(path)
