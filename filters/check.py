@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections import deque
 from typing import TYPE_CHECKING, Any, BinaryIO
 
@@ -44,6 +45,17 @@ def verdict_json(verdict: Verdict) -> dict[str, Any]:
 _CLEAN = orjson.dumps(verdict_json(Verdict()))
 
 
+# orjson escapes C0 controls only: DEL, C1 controls (U+009B is a CSI to many terminals) and
+# bidi overrides would reach the terminal raw. Escaped as \uXXXX, a value reads back the same.
+_RAW_CONTROLS = re.compile(
+    rb"\x7f|\xc2[\x80-\x9f]|\xd8\x9c|\xe2\x80[\x8e\x8f\xaa-\xae]|\xe2\x81[\xa6-\xa9]"
+)
+
+
+def _escaped(match: re.Match[bytes]) -> bytes:
+    return b"\\u%04x" % ord(match.group().decode())
+
+
 def answer(triage: Triage, line: str) -> bytes:
     """One input line → its JSON answer, serialised. Most chat is clean: that answer is made
     once, not per line."""
@@ -51,8 +63,10 @@ def answer(triage: Triage, line: str) -> bytes:
     if result is None:
         return _CLEAN
     if isinstance(result.get("id"), int) and not _INT64 <= result["id"] < _UINT64:
-        return json.dumps(result, ensure_ascii=False, separators=(",", ":")).encode()
-    return orjson.dumps(result)
+        text = json.dumps(result, ensure_ascii=False, separators=(",", ":")).encode()
+    else:
+        text = orjson.dumps(result)
+    return _RAW_CONTROLS.sub(_escaped, text)
 
 
 _INT64, _UINT64 = -(1 << 63), 1 << 64  # what orjson writes; a larger integer id goes by json

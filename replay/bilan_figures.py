@@ -19,10 +19,10 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from vigile.replay import reads
-from vigile.replay.evidence import verify_session
 from vigile.replay.loadtest import percentile
 from vigile.replay.reads import ActionRow, SessionFile, SessionRow
 from vigile.replay.scoring import score_run
+from vigile.replay.verify import verify_session
 
 FORMAT = "vigile-bilan/1"
 DEFAULT_TARGET_S = 300  # a flagged message handled within 5 minutes (the desk's warning colour)
@@ -69,7 +69,7 @@ def collect(path: Path, target_s: float = DEFAULT_TARGET_S, labels: Path | None 
             "moderation": _moderation(flagged, actions, handled_at, target_s),
             "threats": _threats(db, flagged, actions),
             "filters": _filters(db, flagged),
-            "evidence": _evidence(db, path, len(flagged)),
+            "evidence": _evidence(path, len(flagged)),
         }
         _answered(figures["threats"]["hijacked_hashtags"], figures["filters"]["versions"])
         source = _labelled_source(db, path, sessions, labels)
@@ -480,15 +480,20 @@ def _answered(hashtags: list[dict], versions: list[dict]) -> None:
                 break
 
 
-def _evidence(db: SessionFile, path: Path, flagged: int) -> dict:
-    checked, problem = verify_session(path)
-    head = db.one(reads.CHAIN_HEAD)
+def _evidence(path: Path, flagged: int) -> dict:
+    checked = verify_session(path)
     return {
-        "messages_in_chain": checked,
-        "intact": problem is None,
-        "problem": str(problem) if problem else None,
+        "messages_in_chain": checked.messages,
+        "rows_in_chain": checked.rows,
+        "intact": checked.intact,
+        "problem": str(checked.problem) if checked.problem else None,
+        "scheme": checked.scheme,  # 1: an earlier Vigile's file, 9 message fields sealed
+        "interrupted": [
+            {"id": s.id, "name": s.name, "rows": s.rows, "messages": s.messages}
+            for s in checked.interrupted
+        ],
         "export_holds": flagged,  # `vigile export-evidence` exports the flagged messages
-        "chain_head": head._asdict() if head else None,
+        "chain_head": checked.head,
         "verify_with": f"vigile verify {path.name}",
     }
 

@@ -93,6 +93,23 @@ WORDS: dict[str, tuple[str, str]] = {  # key: (French, English)
     "in_chain": ("messages chaînés", "chained messages"),
     "seal": ("Empreinte qui scelle la session (SHA-256)", "Hash sealing the session (SHA-256)"),
     "intact": ("Chaîne intacte", "Chain intact"),
+    "rows_sealed": (
+        "lignes scellées (messages, verdicts, actions, événements, versions des règles,"
+        " suppressions, début et fin de session)",
+        "sealed rows (messages, verdicts, actions, events, rule versions, deletions,"
+        " session start and end)",
+    ),
+    "interrupted": ("Session interrompue, sans fin propre", "Session interrupted, no clean end"),
+    "holds": ("elle contient", "it holds"),
+    "rows": ("lignes scellées", "sealed rows"),
+    "link": ("maillon", "link"),
+    "legacy_chain": (
+        "Fichier d'une version antérieure de Vigile : seuls 9 champs de chaque message sont"
+        " scellés ; actions, verdicts, versions des règles, événements et suppressions ne sont"
+        " pas prouvés.",
+        "File from an earlier Vigile: only 9 fields of each message are sealed; actions,"
+        " verdicts, rule versions, events and deletions are not proven.",
+    ),
     "broken": ("CHAÎNE ROMPUE", "CHAIN BROKEN"),
     "verify_with": ("Vérifier avec", "Verify with"),
     "charts": ("Graphiques", "Charts"),

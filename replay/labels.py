@@ -14,7 +14,7 @@ from pathlib import Path
 from vigile.connectors.safe_text import inert
 from vigile.replay import reads
 from vigile.replay.reads import SessionFile
-from vigile.replay.store import Label, SessionStore
+from vigile.replay.store import Label, SessionStore, StoreError
 
 SHEET_COLUMNS = ("seq", "platform", "id", "author", "text", "should_flag", "category")
 HAND_PHASE = "hand"  # the phase a hand label carries, beside a scenario's phase names
@@ -123,7 +123,10 @@ def _label(session: Path, rows: list[list[str]], column: dict[str, int]) -> Labe
                 report.left_blank += 1
                 continue
             labels.append(found)
-    asyncio.run(_store(session, labels))
+    try:
+        asyncio.run(_store(session, labels))
+    except StoreError as exc:  # a file of an earlier Vigile, or one that cannot be written
+        raise LabelError(str(exc)) from None
     report.labelled = len(labels)
     report.should_flag = sum(label.should_flag for _, label in labels)
     return report

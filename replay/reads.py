@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections import namedtuple
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, Generic, NamedTuple, TypeVar
 
-from vigile.replay.chain import SEALED, sealed
+from vigile.replay.chain import LEGACY_SEALED, SEALED_KINDS, SealedKind
 from vigile.replay.files import QUERY_ONLY, SESSION, reader_uri, require
 
 R = TypeVar("R", bound=tuple[Any, ...])
@@ -177,8 +178,8 @@ class SaidRow(NamedTuple):
     matches: list[dict[str, Any]] | None  # None: not flagged
 
 
-class SealedRow(NamedTuple):
-    """A message as `verify` walks the chain: its place, its hash and what the hash seals."""
+class LegacyRow(NamedTuple):
+    """A message of a schema-1 file as `verify` walks its chain: place, hash, sealed fields."""
 
     seq: int
     hash: str
@@ -194,12 +195,21 @@ class SealedRow(NamedTuple):
 
     @property
     def sealed(self) -> tuple[Any, ...]:
-        return sealed(self._asdict())
+        return tuple(getattr(self, column) for column in LEGACY_SEALED)
 
 
 class ChainLink(NamedTuple):
-    seq: int
+    """One link of the chain: the row it seals (kind and key), its digest, its hash."""
+
+    link: int
+    kind: str
+    ref: int
+    digest: str
     hash: str
+
+
+class Version(NamedTuple):
+    value: str | None
 
 
 class Totals(NamedTuple):
@@ -337,9 +347,32 @@ SAID_BY_AUTHOR = Read(
     ("matches",),
 )
 
-CHAIN_ROWS = Read(SealedRow, f"SELECT seq, hash, {', '.join(SEALED)} FROM messages ORDER BY seq")
-CHAIN = Read(ChainLink, "SELECT seq, hash FROM messages ORDER BY seq")
-CHAIN_HEAD = Read(ChainLink, "SELECT seq, hash FROM messages ORDER BY seq DESC LIMIT 1")
+SCHEMA_VERSION_READ = Read(Version, "SELECT value FROM meta WHERE key = 'schema_version'")
+LEGACY_CHAIN = Read(
+    LegacyRow, f"SELECT seq, hash, {', '.join(LEGACY_SEALED)} FROM messages ORDER BY seq"
+)
+CHAIN = Read(ChainLink, "SELECT link, kind, ref, digest, hash FROM chain ORDER BY link")
+FLAGGED_SEQS = Read(Value, "SELECT message_seq AS value FROM verdicts")
+LINKS_OF_KIND = Read(
+    ChainLink, "SELECT link, kind, ref, digest, hash FROM chain WHERE kind = ? ORDER BY link"
+)
+MESSAGES_PER_SESSION = Read(
+    Count, "SELECT session_id AS key, count(*) AS count FROM messages GROUP BY session_id"
+)
+
+
+def _sealed_read(kind: SealedKind) -> Read[Any]:
+    """Every stored row of one sealed kind in key order: its sealed columns first (in hashing
+    order), then for a message its link hash and deletion time (checked, not hashed)."""
+    extra = ("hash", "deleted_at") if kind.name == "message" else ()
+    where = " WHERE ended_at IS NOT NULL" if kind.name == "session_end" else ""
+    columns = (*kind.columns, *extra)
+    row = namedtuple(f"Sealed_{kind.name}", columns)  # type: ignore[misc]  # noqa: PYI024
+    return Read(row, f"SELECT {', '.join(columns)} FROM {kind.table}{where} ORDER BY {kind.key}")
+
+
+# What `verify` walks beside the chain, one read per sealed kind.
+SEALED_ROWS = {name: _sealed_read(kind) for name, kind in SEALED_KINDS.items()}
 
 MESSAGE_COUNT = Read(Value, "SELECT count(*) AS value FROM messages")
 FIRST_SENT = Read(Value, "SELECT min(sent_at) AS value FROM messages")
@@ -398,29 +431,40 @@ AUTHOR_SPAN = Read(
     " WHERE platform = ? AND author_id = ?",
 )
 
+
+def _current_labels(schema: str = "main") -> str:
+    """Each labelled message's label: its latest row (a hand label given later is a new row,
+    the one before stays sealed). rowid is the label's key in every schema."""
+    return (
+        "(SELECT message_seq, should_flag, category, raid_member, question, phase,"
+        f" max(rowid) AS latest FROM {schema}.labels GROUP BY message_seq)"
+    )
+
+
+CURRENT_LABELS = _current_labels()
 HAS_LABELS = Read(Value, "SELECT 1 AS value FROM labels LIMIT 1")
 LABEL_SHEET = Read(
     LabelRow,
     "SELECT m.seq, m.platform, m.msg_id, m.author_name, m.text, l.should_flag, l.category"
-    " FROM messages m LEFT JOIN labels l ON l.message_seq = m.seq ORDER BY m.seq",
+    f" FROM messages m LEFT JOIN {CURRENT_LABELS} l ON l.message_seq = m.seq ORDER BY m.seq",
 )
 SEQ_OF = Read(Seq, "SELECT seq FROM messages WHERE seq = ?")
 SEQ_BY_ID = Read(Seq, "SELECT seq FROM messages WHERE platform = ? AND msg_id = ? ORDER BY seq")
 PLATFORMS = Read(Value, "SELECT DISTINCT platform AS value FROM messages")
 TRUTH = Read(
     Truth,
-    "SELECT m.platform, m.msg_id, l.should_flag FROM labels l"
+    f"SELECT m.platform, m.msg_id, l.should_flag FROM {CURRENT_LABELS} l"
     " JOIN messages m ON m.seq = l.message_seq",
 )
 ARRIVALS = Read(Arrival, "SELECT platform, msg_id, author_id, received_at FROM messages")
 
 # Reads across a run and its labelled source (a SessionFile opened with `labelled_source`).
-SOURCE_LABELS = Read(Value, "SELECT count(*) AS value FROM src.labels")
+SOURCE_LABELS = Read(Value, "SELECT count(DISTINCT message_seq) AS value FROM src.labels")
 SOURCE_MESSAGES = Read(Value, "SELECT count(*) AS value FROM src.messages")
 OUTCOMES = Read(
     Outcome,
     "SELECT l.should_flag, l.raid_member, v.message_seq IS NOT NULL AS flagged, v.tags"
-    " FROM src.labels l JOIN src.messages s ON s.seq = l.message_seq"
+    f" FROM {_current_labels('src')} l JOIN src.messages s ON s.seq = l.message_seq"
     " LEFT JOIN messages m ON m.platform = s.platform AND m.msg_id = s.msg_id"
     " LEFT JOIN verdicts v ON v.message_seq = m.seq",
     ("tags",),

@@ -1,6 +1,9 @@
 """The session file's schema: tables, version, and the statements a batch writes."""
 
-SCHEMA_VERSION = 1
+# 2: every recorded row is sealed in one chain (`chain` table, replay/chain.py); deletion marks
+# and labels are rows of their own, keyed by the store. Files of schema 1 seal 9 fields of each
+# message only.
+SCHEMA_VERSION = 2
 
 # Verdicts are stored for flagged messages only: a clean verdict carries nothing a report or a
 # replay needs, and skipping it halves the rows written during a normal stream.
@@ -46,8 +49,11 @@ CREATE TABLE IF NOT EXISTS verdicts (
     tags TEXT NOT NULL,
     matches TEXT NOT NULL
 );
+-- A message's label is its latest row here (highest id): a hand label given later is a new
+-- sealed row, never an edit of a sealed one (replay/reads.py's CURRENT_LABELS reads them).
 CREATE TABLE IF NOT EXISTS labels (
-    message_seq INTEGER PRIMARY KEY REFERENCES messages(seq),
+    id INTEGER PRIMARY KEY,
+    message_seq INTEGER NOT NULL REFERENCES messages(seq),
     should_flag INTEGER NOT NULL,
     category TEXT,
     raid_member INTEGER NOT NULL,
@@ -88,7 +94,24 @@ CREATE TABLE IF NOT EXISTS events (
     kind TEXT NOT NULL,
     data TEXT NOT NULL
 );
+CREATE INDEX IF NOT EXISTS labels_by_message ON labels(message_seq, id);
 CREATE INDEX IF NOT EXISTS events_by_kind ON events(kind, ts);
+CREATE TABLE IF NOT EXISTS deletions (
+    id INTEGER PRIMARY KEY,
+    session_id INTEGER NOT NULL REFERENCES sessions(id),
+    ts REAL NOT NULL,
+    platform TEXT NOT NULL,
+    scope TEXT NOT NULL,             -- message | author
+    target TEXT NOT NULL,            -- a message id or an author id
+    marked TEXT NOT NULL             -- JSON list of the seqs this mark set deleted_at on
+);
+CREATE TABLE IF NOT EXISTS chain (
+    link INTEGER PRIMARY KEY,        -- commit order, from 1
+    kind TEXT NOT NULL,              -- a kind of replay/chain.py's SEALED_KINDS
+    ref INTEGER NOT NULL,            -- the row's key in its table
+    digest TEXT NOT NULL,            -- sha256 of the row's sealed values
+    hash TEXT NOT NULL               -- sha256(previous link's hash + digest)
+);
 """
 
 # A bulk load (an import into a new file) builds these once at the end, in one sorted pass:
@@ -120,27 +143,46 @@ MESSAGE_COLUMNS = (
     "hash",
 )
 
-# One INSERT per table, in the order a batch is written (messages before what refers to them).
-INSERTS = {
-    "messages": f"INSERT INTO messages({', '.join(MESSAGE_COLUMNS)})"
-    f" VALUES ({','.join('?' * len(MESSAGE_COLUMNS))})",
-    "verdicts": "INSERT INTO verdicts(message_seq, rules_version, priority, action, tags, matches)"
-    " VALUES (?,?,?,?,?,?)",
-    "labels": "INSERT INTO labels(message_seq, should_flag, category, raid_member, question,"
-    " phase) VALUES (?,?,?,?,?,?)",
-    # a hand label given later (`vigile label --from`) replaces the message's label, if any
-    "relabels": "INSERT OR REPLACE INTO labels(message_seq, should_flag, category, raid_member,"
-    " question, phase) VALUES (?,?,?,?,?,?)",
-    "events": "INSERT INTO events(session_id, ts, platform, channel, kind, data)"
-    " VALUES (?,?,?,?,?,?)",
-    "actions": "INSERT INTO actions(session_id, ts, platform, channel, kind, moderator,"
-    " target_author_id, target_message_id, duration_s, reason, result, detail)"
-    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-    "rule_versions": "INSERT INTO rule_versions(session_id, ts, version, author, origin, digest,"
-    " content) VALUES (?,?,?,?,?,?,?)",
-    "deletions": "UPDATE messages SET deleted_at = ? WHERE platform = ? AND msg_id = ?"
-    " AND deleted_at IS NULL",
-    # a ban, a timeout, YouTube's "all of this author's messages": what they had said so far
-    "author_deletions": "UPDATE messages SET deleted_at = ?1 WHERE platform = ?2"
-    " AND author_id = ?3 AND deleted_at IS NULL AND received_at <= ?1",
+# The columns each batched table's rows fill, in this order. Keys are given by the store (not
+# left to SQLite) so that a row's seal can name it before it is written.
+COLUMNS = {
+    "messages": MESSAGE_COLUMNS,
+    "verdicts": ("message_seq", "rules_version", "priority", "action", "tags", "matches"),
+    "labels": ("id", "message_seq", "should_flag", "category", "raid_member", "question", "phase"),
+    "events": ("id", "session_id", "ts", "platform", "channel", "kind", "data"),
+    "actions": (
+        "id",
+        "session_id",
+        "ts",
+        "platform",
+        "channel",
+        "kind",
+        "moderator",
+        "target_author_id",
+        "target_message_id",
+        "duration_s",
+        "reason",
+        "result",
+        "detail",
+    ),
+    "rule_versions": ("id", "session_id", "ts", "version", "author", "origin", "digest", "content"),
+    "deletions": ("id", "session_id", "ts", "platform", "scope", "target", "marked"),
 }
+
+# One INSERT per table, in the order a batch is written (messages before what refers to them,
+# deletion marks last: they mark the messages of their own batch too).
+INSERTS = {
+    table: f"INSERT INTO {table}({', '.join(columns)}) VALUES ({','.join('?' * len(columns))})"
+    for table, columns in COLUMNS.items()
+}
+
+# What a deletion mark does to the messages it names, by scope: the seqs it marks come back.
+MARK_DELETED = {
+    "message": "UPDATE messages SET deleted_at = ?1 WHERE platform = ?2 AND msg_id = ?3"
+    " AND deleted_at IS NULL RETURNING seq",
+    # a ban, a timeout, YouTube's "all of this author's messages": what they had said so far
+    "author": "UPDATE messages SET deleted_at = ?1 WHERE platform = ?2"
+    " AND author_id = ?3 AND deleted_at IS NULL AND received_at <= ?1 RETURNING seq",
+}
+
+CHAIN_INSERT = "INSERT INTO chain(link, kind, ref, digest, hash) VALUES (?,?,?,?,?)"

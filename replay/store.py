@@ -23,7 +23,7 @@ from vigile.connectors.model import (
     Verdict,
     utc_now,
 )
-from vigile.replay.chain import GENESIS_HASH, seal_row
+from vigile.replay.chain import GENESIS_HASH, KIND_OF_TABLE, SEALED_KINDS, link_hash, row_digest
 from vigile.replay.chain import canonical_json as _json  # stored JSON columns are canonical too
 from vigile.replay.counts import count
 from vigile.replay.files import (
@@ -35,10 +35,12 @@ from vigile.replay.files import (
     require,
     require_writable,
 )
-from vigile.replay.reads import R, Read
+from vigile.replay.reads import CURRENT_LABELS, R, Read
 from vigile.replay.schema import (
+    CHAIN_INSERT,
     DROP_MESSAGE_INDEXES,
     INSERTS,
+    MARK_DELETED,
     MESSAGE_COLUMNS,
     SCHEMA,
     SCHEMA_VERSION,
@@ -52,7 +54,7 @@ __all__ = ["Label", "SessionStore", "StoreError", "StoredMessage"]
 
 @dataclass(frozen=True, slots=True)
 class Label:
-    """Ground truth attached to a generated message (scenarios), for scoring."""
+    """Ground truth on a message, for scoring: a scenario's, or a hand label (`vigile label`)."""
 
     should_flag: bool
     category: str | None = None
@@ -92,12 +94,11 @@ def _message_from_row(row: sqlite3.Row) -> ChatMessage:
 
 
 _RECEIVED_AT = MESSAGE_COLUMNS.index("received_at")
-_MARKS = ("deletions", "author_deletions")  # updates that find messages through an index
 
 
 def _message_row(seq: int, session: int | None, m: ChatMessage) -> tuple[Any, ...]:
-    """A row laid out as MESSAGE_COLUMNS, short of its hash. Times as floats and the kind as
-    text: what SQLite gives back to a verifier (0 and 0.0 serialise differently)."""
+    """A row laid out as MESSAGE_COLUMNS, short of its hash. Times and amounts as floats and
+    the kind as text: what SQLite gives back to a verifier (0 and 0.0 serialise differently)."""
     roles = _json(sorted(m.roles))
     return (
         seq,
@@ -110,7 +111,7 @@ def _message_row(seq: int, session: int | None, m: ChatMessage) -> tuple[Any, ..
         roles,
         str(m.kind),
         m.text,
-        m.amount,
+        None if m.amount is None else float(m.amount),
         m.currency,
         m.reply_to,
         int(m.first_message),
@@ -181,14 +182,17 @@ class SessionStore:
         self._closing = False
         self.readonly = False
         self.bulk = False
-        self._deferred: dict[str, list[tuple[Any, ...]]] = {table: [] for table in _MARKS}
+        self._deferred_marks: list[tuple[Any, ...]] = []  # a bulk load's, sealed at its end
         self._flush_lock = asyncio.Lock()  # one transaction at a time
         self._flushed = asyncio.Event()  # set after each commit, done or failed
         # Called after each commit with the committed messages' received_at and the commit
         # time: the load test's ingest-to-stored latency.
         self.commit_listeners: list[Callable[[list[float], float], None]] = []
         self._next_seq = 1
-        self._last_hash = GENESIS_HASH
+        # The next key of each table whose rows are keyed by the store, and the chain's end.
+        keyed = ("sessions", "labels", "events", "actions", "rule_versions", "deletions")
+        self._next_key = dict.fromkeys(keyed, 1)
+        self._link, self._last_hash = 0, GENESIS_HASH
 
     # -- opening and closing ------------------------------------------------------------------
 
@@ -258,6 +262,12 @@ class SessionStore:
                     f"this one reads up to {SCHEMA_VERSION})",
                     self.path,
                 )
+            if found < SCHEMA_VERSION and not self.readonly:
+                # Its rows are not all sealed: appending sealed ones would mix two proofs.
+                raise StoreError(
+                    f"{self.path} was recorded by an earlier Vigile (schema {found}); it can "
+                    f"be read and verified, but record into a new file"
+                )
         elif self.readonly:
             raise StoreError("is not a Vigile session (no meta table)", self.path)
         if self.readonly:
@@ -269,12 +279,17 @@ class SessionStore:
             "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?), (?, ?)",
             (str(SCHEMA_VERSION), KIND_KEY, SESSION),
         )
+        async with self._db.execute("SELECT coalesce(max(seq), 0) FROM messages") as cur:
+            self._next_seq = (await cur.fetchone())[0] + 1  # type: ignore[index]
+        for table in self._next_key:
+            async with self._db.execute(f"SELECT coalesce(max(id), 0) FROM {table}") as cur:
+                self._next_key[table] = (await cur.fetchone())[0] + 1  # type: ignore[index]
         async with self._db.execute(
-            "SELECT seq, hash FROM messages ORDER BY seq DESC LIMIT 1"
+            "SELECT link, hash FROM chain ORDER BY link DESC LIMIT 1"
         ) as cur:
             last = await cur.fetchone()
         if last:
-            self._next_seq, self._last_hash = last["seq"] + 1, last["hash"]
+            self._link, self._last_hash = last["link"], last["hash"]
 
     async def start_session(
         self,
@@ -284,17 +299,57 @@ class SessionStore:
         info: Mapping[str, Any] | None = None,
         started_at: float | None = None,
     ) -> int:
-        cursor = await self._db.execute(
-            "INSERT INTO sessions(name, kind, started_at, sources, info) VALUES (?, ?, ?, ?, ?)",
-            (name, kind, started_at or utc_now(), _json(sources), _json(info or {})),
+        key = self._next_key["sessions"]
+        row = SEALED_KINDS["session"].stored(
+            (key, name, kind, started_at or utc_now(), _json(sources), _json(info or {}))
         )
-        self.session_id = cursor.lastrowid
+        await self._write_sealed(
+            "session",
+            row,
+            "INSERT INTO sessions(id, name, kind, started_at, sources, info)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            row,
+        )
+        self._next_key["sessions"] = key + 1
+        self.session_id = key
         self._writer = asyncio.create_task(self._write_loop(), name="store-writer")
-        return self.session_id  # type: ignore[return-value]
+        return key
+
+    async def _write_sealed(
+        self, kind: str, sealed: tuple[Any, ...], sql: str, params: tuple[Any, ...]
+    ) -> None:
+        """One sealed row written on its own, with its link (a session's start or end)."""
+        async with self._flush_lock:
+            digest = row_digest(kind, sealed)
+            link, chained = self._link + 1, link_hash(self._last_hash, digest)
+            await self._db.execute("BEGIN IMMEDIATE")
+            try:
+                await self._db.execute(sql, params)
+                await self._db.execute(CHAIN_INSERT, (link, kind, sealed[0], digest, chained))
+                await self._db.execute("COMMIT")
+            except BaseException:
+                with contextlib.suppress(sqlite3.Error, ValueError):
+                    await self._db.execute("ROLLBACK")
+                raise
+            self._link, self._last_hash = link, chained
 
     async def close(self) -> None:
         """Final flush, end the session, checkpoint the WAL. Raises StoreError if rows could not
-        be written, so a caller never believes a lost recording was saved."""
+        be written, so a caller never believes a lost recording was saved. A cancellation (an
+        app leaving cancels its workers, sometimes twice) waits for the close to end and is
+        passed on then: a close cut in half would roll back the session's sealed end."""
+        closing = asyncio.ensure_future(self._close())
+        cancelled = False
+        while not closing.done():
+            try:
+                await asyncio.shield(closing)
+            except asyncio.CancelledError:
+                cancelled = True
+        if cancelled:
+            raise asyncio.CancelledError
+        closing.result()
+
+    async def _close(self) -> None:
         if self._writer:
             # Never cancel the writer: a flush cut in half would leave its transaction open.
             self._closing = True
@@ -308,13 +363,14 @@ class SessionStore:
                     f"{count(self.pending, 'row')} could not be written: {self.last_error}",
                     self.path,
                 )
-            if self.session_id is not None:
-                await self._db.execute(
-                    "UPDATE sessions SET ended_at = ? WHERE id = ?", (utc_now(), self.session_id)
-                )
-            if self.bulk:
+            if self.bulk:  # before the session's end: its marks are sealed inside the session
                 await self._end_bulk()
-            elif not self.readonly:
+            if self.session_id is not None:
+                end = SEALED_KINDS["session_end"].stored((self.session_id, utc_now()))
+                await self._write_sealed(
+                    "session_end", end, "UPDATE sessions SET ended_at = ?2 WHERE id = ?1", end
+                )
+            if not self.readonly:
                 await self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         finally:
             await self._db.close()
@@ -338,45 +394,53 @@ class SessionStore:
     ) -> int:
         """Queue a message (with its verdict and ground-truth label); returns its seq.
 
-        The hash chain advances here, in arrival order, so a failed commit that is retried
-        later writes exactly the same rows."""
+        Its seq is given here, in arrival order; its seal when its batch commits."""
         seq = self._next_seq
         self._next_seq += 1
-        row = _message_row(seq, self.session_id, message)
-        self._last_hash = seal_row(self._last_hash, row)
-        self._queue("messages", (*row, self._last_hash))
+        self._queue("messages", _message_row(seq, self.session_id, message))
         if verdict is not None and verdict.flagged:  # clean verdicts carry nothing to keep
             self._queue("verdicts", _verdict_row(seq, verdict))
         if label is not None:
-            self._queue("labels", _label_row(seq, label))
+            self._queue_keyed("labels", _label_row(seq, label))
         return seq
 
     def set_label(self, seq: int, label: Label) -> None:
-        """Label a stored message (hand labels on a real session); replaces its label. Labels
-        are ground truth beside the record, not part of it: the hash chain does not seal them."""
-        self._queue("relabels", _label_row(seq, label))
+        """Label a stored message (hand labels on a real session). The label is a new sealed
+        row: it becomes the message's label, and the one it replaces stays sealed beside it."""
+        self._queue_keyed("labels", _label_row(seq, label))
+
+    def _queue_keyed(self, table: str, row: tuple[Any, ...]) -> None:
+        """A row of a table whose key the store gives: the key, then `row`, as SQLite stores it."""
+        key = self._next_key[table]
+        self._next_key[table] = key + 1
+        self._queue(table, KIND_OF_TABLE[table].stored((key, *row)))
 
     def add_event(self, e: PlatformEvent) -> None:
         row = (self.session_id, e.ts, e.platform, e.channel, e.kind, _json(e.data))
-        self._queue("events", row)
+        self._queue_keyed("events", row)
 
     def add_action(self, action: ModAction) -> None:
-        self._queue("actions", _action_row(self.session_id, action))
+        self._queue_keyed("actions", _action_row(self.session_id, action))
 
     def add_rule_version(
         self, ts: float, version: int, author: str, origin: str, digest: str, content: str
     ) -> None:
-        self._queue(
-            "rule_versions", (self.session_id, ts, version, author, origin, digest, content)
-        )
+        row = (self.session_id, ts, version, author, origin, digest, content)
+        self._queue_keyed("rule_versions", row)
 
     def mark_deleted(self, platform: str, msg_id: str, ts: float) -> None:
         """Deleted messages are kept and marked, never removed (the evidence needs them)."""
-        self._queue("deletions", (ts, platform, msg_id))
+        self._queue_mark(ts, platform, "message", msg_id)
 
     def mark_author_deleted(self, platform: str, author_id: str, ts: float) -> None:
         """Every message the author had sent by `ts`: a ban, a timeout, a purge by author."""
-        self._queue("author_deletions", (ts, platform, author_id))
+        self._queue_mark(ts, platform, "author", author_id)
+
+    def _queue_mark(self, ts: float, platform: str, scope: str, target: str) -> None:
+        # The seqs it marks are known when it is written; its seal holds them.
+        key = self._next_key["deletions"]
+        self._next_key["deletions"] = key + 1
+        self._queue("deletions", (key, self.session_id, float(ts), platform, scope, str(target)))
 
     async def _write_loop(self) -> None:
         while not self._closing:
@@ -406,29 +470,37 @@ class SessionStore:
                 await asyncio.sleep(self._batch_interval)
 
     async def _end_bulk(self) -> None:
-        """Build the indexes in one sorted pass, apply the deletions that waited for them, and
-        become a session like any, in WAL mode."""
+        """Build the indexes in one sorted pass, apply and seal the deletion marks that waited
+        for them (in the order they were given, after every message of the load), and become a
+        session like any, in WAL mode."""
         await self._db.execute("PRAGMA cache_size = -65536")  # the index sort, in memory
         await self._db.executescript(SCHEMA)  # what was left out: the message indexes
-        await self._db.execute("BEGIN IMMEDIATE")
-        for table, rows in self._deferred.items():
-            await self._db.executemany(INSERTS[table], rows)
-        await self._db.execute("COMMIT")
+        async with self._flush_lock:
+            if self._deferred_marks:
+                await self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    link, chained = await self._write_batch({"deletions": self._deferred_marks})
+                    await self._db.execute("COMMIT")
+                except BaseException:
+                    with contextlib.suppress(sqlite3.Error, ValueError):
+                        await self._db.execute("ROLLBACK")
+                    raise
+                self._link, self._last_hash = link, chained
+                self._deferred_marks = []
         async with self._db.execute("PRAGMA journal_mode = WAL") as cursor:
             await cursor.fetchall()
 
     async def _commit_batch(self) -> None:
-        batch, count = self._batch, self.pending
-        self._batch, self.pending = {table: [] for table in INSERTS}, 0
+        batch = self._batch
         if self.bulk:  # marks need the message indexes, built at the end: they wait till then
-            for table in _MARKS:
-                self._deferred[table] += batch.pop(table)
-                batch[table] = []
+            self._deferred_marks += batch["deletions"]
+            self.pending -= len(batch["deletions"])
+            batch["deletions"] = []
+        count = self.pending
+        self._batch, self.pending = {table: [] for table in INSERTS}, 0
         try:
             await self._db.execute("BEGIN IMMEDIATE")
-            for table, rows in batch.items():
-                if rows:
-                    await self._db.executemany(INSERTS[table], rows)
+            link, chained = await self._write_batch(batch)
             await self._db.execute("COMMIT")
         except BaseException as exc:
             # Put the batch back in front of what arrived meanwhile: nothing is lost, the next
@@ -444,6 +516,7 @@ class SessionStore:
                 log.error("session store %s: write failed, %d rows kept: %s", self.path, count, exc)
             self.last_error = str(exc)
             return
+        self._link, self._last_hash = link, chained
         self.committed_messages += len(batch["messages"])
         self.last_error = None
         if self.commit_listeners and batch["messages"]:
@@ -451,6 +524,38 @@ class SessionStore:
             received = [row[_RECEIVED_AT] for row in batch["messages"]]
             for listener in self.commit_listeners:
                 listener(received, committed_at)
+
+    async def _write_batch(self, batch: dict[str, list[tuple[Any, ...]]]) -> tuple[int, str]:
+        """Write a batch inside the open transaction, each row sealed in the order it is
+        written; returns the chain's new end (kept only once the transaction commits)."""
+        link, chained = self._link, self._last_hash
+        links: list[tuple[Any, ...]] = []
+        for table, queued in batch.items():
+            if not queued:
+                continue
+            rows = queued
+            if table == "deletions":
+                rows = [await self._mark(row) for row in queued]
+            kind = KIND_OF_TABLE[table].name
+            hashes = []
+            for row in rows:
+                digest = row_digest(kind, row)
+                link += 1
+                chained = link_hash(chained, digest)
+                links.append((link, kind, row[0], digest, chained))
+                hashes.append(chained)
+            if table == "messages":  # a message row carries its own link's hash too
+                rows = [(*row, h) for row, h in zip(rows, hashes, strict=True)]
+            await self._db.executemany(INSERTS[table], rows)
+        await self._db.executemany(CHAIN_INSERT, links)
+        return link, chained
+
+    async def _mark(self, row: tuple[Any, ...]) -> tuple[Any, ...]:
+        """Apply one deletion mark; the row to store, with the seqs it marked."""
+        _, _, ts, platform, scope, target = row
+        async with self._db.execute(MARK_DELETED[scope], (ts, platform, target)) as cur:
+            marked = sorted(r[0] for r in await cur.fetchall())
+        return (*row, _json(marked))
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -463,6 +568,8 @@ class SessionStore:
             "actions",
             "rule_versions",
             "events",
+            "deletions",
+            "chain",
         }:
             raise ValueError(f"unknown table {table!r}")
         async with self._db.execute(f"SELECT count(*) FROM {table}") as cur:
@@ -484,7 +591,7 @@ class SessionStore:
         before that time."""
         query = (
             "SELECT m.*, l.should_flag, l.category, l.raid_member, l.question, l.phase"
-            " FROM messages m LEFT JOIN labels l ON l.message_seq = m.seq WHERE 1"
+            f" FROM messages m LEFT JOIN {CURRENT_LABELS} l ON l.message_seq = m.seq WHERE 1"
         )
         params: tuple[Any, ...] = ()
         if session_id is not None:

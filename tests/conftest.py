@@ -41,3 +41,47 @@ async def tiny_session(tmp_path: Path, tiny_scenario: Scenario) -> Path:
     path = tmp_path / "tiny.db"
     await write_session(tiny_scenario, path)
     return path
+
+
+@pytest.fixture
+async def judged(tmp_path: Path, tiny_session: Path) -> Path:
+    """A session as a desk records it, for the evidence tests: messages with verdicts, an
+    action, deletion marks (one message, one author), alerts and a rule version."""
+    from vigile.connectors.model import ActionKind, ActionResult, ModAction
+    from vigile.filters.rules import load_starter_packs
+    from vigile.filters.triage import Triage
+    from vigile.replay.pipeline import SessionPlan, run_session
+    from vigile.replay.player import ReplaySource
+
+    out = tmp_path / "judged.db"
+    plan = SessionPlan("evidence", "replay", [ReplaySource(tiny_session, speed=None)], out)
+
+    def act(pipeline) -> None:
+        acted: list[str] = []
+
+        def on_item(item, verdict, seq) -> None:
+            if verdict is None or not verdict.flagged or len(acted) >= 2:
+                return
+            acted.append(item.id)
+            store = pipeline.store
+            if len(acted) == 1:  # a timeout, and the message deleted
+                action = ModAction(
+                    ActionKind.TIMEOUT,
+                    item.platform,
+                    item.channel,
+                    "mod-anna",
+                    item.author_id,
+                    item.id,
+                    600,
+                    "slur",
+                    result=ActionResult.SIMULATED,
+                )
+                store.add_action(action)
+                store.mark_deleted(item.platform, item.id, item.received_at + 1)
+            else:  # a ban: what the author had said is marked deleted
+                store.mark_author_deleted(item.platform, item.author_id, item.received_at + 1)
+
+        pipeline.listeners.append(on_item)
+
+    await run_session(plan, Triage(load_starter_packs()), on_ready=act)
+    return out

@@ -119,7 +119,7 @@ async def test_the_json_totals_equal_the_database_s(tmp_path, tiny_session) -> N
     assert len(f["threats"]["alerts"]) == alerts[0][0] > 0
     assert len(f["filters"]["versions"]) == sql(run, "SELECT count(*) FROM rule_versions")[0][0]
 
-    manifest = export_dossier(run, tmp_path / "dossier")
+    manifest = export_dossier(run, tmp_path / "dossier").manifest
     assert f["evidence"]["export_holds"] == manifest["messages_exported"]
     assert f["evidence"]["chain_head"] == manifest["chain_head"] and f["evidence"]["intact"]
 

@@ -233,11 +233,13 @@ async def test_counts_agree_with_their_nouns(tmp_path: Path) -> None:
         await store.start_session("one", "live", [])
         store.add_message(ChatMessage("twitch", "c", "m1", "a", "A", "hello", 1.0))
     done = run("verify", str(one))
-    assert done.stdout == "intact: 1 message, every hash matches its chain\n"
+    assert done.stdout.startswith("intact: 3 sealed rows (1 message) in this session file")
     done = run("export-evidence", str(one), "--out", str(tmp_path / "d"), "--all")
-    assert done.stdout.startswith(f"1 of 1 message → {tmp_path / 'd'}\n"), done.stdout
+    assert f"\n1 of 1 message exported (all messages; 3 sealed rows) → {tmp_path / 'd'}\n" in (
+        done.stdout
+    )
     done = run("export-evidence", str(one), "--out", str(tmp_path / "f"))
-    assert done.stdout.startswith("0 flagged of 1 message"), done.stdout
+    assert "0 of 1 message exported (flagged" in done.stdout, done.stdout
 
 
 def test_only_a_file_the_command_created_is_removed_on_failure(tmp_path: Path) -> None:

@@ -1,108 +1,152 @@
-"""Evidence: a session's chain verifies, and every kind of tampering is named."""
+"""A session file's seal: every kind of recorded row is checked by `vigile verify`, and every
+kind of tampering with one is named, through the real command on real files."""
 
-import hashlib
-import json
-import shutil
+import os
+import signal
 import sqlite3
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import pytest
 
-from vigile.filters.rules import load_starter_packs
-from vigile.filters.triage import Triage
-from vigile.replay.chain import SEALED
-from vigile.replay.evidence import export_dossier, verify_dossier, verify_session
-from vigile.replay.pipeline import SessionPlan, run_session
-from vigile.replay.player import ReplaySource
-
-VIGILE = [sys.executable, "-m", "vigile.tui.cli"]
+from tests.evidence_helpers import tamper, vigile
+from vigile.replay.chain import GENESIS_HASH, SEALED_KINDS, legacy_seal_row
+from vigile.replay.schema import MESSAGE_COLUMNS
+from vigile.replay.verify import verify_session
 
 
-@pytest.fixture
-async def judged(tmp_path: Path, tiny_session: Path) -> Path:
-    """A session as the desk records it: messages with verdicts, and an action."""
-    from vigile.connectors.model import ActionKind, ActionResult, ModAction
-
-    out = tmp_path / "judged.db"
-    plan = SessionPlan("evidence", "replay", [ReplaySource(tiny_session, speed=None)], out)
-
-    def act(pipeline) -> None:
-        acted: list[str] = []
-
-        def on_item(item, verdict, seq) -> None:
-            if verdict is not None and verdict.flagged and not acted:
-                acted.append(item.id)
-                action = ModAction(
-                    ActionKind.TIMEOUT,
-                    item.platform,
-                    item.channel,
-                    "mod-anna",
-                    item.author_id,
-                    item.id,
-                    600,
-                    "slur",
-                    result=ActionResult.SIMULATED,
-                )
-                pipeline.store.add_action(action)
-
-        pipeline.listeners.append(on_item)
-
-    await run_session(plan, Triage(load_starter_packs()), on_ready=act)
-    return out
+def one(path: Path, sql: str) -> int:
+    return sqlite3.connect(path).execute(sql).fetchone()[0]
 
 
-def tamper(path: Path, sql: str, name: str = "tampered") -> Path:
-    copy = path.with_name(f"{name}-{path.name}")
-    shutil.copy(path, copy)
-    with sqlite3.connect(copy) as db:
-        db.executescript(sql)
-    return copy
+def test_an_untouched_session_verifies_every_kind_of_row(judged: Path) -> None:
+    result = verify_session(judged)
+    assert result.intact and result.messages > 100 and not result.interrupted
+    kinds = {r[0] for r in sqlite3.connect(judged).execute("SELECT DISTINCT kind FROM chain")}
+    # all but labels (a scenario's ground truth, absent from a live recording)
+    assert kinds == set(SEALED_KINDS) - {"label"}
+    assert result.rows == one(judged, "SELECT count(*) FROM chain")
+    done = vigile("verify", str(judged))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.startswith(f"intact: {result.rows:,} sealed rows ({result.messages}")
+    assert "interrupted" not in done.stdout
 
 
-def test_an_untouched_session_verifies(judged: Path) -> None:
-    checked, problem = verify_session(judged)
-    assert problem is None and checked > 100
-    done = subprocess.run([*VIGILE, "verify", str(judged)], capture_output=True, text=True)
-    assert done.returncode == 0 and "intact" in done.stdout
-
-
-@pytest.mark.parametrize(
-    ("sql", "kind", "seq"),
-    [
-        ("UPDATE messages SET text = 'nothing happened' WHERE seq = 40", "altered", 40),
-        ("UPDATE messages SET sent_at = sent_at + 1 WHERE seq = 12", "altered", 12),
-        ("DELETE FROM messages WHERE seq = 30", "missing", 31),
-        (  # two messages swapped in place: their fields change rows
-            "UPDATE messages SET seq = -1 WHERE seq = 20;"
-            " UPDATE messages SET seq = 20 WHERE seq = 21;"
-            " UPDATE messages SET seq = 21 WHERE seq = -1;",
-            "reordered",
-            20,
+def _cases(flagged: int, clean: int, deleted: int) -> list[tuple[str, str]]:
+    """(SQL someone with the file could run, what `verify` must say)."""
+    return [
+        # messages
+        ("UPDATE messages SET text = 'nothing happened' WHERE seq = 40", "altered: message seq 40"),
+        ("DELETE FROM messages WHERE seq = 30", "missing: message seq 30"),
+        (
+            "INSERT INTO messages SELECT 1000, session_id, platform, channel, 'made-up', author_id,"
+            " author_name, roles, kind, 'made up', amount, currency, reply_to, first_message,"
+            " sent_at, received_at, raw, deleted_at, hash FROM messages WHERE seq = 5",
+            "unsealed: message seq 1000",
         ),
-    ],
-)
-def test_tampering_is_named(judged: Path, sql: str, kind: str, seq: int) -> None:
+        (
+            "UPDATE messages SET seq = -1 WHERE seq = 20; UPDATE messages SET seq = 20 WHERE seq ="
+            " 21; UPDATE messages SET seq = 21 WHERE seq = -1;",
+            "reordered: message seq 20",
+        ),
+        # deletion marks, and the deletion times they set
+        (
+            f"UPDATE messages SET deleted_at = NULL WHERE seq = {deleted}",
+            f"altered: message seq {deleted}",
+        ),
+        (
+            f"UPDATE messages SET deleted_at = 5 WHERE seq = {clean}",
+            f"altered: message seq {clean}",
+        ),
+        ("UPDATE deletions SET ts = ts + 60 WHERE id = 1", "altered: deletion 1"),
+        ("DELETE FROM deletions WHERE id = 2", "missing: deletion 2"),
+        (
+            "INSERT INTO deletions SELECT 3, session_id, ts, platform, 'author', 'x', '[]'"
+            " FROM deletions WHERE id = 1",
+            "unsealed: deletion 3",
+        ),
+        # verdicts
+        (
+            f"UPDATE verdicts SET priority = priority + 1 WHERE message_seq = {flagged}",
+            f"altered: verdict {flagged}",
+        ),
+        (f"DELETE FROM verdicts WHERE message_seq = {flagged}", f"missing: verdict {flagged}"),
+        (
+            f"INSERT INTO verdicts SELECT {clean}, rules_version, priority, action, tags, matches"
+            f" FROM verdicts WHERE message_seq = {flagged}",
+            f"unsealed: verdict {clean}",
+        ),
+        # actions: who did what, when
+        ("UPDATE actions SET moderator = 'mod-bob' WHERE id = 1", "altered: action 1"),
+        ("UPDATE actions SET ts = ts - 600 WHERE id = 1", "altered: action 1"),
+        ("DELETE FROM actions WHERE id = 1", "missing: action 1"),
+        (
+            "INSERT INTO actions SELECT 2, session_id, ts, platform, channel, 'ban', 'mod-anna',"
+            " target_author_id, target_message_id, NULL, 'made up', 'done', '' FROM actions",
+            "unsealed: action 2",
+        ),
+        # events (raids, alerts, bans seen on the platform)
+        ("UPDATE events SET data = '{}' WHERE id = 3", "altered: event 3"),
+        ("DELETE FROM events WHERE id = 3", "missing: event 3"),
+        (
+            "INSERT INTO events SELECT 999, session_id, ts, platform, channel, 'ban', '{}'"
+            " FROM events WHERE id = 1",
+            "unsealed: event 999",
+        ),
+        # rule versions
+        ("UPDATE rule_versions SET content = '' WHERE id = 1", "altered: rule version 1"),
+        ("UPDATE rule_versions SET author = 'someone' WHERE id = 1", "altered: rule version 1"),
+        ("DELETE FROM rule_versions WHERE id = 1", "missing: rule version 1"),
+        (
+            "INSERT INTO rule_versions SELECT 2, session_id, ts, 2, author, origin, digest, ''"
+            " FROM rule_versions WHERE id = 1",
+            "unsealed: rule version 2",
+        ),
+        # the session row: its start, its end
+        ("UPDATE sessions SET name = 'another event'", "altered: session 1"),
+        ("UPDATE sessions SET started_at = started_at - 3600", "altered: session 1"),
+        ("UPDATE sessions SET ended_at = ended_at + 60", "altered: session end 1"),
+        ("UPDATE sessions SET ended_at = NULL", "missing: session end 1"),
+        (
+            "INSERT INTO sessions VALUES (2, 'ghost', 'live', 0, 1, '[]', '{}')",
+            "unsealed: session 2",
+        ),
+        # the chain itself
+        ("DELETE FROM chain WHERE link = 10", "missing: links 10–10 of the chain are gone"),
+        ("UPDATE chain SET digest = hash WHERE link = 10", "chain: link 10"),
+    ]
+
+
+CASES = [expected.split(" ")[0] + "-" + sql.split(" ")[0] for sql, expected in _cases(0, 0, 0)]
+
+
+@pytest.mark.parametrize("case", range(len(CASES)), ids=CASES)
+def test_tampering_with_any_sealed_row_is_named(judged: Path, case: int) -> None:
+    flagged = one(judged, "SELECT min(message_seq) FROM verdicts")
+    clean = one(
+        judged,
+        "SELECT min(seq) FROM messages WHERE deleted_at IS NULL"
+        " AND seq NOT IN (SELECT message_seq FROM verdicts)",
+    )
+    deleted = one(judged, "SELECT min(seq) FROM messages WHERE deleted_at IS NOT NULL")
+    sql, expected = _cases(flagged, clean, deleted)[case]
     broken = tamper(judged, sql)
-    _, problem = verify_session(broken)
-    assert problem is not None and (problem.kind, problem.seq) == (kind, seq)
-    done = subprocess.run([*VIGILE, "verify", str(broken)], capture_output=True, text=True)
-    assert done.returncode == 1 and f"{kind}: message seq {seq}" in done.stdout
-    if kind == "missing":  # one message gone, worded as one
-        assert "message 30 is gone" in done.stdout
+    done = vigile("verify", str(broken))
+    assert done.returncode == 1, done.stdout
+    assert done.stdout.startswith("NOT INTACT after ") and expected in done.stdout, done.stdout
+    assert done.stderr == ""
 
 
-# Stored but not sealed: what a platform adds around a message, and what happens to it later.
-UNSEALED = (
-    "session_id",
-    "roles",
-    "amount",
-    "currency",
-    "reply_to",
-    "first_message",
-    "raw",
-    "deleted_at",
+SEALED_TABLES = (
+    "sessions",
+    "messages",
+    "verdicts",
+    "actions",
+    "events",
+    "rule_versions",
+    "deletions",
 )
 
 
@@ -114,86 +158,119 @@ def altered(column: str) -> str:
     )
 
 
-def test_every_sealed_column_is_checked_by_verify(judged: Path) -> None:
-    """What the recorder seals, `verify` checks: a change to any sealed column of a recorded
-    message names that message, and a change elsewhere leaves the chain intact."""
-    columns = [row[1] for row in sqlite3.connect(judged).execute("PRAGMA table_info(messages)")]
-    assert sorted(SEALED + UNSEALED + ("seq", "hash")) == sorted(columns)  # a new column: choose
-    for column in SEALED + UNSEALED:
-        change = f"UPDATE messages SET {column} = {altered(column)} WHERE seq = 7"
-        broken = tamper(judged, change, name=column)
-        _, problem = verify_session(broken)
-        if column in SEALED:
-            assert problem is not None and (problem.kind, problem.seq) == ("altered", 7), column
-        else:
-            assert problem is None, column
+def test_every_column_of_every_recorded_table_is_checked(judged: Path) -> None:
+    """A change to any column of any row a report relies on is caught: nothing stored beside
+    the seal can be edited unseen (roles, amounts, raw fields and deletion times included)."""
+    db = sqlite3.connect(judged)
+    for table in SEALED_TABLES:
+        key = "seq" if table == "messages" else "message_seq" if table == "verdicts" else "id"
+        row = db.execute(f"SELECT {key} FROM {table} ORDER BY {key} LIMIT 1 OFFSET 1").fetchone()
+        row = row or db.execute(f"SELECT {key} FROM {table} LIMIT 1").fetchone()
+        for _, column, *_ in db.execute(f"PRAGMA table_info({table})").fetchall():
+            if column == key:
+                continue  # a key changed is a row removed and another added: tested above
+            change = f"UPDATE {table} SET {column} = {altered(column)} WHERE {key} = {row[0]}"
+            result = verify_session(tamper(judged, change, name=f"{table}-{column}"))
+            assert result.problem is not None, (table, column)
+            assert result.problem.ref == row[0], (table, column, str(result.problem))
 
 
-def test_every_sealed_field_is_checked_in_a_dossier(judged: Path, tmp_path: Path) -> None:
-    folder = tmp_path / "dossier"
-    export_dossier(judged, folder)
-    pristine = (folder / "messages.json").read_text()
-    manifest = json.loads((folder / "manifest.json").read_text())
-    for column in SEALED:
-        records = json.loads(pristine)
-        value = records[2][column]
-        records[2][column] = value + 1 if isinstance(value, float) else f"{value}x"
-        (folder / "messages.json").write_text(json.dumps(records))
-        digest = hashlib.sha256((folder / "messages.json").read_bytes()).hexdigest()
-        manifest["files"]["messages.json"] = digest  # forged: the message's hash must tell
-        (folder / "manifest.json").write_text(json.dumps(manifest))
-        _, problem = verify_dossier(folder)
-        assert problem is not None and (problem.kind, problem.seq) == ("altered", records[2]["seq"])
+def test_a_message_id_made_of_terminal_controls_never_reaches_the_terminal(judged: Path) -> None:
+    """A forged id that would redraw the line as a green "intact" is shown inert."""
+    forged = "\r\x1b[2K\x1b[32mintact: 255 messages, every hash matches\x1b[0m\x9b"
+    broken = tamper(judged, "")
+    with sqlite3.connect(broken) as db:
+        db.execute("UPDATE messages SET msg_id = ? WHERE seq = 7", (forged,))
+    done = vigile("verify", str(broken))
+    assert done.returncode == 1 and done.stdout.startswith("NOT INTACT")
+    assert not any(c in done.stdout for c in "\r\x1b\x9b"), repr(done.stdout)
+    assert "message seq 7 (id ␍␛[2K␛[32mintact" in done.stdout
 
 
-def test_the_dossier_holds_the_flagged_messages_with_their_actions(judged, tmp_path) -> None:
-    folder = tmp_path / "dossier"
-    done = subprocess.run(
-        [*VIGILE, "export-evidence", str(judged), "--out", str(folder)],
-        capture_output=True,
-        text=True,
+_WRITER = textwrap.dedent(
+    """
+    import asyncio, sys, time
+    from vigile.connectors.model import ChatMessage
+    from vigile.replay.store import SessionStore
+
+    async def main():
+        store = await SessionStore.open(sys.argv[1])
+        await store.start_session("crash test", "live", ["twitch:chan"])
+        for n in range(40):
+            store.add_message(ChatMessage("twitch", "chan", f"m{n}", "a", "A", "hi", 1.0, 1.0))
+        await store.flush()
+        print("written", flush=True)
+        time.sleep(60)  # killed here: the session never ends
+
+    asyncio.run(main())
+    """
+)
+
+
+def test_an_interrupted_session_is_flagged_with_its_rows(tmp_path: Path) -> None:
+    path = tmp_path / "crashed.db"
+    writer = subprocess.Popen(
+        [sys.executable, "-c", _WRITER, str(path)], stdout=subprocess.PIPE, text=True
     )
-    assert done.returncode == 0, done.stderr
-    manifest = json.loads((folder / "manifest.json").read_text())
-    records = json.loads((folder / "messages.json").read_text())
-    flagged = sqlite3.connect(judged).execute("SELECT count(*) FROM verdicts").fetchone()[0]
-    assert manifest["messages_exported"] == len(records) == flagged
-    first = records[0]
-    assert first["sent_at_utc"].endswith("+00:00") and first["rules"] and first["hash"]
-    assert first["stream_url"].startswith("https://")
-    acted = [r for r in records if r["actions"]]
-    assert acted and acted[0]["actions"][0]["by"] == "mod-anna"
-    assert (folder / "messages.csv").read_text().count("\n") == len(records) + 1
-    assert verify_dossier(folder) == (len(records), None)
-    everything = export_dossier(judged, tmp_path / "all", everything=True)
-    assert everything["messages_exported"] == everything["messages_in_chain"]
+    try:
+        assert writer.stdout is not None and writer.stdout.readline() == "written\n"
+    finally:
+        os.kill(writer.pid, signal.SIGKILL)
+        writer.wait()
+    done = vigile("verify", str(path))
+    assert done.returncode == 0, done.stdout + done.stderr  # what was written is intact
+    assert done.stdout.startswith("intact: 41 sealed rows (40 messages)")
+    assert (
+        "interrupted: session 1 (crash test) has no clean end; it holds 41 sealed rows"
+        " (40 messages)" in done.stdout
+    )
+    out = tmp_path / "bilan"
+    bilan = vigile("bilan", str(path), "--out", str(out), "--lang", "en")
+    assert bilan.returncode == 0, bilan.stderr
+    html = (out / "bilan.html").read_text()
+    assert "Session interrupted, no clean end</span>: crash test (it holds 41 sealed rows" in html
 
 
-def test_a_changed_dossier_is_caught(judged: Path, tmp_path: Path) -> None:
-    folder = tmp_path / "dossier"
-    export_dossier(judged, folder)
-    records = json.loads((folder / "messages.json").read_text())
-    records[1]["text"] = "edited by someone"
-    (folder / "messages.json").write_text(json.dumps(records))
-    _, problem = verify_dossier(folder)
-    assert problem is not None and "changed after export" in problem.detail
-    # Even with the manifest's file hash forged, the message's own hash gives it away.
-    manifest = json.loads((folder / "manifest.json").read_text())
-    manifest["files"]["messages.json"] = hashlib.sha256(
-        (folder / "messages.json").read_bytes()
-    ).hexdigest()
-    (folder / "manifest.json").write_text(json.dumps(manifest))
-    _, problem = verify_dossier(folder)
-    assert problem is not None and (problem.kind, problem.seq) == ("altered", records[1]["seq"])
-    done = subprocess.run([*VIGILE, "verify", str(folder)], capture_output=True, text=True)
-    assert done.returncode == 1
+def _as_schema_1(path: Path) -> None:
+    """What an earlier Vigile wrote: no chain table, a hash over 9 fields of each message."""
+    with sqlite3.connect(path) as db:
+        db.execute("DROP TABLE chain")
+        db.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+        previous = GENESIS_HASH
+        columns = ", ".join(MESSAGE_COLUMNS)
+        for row in db.execute(f"SELECT {columns} FROM messages ORDER BY seq").fetchall():
+            previous = legacy_seal_row(previous, row)
+            db.execute("UPDATE messages SET hash = ? WHERE seq = ?", (previous, row[0]))
+
+
+def test_a_file_of_an_earlier_vigile_is_verified_as_it_was_sealed(judged: Path, tmp_path) -> None:
+    _as_schema_1(judged)
+    done = vigile("verify", str(judged))
+    assert done.returncode == 0, done.stdout
+    assert "note: this file was recorded by an earlier Vigile (schema 1)" in done.stdout
+    assert "actions, verdicts" in done.stdout and "are not proven" in done.stdout
+    # its messages are still checked the old way; what it never sealed is not claimed
+    broken = tamper(judged, "UPDATE messages SET text = 'x' WHERE seq = 9")
+    done = vigile("verify", str(broken))
+    assert done.returncode == 1 and "altered: message seq 9" in done.stdout
+    exported = vigile("export-evidence", str(judged), "--out", str(tmp_path / "d"))
+    assert exported.returncode == 1 and "schema 1" in exported.stderr
+    assert not (tmp_path / "d").exists()
+    bilan = vigile("bilan", str(judged), "--out", str(tmp_path / "b"), "--lang", "en")
+    assert bilan.returncode == 0, bilan.stderr
+    report = (tmp_path / "b" / "bilan.md").read_text()
+    assert "File from an earlier Vigile: only 9 fields of each message are sealed" in report
+    assert "sealed rows (messages, verdicts" not in report  # not claimed for such a file
 
 
 def test_a_broken_session_is_not_exported(judged: Path, tmp_path: Path) -> None:
-    broken = tamper(judged, "UPDATE messages SET text = 'x' WHERE seq = 5")
-    done = subprocess.run(
-        [*VIGILE, "export-evidence", str(broken), "--out", str(tmp_path / "d")],
-        capture_output=True,
-        text=True,
-    )
-    assert done.returncode == 1 and "chain is broken" in done.stderr
+    broken = tamper(judged, "UPDATE actions SET moderator = 'nobody'")
+    done = vigile("export-evidence", str(broken), "--out", str(tmp_path / "d"))
+    assert done.returncode == 1 and "chain is broken" in done.stderr and "action 1" in done.stderr
+
+
+def test_the_bilan_says_a_chain_is_broken(judged: Path, tmp_path: Path) -> None:
+    broken = tamper(judged, "UPDATE rule_versions SET content = ''")
+    done = vigile("bilan", str(broken), "--out", str(tmp_path / "b"), "--lang", "en")
+    assert done.returncode == 1 and "altered: rule version 1" in done.stderr
+    assert "CHAIN BROKEN" in (tmp_path / "b" / "bilan.html").read_text()

@@ -17,13 +17,13 @@ from vigile.connectors.model import ChatMessage, MessageKind, PlatformEvent, Rol
 from vigile.filters.rules import load_starter_packs
 from vigile.filters.triage import Triage
 from vigile.replay.bilan import write_bilan
-from vigile.replay.evidence import verify_session
 from vigile.replay.importers.driver import import_archives
 from vigile.replay.importers.items import ImportFailed, ImportOptions
 from vigile.replay.loadtest import run_loadtest
 from vigile.replay.pipeline import SessionPlan, run_session
 from vigile.replay.player import ReplaySource
 from vigile.replay.store import SessionStore, StoredMessage
+from vigile.replay.verify import verify_session
 
 IMPORTS = Path(__file__).parent / "data" / "imports"
 VIGILE = [sys.executable, "-m", "vigile.tui.cli"]
@@ -53,13 +53,19 @@ async def imported(
     finally:
         await store.close()
     assert session["kind"] == "import" and report.messages == len(messages)
-    assert verify_session(db) == (len(messages), None)  # sealed by the chain like any recording
+    checked = verify_session(db)  # every row sealed by the chain, like any recording
+    assert checked.intact and checked.messages == len(messages) and not checked.interrupted
     with sqlite3.connect(db) as conn:  # a normal session file: WAL, every index built
         assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
         indexes = {
             row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")
         }
+        kinds = [kind for (kind,) in conn.execute("SELECT kind FROM chain ORDER BY link")]
     assert {"messages_by_platform_id", "messages_by_author", "events_by_kind"} <= indexes
+    # the deletion marks waited for the indexes: sealed after every message, in the order the
+    # archive gave them, and before the session's end
+    marks = kinds.count("deletion")
+    assert kinds[-1] == "session_end" and "deletion" not in kinds[: -marks - 1 or None]
     return messages, events, db
 
 
@@ -266,7 +272,8 @@ def test_the_command_reports_and_refuses_in_one_line(tmp_path) -> None:
         [*VIGILE, "import", str(broken), "--db", str(db), "--force"], capture_output=True, text=True
     )
     assert refused.returncode == 2 and "--date" in refused.stderr
-    assert verify_session(db) == (5, None)  # the session it would have replaced is untouched
+    checked = verify_session(db)  # the session it would have replaced is untouched
+    assert checked.intact and checked.messages == 5
     unknown = tmp_path / "notes.bin"
     unknown.write_bytes(b"\x00\x01 nothing a chat tool writes")
     done = subprocess.run(

@@ -10,13 +10,8 @@ from vigile.replay import reads
 from vigile.replay.reads import Read, SessionFile
 
 NAMED = {name: read for name, read in vars(reads).items() if isinstance(read, Read)}
-ACROSS = {
-    "SOURCE_LABELS",
-    "SOURCE_MESSAGES",
-    "OUTCOMES",
-    "OUTCOMES_RECEIVED",
-    "RAID_PHASES",
-}  # a run beside its labelled source
+# reads of a run beside its labelled source, attached as `src`
+ACROSS = {name for name, read in NAMED.items() if "src." in read.sql}
 
 
 @pytest.mark.parametrize("name", sorted(NAMED))

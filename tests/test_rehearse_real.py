@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.evidence_helpers import tamper, vigile
 from vigile.connectors.model import ActionKind, ModAction
 from vigile.filters.rules import load_starter_packs
 from vigile.filters.triage import Triage
 from vigile.replay.bilan import write_bilan
-from vigile.replay.evidence import verify_session
 from vigile.replay.importers.driver import import_archives
 from vigile.replay.importers.items import ImportOptions
 from vigile.replay.labels import LabelError, read_sheet, write_sheet
@@ -24,6 +24,7 @@ from vigile.replay.loadtest import run_loadtest
 from vigile.replay.pipeline import SessionPlan, run_session
 from vigile.replay.player import ReplaySource
 from vigile.replay.store import SessionStore
+from vigile.replay.verify import verify_session
 from vigile.scenarios.background import write_over_background
 
 IMPORTS = Path(__file__).parent / "data" / "imports"
@@ -44,9 +45,29 @@ def sheet_rows(path: Path) -> list[dict[str, str]]:
 
 
 def labels(db: Path) -> dict[int, tuple[int, str | None, str]]:
+    """Each labelled message's label, as the store reads it back (its latest)."""
+
+    async def read() -> dict[int, tuple[int, str | None, str]]:
+        store = await SessionStore.open(db, readonly=True)
+        try:
+            return {
+                m.seq: (int(m.label.should_flag), m.label.category, m.label.phase)
+                async for m in store.messages()
+                if m.label is not None
+            }
+        finally:
+            await store.close()
+
+    return asyncio.run(read())
+
+
+def sealed_labels(db: Path) -> list[tuple[int, int]]:
+    """Every label row the chain seals, in order: (message seq, should_flag)."""
     with sqlite3.connect(db) as conn:
-        rows = conn.execute("SELECT message_seq, should_flag, category, phase FROM labels")
-        return {seq: (flag, category, phase) for seq, flag, category, phase in rows}
+        return conn.execute(
+            "SELECT l.message_seq, l.should_flag FROM chain c JOIN labels l ON l.id = c.ref"
+            " WHERE c.kind = 'label' ORDER BY c.link"
+        ).fetchall()
 
 
 def test_a_sheet_goes_out_and_comes_back_as_labels(real: Path, tmp_path: Path) -> None:
@@ -73,7 +94,9 @@ def test_a_sheet_goes_out_and_comes_back_as_labels(real: Path, tmp_path: Path) -
         "line 6: should_flag 'maybe' is neither yes (1) nor no (0)",
     ]
     assert labels(real) == {3: (1, "harassment", "hand"), 1: (0, None, "hand")}
-    assert verify_session(real) == (5, None)  # labels sit beside the chain, never in it
+    checked = verify_session(real)  # labels are sealed rows: the chain takes them in
+    assert checked.intact and checked.messages == 5
+    assert sealed_labels(real) == [(3, 1), (1, 0)]  # in the sheet's order
     # the sheet out now carries them; by seq, a later sheet replaces a label
     assert [r["should_flag"] for r in sheet_rows(write_sheet(real, sheet) and sheet)] == [
         "0",
@@ -85,6 +108,35 @@ def test_a_sheet_goes_out_and_comes_back_as_labels(real: Path, tmp_path: Path) -
     (tmp_path / "fix.tsv").write_text("seq\tflag\n3\tno\n", encoding="utf-8")
     assert read_sheet(real, tmp_path / "fix.tsv").labelled == 1
     assert labels(real)[3] == (0, None, "hand")
+    # the label it replaced is still sealed where it was: a new row, never an edit
+    assert sealed_labels(real) == [(3, 1), (1, 0), (3, 0)]
+    checked = verify_session(real)
+    assert checked.intact and checked.messages == 5
+    assert [r["should_flag"] for r in sheet_rows(write_sheet(real, sheet) and sheet)][2] == "0"
+
+
+def test_a_hand_label_changed_or_removed_afterwards_is_named(real: Path, tmp_path: Path) -> None:
+    """Hand labels are sealed rows: relabelling in the file, or dropping a later label to bring
+    back the one it replaced, is caught by verify."""
+    first, later = tmp_path / "first.tsv", tmp_path / "later.tsv"
+    first.write_text("seq\tshould_flag\n3\t1\n", encoding="utf-8")
+    later.write_text("seq\tshould_flag\n3\t0\n", encoding="utf-8")
+    assert read_sheet(real, first).labelled == read_sheet(real, later).labelled == 1
+    assert labels(real)[3][0] == 0 and verify_session(real).intact
+    relabelled = tamper(real, "UPDATE labels SET category = 'spam' WHERE id = 2", "relabelled")
+    assert str(verify_session(relabelled).problem).startswith("altered: label 2")
+    reverted = tamper(real, "DELETE FROM labels WHERE id = 2", "reverted")
+    assert labels(reverted)[3][0] == 1  # what the edit was after: the earlier label back
+    assert str(verify_session(reverted).problem).startswith("missing: label 2")
+    done = vigile("verify", str(reverted))
+    assert done.returncode == 1 and "missing: label 2" in done.stdout
+
+
+def test_a_file_of_an_earlier_vigile_is_refused_for_labels(real: Path, tmp_path: Path) -> None:
+    old = tamper(real, "UPDATE meta SET value = '1' WHERE key = 'schema_version'", "old")
+    (tmp_path / "s.tsv").write_text("seq\tshould_flag\n3\t1\n", encoding="utf-8")
+    with pytest.raises(LabelError, match="earlier Vigile"):
+        read_sheet(old, tmp_path / "s.tsv")
 
 
 def test_a_sheet_without_the_columns_is_refused(real: Path, tmp_path: Path) -> None:

@@ -14,13 +14,14 @@ from vigile.connectors.model import (
     Role,
     Verdict,
 )
-from vigile.replay.chain import GENESIS_HASH, chain_hash
+from vigile.replay.chain import GENESIS_HASH, SEALED_KINDS, link_hash, row_digest
 from vigile.replay.store import (
     SCHEMA_VERSION,
     Label,
     SessionStore,
     StoreError,
 )
+from vigile.replay.verify import verify_session
 
 HOSTILE = "[bold red]x[/bold red] \x1b[2J z̷̢̛a̸l̴g̵o \u202etxet\u202c 🙂"
 
@@ -132,41 +133,68 @@ async def test_a_full_batch_wakes_the_writer(tmp_path: Path) -> None:
     await store.close()
 
 
-async def test_hash_chain_links_each_message_to_the_previous(tmp_path: Path) -> None:
+def _recomputed_chain(path: Path) -> list[tuple[str, int]]:
+    """Walk the file's chain by hand from its definition: every link's digest is the digest of
+    the row it names, every hash follows from the one before. Returns (kind, key) per link."""
+    db = sqlite3.connect(path)
+    previous, seen = GENESIS_HASH, []
+    for _, kind, ref, digest, chained in db.execute("SELECT * FROM chain ORDER BY link"):
+        sealed = SEALED_KINDS[kind]
+        where = " AND ended_at IS NOT NULL" if kind == "session_end" else ""
+        columns = ", ".join(sealed.columns)
+        values = db.execute(
+            f"SELECT {columns} FROM {sealed.table} WHERE {sealed.key} = ?{where}", (ref,)
+        ).fetchone()
+        assert row_digest(kind, values) == digest, (kind, ref)
+        assert link_hash(previous, digest) == chained
+        previous = chained
+        seen.append((kind, ref))
+    return seen
+
+
+async def test_every_recorded_row_is_a_link_of_one_chain_in_commit_order(tmp_path: Path) -> None:
     path = tmp_path / "s.db"
     async with await SessionStore.open(path) as store:
         await store.start_session("s", "live", [])
-        for n in range(5):
+        for n in range(3):
             store.add_message(message(n))
-    async with await SessionStore.open(path) as store:
-        stored = [s async for s in store.messages()]
-    previous = GENESIS_HASH
-    for s in stored:
-        m = s.message
-        previous = chain_hash(
-            previous,
-            (
-                m.platform,
-                m.channel,
-                m.id,
-                m.author_id,
-                m.author_name,
-                str(m.kind),
-                m.text,
-                m.sent_at,
-                m.received_at,
-            ),
-        )
-        assert s.hash == previous
-    # A second session in the same file continues the chain.
+        store.add_event(PlatformEvent("twitch", "chan", "raid", 1_000, {"from": "x"}))
+        store.mark_deleted("twitch", "id1", 1_001)
+        await store.flush()
+        store.add_message(message(3))
+    links = _recomputed_chain(path)
+    assert links == [
+        ("session", 1),
+        *(("message", seq) for seq in (1, 2, 3)),
+        ("event", 1),
+        ("deletion", 1),
+        ("message", 4),
+        ("session_end", 1),
+    ]
+    # The message's hash column is its link's hash; a second session continues the chain.
     async with await SessionStore.open(path) as store:
         await store.start_session("s2", "live", [])
         store.add_message(message(9))
+    links = _recomputed_chain(path)
+    assert links[-3:] == [("session", 2), ("message", 5), ("session_end", 2)]
+    db = sqlite3.connect(path)
+    assert db.execute(
+        "SELECT count(*) FROM messages m JOIN chain c ON c.kind = 'message' AND c.ref = m.seq"
+        " WHERE c.hash = m.hash"
+    ).fetchone() == (5,)
+    assert db.execute("SELECT marked FROM deletions").fetchone() == ("[2]",)
+
+
+async def test_an_earlier_schema_is_read_but_not_appended_to(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
     async with await SessionStore.open(path) as store:
-        last = [s async for s in store.messages()][-1]
-    assert last.hash == chain_hash(
-        previous, ("twitch", "chan", "id9", "a0", "Author0", "chat", "hello", 1_009.0, 1_009.5)
-    )
+        await store.start_session("s", "live", [])
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    with pytest.raises(StoreError, match="earlier Vigile .schema 1.; it can be read"):
+        await SessionStore.open(path)
+    async with await SessionStore.open(path, readonly=True) as store:
+        assert len(await store.sessions()) == 1
 
 
 async def test_deleted_messages_are_marked_not_removed(tmp_path: Path) -> None:
@@ -197,6 +225,7 @@ async def test_a_locked_database_keeps_rows_buffered_and_retries(tmp_path: Path)
     async with await SessionStore.open(path) as reopened:
         ids = [s.message.id async for s in reopened.messages()]
     assert ids == ["id1", "id2"]  # order kept across the failed attempt
+    assert verify_session(path).intact  # the failed attempt left no link behind
 
 
 async def test_close_raises_when_rows_cannot_be_saved(tmp_path: Path) -> None:
@@ -236,7 +265,7 @@ async def test_the_file_is_in_wal_mode_with_a_schema_version(tmp_path: Path) -> 
         pass
     db = sqlite3.connect(path)
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0] == "1"
+    assert db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0] == "2"
     tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert {"sessions", "messages", "verdicts", "actions", "rule_versions", "events"} <= tables
 
@@ -274,6 +303,29 @@ async def test_a_flush_cancelled_midway_keeps_its_rows(tmp_path: Path) -> None:
     async with await SessionStore.open(path) as reopened:
         ids = [s.message.id async for s in reopened.messages()]
     assert ids == [f"id{n}" for n in range(5_000)]
+    assert verify_session(path).intact
+
+
+async def test_a_close_cancelled_twice_still_seals_the_session_end(tmp_path: Path) -> None:
+    """An app leaving cancels its workers, sometimes twice, while they close their store: the
+    close finishes (every row and the session's sealed end), then the cancellation goes on."""
+    import asyncio
+
+    path = tmp_path / "s.db"
+    store = await SessionStore.open(path, batch_rows=10_000, batch_interval=60)
+    await store.start_session("s", "live", [])
+    for n in range(5_000):
+        store.add_message(message(n))
+    closing = asyncio.create_task(store.close())
+    for _ in range(2):
+        await asyncio.sleep(0.001)  # inside the final flush, then further on
+        closing.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await closing
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT ended_at IS NOT NULL FROM sessions").fetchone() == (1,)
+    checked = verify_session(path)
+    assert checked.intact and checked.messages == 5_000 and not checked.interrupted
 
 
 async def test_a_full_disk_keeps_rows_buffered_and_says_so(tmp_path: Path) -> None:
@@ -295,6 +347,8 @@ async def test_a_full_disk_keeps_rows_buffered_and_says_so(tmp_path: Path) -> No
     await store.close()
     async with await SessionStore.open(path, readonly=True) as reopened:
         assert await reopened.count("messages") == 2_000
+    checked = verify_session(path)
+    assert checked.intact and checked.messages == 2_000 and not checked.interrupted
 
 
 async def test_read_only_opening_never_writes(tmp_path: Path) -> None:

@@ -257,42 +257,44 @@ def format_score(score: Score) -> str:
 
 def cmd_export_evidence(args: argparse.Namespace) -> int:
     from vigile.replay.evidence import export_dossier
+    from vigile.replay.signing import EvidenceKeyError, fingerprint
 
     source = Path(args.file)
     require(source)
     try:
-        manifest = export_dossier(source, Path(args.out), everything=args.all)
-    except ValueError as exc:
+        done = export_dossier(source, Path(args.out), everything=args.all, key_file=args.key)
+    except (ValueError, EvidenceKeyError) as exc:
         raise CommandError(str(exc), source) from exc
-    head = manifest["chain_head"] or {}
-    which = "" if args.all else "flagged "
+    m, head = done.manifest, done.manifest["chain_head"] or {}
+    if done.key_created:
+        print(f"new evidence key made at {done.key_file}: keep it, it signs every dossier")
     print(
-        f"{manifest['messages_exported']:,} {which}of "
-        f"{count(manifest['messages_in_chain'], 'message')} → {args.out}\n"
-        f"chain head: seq {head.get('seq')} sha256 {head.get('hash')}"
+        f"{m['messages_exported']:,} of {count(m['messages_in_chain'], 'message')} exported "
+        f"({m['selection']}; {count(m['rows_in_chain'], 'sealed row')}) → {args.out}\n"
+        f"chain head: link {head.get('link')} sha256 {head.get('hash')}\n"
+        f"signed by {done.public_key} (fingerprint {fingerprint(done.public_key)}):"
+        " give this key to the client, `vigile verify DIR --signed-by KEY` checks it"
     )
     return 0
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from vigile.replay.evidence import verify_dossier, verify_session
+    from vigile.replay.dossier_check import verify_dossier
+    from vigile.replay.verify import report, verify_session
 
     target = Path(args.target)
     try:
         if target.is_dir():
-            checked, problem = verify_dossier(target)
+            result, what = verify_dossier(target, args.signed_by), "dossier"
         elif target.is_file():
             require(target)
-            checked, problem = verify_session(target)
+            result, what = verify_session(target), "session file"
         else:
             raise usage("no session file or dossier here", target)
     except (ValueError, KeyError) as exc:
         raise CommandError(f"cannot be read: {exc}", target) from exc
-    if problem:
-        print(f"NOT INTACT after {count(checked, 'good message')}: {problem}")
-        return 1
-    print(f"intact: {count(checked, 'message')}, every hash matches its chain")
-    return 0
+    print("\n".join(report(result, what)))
+    return 0 if result.intact else 1
 
 
 # -- bilan -------------------------------------------------------------------------------------
@@ -766,10 +768,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", help="a session database")
     p.add_argument("--out", required=True, help="folder to write the dossier into")
     p.add_argument("--all", action="store_true", help="every message, not only flagged ones")
+    p.add_argument("--key", help="the Ed25519 key file that signs it (made if absent)")
     p.set_defaults(func=cmd_export_evidence)
 
     p = sub.add_parser("verify", help="check a session's or a dossier's hash chain")
     p.add_argument("target", help="a session database or an exported dossier folder")
+    p.add_argument("--signed-by", help="a dossier must be signed by this key (ed25519:…)")
     p.set_defaults(func=cmd_verify)
 
     p = sub.add_parser("keys", help="every key binding of the desk, by id (for the config file)")
