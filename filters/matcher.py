@@ -20,6 +20,7 @@ from vigile.filters.literals import literal_hints
 from vigile.filters.normalize import (
     LEET_CHARS,
     TOKEN,
+    Normalized,
     deleet,
     is_stretched,
     normalize,
@@ -55,6 +56,9 @@ _MEMO_LIMIT = 50_000  # whole messages remembered: chat repeats its lines (emote
 # (term, first token, last token, how, edit distance) and (rule, start, end, how, surface)
 TokenHit = tuple[Term, int, int, tuple[str, ...], int]
 CharHit = tuple[Rule, int, int, tuple[str, ...], str]
+# A text's normalised form, tokens, their spans, and what they and its characters meet
+_Candidates = tuple[Normalized, list[Token], list[tuple[int, int]], list[TokenHit], list[CharHit]]
+_UNSEEN = object()
 
 
 def hashtag_keys(tag: str) -> list[str]:
@@ -273,11 +277,13 @@ class CompiledRules(TokenReader):
         )
         self._tokens = _TokenCache(self._resolve)
         self._memo: dict[tuple[str, Context | None], tuple[Match, ...]] = {}
+        self._candidates: dict[str, _Candidates | None] = {}
 
     def __getstate__(self) -> dict[str, object]:
         """What the disk cache keeps: the indexes, not the memories of messages read, nor the
         RE2 programs (compiled again on load, from their rules)."""
-        state = {k: v for k, v in self.__dict__.items() if k not in ("_tokens", "_memo")}
+        memories = ("_tokens", "_memo", "_candidates")
+        state = {k: v for k, v in self.__dict__.items() if k not in memories}
         state["_regexes"] = [(rule, hints) for _, rule, hints in self._regexes]
         return state
 
@@ -285,7 +291,7 @@ class CompiledRules(TokenReader):
         self.__dict__.update(state)
         self._regexes = [(compile_rule_regex(r.regex), r, h) for r, h in state["_regexes"]]
         self._tokens = _TokenCache(self._resolve)
-        self._memo = {}
+        self._memo, self._candidates = {}, {}
 
     @staticmethod
     def _compile_term(rule: Rule, raw_term: str) -> Term | None:
@@ -304,17 +310,25 @@ class CompiledRules(TokenReader):
     # only for a message that has something to report (most chat has nothing).
 
     def match(self, text: str, context: Context | None = None) -> tuple[Match, ...]:
-        """The message's matches. A line seen before in the same context is answered from
-        memory: the rules are immutable, so the answer cannot have changed."""
-        key = (text, context)
-        found = self._memo.get(key)
-        if found is None:
-            if len(self._memo) >= _MEMO_LIMIT:
-                self._memo.clear()
-            found = self._memo[key] = self._match(text, context)
+        """The message's matches. What the text holds is worked out once per text (most chat
+        holds nothing, whoever writes it); what that means in a context (who wrote it, to
+        whom) once per text and context. The rules are immutable: a memory cannot go stale."""
+        found = self._memo.get((text, context))
+        if found is not None:
+            return found
+        candidates = self._candidates.get(text, _UNSEEN)
+        if candidates is _UNSEEN:
+            if len(self._candidates) >= _MEMO_LIMIT:
+                self._candidates.clear()
+            candidates = self._candidates[text] = self._read_text(text)
+        found = () if candidates is None else self._judge(text, candidates, context)
+        if len(self._memo) >= _MEMO_LIMIT:
+            self._memo.clear()
+        self._memo[text, context] = found
         return found
 
-    def _match(self, text: str, context: Context | None) -> tuple[Match, ...]:
+    def _read_text(self, text: str) -> _Candidates | None:
+        """What the text's tokens and characters meet, before any context; None: nothing."""
         norm = normalize(text)
         body = norm.text
         cache = self._tokens  # a hit for most tokens: chat repeats itself
@@ -337,12 +351,18 @@ class CompiledRules(TokenReader):
         if self._regexes:
             char_hits += self._regex_hits(body)
         if not hits and not char_hits:
-            return ()
+            return None
         spans = [
             (m.start() + t.lead, m.end() - t.trail)
             for t, m in zip(resolved, TOKEN.finditer(body), strict=True)
             if t is not None
         ]
+        return norm, tokens, spans, hits, char_hits
+
+    def _judge(
+        self, text: str, candidates: _Candidates, context: Context | None
+    ) -> tuple[Match, ...]:
+        norm, tokens, spans, hits, char_hits = candidates
         found = Hits(self._allow, norm, text, tokens, spans, context)
         for term, first, last, how, distance in hits:
             found.add_term(term, first, last, how, distance)
