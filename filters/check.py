@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections import deque
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 import orjson
@@ -17,9 +16,6 @@ if TYPE_CHECKING:
     from vigile.filters.watch import PackWatcher
 
 _CHUNK = 1 << 16
-# Lines this process judges before it shares the input: the processes it forks then start with
-# its memories of chat's tokens and lines instead of each building them again.
-_WARM_LINES = 20_000
 
 
 def verdict_json(verdict: Verdict) -> dict[str, Any]:
@@ -138,128 +134,26 @@ def chat_message(data: dict[str, Any]) -> ChatMessage | None:
     )
 
 
-def answer_block(triage: Triage, block: bytes) -> bytes:
-    """Complete input lines (newline-separated, no trailing newline) → their answers, one
-    line each, newline-terminated."""
-    answers = [
-        answer(triage, raw.decode("utf-8", errors="replace").rstrip("\r"))
-        for raw in block.split(b"\n")
-    ]
-    return b"\n".join(answers) + b"\n"
-
-
-def usable_cpus() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
-
-
-def check_stream(
-    triage: Triage,
-    fd: int,
-    out: BinaryIO,
-    watcher: PackWatcher | None = None,
-    jobs: int | None = None,
-) -> int:
+def check_stream(triage: Triage, fd: int, out: BinaryIO, watcher: PackWatcher | None = None) -> int:
     """Reads whatever input is available, answers every complete line in it, flushes once per
     read: streaming for a live pipe, and batched for a file. Returns the number of lines.
-    With a watcher, pack files edited meanwhile apply from the next read on.
-
-    When input arrives faster than one core judges it (reads come back full), the work is
-    shared among `jobs` worker processes (default: the usable cores), forked from this one so
-    they start with its rules at no cost; answers are written in input order all the same."""
-    jobs = usable_cpus() if jobs is None else jobs
-    workers = _Workers(triage, jobs) if jobs > 1 and _can_fork() else None
+    With a watcher, pack files edited meanwhile apply from the next read on."""
     pending = b""
     count = 0
-    try:
-        while True:
-            chunk = os.read(fd, _CHUNK)
-            if watcher is not None and watcher.check() is not None and workers is not None:
-                workers.restart(out)  # later lines are judged by the new rules, in order
-            block = pending + chunk
-            if chunk:
-                cut = block.rfind(b"\n")
-                block, pending = (block[:cut], block[cut + 1 :]) if cut >= 0 else (b"", block)
-            elif block.endswith(b"\n"):
-                block = block[:-1]  # the input ended with a newline: no extra empty line
-            if block or (not chunk and pending):
-                lines = block.count(b"\n") + 1
-                busy = len(chunk) == _CHUNK or (workers is not None and workers.in_flight)
-                busy = busy and count >= _WARM_LINES  # forked warm: token and line memories
-                if workers is not None and busy:
-                    workers.submit(block, out)
-                else:
-                    if workers is not None:
-                        workers.drain(out)
-                    out.write(answer_block(triage, block))
-                    out.flush()
-                count += lines
-            if not chunk:
-                if workers is not None:
-                    workers.drain(out)
-                return count
-    finally:
-        if workers is not None:
-            workers.close()
-
-
-def _can_fork() -> bool:
-    import multiprocessing
-
-    return "fork" in multiprocessing.get_all_start_methods()
-
-
-_worker_triage: Triage | None = None  # set in the parent just before forking: inherited
-
-
-def _worker_answer(block: bytes) -> bytes:
-    assert _worker_triage is not None
-    return answer_block(_worker_triage, block)
-
-
-class _Workers:
-    """A pool of forked processes judging blocks of lines, their answers written in order.
-    A rules change ends the pool; the next busy read forks a new one from the new rules."""
-
-    _AHEAD = 4  # blocks in flight per worker: enough to keep them busy, little memory
-
-    def __init__(self, triage: Triage, jobs: int) -> None:
-        self._triage, self._jobs = triage, jobs
-        self._pool: Any = None
-        self._results: deque[Any] = deque()
-
-    @property
-    def in_flight(self) -> bool:
-        return bool(self._results)
-
-    def submit(self, block: bytes, out: BinaryIO) -> None:
-        if self._pool is None:
-            import multiprocessing
-
-            global _worker_triage
-            _worker_triage = self._triage
-            self._pool = multiprocessing.get_context("fork").Pool(self._jobs)
-        self._results.append(self._pool.apply_async(_worker_answer, (block,)))
-        while len(self._results) > self._AHEAD * self._jobs or (
-            self._results and self._results[0].ready()
-        ):
-            self._write_next(out)
-
-    def _write_next(self, out: BinaryIO) -> None:
-        out.write(self._results.popleft().get())
-        out.flush()
-
-    def drain(self, out: BinaryIO) -> None:
-        while self._results:
-            self._write_next(out)
-
-    def restart(self, out: BinaryIO) -> None:
-        self.drain(out)
-        self.close()
-
-    def close(self) -> None:
-        if self._pool is not None:
-            self._pool.terminate()
-            self._pool = None
+    while True:
+        chunk = os.read(fd, _CHUNK)
+        if watcher is not None:
+            watcher.check()
+        lines = (pending + chunk).split(b"\n")
+        pending = lines.pop() if chunk else b""
+        if not chunk and lines and lines[-1] == b"":
+            lines.pop()  # the input ended with a newline: no extra empty line
+        answers = [
+            answer(triage, raw.decode("utf-8", errors="replace").rstrip("\r")) for raw in lines
+        ]
+        if answers:
+            out.write(b"\n".join(answers) + b"\n")
+            out.flush()
+            count += len(answers)
+        if not chunk:
+            return count

@@ -97,31 +97,6 @@ def test_check_uses_the_given_pack(tmp_path: Path) -> None:
     assert first["matches"][0]["rule"] == "brand" and not second["flagged"]
 
 
-def test_check_shares_a_large_input_among_processes_in_order() -> None:
-    texts = ["gg wp", "kill yourself", "t'es une s4l0pe", "what a lovely stream", "@kev ur so ugly"]
-    lines = [json.dumps({"text": f"{texts[n % 5]} {n % 97}", "id": n}) for n in range(40_000)]
-    source = "\n".join(lines) + "\n"  # about 1.4 MB: many full reads, so the workers start
-    runs = {
-        jobs: subprocess.run(
-            [*VIGILE, "check", "--jobs", jobs], input=source, capture_output=True, text=True
-        )
-        for jobs in ("1", "2")
-    }
-    serial, shared = ([json.loads(x) for x in runs[j].stdout.splitlines()] for j in ("1", "2"))
-    assert [a["id"] for a in shared] == list(range(40_000))
-    assert [(a["flagged"], a["action"]) for a in shared] == [
-        (a["flagged"], a["action"]) for a in serial
-    ]
-    assert sum(a["flagged"] for a in shared) >= 3 * 8_000
-
-
-def test_check_refuses_a_bad_number_of_processes() -> None:
-    done = subprocess.run(
-        [*VIGILE, "check", "--jobs", "0"], input="", capture_output=True, text=True
-    )
-    assert done.returncode == 2 and "between 1 and 64 processes" in done.stderr
-
-
 def test_check_answers_every_line_whatever_hostile_input_comes_first() -> None:
     """Deep nesting, ids of every shape and a line of megabytes: each gets its answer (or its
     error) and the lines after it are answered too, in bounded time."""

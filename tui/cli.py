@@ -166,7 +166,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             say("check", f"edit refused, running rules kept: {error}")
 
         watcher = PackWatcher([Path(p) for p in args.rules], triage, refused)
-    check_stream(triage, sys.stdin.fileno(), sys.stdout.buffer, watcher, args.jobs)
+    check_stream(triage, sys.stdin.fileno(), sys.stdout.buffer, watcher)
     return 0
 
 
@@ -634,16 +634,6 @@ def cmd_keys(args: argparse.Namespace) -> int:
 # -- the parser ---------------------------------------------------------------------------------
 
 
-def _jobs(value: str) -> int:
-    try:
-        jobs = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a number of processes") from None
-    if not 1 <= jobs <= 64:
-        raise argparse.ArgumentTypeError("between 1 and 64 processes")
-    return jobs
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(
         prog="vigile", description="A terminal desk for moderating live Twitch and YouTube chats."
@@ -710,11 +700,6 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         metavar="NAME",
         help="the streamer's name: remarks naming them are aimed at them (repeatable)",
-    )
-    p.add_argument(
-        "--jobs",
-        type=_jobs,
-        help="processes that share a large input (default: one per usable core; 1: this one)",
     )
     p.set_defaults(func=cmd_check)
 
