@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,6 +19,7 @@ from vigile.replay.reads import (
     EXPORT_ALL,
     EXPORT_FLAGGED,
     SESSIONS,
+    SealedRow,
     SessionFile,
 )
 
@@ -63,6 +65,11 @@ def verify_session(path: Path) -> tuple[int, Problem | None]:
     """Walk the chain of every stored message: (messages checked, first problem or None)."""
     with SessionFile(path) as session:
         rows = session.all(CHAIN_ROWS)
+    return verify_rows(rows)
+
+
+def verify_rows(rows: Sequence[SealedRow]) -> tuple[int, Problem | None]:
+    """Walk a chain read in seq order, from a session file or from the agency archive."""
     previous_hash, previous_seq = GENESIS_HASH, 0
     for index, row in enumerate(rows):
         if row.seq != previous_seq + 1:

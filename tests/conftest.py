@@ -11,6 +11,8 @@ from vigile.scenarios.generate import write_session
 
 DATA = Path(__file__).parent / "data"
 
+pytest_plugins = ["tests.archive_fixtures"]  # a real PostgreSQL for the archive's tests
+
 
 @pytest.fixture(autouse=True)
 def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from vigile.archive.command import add_archive_parser
 from vigile.filters.rules import (
     RulePack,
     RulePackError,
@@ -198,6 +199,10 @@ def cmd_export_evidence(args: argparse.Namespace) -> int:
 def cmd_verify(args: argparse.Namespace) -> int:
     from vigile.replay.evidence import verify_dossier, verify_session
 
+    if args.target.startswith(("postgresql://", "postgres://")):
+        from vigile.archive.command import verify_in_archive
+
+        return verify_in_archive(args.target, args.session)
     target = Path(args.target)
     try:
         if target.is_dir():
@@ -592,7 +597,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_export_evidence)
 
     p = sub.add_parser("verify", help="check a session's or a dossier's hash chain")
-    p.add_argument("target", help="a session database or an exported dossier folder")
+    p.add_argument(
+        "target", help="a session database, an exported dossier folder, or an archive's URL"
+    )
+    p.add_argument("--session", type=int, help="with an archive's URL: the archived session id")
     p.set_defaults(func=cmd_verify)
 
     p = sub.add_parser("keys", help="every key binding of the desk, by id (for the config file)")
@@ -610,6 +618,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_bilan)
 
     add_hub_parser(sub)
+    add_archive_parser(sub)
     return parser
 
 

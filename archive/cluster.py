@@ -1,0 +1,127 @@
+"""A throwaway PostgreSQL cluster in a temporary folder, on 127.0.0.1: for tests and benches."""
+
+from __future__ import annotations
+
+import glob
+import importlib.util
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+from pathlib import Path
+
+
+class ClusterError(RuntimeError):
+    """No PostgreSQL server to start, or one that would not start, with the reason."""
+
+
+def server_binaries() -> Path:
+    """The folder holding initdb, pg_ctl and postgres: the `pgserver` wheel's (a test extra),
+    else the system's (pg_config, then Debian's /usr/lib/postgresql/N/bin, newest first)."""
+    spec = importlib.util.find_spec("pgserver")
+    if spec is not None and spec.submodule_search_locations:
+        for location in spec.submodule_search_locations:
+            candidate = Path(location) / "pginstall" / "bin"
+            if (candidate / "initdb").is_file():
+                return candidate
+    pg_config = shutil.which("pg_config")
+    if pg_config:
+        found = subprocess.run([pg_config, "--bindir"], capture_output=True, text=True)
+        candidate = Path(found.stdout.strip())
+        if found.returncode == 0 and (candidate / "initdb").is_file():
+            return candidate
+    numbered = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=_major_version)
+    if numbered:
+        return Path(numbered[-1]).parent
+    raise ClusterError(
+        "no PostgreSQL server found: install the test extras (pgserver) or the system's postgresql"
+    )
+
+
+def _major_version(initdb: str) -> int:
+    name = Path(initdb).parent.parent.name
+    return int(name) if name.isdigit() else 0
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class ThrowawayCluster:
+    """initdb into a temporary folder, start on 127.0.0.1 with a free port, stop and delete.
+
+    PostgreSQL refuses to run as root: as root the cluster runs as `nobody`, and the server's
+    files are copied where that user can read them if the installed ones are not."""
+
+    def __init__(self, settings: dict[str, str] | None = None) -> None:
+        # Tests do not need a crash-safe disk; a bench passes its own settings.
+        self.settings = {"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"}
+        self.settings.update(settings or {})
+        self.folder: Path | None = None
+        self.port = 0
+        self._user: str | None = None
+        self._bin = server_binaries()
+
+    @property
+    def url(self) -> str:
+        return f"postgresql://vigile@127.0.0.1:{self.port}/postgres"
+
+    def _run(self, *command: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            list(command), capture_output=True, text=True, user=self._user, timeout=120
+        )
+
+    def start(self) -> str:
+        self.folder = Path(tempfile.mkdtemp(prefix="vigile-pg-"))
+        if os.geteuid() == 0:
+            self._user = "nobody"
+            shutil.chown(self.folder, self._user)
+            if self._run(str(self._bin / "initdb"), "--version").returncode != 0:
+                self._bin = self._copy_install()
+        data = self.folder / "data"
+        made = self._run(
+            str(self._bin / "initdb"), "-D", str(data), "-U", "vigile", "--auth=trust",
+            "-E", "UTF8", "--no-locale", "--no-sync",
+        )  # fmt: skip
+        if made.returncode != 0:
+            raise ClusterError(f"initdb failed: {made.stderr.strip() or made.stdout.strip()}")
+        self.port = _free_port()
+        options = [f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.folder}"]
+        options += [f"-c {key}={value}" for key, value in self.settings.items()]
+        started = self._run(
+            str(self._bin / "pg_ctl"), "-D", str(data), "-l", str(self.folder / "server.log"),
+            "-o", " ".join(options), "-w", "-t", "60", "start",
+        )  # fmt: skip
+        if started.returncode != 0:
+            log = (self.folder / "server.log").read_text(errors="replace")[-2000:]
+            raise ClusterError(f"PostgreSQL would not start: {started.stderr.strip()}\n{log}")
+        return self.url
+
+    def _copy_install(self) -> Path:
+        """The server's bin/, lib/ and share/ where `nobody` can read them."""
+        assert self.folder is not None
+        install = self.folder / "install"
+        for part in ("bin", "lib", "share"):
+            if (self._bin.parent / part).is_dir():
+                shutil.copytree(self._bin.parent / part, install / part, symlinks=True)
+        for path in [install, *install.rglob("*")]:
+            path.chmod(path.stat().st_mode | (0o555 if path.is_dir() else 0o444))
+        return install / "bin"
+
+    def stop(self) -> None:
+        if self.folder is None:
+            return
+        if (self.folder / "data" / "postmaster.pid").exists():
+            data = str(self.folder / "data")
+            self._run(str(self._bin / "pg_ctl"), "-D", data, "-m", "fast", "-w", "stop")
+        shutil.rmtree(self.folder, ignore_errors=True)
+        self.folder = None
+
+    def __enter__(self) -> str:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
