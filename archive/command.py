@@ -253,3 +253,45 @@ def verify_in_archive(url: str, session: int | None) -> int:
         return 1
     print(f"intact: {checked:,} messages, every hash matches its chain")
     return 0
+
+
+def archive_bilan(args: argparse.Namespace) -> int:
+    """`vigile bilan --archive URL --client NAME --from DAY --to DAY --out DIR`."""
+    import psycopg
+
+    from vigile.archive.bilan import write_archive_bilan
+    from vigile.archive.push import PushError, connect
+    from vigile.archive.schema import SchemaError
+    from vigile.archive.spans import day_start
+    from vigile.replay.bilan_figures import BilanError
+
+    def fail(message: str, code: int = 2) -> int:
+        print(f"vigile bilan: {message}", file=sys.stderr)
+        return code
+
+    if not (args.client and args.date_from and args.date_to):
+        return fail("--archive needs --client, --from and --to")
+    try:
+        url = archive_url(args.archive)
+        start, end = day_start(args.date_from), day_start(args.date_to, end=True)
+        with connect(url) as conn:
+            figures, md, js = write_archive_bilan(
+                conn, args.client, start, end, Path(args.out), args.lang, args.tz,
+                args.target_minutes * 60,
+            )  # fmt: skip
+    except (ValueError, BilanError) as exc:
+        return fail(str(exc))
+    except (PushError, SchemaError) as exc:
+        return fail(str(exc), 1)
+    except psycopg.Error as exc:
+        return fail(f"the archive refused: {str(exc).strip().splitlines()[0]}", 1)
+    except OSError as exc:
+        return fail(f"cannot write the report: {exc}", 1)
+    t = figures["totals"]
+    print(
+        f"{t['events']} events, {t['messages']:,} messages, {t['flagged']:,} flagged, "
+        f"{t['actions']:,} actions → {md}, {js.name}"
+    )
+    if not figures["evidence"]["intact"]:
+        return fail("an archived session's chain is broken (see the events table)", 1)
+    return 0

@@ -149,3 +149,33 @@ async def test_watchlist_exports_for_desks_without_a_connection(filled: str, tmp
     (tmp_path / "bad.json").write_text('{"format": "something else"}')
     with pytest.raises(ValueError, match="not a Vigile watchlist"):
         Watchlist.read(tmp_path / "bad.json")
+
+
+def test_bilan_over_a_month_of_a_clients_events(filled: str, tmp_path: Path):
+    start = (NOW - timedelta(days=30)).strftime("%Y-%m-%d")
+    end = NOW.strftime("%Y-%m-%d")
+    out = tmp_path / "month"
+    done = _cli(
+        "bilan", "--archive", filled, "--client", "esports-co", "--from", start, "--to", end,
+        "--out", str(out), "--lang", "en",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("2 events, 16 messages, 4 flagged, 3 actions")
+    figures = json.loads((out / "bilan.json").read_text())
+    assert [e["event"] for e in figures["events"]] == ["Cup quarter-final", "Cup semi-final"]
+    assert all(e["chain"]["intact"] for e in figures["events"])
+    assert figures["flagged_by_category"] == {"harassment": 2, "spam": 2}
+    assert figures["actions_by_kind"] == {"ban": 1, "delete": 1, "timeout": 1}
+    assert figures["totals"]["unique_authors"] == 8
+    assert figures["handled"] == 4 and figures["unhandled"] == 0
+    assert figures["response_times"]["count"] == 4
+    assert [o["author_id"] for o in figures["repeat_offenders"]] == ["r41d"]
+    md = (out / "bilan.md").read_text()
+    assert "# Report for the period — esports-co" in md
+    assert "| Cup quarter-final |" in md and "| intact |" in md
+    assert "- RaidL0rd (twitch): 2 events" in md
+    nothing = _cli(
+        "bilan", "--archive", filled, "--client", "nobody", "--from", start, "--to", end,
+        "--out", str(out),
+    )  # fmt: skip
+    assert nothing.returncode == 2 and "no archived session for client 'nobody'" in nothing.stderr

@@ -226,6 +226,12 @@ def cmd_verify(args: argparse.Namespace) -> int:
 def cmd_bilan(args: argparse.Namespace) -> int:
     from vigile.replay.bilan import BilanError, write_bilan
 
+    if args.archive:
+        from vigile.archive.command import archive_bilan
+
+        return archive_bilan(args)
+    if not args.file:
+        return _fail("bilan", "give a session file, or --archive URL --client NAME --from --to")
     try:
         labels = Path(args.labels) if args.labels else None
         target_s = args.target_minutes * 60
@@ -607,8 +613,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_keys)
 
     p = sub.add_parser("bilan", help="post-event report: HTML with charts, Markdown, JSON")
-    p.add_argument("file", help="a session database")
+    p.add_argument("file", nargs="?", help="a session database")
     p.add_argument("--out", required=True, help="folder to write bilan.html, bilan.md, bilan.json")
+    p.add_argument("--archive", help="a bilan over many events: the archive's postgresql:// URL")
+    p.add_argument("--client", help="with --archive: the client whose events are reported")
+    p.add_argument("--from", dest="date_from", help="with --archive: first day (2026-11-01)")
+    p.add_argument("--to", dest="date_to", help="with --archive: last day, included (2026-11-30)")
     p.add_argument("--lang", choices=("fr", "en"), default="fr", help="wording (default fr)")
     p.add_argument("--tz", default="UTC", help="time zone of the times shown (e.g. Europe/Paris)")
     p.add_argument(
