@@ -89,16 +89,28 @@ class ThrowawayCluster:
         if made.returncode != 0:
             raise ClusterError(f"initdb failed: {made.stderr.strip() or made.stdout.strip()}")
         self.port = _free_port()
+        self.resume()
+        return self.url
+
+    def resume(self) -> None:
+        """Start the server (again, on the same port after `halt`)."""
+        assert self.folder is not None
         options = [f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.folder}"]
         options += [f"-c {key}={value}" for key, value in self.settings.items()]
         started = self._run(
-            str(self._bin / "pg_ctl"), "-D", str(data), "-l", str(self.folder / "server.log"),
-            "-o", " ".join(options), "-w", "-t", "60", "start",
+            str(self._bin / "pg_ctl"), "-D", str(self.folder / "data"),
+            "-l", str(self.folder / "server.log"), "-o", " ".join(options), "-w", "-t", "60",
+            "start",
         )  # fmt: skip
         if started.returncode != 0:
             log = (self.folder / "server.log").read_text(errors="replace")[-2000:]
             raise ClusterError(f"PostgreSQL would not start: {started.stderr.strip()}\n{log}")
-        return self.url
+
+    def halt(self) -> None:
+        """Stop the server, keep its data: a server that went down, for a test."""
+        if self.folder is not None:
+            data = str(self.folder / "data")
+            self._run(str(self._bin / "pg_ctl"), "-D", data, "-m", "fast", "-w", "stop")
 
     def _copy_install(self) -> Path:
         """The server's bin/, lib/ and share/ where `nobody` can read them."""
@@ -115,8 +127,7 @@ class ThrowawayCluster:
         if self.folder is None:
             return
         if (self.folder / "data" / "postmaster.pid").exists():
-            data = str(self.folder / "data")
-            self._run(str(self._bin / "pg_ctl"), "-D", data, "-m", "fast", "-w", "stop")
+            self.halt()
         shutil.rmtree(self.folder, ignore_errors=True)
         self.folder = None
 

@@ -295,3 +295,51 @@ def archive_bilan(args: argparse.Namespace) -> int:
     if not figures["evidence"]["intact"]:
         return fail("an archived session's chain is broken (see the events table)", 1)
     return 0
+
+
+# -- the desk's and the recorder's options -----------------------------------------------------
+
+
+def add_recording_options(p: argparse.ArgumentParser, pushes: bool, desk: bool = True) -> None:
+    """--archive (and, for a live recording, --client/--event) and, for a desk, --watchlist."""
+    if pushes:
+        p.add_argument(
+            "--archive", metavar="URL",
+            help="push the session to the agency archive as it is recorded (postgresql://…)",
+        )  # fmt: skip
+        p.add_argument("--client", help="the client this event is for (kept with the session)")
+        p.add_argument("--event", help="the event's name (kept with the session)")
+    else:
+        p.add_argument(
+            "--archive", metavar="URL",
+            help="load the agency archive's watchlist of known offenders (postgresql://…)",
+        )  # fmt: skip
+    if desk:
+        p.add_argument("--watchlist", metavar="FILE", help="a watchlist exported by the archive")
+
+
+def recording_info(args: argparse.Namespace) -> dict[str, str]:
+    """The client and event names a live session carries."""
+    names = {"client": getattr(args, "client", None), "event": getattr(args, "event", None)}
+    return {key: value for key, value in names.items() if value}
+
+
+def archive_link(args: argparse.Namespace, db_path: Path, pushes: bool) -> Any:
+    """The ArchiveLink for --archive (ValueError for a bad URL), or None."""
+    if not getattr(args, "archive", None):
+        return None
+    from vigile.archive.follow import ArchiveLink
+
+    url = archive_url(args.archive)
+    return ArchiveLink(
+        url, db_path, getattr(args, "client", None), getattr(args, "event", None), push=pushes
+    )
+
+
+def watchlist_file(args: argparse.Namespace) -> Any:
+    """The Watchlist of --watchlist FILE (ValueError naming the file), or None."""
+    if not getattr(args, "watchlist", None):
+        return None
+    from vigile.archive.watchlist import Watchlist
+
+    return Watchlist.read(Path(args.watchlist))

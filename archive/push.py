@@ -14,8 +14,9 @@ from typing import Any
 import psycopg
 
 from vigile.archive.schema import KEYS, TABLES, ensure_month, message_columns, migrate
-from vigile.replay.chain import canonical_json
-from vigile.replay.evidence import verify_session
+from vigile.replay.chain import GENESIS_HASH, SEALED, canonical_json
+from vigile.replay.evidence import verify_rows, verify_session
+from vigile.replay.reads import CHAIN_ROWS
 
 _BATCH = 10_000  # rows fetched from the file per round trip
 
@@ -23,6 +24,14 @@ _BATCH = 10_000  # rows fetched from the file per round trip
 class PushError(RuntimeError):
     """A session the archive refuses (a broken chain, a file that disagrees with what was
     archived), with the reason."""
+
+
+class NotYet(PushError):
+    """A recording that has not started yet: no file, or no session in it."""
+
+
+class Unreachable(PushError):
+    """The archive's server cannot be reached (down, wrong address, refused login)."""
 
 
 @dataclass
@@ -63,7 +72,7 @@ def month_of(ts: float) -> date:
 
 def _open_file(path: Path) -> sqlite3.Connection:
     if not path.is_file():
-        raise PushError(f"no session file at {path}")
+        raise NotYet(f"no session file at {path}")
     db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     db.row_factory = sqlite3.Row
     return db
@@ -81,20 +90,23 @@ def push_file(
     path: Path,
     client: str | None = None,
     event: str | None = None,
-    verified: bool = False,
+    full_check: bool = True,
 ) -> Pushed:
-    """Verify the file's chain (unless the caller just did), then copy what the archive lacks
-    in one transaction: a failure leaves the archive as it was."""
+    """Verify the file's chain, then copy what the archive lacks in one transaction: a failure
+    leaves the archive as it was. Without `full_check` (a desk pushing as it records) only the
+    messages after the archived head are verified, chained from it."""
     columns = message_columns()
     db = _open_file(path)
     try:
         try:
             sessions = [dict(r) for r in db.execute("SELECT * FROM sessions ORDER BY id")]
         except sqlite3.Error as exc:
+            if not db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+                raise NotYet(f"{path} is not written yet") from exc  # a recording starting
             raise PushError(f"{path} is not a Vigile session file: {exc}") from exc
         if not sessions:
-            raise PushError(f"{path} holds no session yet")
-        if not verified:
+            raise NotYet(f"{path} holds no session yet")
+        if full_check:
             checked, problem = verify_session(path)
             if problem:
                 raise PushError(f"{path}: chain broken after {checked:,} good messages: {problem}")
@@ -128,6 +140,8 @@ def push_file(
                 event = event or found[4]
                 status = "unchanged"
                 _check_head(db, path, head_seq, head_hash)
+            if not full_check:
+                _verify_after(db, path, head_seq, head_hash)
             ensure_month(conn, month)
             added = _copy_new(conn, db, columns, month, session_id, head_seq)
             if head_seq:
@@ -167,6 +181,18 @@ def _check_head(db: sqlite3.Connection, path: Path, head_seq: int, head_hash: st
         raise PushError(
             f"{path} disagrees with the archive at message {head_seq}: "
             "it is not the recording that was archived under this session"
+        )
+
+
+def _verify_after(db: sqlite3.Connection, path: Path, head_seq: int, head_hash: str | None) -> None:
+    sql = f"SELECT seq, hash, {', '.join(SEALED)} FROM messages WHERE seq > ? ORDER BY seq"
+    cursor = db.execute(sql, (head_seq,))
+    CHAIN_ROWS.check(cursor.description)
+    rows = [CHAIN_ROWS.build(tuple(values)) for values in cursor]
+    checked, problem = verify_rows(rows, head_seq, head_hash or GENESIS_HASH)
+    if problem:
+        raise PushError(
+            f"{path}: chain broken after {head_seq + checked:,} good messages: {problem}"
         )
 
 
@@ -241,7 +267,7 @@ def connect(url: str) -> psycopg.Connection:
     try:
         conn = psycopg.connect(url, connect_timeout=10, autocommit=True)
     except psycopg.Error as exc:
-        raise PushError(f"cannot reach the archive: {_short(exc)}") from exc
+        raise Unreachable(f"cannot reach the archive: {_short(exc)}") from exc
     migrate(conn)
     return conn
 

@@ -68,9 +68,11 @@ def verify_session(path: Path) -> tuple[int, Problem | None]:
     return verify_rows(rows)
 
 
-def verify_rows(rows: Sequence[SealedRow]) -> tuple[int, Problem | None]:
-    """Walk a chain read in seq order, from a session file or from the agency archive."""
-    previous_hash, previous_seq = GENESIS_HASH, 0
+def verify_rows(
+    rows: Sequence[SealedRow], previous_seq: int = 0, previous_hash: str = GENESIS_HASH
+) -> tuple[int, Problem | None]:
+    """Walk a chain read in seq order, from a session file or from the agency archive; from
+    its start, or from a link already proven (`previous_seq`, `previous_hash`)."""
     for index, row in enumerate(rows):
         if row.seq != previous_seq + 1:
             gone = f"messages {previous_seq + 1}–{row.seq - 1} are gone"

@@ -16,7 +16,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from vigile.archive.command import add_archive_parser
+from vigile.archive.command import (
+    add_archive_parser,
+    add_recording_options,
+    archive_link,
+    recording_info,
+    watchlist_file,
+)
 from vigile.filters.rules import (
     RulePack,
     RulePackError,
@@ -28,6 +34,7 @@ from vigile.team.command import add_hub_parser
 from vigile.tui.accounts import add_login_parser, live_moderation
 
 if TYPE_CHECKING:
+    from vigile.archive.follow import ArchiveLink
     from vigile.connectors.actions import Moderation
     from vigile.connectors.sources import Source
     from vigile.filters.triage import Triage
@@ -284,13 +291,20 @@ def _run_desk(
         triage.protect(name)  # remarks naming the streamer are aimed at her
     try:
         team = _desk_team(args, triage) if args is not None else None
+        archive = archive_link(args, plan.db_path, pushes=kind == "watch") if args else None
+        watchlist = watchlist_file(args) if args is not None else None
     except ValueError as exc:
         return _fail(kind, str(exc))
     moderator = team.link.name if team is not None else "me"
-    app = VigileApp(plan, triage, moderator, moderation=moderation, config=config, team=team)
+    app = VigileApp(
+        plan, triage, moderator, moderation=moderation, config=config, team=team,
+        archive=archive, watchlist=watchlist,
+    )  # fmt: skip
     settle_collector()
     app.run()
     print(f"Session recorded to {plan.db_path}")
+    if archive is not None and archive.pushing:
+        print(archive.finish().describe())
     if app.pipeline_error is not None:
         return _fail(kind, f"the recording stopped: {app.pipeline_error}", 1)
     return 0
@@ -393,9 +407,8 @@ def _live_plan(args: argparse.Namespace, kind: SessionKind) -> SessionPlan:
     name = "+".join(s.name.split(":", 1)[-1] for s in sources)
     db = Path(args.db) if args.db else _sessions_folder() / f"{_safe(name)}-{_stamp()}.db"
     db.parent.mkdir(parents=True, exist_ok=True)
-    return SessionPlan(
-        name, kind, sources, db, {"sources": args.sources}, [Path(f) for f in args.rules or []]
-    )
+    info = {"sources": args.sources, **recording_info(args)}
+    return SessionPlan(name, kind, sources, db, info, [Path(f) for f in args.rules or []])
 
 
 def _sessions_folder() -> Path:
@@ -425,10 +438,11 @@ def cmd_record(args: argparse.Namespace) -> int:
     try:
         triage = Triage(_packs(args.rules), author="record", origin="file")
         plan = _live_plan(args, SessionKind.LIVE)
+        archive = archive_link(args, plan.db_path, pushes=True)
     except (RulePackError, ValueError) as exc:
         return _fail("record", str(exc))
     try:
-        pipeline = asyncio.run(_record(plan, triage, args.duration))
+        pipeline = asyncio.run(_record(plan, triage, args.duration, archive))
     except Exception as exc:  # a store that cannot be written…
         return _fail("record", f"stopped: {exc}", 1)
     stats = pipeline.stats
@@ -436,16 +450,22 @@ def cmd_record(args: argparse.Namespace) -> int:
         f"{stats.messages:,} messages ({stats.flagged:,} flagged), {stats.events:,} events "
         f"recorded to {plan.db_path}"
     )
+    if archive is not None:  # the last push, the recording closed: the archive has it all
+        print(archive.finish().describe())
     failed = [s for s in pipeline.hub.statuses() if s.state == "failed"]
     if failed:
         return _fail("record", "; ".join(f"{s.name} failed: {s.detail}" for s in failed), 1)
     return 0
 
 
-async def _record(plan: SessionPlan, triage: Triage, duration: float | None) -> Pipeline:
-    """Until the sources end, `duration` passes, or Ctrl-C / SIGTERM: then a clean final flush."""
+async def _record(
+    plan: SessionPlan, triage: Triage, duration: float | None, archive: ArchiveLink | None = None
+) -> Pipeline:
+    """Until the sources end, `duration` passes, or Ctrl-C / SIGTERM: then a clean final flush.
+    `archive`: pushed to as it goes, in the background (never holding the recording back)."""
     pipeline: list[Pipeline] = []
     task = asyncio.create_task(run_session(plan, triage, on_ready=pipeline.append))
+    pushing = asyncio.create_task(archive.run()) if archive is not None else None
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, task.cancel)
@@ -453,6 +473,10 @@ async def _record(plan: SessionPlan, triage: Triage, duration: float | None) -> 
         loop.call_later(duration, task.cancel)
     with contextlib.suppress(asyncio.CancelledError):  # stopped on purpose: flushed and closed
         await task
+    if pushing is not None:
+        pushing.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await pushing
     return pipeline[0]
 
 
@@ -534,6 +558,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--speed", type=_speed, default=1.0, help="pacing multiplier (default 1)")
     p.add_argument("--db", help="where to record the demo session (default: a temporary file)")
     p.add_argument("--rules", action="append", help=rules_help)
+    add_recording_options(p, pushes=False)
     _team_options(p)
     p.set_defaults(func=cmd_demo)
 
@@ -552,6 +577,7 @@ def build_parser() -> argparse.ArgumentParser:
             "--youtube-base-url",
             help="every YouTube request goes here (tests: http://127.0.0.1:PORT)",
         )
+        add_recording_options(p, pushes=True, desk=name == "watch")
         if name == "record":
             p.add_argument("--duration", type=float, help="stop after this many seconds")
         else:
@@ -567,6 +593,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max", action="store_true", help="as fast as possible")
     p.add_argument("--db", help="where to record this replay (default: a temporary file)")
     p.add_argument("--rules", action="append", help=rules_help)
+    add_recording_options(p, pushes=False)
     _team_options(p)
     p.set_defaults(func=cmd_replay)
 
