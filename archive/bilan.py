@@ -75,13 +75,24 @@ def collect_archive(
         checked, problem = verify_archived(conn, sid)
         events.append(
             {
-                "session": sid, "event": event, "name": name, "started_at": started,
-                "ended_at": ended, "messages": msgs, "unique_authors": authors,
-                "flagged": flagged, "actions": actions, "deleted_messages": deleted,
-                "chain": {"intact": problem is None, "checked": checked, "head": head,
-                          "problem": str(problem) if problem else None},
+                "session": sid,
+                "event": event,
+                "name": name,
+                "started_at": started,
+                "ended_at": ended,
+                "messages": msgs,
+                "unique_authors": authors,
+                "flagged": flagged,
+                "actions": actions,
+                "deleted_messages": deleted,
+                "chain": {
+                    "intact": problem is None,
+                    "checked": checked,
+                    "head": head,
+                    "problem": str(problem) if problem else None,
+                },
             }
-        )  # fmt: skip
+        )
     joined = "FROM sessions s JOIN {t} x ON x.month = s.month AND x.session_id = s.id"
     categories = Counter(
         dict(
@@ -94,8 +105,14 @@ def collect_archive(
             )
         )
     )
-    kinds = dict(_all(conn, f"SELECT x.kind, count(*) {joined.format(t='actions')}"
-                               f" WHERE {in_scope} GROUP BY 1 ORDER BY 2 DESC", p))  # fmt: skip
+    kinds = dict(
+        _all(
+            conn,
+            f"SELECT x.kind, count(*) {joined.format(t='actions')}"
+            f" WHERE {in_scope} GROUP BY 1 ORDER BY 2 DESC",
+            p,
+        )
+    )
     moderators: dict[str, dict[str, int]] = {}
     for moderator, kind, count in _all(
         conn,
@@ -208,10 +225,15 @@ def markdown(f: dict[str, Any], w: Wording) -> str:
         "",
         "## " + ("Événements" if fr else "Events"),
         "",
-        "| " + ("événement | début | messages | signalés | actions | chaîne"
-                if fr else "event | start | messages | flagged | actions | chain") + " |",
+        "| "
+        + (
+            "événement | début | messages | signalés | actions | chaîne"
+            if fr
+            else "event | start | messages | flagged | actions | chain"
+        )
+        + " |",
         "|---|---|---:|---:|---:|---|",
-    ]  # fmt: skip
+    ]
     for e in f["events"]:
         chain = ("intacte" if fr else "intact") if e["chain"]["intact"] else e["chain"]["problem"]
         lines.append(

@@ -83,9 +83,17 @@ class ThrowawayCluster:
                 self._bin = self._copy_install()
         data = self.folder / "data"
         made = self._run(
-            str(self._bin / "initdb"), "-D", str(data), "-U", "vigile", "--auth=trust",
-            "-E", "UTF8", "--no-locale", "--no-sync",
-        )  # fmt: skip
+            str(self._bin / "initdb"),
+            "-D",
+            str(data),
+            "-U",
+            "vigile",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--no-locale",
+            "--no-sync",
+        )
         if made.returncode != 0:
             raise ClusterError(f"initdb failed: {made.stderr.strip() or made.stdout.strip()}")
         self.port = _free_port()
@@ -98,10 +106,18 @@ class ThrowawayCluster:
         options = [f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.folder}"]
         options += [f"-c {key}={value}" for key, value in self.settings.items()]
         started = self._run(
-            str(self._bin / "pg_ctl"), "-D", str(self.folder / "data"),
-            "-l", str(self.folder / "server.log"), "-o", " ".join(options), "-w", "-t", "60",
+            str(self._bin / "pg_ctl"),
+            "-D",
+            str(self.folder / "data"),
+            "-l",
+            str(self.folder / "server.log"),
+            "-o",
+            " ".join(options),
+            "-w",
+            "-t",
+            "60",
             "start",
-        )  # fmt: skip
+        )
         if started.returncode != 0:
             log = (self.folder / "server.log").read_text(errors="replace")[-2000:]
             raise ClusterError(f"PostgreSQL would not start: {started.stderr.strip()}\n{log}")

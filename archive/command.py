@@ -154,41 +154,72 @@ def _prune(conn: psycopg.Connection, args: argparse.Namespace) -> int:
 
 
 APPEARANCE_COLUMNS = [
-    ("last_at", "last seen", 16), ("client", "client", 16), ("event", "event", 20),
-    ("platform", "platform", 8), ("channel", "channel", 18), ("messages", "msgs", 7),
-    ("flagged", "flagged", 7), ("deleted", "deleted", 7),
-]  # fmt: skip
+    ("last_at", "last seen", 16),
+    ("client", "client", 16),
+    ("event", "event", 20),
+    ("platform", "platform", 8),
+    ("channel", "channel", 18),
+    ("messages", "msgs", 7),
+    ("flagged", "flagged", 7),
+    ("deleted", "deleted", 7),
+]
 ACTION_COLUMNS = [
-    ("ts", "when", 16), ("kind", "action", 8), ("duration_s", "secs", 6),
-    ("client", "client", 16), ("event", "event", 20), ("moderator", "by", 14),
-    ("reason", "reason", 30), ("result", "result", 9),
-]  # fmt: skip
+    ("ts", "when", 16),
+    ("kind", "action", 8),
+    ("duration_s", "secs", 6),
+    ("client", "client", 16),
+    ("event", "event", 20),
+    ("moderator", "by", 14),
+    ("reason", "reason", 30),
+    ("result", "result", 9),
+]
 MESSAGE_COLUMNS = [
-    ("sent_at", "sent", 16), ("event", "event", 16), ("channel", "channel", 14),
-    ("priority", "prio", 4), ("categories", "flags", 16), ("text", "text", 60),
-]  # fmt: skip
+    ("sent_at", "sent", 16),
+    ("event", "event", 16),
+    ("channel", "channel", 14),
+    ("priority", "prio", 4),
+    ("categories", "flags", 16),
+    ("text", "text", 60),
+]
 OFFENDER_COLUMNS = [
-    ("platform", "platform", 8), ("name", "account", 20), ("author_id", "id", 14),
-    ("events", "events", 6), ("bans", "bans", 4), ("timeouts", "timeouts", 8),
-    ("deletions", "deletes", 7), ("clients", "clients", 24), ("last_at", "last", 16),
-]  # fmt: skip
+    ("platform", "platform", 8),
+    ("name", "account", 20),
+    ("author_id", "id", 14),
+    ("events", "events", 6),
+    ("bans", "bans", 4),
+    ("timeouts", "timeouts", 8),
+    ("deletions", "deletes", 7),
+    ("clients", "clients", 24),
+    ("last_at", "last", 16),
+]
 SEARCH_COLUMNS = [
-    ("sent_at", "sent", 16), ("client", "client", 14), ("event", "event", 16),
-    ("channel", "channel", 14), ("author_name", "author", 16), ("text", "text", 60),
-]  # fmt: skip
+    ("sent_at", "sent", 16),
+    ("client", "client", 14),
+    ("event", "event", 16),
+    ("channel", "channel", 14),
+    ("author_name", "author", 16),
+    ("text", "text", 60),
+]
 WATCH_COLUMNS = [
-    ("platform", "platform", 8), ("author_id", "id", 16), ("bans", "bans", 4),
-    ("timeouts", "timeouts", 8), ("events", "events", 6), ("last_at", "last", 16),
+    ("platform", "platform", 8),
+    ("author_id", "id", 16),
+    ("bans", "bans", 4),
+    ("timeouts", "timeouts", 8),
+    ("events", "events", 6),
+    ("last_at", "last", 16),
     ("last_event", "last event", 24),
-]  # fmt: skip
+]
 
 
 def add_archive_parser(sub: Any) -> None:
     parent = argparse.ArgumentParser(add_help=False)
     parent.add_argument(
-        "--archive", "--to", dest="archive", metavar="URL",
+        "--archive",
+        "--to",
+        dest="archive",
+        metavar="URL",
         help=f"postgresql://user@host:port/database (default: ${URL_VARIABLE})",
-    )  # fmt: skip
+    )
     parent.add_argument("--json", action="store_true", help="JSON on standard output")
     p = sub.add_parser("archive", help="the agency archive on PostgreSQL: push, who, offenders…")
     p.set_defaults(func=cmd_archive)
@@ -276,9 +307,15 @@ def archive_bilan(args: argparse.Namespace) -> int:
         start, end = day_start(args.date_from), day_start(args.date_to, end=True)
         with connect(url) as conn:
             figures, md, js = write_archive_bilan(
-                conn, args.client, start, end, Path(args.out), args.lang, args.tz,
+                conn,
+                args.client,
+                start,
+                end,
+                Path(args.out),
+                args.lang,
+                args.tz,
                 args.target_minutes * 60,
-            )  # fmt: skip
+            )
     except (ValueError, BilanError) as exc:
         return fail(str(exc))
     except (PushError, SchemaError) as exc:
@@ -304,16 +341,18 @@ def add_recording_options(p: argparse.ArgumentParser, pushes: bool, desk: bool =
     """--archive (and, for a live recording, --client/--event) and, for a desk, --watchlist."""
     if pushes:
         p.add_argument(
-            "--archive", metavar="URL",
+            "--archive",
+            metavar="URL",
             help="push the session to the agency archive as it is recorded (postgresql://…)",
-        )  # fmt: skip
+        )
         p.add_argument("--client", help="the client this event is for (kept with the session)")
         p.add_argument("--event", help="the event's name (kept with the session)")
     else:
         p.add_argument(
-            "--archive", metavar="URL",
+            "--archive",
+            metavar="URL",
             help="load the agency archive's watchlist of known offenders (postgresql://…)",
-        )  # fmt: skip
+        )
     if desk:
         p.add_argument("--watchlist", metavar="FILE", help="a watchlist exported by the archive")
 

@@ -128,10 +128,18 @@ def push_file(
                     "INSERT INTO sessions(uid, month, name, kind, started_at, ended_at, sources,"
                     " info, client, event) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s) RETURNING id",
                     (
-                        uid, month, first["name"], first["kind"], first["started_at"],
-                        last["ended_at"], first["sources"], first["info"], client, event,
+                        uid,
+                        month,
+                        first["name"],
+                        first["kind"],
+                        first["started_at"],
+                        last["ended_at"],
+                        first["sources"],
+                        first["info"],
+                        client,
+                        event,
                     ),
-                ).fetchone()[0]  # fmt: skip
+                ).fetchone()[0]
                 head_seq, head_hash = 0, None
                 status = "new"
             else:
@@ -147,9 +155,10 @@ def push_file(
             if head_seq:
                 added["deletions"] = _mark_deletions(conn, db, month, session_id, head_seq)
             head = db.execute("SELECT seq, hash FROM messages ORDER BY seq DESC LIMIT 1").fetchone()
-            changed = any(added.values()) or (found is not None and (
-                (found[3], found[4], found[5]) != (client, event, last["ended_at"])
-            ))  # fmt: skip
+            changed = any(added.values()) or (
+                found is not None
+                and ((found[3], found[4], found[5]) != (client, event, last["ended_at"]))
+            )
             if found is not None and changed:
                 status = "grown" if any(added.values()) else "updated"
             if changed or found is None:
@@ -158,10 +167,15 @@ def push_file(
                     " messages = messages + %s, head_seq = %s, head_hash = %s, pushed_at = now()"
                     " WHERE id = %s",
                     (
-                        last["ended_at"], client, event, added["messages"],
-                        head["seq"] if head else 0, head["hash"] if head else None, session_id,
+                        last["ended_at"],
+                        client,
+                        event,
+                        added["messages"],
+                        head["seq"] if head else 0,
+                        head["hash"] if head else None,
+                        session_id,
                     ),
-                )  # fmt: skip
+                )
                 conn.execute(
                     "INSERT INTO archive_log(kind, detail) VALUES ('push', %s::jsonb)",
                     (json.dumps({"session": session_id, "uid": uid, "file": path.name, **added}),),
@@ -249,9 +263,10 @@ def _mark_deletions(
     conn.execute("CREATE TEMP TABLE IF NOT EXISTS deleted_now (seq bigint, deleted_at float8)")
     conn.execute("TRUNCATE deleted_now")
     rows = _rows(
-        db, "SELECT seq, deleted_at FROM messages WHERE seq <= ? AND deleted_at IS NOT NULL",
+        db,
+        "SELECT seq, deleted_at FROM messages WHERE seq <= ? AND deleted_at IS NOT NULL",
         (head_seq,),
-    )  # fmt: skip
+    )
     with conn.cursor().copy(b"COPY deleted_now (seq, deleted_at) FROM STDIN") as copy:
         for row in rows:
             copy.write_row(row)

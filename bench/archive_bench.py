@@ -101,7 +101,7 @@ async def write_big_session(path: Path, count: int, rng: random.Random) -> None:
                     "",
                     at,
                     ActionResult.OK,
-                )  # fmt: skip
+                )
             )
         if store.pending >= 20_000:
             await store.caught_up(5_000)
@@ -155,8 +155,12 @@ def build_archive(url: str, messages: int, sessions: int, rng: random.Random) ->
         conn.execute("DROP INDEX messages_search")
         for number in range(sessions):
             start = (now - timedelta(days=365 * (sessions - number) / sessions)).timestamp()
-            session = {"name": f"event-{number}", "kind": "live", "started_at": start,
-                       "sources": '["twitch:bench"]'}  # fmt: skip
+            session = {
+                "name": f"event-{number}",
+                "kind": "live",
+                "started_at": start,
+                "sources": '["twitch:bench"]',
+            }
             month = month_of(start)
             client = CLIENTS[number % len(CLIENTS)]
             with conn.transaction():
@@ -165,10 +169,18 @@ def build_archive(url: str, messages: int, sessions: int, rng: random.Random) ->
                     "INSERT INTO sessions(uid, month, name, kind, started_at, ended_at, sources,"
                     " info, client, event, messages)"
                     " VALUES (%s,%s,%s,'live',%s,%s,%s,'{}',%s,%s,%s) RETURNING id",
-                    (session_uid(session), month, session["name"], start,
-                     start + per_session / 20, session["sources"], client,
-                     f"{client} event {number}", per_session),
-                ).fetchone()[0]  # fmt: skip
+                    (
+                        session_uid(session),
+                        month,
+                        session["name"],
+                        start,
+                        start + per_session / 20,
+                        session["sources"],
+                        client,
+                        f"{client} event {number}",
+                        per_session,
+                    ),
+                ).fetchone()[0]
                 _copy_session(conn, columns, month, sid, start, per_session, offenders, rng)
             if number % 20 == 19:
                 done = (number + 1) * per_session
@@ -207,8 +219,16 @@ def build_archive(url: str, messages: int, sessions: int, rng: random.Random) ->
     }
 
 
-def _copy_session(conn, columns, month: date, sid: int, start: float, count: int,
-                  offenders: list[str], rng: random.Random) -> None:  # fmt: skip
+def _copy_session(
+    conn,
+    columns,
+    month: date,
+    sid: int,
+    start: float,
+    count: int,
+    offenders: list[str],
+    rng: random.Random,
+) -> None:
     previous = GENESIS_HASH
     flagged_seqs: list[tuple[int, str]] = []
     acted: list[tuple[float, str, str]] = []
@@ -225,23 +245,55 @@ def _copy_session(conn, columns, month: date, sid: int, start: float, count: int
             else:
                 author = f"t{rng.randrange(5_000_000)}"  # the long tail
             text = text_for(rng)
-            fields = ("twitch", "bench", f"{sid}-{seq}", author, f"name_{author}", "chat", text,
-                      at, at + 0.2)  # fmt: skip
+            fields = (
+                "twitch",
+                "bench",
+                f"{sid}-{seq}",
+                author,
+                f"name_{author}",
+                "chat",
+                text,
+                at,
+                at + 0.2,
+            )
             previous = chain_hash(previous, fields)
             row = {
-                "seq": seq, "platform": "twitch", "channel": "bench", "msg_id": f"{sid}-{seq}",
-                "author_id": author, "author_name": f"name_{author}", "roles": "[]",
-                "kind": "chat", "text": text, "amount": None, "currency": None,
-                "reply_to": None, "first_message": 0, "sent_at": at, "received_at": at + 0.2,
-                "raw": "{}", "deleted_at": None, "hash": previous,
-            }  # fmt: skip
+                "seq": seq,
+                "platform": "twitch",
+                "channel": "bench",
+                "msg_id": f"{sid}-{seq}",
+                "author_id": author,
+                "author_name": f"name_{author}",
+                "roles": "[]",
+                "kind": "chat",
+                "text": text,
+                "amount": None,
+                "currency": None,
+                "reply_to": None,
+                "first_message": 0,
+                "sent_at": at,
+                "received_at": at + 0.2,
+                "raw": "{}",
+                "deleted_at": None,
+                "hash": previous,
+            }
             copy.write_row((month, sid, *(row[c] for c in columns)))
             if author.startswith("o") or rng.random() < 0.03:
                 flagged_seqs.append((seq, author))
                 if author.startswith("o") and rng.random() < 0.5:
                     acted.append((at + 30, author, f"{sid}-{seq}"))
-    matches = canonical_json([{"rule_id": "insult-1", "category": "harassment", "severity": 3,
-                               "span": [0, 4], "how": "exact", "term": "x"}])  # fmt: skip
+    matches = canonical_json(
+        [
+            {
+                "rule_id": "insult-1",
+                "category": "harassment",
+                "severity": 3,
+                "span": [0, 4],
+                "how": "exact",
+                "term": "x",
+            }
+        ]
+    )
     with conn.cursor().copy(
         b"COPY verdicts (month, session_id, message_seq, rules_version, priority, action, tags,"
         b" matches) FROM STDIN"
@@ -255,8 +307,24 @@ def _copy_session(conn, columns, month: date, sid: int, start: float, count: int
         for number, (ts, author, msg) in enumerate(acted, 1):
             kind = "ban" if rng.random() < 0.3 else "timeout" if rng.random() < 0.7 else "delete"
             duration = 600 if kind == "timeout" else None
-            copy.write_row((month, sid, number, ts, "twitch", "bench", kind, "mod", author, msg,
-                            duration, "", "ok", ""))  # fmt: skip
+            copy.write_row(
+                (
+                    month,
+                    sid,
+                    number,
+                    ts,
+                    "twitch",
+                    "bench",
+                    kind,
+                    "mod",
+                    author,
+                    msg,
+                    duration,
+                    "",
+                    "ok",
+                    "",
+                )
+            )
 
 
 # -- 3. the questions -----------------------------------------------------------------------
@@ -300,9 +368,7 @@ def bench_queries(url: str, rng: random.Random) -> dict:
             "watchlist_load": timed(lambda: Watchlist.load(conn), 10),
             "watchlist_accounts": len(watch),
             "search_rare_word": timed(lambda: queries.search(conn, rng.choice(RARE)), 20),
-            "search_rare_word_stemmed": timed(
-                lambda: queries.search(conn, "rembourser"), 5
-            ),  # fmt: skip
+            "search_rare_word_stemmed": timed(lambda: queries.search(conn, "rembourser"), 5),
         }
 
 

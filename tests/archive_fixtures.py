@@ -76,9 +76,15 @@ async def record(path: Path, e: Event) -> Path:
         for n, said in enumerate(e.said):
             at = e.started_at + n
             message = ChatMessage(
-                "twitch", e.channel, f"{e.name}-{n}", said.author_id, said.author_name,
-                said.text, at, at + 0.25,
-            )  # fmt: skip
+                "twitch",
+                e.channel,
+                f"{e.name}-{n}",
+                said.author_id,
+                said.author_name,
+                said.text,
+                at,
+                at + 0.25,
+            )
             verdict = None
             if said.flagged:
                 match = Match(f"{said.flagged}-rule", said.flagged, 4, (0, 4), "exact", "x")
@@ -89,9 +95,17 @@ async def record(path: Path, e: Event) -> Path:
             for kind, author in results:
                 duration = 600 if kind is ActionKind.TIMEOUT else None
                 action = ModAction(
-                    kind, "twitch", e.channel, "mod_anna", author, None, duration,
-                    "archive test", at, done,
-                )  # fmt: skip
+                    kind,
+                    "twitch",
+                    e.channel,
+                    "mod_anna",
+                    author,
+                    None,
+                    duration,
+                    "archive test",
+                    at,
+                    done,
+                )
                 store.add_action(action)
                 if kind in (ActionKind.BAN, ActionKind.TIMEOUT):
                     store.mark_author_deleted("twitch", author, at)

@@ -40,9 +40,13 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
 async def _record_live(*args: str) -> tuple[int, str, str]:
     """`vigile record` while this loop serves the fake Twitch."""
     proc = await asyncio.create_subprocess_exec(
-        *VIGILE, "record", *args, cwd=ROOT,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
+        *VIGILE,
+        "record",
+        *args,
+        cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
     out, err = await asyncio.wait_for(proc.communicate(), 60)
     return proc.returncode or 0, out.decode(), err.decode()
 
@@ -51,13 +55,23 @@ def _earlier_events() -> list[Event]:
     """The raider (id-raider on the fed desk's Twitch) was sanctioned in two earlier events."""
     crowd = [Said(f"id-fan{n}", f"fan{n}", "gg") for n in range(4)]
     return [
-        Event("quarter", (NOW - timedelta(days=12)).timestamp(), "esports-co", "Quarter-final",
-              said=[*crowd, Said("id-raider", "raider", "you are trash", "harassment")],
-              actions=[(ActionKind.BAN, "id-raider")]),
-        Event("semi", (NOW - timedelta(days=4)).timestamp(), "esports-co", "Semi-final",
-              said=[*crowd, Said("id-raider", "raider", "back again", "harassment")],
-              actions=[(ActionKind.TIMEOUT, "id-raider")]),
-    ]  # fmt: skip
+        Event(
+            "quarter",
+            (NOW - timedelta(days=12)).timestamp(),
+            "esports-co",
+            "Quarter-final",
+            said=[*crowd, Said("id-raider", "raider", "you are trash", "harassment")],
+            actions=[(ActionKind.BAN, "id-raider")],
+        ),
+        Event(
+            "semi",
+            (NOW - timedelta(days=4)).timestamp(),
+            "esports-co",
+            "Semi-final",
+            said=[*crowd, Said("id-raider", "raider", "back again", "harassment")],
+            actions=[(ActionKind.TIMEOUT, "id-raider")],
+        ),
+    ]
 
 
 async def test_push_who_offenders_watchlist_on_a_desk_then_bilan(tmp_path: Path, archive_url):
@@ -109,9 +123,20 @@ async def test_push_who_offenders_watchlist_on_a_desk_then_bilan(tmp_path: Path,
     out = tmp_path / "month"
     start, end = (NOW - timedelta(days=30)).date().isoformat(), NOW.date().isoformat()
     bilan = _cli(
-        "bilan", "--archive", archive_url, "--client", "esports-co", "--from", start,
-        "--to", end, "--out", str(out), "--lang", "en",
-    )  # fmt: skip
+        "bilan",
+        "--archive",
+        archive_url,
+        "--client",
+        "esports-co",
+        "--from",
+        start,
+        "--to",
+        end,
+        "--out",
+        str(out),
+        "--lang",
+        "en",
+    )
     assert bilan.returncode == 0, bilan.stderr
     figures = json.loads((out / "bilan.json").read_text())
     assert [e["event"] for e in figures["events"]] == ["Quarter-final", "Semi-final", "Final"]
@@ -156,10 +181,20 @@ async def test_record_pushes_as_it_goes_with_client_and_event(tmp_path: Path, ar
     lines = [privmsg("lumina", f"u{n % 5}", f"message {n}", f"lumina-{n}") for n in range(120)]
     async with FakeTwitch([[lines, Wait(30)]]) as server:
         code, out, err = await _record_live(
-            "twitch:Lumina", "--db", str(db), "--duration", "2",
-            "--twitch-url", server.url, "--archive", archive_url,
-            "--client", "acme", "--event", "Launch night",
-        )  # fmt: skip
+            "twitch:Lumina",
+            "--db",
+            str(db),
+            "--duration",
+            "2",
+            "--twitch-url",
+            server.url,
+            "--archive",
+            archive_url,
+            "--client",
+            "acme",
+            "--event",
+            "Launch night",
+        )
     assert code == 0, err
     assert out.splitlines()[-1] == "archive ✓ 120"
     with psycopg.connect(archive_url) as conn:
@@ -174,9 +209,16 @@ async def test_record_goes_on_when_the_archive_is_down(tmp_path: Path):
     lines = [privmsg("lumina", "u1", f"message {n}", f"lumina-{n}") for n in range(50)]
     async with FakeTwitch([[lines, Wait(30)]]) as server:
         code, out, err = await _record_live(
-            "twitch:Lumina", "--db", str(db), "--duration", "2",
-            "--twitch-url", server.url, "--archive", "postgresql://vigile@127.0.0.1:1/none",
-        )  # fmt: skip
+            "twitch:Lumina",
+            "--db",
+            str(db),
+            "--duration",
+            "2",
+            "--twitch-url",
+            server.url,
+            "--archive",
+            "postgresql://vigile@127.0.0.1:1/none",
+        )
     assert code == 0, err
     assert "50 messages" in out
     assert out.splitlines()[-1].startswith("archive ⚠ unreachable")

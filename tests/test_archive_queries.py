@@ -31,27 +31,51 @@ def events() -> list[Event]:
     crowd = [Said(f"fan{n}", f"Fan{n}", "gg well played") for n in range(6)]
     return [
         Event(
-            "cup-quarter", _ago(20), "esports-co", "Cup quarter-final",
-            said=[*crowd, Said("r41d", "RaidLord", "les chevaux mangeaient le stream", "spam"),
-                  Said("r41d", "RaidLord", "you are all trash", "harassment")],
+            "cup-quarter",
+            _ago(20),
+            "esports-co",
+            "Cup quarter-final",
+            said=[
+                *crowd,
+                Said("r41d", "RaidLord", "les chevaux mangeaient le stream", "spam"),
+                Said("r41d", "RaidLord", "you are all trash", "harassment"),
+            ],
             actions=[(ActionKind.BAN, "r41d")],
         ),
         Event(
-            "cup-semi", _ago(10), "esports-co", "Cup semi-final",
-            said=[*crowd, Said("r41d", "RaidL0rd", "running back again lol", "harassment"),
-                  Said("spam9", "Spammer", "buy followers cheap", "spam")],
+            "cup-semi",
+            _ago(10),
+            "esports-co",
+            "Cup semi-final",
+            said=[
+                *crowd,
+                Said("r41d", "RaidL0rd", "running back again lol", "harassment"),
+                Said("spam9", "Spammer", "buy followers cheap", "spam"),
+            ],
             actions=[(ActionKind.TIMEOUT, "r41d"), (ActionKind.DELETE, "spam9")],
         ),
         Event(
-            "launch", _ago(5), "brand-inc", "Product launch",
-            said=[*crowd, Said("r41d", "RaidL0rd", "hello again"),
-                  Said("spam9", "Spammer", "buy followers here", "spam")],
+            "launch",
+            _ago(5),
+            "brand-inc",
+            "Product launch",
+            said=[
+                *crowd,
+                Said("r41d", "RaidL0rd", "hello again"),
+                Said("spam9", "Spammer", "buy followers here", "spam"),
+            ],
             actions=[(ActionKind.TIMEOUT, "spam9")],
             simulated=[(ActionKind.BAN, "fan1")],  # a rehearsal's ban names nobody
         ),
-        Event("old-show", _ago(90), "esports-co", "Old show",
-              said=[Said("spam9", "Spammer", "buy now")], actions=[(ActionKind.BAN, "spam9")]),
-    ]  # fmt: skip
+        Event(
+            "old-show",
+            _ago(90),
+            "esports-co",
+            "Old show",
+            said=[Said("spam9", "Spammer", "buy now")],
+            actions=[(ActionKind.BAN, "spam9")],
+        ),
+    ]
 
 
 @pytest.fixture
@@ -68,15 +92,18 @@ def test_who_tells_every_event_message_and_action_newest_first(filled: str):
     found = json.loads(result.stdout)
     assert found["identities"] == [{"platform": "twitch", "author_id": "r41d"}]
     assert [a["event"] for a in found["appearances"]] == [
-        "Product launch", "Cup semi-final", "Cup quarter-final"
-    ]  # fmt: skip
+        "Product launch",
+        "Cup semi-final",
+        "Cup quarter-final",
+    ]
     assert [a["flagged"] for a in found["appearances"]] == [0, 1, 2]
     assert {n["name"] for n in found["names"]} == {"RaidLord", "RaidL0rd"}
     assert [m["text"] for m in found["messages"]][:2] == ["hello again", "running back again lol"]
     assert found["messages"][1]["categories"] == ["harassment"]
     assert [(a["kind"], a["event"]) for a in found["actions"]] == [
-        ("timeout", "Cup semi-final"), ("ban", "Cup quarter-final")
-    ]  # fmt: skip
+        ("timeout", "Cup semi-final"),
+        ("ban", "Cup quarter-final"),
+    ]
     table = _cli("archive", "who", "twitch:r41d", "--archive", filled)
     assert "known as RaidL0rd, RaidLord" in table.stdout
     assert "Cup semi-final" in table.stdout and "timeout" in table.stdout
@@ -156,9 +183,20 @@ def test_bilan_over_a_month_of_a_clients_events(filled: str, tmp_path: Path):
     end = NOW.strftime("%Y-%m-%d")
     out = tmp_path / "month"
     done = _cli(
-        "bilan", "--archive", filled, "--client", "esports-co", "--from", start, "--to", end,
-        "--out", str(out), "--lang", "en",
-    )  # fmt: skip
+        "bilan",
+        "--archive",
+        filled,
+        "--client",
+        "esports-co",
+        "--from",
+        start,
+        "--to",
+        end,
+        "--out",
+        str(out),
+        "--lang",
+        "en",
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("2 events, 16 messages, 4 flagged, 3 actions")
     figures = json.loads((out / "bilan.json").read_text())
@@ -175,7 +213,16 @@ def test_bilan_over_a_month_of_a_clients_events(filled: str, tmp_path: Path):
     assert "| Cup quarter-final |" in md and "| intact |" in md
     assert "- RaidL0rd (twitch): 2 events" in md
     nothing = _cli(
-        "bilan", "--archive", filled, "--client", "nobody", "--from", start, "--to", end,
-        "--out", str(out),
-    )  # fmt: skip
+        "bilan",
+        "--archive",
+        filled,
+        "--client",
+        "nobody",
+        "--from",
+        start,
+        "--to",
+        end,
+        "--out",
+        str(out),
+    )
     assert nothing.returncode == 2 and "no archived session for client 'nobody'" in nothing.stderr

@@ -297,9 +297,15 @@ def _run_desk(
         return _fail(kind, str(exc))
     moderator = team.link.name if team is not None else "me"
     app = VigileApp(
-        plan, triage, moderator, moderation=moderation, config=config, team=team,
-        archive=archive, watchlist=watchlist,
-    )  # fmt: skip
+        plan,
+        triage,
+        moderator,
+        moderation=moderation,
+        config=config,
+        team=team,
+        archive=archive,
+        watchlist=watchlist,
+    )
     settle_collector()
     app.run()
     print(f"Session recorded to {plan.db_path}")
