@@ -162,9 +162,23 @@ class SchemaError(RuntimeError):
     """An archive this Vigile cannot use, with the reason."""
 
 
+def current_version(conn: psycopg.Connection) -> int:
+    """The archive's schema version, 0 for a database Vigile has not set up; reads only."""
+    with conn.transaction():
+        exists = conn.execute("SELECT to_regclass('archive_meta')").fetchone()
+        if not exists or exists[0] is None:
+            return 0
+        row = conn.execute("SELECT value FROM archive_meta WHERE key = 'schema_version'").fetchone()
+    return int(row[0]) if row else 0
+
+
 def migrate(conn: psycopg.Connection) -> int:
     """Create or bring the archive's schema up to SCHEMA_VERSION; returns the version found.
-    One transaction under an advisory lock: two desks starting at once migrate once."""
+    One transaction under an advisory lock: two desks starting at once migrate once. An archive
+    already current is only read, so the questions can be asked of a read-only replica."""
+    found = current_version(conn)
+    if found == SCHEMA_VERSION:
+        return found
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(hashtext('vigile-archive-schema'))")
         conn.execute(

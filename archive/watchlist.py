@@ -74,11 +74,6 @@ class Watchlist:
         rows = queries.watchlist(conn, since)
         return cls([_offender(row) for row in rows])
 
-    @classmethod
-    def from_url(cls, url: str, since: float | None = None) -> Watchlist:
-        with psycopg.connect(url, connect_timeout=5, autocommit=True) as conn:
-            return cls.load(conn, since)
-
     def as_json(self) -> dict[str, Any]:
         return {"format": FORMAT, "loaded_at": self.loaded_at, "accounts": self.rows}
 

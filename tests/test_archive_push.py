@@ -207,3 +207,24 @@ def test_bad_urls_and_files_get_one_line(tmp_path: Path, archive_url, monkeypatc
         sqlite3.connect(tmp_path / "other.db").execute("CREATE TABLE t(x)").connection.commit()
         with connect(archive_url) as conn:
             push_file(conn, tmp_path / "other.db")
+
+
+async def test_questions_need_no_write_so_a_read_only_replica_answers(tmp_path: Path, archive_url):
+    path = await record(tmp_path / "finale.db", _event())
+    assert _cli("archive", "push", str(path), "--to", archive_url).returncode == 0
+    name = archive_url.rsplit("/", 1)[1]
+    with psycopg.connect(archive_url, autocommit=True) as conn:
+        conn.execute(f"ALTER DATABASE {name} SET default_transaction_read_only = on".encode())
+    who = _cli("archive", "who", "TrollKing", "--archive", archive_url, "--json")
+    assert who.returncode == 0, who.stderr
+    assert json.loads(who.stdout)["actions"][0]["kind"] == "ban"
+    refused = _cli("archive", "push", str(path), "--to", archive_url)  # pushes go to a primary
+    assert refused.returncode == 1 and "read-only transaction" in refused.stderr
+
+
+async def test_an_archive_from_a_newer_vigile_is_refused(archive_url):
+    with connect(archive_url) as conn:
+        conn.execute("UPDATE archive_meta SET value = '99' WHERE key = 'schema_version'")
+    result = _cli("archive", "offenders", "--archive", archive_url)
+    assert result.returncode == 1
+    assert "made by a newer Vigile (schema 99" in result.stderr
