@@ -79,7 +79,7 @@ class ThrowawayCluster:
         if os.geteuid() == 0:
             self._user = "nobody"
             shutil.chown(self.folder, self._user)
-            if self._run(str(self._bin / "initdb"), "--version").returncode != 0:
+            if not self._can_run(self._bin / "initdb"):
                 self._bin = self._copy_install()
         data = self.folder / "data"
         made = self._run(
@@ -128,14 +128,26 @@ class ThrowawayCluster:
             data = str(self.folder / "data")
             self._run(str(self._bin / "pg_ctl"), "-D", data, "-m", "fast", "-w", "stop")
 
+    def _can_run(self, program: Path) -> bool:
+        try:
+            return self._run(str(program), "--version").returncode == 0
+        except OSError:  # a folder on the way that `nobody` may not enter
+            return False
+
     def _copy_install(self) -> Path:
-        """The server's bin/, lib/ and share/ where `nobody` can read them."""
+        """The server's bin/, lib/ and share/ where `nobody` can read them, laid out as they
+        were: a wheel's programs find their libraries beside the package (`pgserver.libs`)."""
         assert self.folder is not None
-        install = self.folder / "install"
+        root = self.folder / "install"
+        home = self._bin.parent  # pginstall/ (or the system's postgresql/N/)
+        install = root / home.parent.name / home.name
         for part in ("bin", "lib", "share"):
-            if (self._bin.parent / part).is_dir():
-                shutil.copytree(self._bin.parent / part, install / part, symlinks=True)
-        for path in [install, *install.rglob("*")]:
+            if (home / part).is_dir():
+                shutil.copytree(home / part, install / part, symlinks=True)
+        libs = home.parent.parent / f"{home.parent.name}.libs"
+        if libs.is_dir():
+            shutil.copytree(libs, root / libs.name, symlinks=True)
+        for path in [root, *root.rglob("*")]:
             path.chmod(path.stat().st_mode | (0o555 if path.is_dir() else 0o444))
         return install / "bin"
 
