@@ -113,7 +113,7 @@ class ArchiveLink:
         if not self.pushing:
             self.status = ArchiveState("current", 0, "watchlist only")
             return
-        pushed = push_file(self._conn, self.db_path, self.client, self.event, full_check=False)
+        pushed = push_file(self._conn, self.db_path, self.client, self.event)
         self.pushes += 1
         archived = self._conn.execute(
             "SELECT messages FROM sessions WHERE id = %s", (pushed.session_id,)

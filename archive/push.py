@@ -8,15 +8,15 @@ import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
 import psycopg
 
 from vigile.archive.schema import KEYS, TABLES, ensure_month, message_columns, migrate
-from vigile.replay.chain import GENESIS_HASH, SEALED, canonical_json
-from vigile.replay.evidence import verify_rows, verify_session
-from vigile.replay.reads import CHAIN_ROWS
+from vigile.replay.chain import GENESIS_HASH, SEALED, canonical_json, chain_hash
+from vigile.replay.evidence import verify_session
 
 _BATCH = 10_000  # rows fetched from the file per round trip
 
@@ -90,11 +90,13 @@ def push_file(
     path: Path,
     client: str | None = None,
     event: str | None = None,
-    full_check: bool = True,
 ) -> Pushed:
-    """Verify the file's chain, then copy what the archive lacks in one transaction: a failure
-    leaves the archive as it was. Without `full_check` (a desk pushing as it records) only the
-    messages after the archived head are verified, chained from it."""
+    """Copy what the archive lacks, in one transaction, verifying the chain of every message
+    as it goes: a broken chain is refused with its reason and leaves the archive as it was.
+
+    Messages are checked while they stream to the server (one read of the file, the hashing
+    beside the server's work), from the start for a new session, and from the archived head
+    for a grown one: what the archive already holds is proven by its own copy of the chain."""
     columns = message_columns()
     db = _open_file(path)
     try:
@@ -106,10 +108,6 @@ def push_file(
             raise PushError(f"{path} is not a Vigile session file: {exc}") from exc
         if not sessions:
             raise NotYet(f"{path} holds no session yet")
-        if full_check:
-            checked, problem = verify_session(path)
-            if problem:
-                raise PushError(f"{path}: chain broken after {checked:,} good messages: {problem}")
         first, last = sessions[0], sessions[-1]
         info = json.loads(first["info"] or "{}")
         client = client or info.get("client") or None
@@ -148,10 +146,13 @@ def push_file(
                 event = event or found[4]
                 status = "unchanged"
                 _check_head(db, path, head_seq, head_hash)
-            if not full_check:
-                _verify_after(db, path, head_seq, head_hash)
             ensure_month(conn, month)
-            added = _copy_new(conn, db, columns, month, session_id, head_seq)
+            try:
+                added = _copy_new(
+                    conn, db, columns, month, session_id, head_seq, head_hash or GENESIS_HASH
+                )
+            except _Broken:
+                raise _why_broken(path) from None
             if head_seq:
                 added["deletions"] = _mark_deletions(conn, db, month, session_id, head_seq)
             head = db.execute("SELECT seq, hash FROM messages ORDER BY seq DESC LIMIT 1").fetchone()
@@ -198,16 +199,31 @@ def _check_head(db: sqlite3.Connection, path: Path, head_seq: int, head_hash: st
         )
 
 
-def _verify_after(db: sqlite3.Connection, path: Path, head_seq: int, head_hash: str | None) -> None:
-    sql = f"SELECT seq, hash, {', '.join(SEALED)} FROM messages WHERE seq > ? ORDER BY seq"
-    cursor = db.execute(sql, (head_seq,))
-    CHAIN_ROWS.check(cursor.description)
-    rows = [CHAIN_ROWS.build(tuple(values)) for values in cursor]
-    checked, problem = verify_rows(rows, head_seq, head_hash or GENESIS_HASH)
-    if problem:
-        raise PushError(
-            f"{path}: chain broken after {head_seq + checked:,} good messages: {problem}"
-        )
+class _Broken(Exception):
+    """The chain does not hold at some message: the push stops, its transaction rolls back."""
+
+
+def _chained(
+    rows: Iterator[tuple[Any, ...]], columns: tuple[str, ...], head_seq: int, head_hash: str
+) -> Iterator[tuple[Any, ...]]:
+    """`rows` as they are, each checked against the chain (chain.py's own hash and fields)."""
+    sealed = itemgetter(*(columns.index(column) for column in SEALED))
+    seq_at, hash_at = columns.index("seq"), columns.index("hash")
+    previous_seq, previous_hash = head_seq, head_hash
+    for row in rows:
+        if (
+            row[seq_at] != previous_seq + 1
+            or chain_hash(previous_hash, sealed(row)) != row[hash_at]
+        ):
+            raise _Broken
+        previous_seq, previous_hash = row[seq_at], row[hash_at]
+        yield row
+
+
+def _why_broken(path: Path) -> PushError:
+    """The refusal, worded as `vigile verify` words it (which message, and how)."""
+    checked, problem = verify_session(path)
+    return PushError(f"{path}: chain broken after {checked:,} good messages: {problem}")
 
 
 def _copy(
@@ -234,12 +250,12 @@ def _copy_new(
     month: date,
     session_id: int,
     head_seq: int,
+    head_hash: str,
 ) -> dict[str, int]:
     added = {}
     select = f"SELECT {', '.join(columns)} FROM messages WHERE seq > ? ORDER BY seq"
-    added["messages"] = _copy(
-        conn, "messages", columns, _rows(db, select, (head_seq,)), month, session_id
-    )
+    rows = _chained(_rows(db, select, (head_seq,)), columns, head_seq, head_hash)
+    added["messages"] = _copy(conn, "messages", columns, rows, month, session_id)
     for table, types in TABLES.items():
         names = tuple(types)
         key = KEYS.get(table, "id")

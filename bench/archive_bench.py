@@ -379,6 +379,7 @@ def main() -> int:
     parser.add_argument("--sessions", type=int, default=240)
     parser.add_argument("--json", help="write the figures here too")
     parser.add_argument("--keep", action="store_true", help="leave the server's folder behind")
+    parser.add_argument("--push-only", action="store_true", help="only the push of one session")
     args = parser.parse_args()
     rng = random.Random(24)
     cluster = ThrowawayCluster(SETTINGS)
@@ -393,6 +394,9 @@ def main() -> int:
         print(f"1. pushing a {args.push_messages:,}-message session …", file=sys.stderr)
         figures["push"] = bench_push(f"{base}/push_bench", work, args.push_messages, rng)
         print(json.dumps(figures["push"], indent=1), file=sys.stderr)
+        if args.push_only:
+            print(json.dumps(figures, indent=1))
+            return 0
         print(f"2. an archive of {args.messages:,} messages …", file=sys.stderr)
         figures["archive"] = build_archive(
             f"{base}/archive_bench", args.messages, args.sessions, rng

@@ -228,3 +228,25 @@ async def test_an_archive_from_a_newer_vigile_is_refused(archive_url):
     result = _cli("archive", "offenders", "--archive", archive_url)
     assert result.returncode == 1
     assert "made by a newer Vigile (schema 99" in result.stderr
+
+
+async def test_a_grown_session_with_a_broken_new_part_is_refused_whole(tmp_path: Path, archive_url):
+    path = await record(tmp_path / "live.db", _event())
+    with connect(archive_url) as conn:
+        push_file(conn, path)
+    from vigile.connectors.model import ChatMessage
+    from vigile.replay.store import SessionStore
+
+    store = await SessionStore.open(path)
+    store.session_id = 1
+    for n in range(5):
+        message = ChatMessage("twitch", "acmecast", f"late-{n}", "u1", "Viewer1", "hi", NOV + n)
+        store.add_message(message)
+    await store.flush()
+    await store._db.close()
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE messages SET text = 'edited' WHERE seq = 44")
+    with connect(archive_url) as conn:
+        with pytest.raises(PushError, match="chain broken after 43 good messages: altered"):
+            push_file(conn, path)
+    assert _counts(archive_url)["messages"] == 41  # nothing of the new part went in
