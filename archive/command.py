@@ -207,7 +207,7 @@ WATCH_COLUMNS = [
     ("timeouts", "timeouts", 8),
     ("events", "events", 6),
     ("last_at", "last", 16),
-    ("last_event", "last event", 24),
+    ("note", "on sight", 50),
 ]
 
 

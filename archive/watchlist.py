@@ -23,8 +23,6 @@ class KnownOffender:
     timeouts: int
     events: int
     last_at: float
-    last_kind: str
-    last_event: str | None = None
 
     @property
     def note(self) -> str:
@@ -62,8 +60,6 @@ class Watchlist:
                 "timeouts": o.timeouts,
                 "events": o.events,
                 "last_at": o.last_at,
-                "last_kind": o.last_kind,
-                "last_event": o.last_event,
                 "note": o.note,
             }
             for o in self._by_account.values()
@@ -103,6 +99,4 @@ def _offender(row: dict[str, Any]) -> KnownOffender:
         timeouts=int(row["timeouts"]),
         events=int(row["events"]),
         last_at=float(row["last_at"]),
-        last_kind=str(row["last_kind"]),
-        last_event=row.get("last_event"),
     )
