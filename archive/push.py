@@ -73,8 +73,11 @@ def month_of(ts: float) -> date:
 def _open_file(path: Path) -> sqlite3.Connection:
     if not path.is_file():
         raise NotYet(f"no session file at {path}")
-    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None)
     db.row_factory = sqlite3.Row
+    # One snapshot for every read of the push: a desk still recording into the file cannot
+    # slip rows in between the copy and the head it records as archived.
+    db.execute("BEGIN")
     return db
 
 

@@ -9,7 +9,7 @@
 
     python bench/archive_bench.py [--json bench/out/archive.json] [--keep]
 
-Figures go to standard output (and --json). Disk: about 0.6 GB per million messages.
+Figures go to standard output (and --json). Disk: about 0.35 GB per million messages.
 """
 
 from __future__ import annotations
@@ -133,7 +133,7 @@ def bench_push(url: str, folder: Path, count: int, rng: random.Random) -> dict:
         "verify_s": round(verified, 1),
         "push_s": round(pushed_s, 1),
         "push_messages_per_s": round(count / pushed_s),
-        "copy_rows_per_s": round(rows / (pushed_s - verified)),
+        "push_rows_per_s": round(rows / pushed_s),  # the chain checked as the rows stream
         "push_again_s": round(again_s, 1),
         "push_again_status": again.status,
     }
