@@ -101,7 +101,9 @@ def _offenders(conn: psycopg.Connection, args: argparse.Namespace) -> int:
     from vigile.archive import queries
 
     since = before_now(args.since)
-    rows = queries.offenders(conn, since.timestamp(), args.client, args.min_events)
+    rows = queries.offenders(
+        conn, since.timestamp(), args.client, args.min_events, args.limit or None
+    )
     if args.json:
         _print_json({"since": since.isoformat(), "client": args.client, "offenders": rows})
     elif rows:
@@ -240,6 +242,7 @@ def add_archive_parser(sub: Any) -> None:
     v.add_argument("--since", default="30d", help="how far back: 12h, 30d, 2w, 13mo (default 30d)")
     v.add_argument("--client", help="only this client's events")
     v.add_argument("--min-events", type=int, default=2, help="events at least (default 2)")
+    v.add_argument("--limit", type=int, default=100, help="most events first (default 100, 0: all)")
     v.set_defaults(archive_func=_offenders)
 
     v = verbs.add_parser("search", parents=[parent], help="full-text search, English and French")

@@ -95,10 +95,15 @@ def who(conn: psycopg.Connection, account: str, limit: int = 50) -> dict[str, An
 
 
 def offenders(
-    conn: psycopg.Connection, since: float, client: str | None = None, minimum: int = 2
+    conn: psycopg.Connection,
+    since: float,
+    client: str | None = None,
+    minimum: int = 2,
+    limit: int | None = None,
 ) -> list[dict[str, Any]]:
-    """Accounts acted on in `minimum` events or more since `since`, most events first. An event
-    is the session's event name, or the session itself when it has none."""
+    """Accounts acted on in `minimum` events or more since `since`, most events first (the
+    first `limit` of them). An event is the session's event name, or the session itself when
+    it has none."""
     # Two hashed aggregations (per account and event, then per account) instead of distinct
     # counts and ordered aggregates, which sort every action. `latest` is the latest action's
     # [time, session]: the name shown is the one used in that session, one index probe in one
@@ -122,15 +127,16 @@ def offenders(
         "  sum(warnings)::int AS warnings,"
         "  array_agg(client) FILTER (WHERE client IS NOT NULL) AS clients,"
         "  max(latest) AS latest"
-        " FROM per_event GROUP BY 1, 2 HAVING count(*) >= %(minimum)s)"
+        " FROM per_event GROUP BY 1, 2 HAVING count(*) >= %(minimum)s),"
+        " top AS (SELECT * FROM acted ORDER BY events DESC, latest DESC LIMIT %(limit)s)"
         " SELECT platform, author_id,"
         " (SELECT m.author_name FROM sessions s JOIN messages m ON m.month = s.month"
         "   AND m.session_id = s.id WHERE s.id = acted.latest[2]::bigint"
         "   AND m.author_id = acted.author_id AND m.platform = acted.platform"
         "   ORDER BY m.seq DESC LIMIT 1) AS name,"
         " events, bans, timeouts, deletions, warnings, clients, latest[1] AS last_at"
-        " FROM acted ORDER BY events DESC, last_at DESC",
-        {"since": since, "client": client, "minimum": minimum},
+        " FROM top acted ORDER BY events DESC, last_at DESC",
+        {"since": since, "client": client, "minimum": minimum, "limit": limit},
     )
     for row in rows:
         row["clients"] = sorted(set(row["clients"] or []))
