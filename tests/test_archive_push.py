@@ -268,3 +268,70 @@ async def test_a_grown_session_with_a_broken_new_part_is_refused_whole(tmp_path:
         ):
             push_file(conn, path)
     assert _counts(archive_url)["messages"] == 41  # nothing of the new part went in
+
+
+async def test_labels_given_later_grow_the_archived_session_and_stay_proven(
+    tmp_path: Path, archive_url
+):
+    from vigile.replay.store import Label, SessionStore
+
+    path = await record(tmp_path / "live.db", _event())
+    with connect(archive_url) as conn:
+        first = push_file(conn, path)
+    store = await SessionStore.open(path)
+    store.session_id = 1
+    store.set_label(3, Label(True, "harassment"))
+    store.set_label(3, Label(False))  # a second opinion on the same message: the latest counts
+    store.set_label(9, Label(True, "spam"))
+    await store.flush()
+    await store._db.close()
+    with connect(archive_url) as conn:
+        grown = push_file(conn, path)
+        assert grown.status == "grown" and grown.added["labels"] == 3
+        assert grown.added["chain"] == 3 and grown.added["messages"] == 0
+        assert push_file(conn, path).status == "unchanged"
+        labels = conn.execute(
+            "SELECT id, message_seq, should_flag FROM labels WHERE session_id = %s ORDER BY id",
+            (first.session_id,),
+        ).fetchall()
+        assert [tuple(r) for r in labels] == [(1, 3, 1), (2, 3, 0), (3, 9, 1)]
+        proven = verify_archived(conn, first.session_id)
+        assert proven.problem is None and proven.head == verify_session(path).head
+        # a label rewritten in the archive is caught like one rewritten in the file
+        conn.execute("UPDATE labels SET should_flag = 1 WHERE id = 2")
+        broken = verify_archived(conn, first.session_id)
+    assert str(broken.problem).startswith("altered: label 2: its stored fields do not match")
+
+
+async def test_every_kind_of_archived_row_is_proven(tmp_path: Path, archive_url):
+    path = await record(tmp_path / "finale.db", _event())
+    with connect(archive_url) as conn:
+        sid = push_file(conn, path).session_id
+        conn.execute("UPDATE actions SET moderator = 'someone else' WHERE session_id = %s", (sid,))
+        assert str(verify_archived(conn, sid).problem).startswith("altered: action 1")
+        conn.execute("UPDATE actions SET moderator = 'mod_anna' WHERE session_id = %s", (sid,))
+        assert verify_archived(conn, sid).problem is None
+        conn.execute("DELETE FROM deletions WHERE session_id = %s", (sid,))
+        assert "deletion 1: sealed at link" in str(verify_archived(conn, sid).problem)
+        conn.execute("DELETE FROM chain WHERE session_id = %s AND link = 5", (sid,))
+        gone = _cli("verify", archive_url, "--session", str(sid))
+    assert gone.returncode == 1
+    assert "missing: links 5–5 of the chain are gone" in gone.stdout
+
+
+async def test_a_file_of_an_earlier_vigile_is_refused_by_name(tmp_path: Path, archive_url):
+    from vigile.replay.chain import GENESIS_HASH, legacy_seal_row
+    from vigile.replay.schema import MESSAGE_COLUMNS
+
+    path = await record(tmp_path / "old.db", _event())
+    with sqlite3.connect(path) as db:  # what an earlier Vigile wrote: 9 fields sealed
+        db.execute("DROP TABLE chain")
+        db.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+        previous = GENESIS_HASH
+        for row in db.execute(f"SELECT {', '.join(MESSAGE_COLUMNS)} FROM messages ORDER BY seq"):
+            previous = legacy_seal_row(previous, row)
+            db.execute("UPDATE messages SET hash = ? WHERE seq = ?", (previous, row[0]))
+    result = _cli("archive", "push", str(path), "--to", archive_url)
+    assert result.returncode == 1
+    assert "earlier Vigile (schema 1)" in result.stderr and "every row is sealed" in result.stderr
+    assert _counts(archive_url)["sessions"] == 0
