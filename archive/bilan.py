@@ -45,7 +45,7 @@ def collect_archive(
     in_scope = "s.client = %(client)s AND s.started_at >= %(start)s AND s.started_at < %(end)s"
     sessions = _all(
         conn,
-        "SELECT s.id, coalesce(s.event, s.name), s.name, s.started_at, s.ended_at, s.head_hash,"
+        "SELECT s.id, coalesce(s.event, s.name), s.name, s.started_at, s.ended_at,"
         " (SELECT count(*) FROM messages m WHERE m.month = s.month AND m.session_id = s.id),"
         " (SELECT count(DISTINCT (m.platform, m.author_id)) FROM messages m"
         "   WHERE m.month = s.month AND m.session_id = s.id),"
@@ -65,7 +65,6 @@ def collect_archive(
         name,
         started,
         ended,
-        head,
         msgs,
         authors,
         flagged,
@@ -88,8 +87,9 @@ def collect_archive(
                 "deleted_messages": deleted,
                 "chain": {
                     "intact": problem is None,
-                    "checked": checked.rows,
-                    "head": head,
+                    "rows_checked": checked.rows,  # every sealed row, as `vigile verify`
+                    "messages_checked": checked.messages,
+                    "head": checked.head,  # the chain's last link, as the file's
                     "problem": str(problem) if problem else None,
                 },
             }

@@ -202,6 +202,12 @@ def test_bilan_over_a_month_of_a_clients_events(filled: str, tmp_path: Path):
     figures = json.loads((out / "bilan.json").read_text())
     assert [e["event"] for e in figures["events"]] == ["Cup quarter-final", "Cup semi-final"]
     assert all(e["chain"]["intact"] for e in figures["events"])
+    # every sealed row proven, not only messages, up to the file's own last link
+    assert all(
+        e["chain"]["rows_checked"] > e["chain"]["messages_checked"] == e["messages"] > 0
+        and e["chain"]["head"]["link"] == e["chain"]["rows_checked"]
+        for e in figures["events"]
+    )
     assert figures["flagged_by_category"] == {"harassment": 2, "spam": 2}
     assert figures["actions_by_kind"] == {"ban": 1, "delete": 1, "timeout": 1}
     assert figures["totals"]["unique_authors"] == 8
