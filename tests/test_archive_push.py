@@ -335,3 +335,15 @@ async def test_a_file_of_an_earlier_vigile_is_refused_by_name(tmp_path: Path, ar
     assert result.returncode == 1
     assert "earlier Vigile (schema 1)" in result.stderr and "every row is sealed" in result.stderr
     assert _counts(archive_url)["sessions"] == 0
+
+
+async def test_a_file_whose_archived_part_was_rewritten_is_refused(tmp_path: Path, archive_url):
+    path = await record(tmp_path / "finale.db", _event())
+    other = _event()  # the same recording's identity (name, start, sources)…
+    other.said[5] = Said("u5", "Viewer5", "something else was said here")
+    rewritten = await record(tmp_path / "rewritten.db", other)  # …but another chain
+    with connect(archive_url) as conn:
+        first = push_file(conn, path)
+        with pytest.raises(PushError, match="disagrees with the archive at link"):
+            push_file(conn, rewritten)
+        assert verify_archived(conn, first.session_id).head == verify_session(path).head
