@@ -11,6 +11,8 @@ from vigile.scenarios.generate import write_session
 
 DATA = Path(__file__).parent / "data"
 
+pytest_plugins = ["tests.archive_fixtures"]  # a real PostgreSQL for the archive's tests
+
 
 @pytest.fixture(scope="session")
 def _shared_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:

@@ -55,6 +55,12 @@ HEADLESS = [
     "vigile.team.client",
     "vigile.team.command",
     "vigile.tui.cli",  # the command line itself: only `demo` and `replay` load the app
+    "vigile.tui.known",
+    "vigile.archive.push",
+    "vigile.archive.queries",
+    "vigile.archive.follow",
+    "vigile.archive.bilan",
+    "vigile.archive.command",
 ]
 
 

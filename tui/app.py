@@ -10,6 +10,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual import events, work
 from textual.app import App, ComposeResult, SystemCommand
@@ -36,6 +37,10 @@ from vigile.tui.widgets.live_feed import LiveFeed
 from vigile.tui.widgets.priority_pane import PriorityPane, format_age
 from vigile.tui.widgets.rule_editor import RuleEditorScreen
 from vigile.tui.widgets.suggestion import SuggestionScreen
+
+if TYPE_CHECKING:
+    from vigile.archive.follow import ArchiveLink
+    from vigile.archive.watchlist import Watchlist
 
 FRAME_S = 1 / 30  # drain the inbox at frame rate: ingest at wire speed, draw at frame rate
 _INBOX_LIMIT = 50_000  # beyond this the feed only needs the newest; the store has everything
@@ -123,8 +128,12 @@ class VigileApp(App[None]):
         moderation: Moderation | None = None,
         config: DeskConfig | None = None,
         team: DeskTeam | None = None,
+        archive: ArchiveLink | None = None,
+        watchlist: Watchlist | None = None,
     ) -> None:
-        """`team`: this desk's link to a team hub (claims, shared rules, roster), if any."""
+        """`team`: this desk's link to a team hub (claims, shared rules, roster), if any.
+        `archive`: its link to the agency archive (pushes, watchlist); `watchlist`: one from a
+        file, for a desk without a connection."""
         super().__init__()
         self.plan, self.triage, self.moderator = plan, triage, moderator
         self.config = config or DeskConfig()
@@ -142,6 +151,8 @@ class VigileApp(App[None]):
         self._stopped = asyncio.Event()
         self.pipeline_error: BaseException | None = None
         self.team = team
+        self.archive = archive
+        self.desk.known.watchlist = watchlist
 
     @property
     def pipeline(self) -> Pipeline | None:
@@ -180,11 +191,18 @@ class VigileApp(App[None]):
         self.set_interval(0.5, self._refresh_header)
         self.set_interval(1.0, self.query_one(PriorityPane).refresh_ages)
         self.query_one(PriorityPane).focus()
+        if self.archive is not None:
+            self.run_archive_link()
         if self.team is not None:
             self.run_team_link()
             self.set_interval(
                 2.0, lambda: self.team and self.team.report(len(self.query_one(PriorityPane).items))
             )
+
+    @work(group="archive", exit_on_error=False)
+    async def run_archive_link(self) -> None:
+        if self.archive is not None:
+            await self.archive.run()
 
     @work(group="team", exit_on_error=False)
     async def run_team_link(self) -> None:
@@ -241,8 +259,8 @@ class VigileApp(App[None]):
             if isinstance(item, ChatMessage) and verdict is not None:
                 batch.append((item, verdict))
                 self.desk.seen(item)
-                if verdict.flagged:
-                    flagged.append(PriorityItem(item, verdict, seq, now))
+                if (row := self.desk.known.queue_item(item, verdict, seq, now)) is not None:
+                    flagged.append(row)
             elif isinstance(item, PlatformEvent) and item.kind in DELETION_KINDS:
                 feed.add(batch)
                 batch = []
@@ -307,6 +325,16 @@ class VigileApp(App[None]):
             box.display = False
             self.query_one(LiveFeed).focus()
 
+    def _archive_summary(self, recorded: int) -> str:
+        """The archive's state for the header; a refreshed watchlist goes to the desk here."""
+        if self.archive is None:
+            known = len(self.desk.known)
+            return f"watchlist {known:,}" if self.desk.known.watchlist is not None else ""
+        if self.archive.watchlist is not None:
+            self.desk.known.watchlist = self.archive.watchlist
+        summary = self.archive.summary(recorded if self.archive.pushing else None)
+        return f"{summary} · watchlist {len(self.desk.known):,}"
+
     def _refresh_header(self) -> None:
         pipeline = self.pipeline
         if pipeline is None:
@@ -326,6 +354,7 @@ class VigileApp(App[None]):
             alerts=self.desk.alerts(),
             team=self.team.summary() if self.team is not None else "",
             paused=tuple((r.name, r.position) for r in self.desk.replays() if r.paused),
+            archive=self._archive_summary(pipeline.store.committed_messages),
         )
         self.query_one(DeskHeader).show(figures)
         self._update_titles()
@@ -387,7 +416,8 @@ class VigileApp(App[None]):
         if self.pipeline is None:
             return
         try:
-            body = await user_card(self.pipeline.store, message, self.blur)
+            known = self.desk.known.note(message)
+            body = await user_card(self.pipeline.store, message, self.blur, known)
         except (sqlite3.Error, ValueError) as exc:  # a locked or closed file: say so, go on
             self.tell(f"The user card cannot be read now: {exc}", severity="error")
             return

@@ -39,6 +39,7 @@ from vigile.tui.cli_errors import (
 )
 
 if TYPE_CHECKING:  # the heavy modules load in the commands that use them: start-up stays short
+    from vigile.archive.follow import ArchiveLink
     from vigile.connectors.actions import Moderation
     from vigile.connectors.sources import Source
     from vigile.filters.triage import Triage
@@ -282,6 +283,10 @@ def cmd_verify(args: argparse.Namespace) -> int:
     from vigile.replay.dossier_check import verify_dossier
     from vigile.replay.verify import report, verify_session
 
+    if args.target.startswith(("postgresql://", "postgres://")):
+        from vigile.archive.command import verify_in_archive
+
+        return verify_in_archive(args.target, args.session)
     target = Path(args.target)
     try:
         if target.is_dir():
@@ -303,6 +308,12 @@ def cmd_verify(args: argparse.Namespace) -> int:
 def cmd_bilan(args: argparse.Namespace) -> int:
     from vigile.replay.bilan import BilanError, write_bilan
 
+    if args.archive:
+        from vigile.archive.command import archive_bilan
+
+        return archive_bilan(args)
+    if not args.file:
+        raise usage("give a session file, or --archive URL --client NAME --from DAY --to DAY")
     session = Path(args.file)
     require(session)
     labels = Path(args.labels) if args.labels else None
@@ -350,6 +361,7 @@ def _run_desk(
     config: DeskConfig | None = None,
     args: argparse.Namespace | None = None,
 ) -> int:
+    from vigile.archive.command import archive_link, watchlist_file
     from vigile.filters.triage import Triage
     from vigile.tui.app import VigileApp, settle_collector
 
@@ -358,16 +370,29 @@ def _run_desk(
         triage.protect(name)  # remarks naming the streamer are aimed at her
     try:
         team = _desk_team(args, triage) if args is not None else None
+        archive = archive_link(args, plan.db_path, pushes=kind == "watch") if args else None
+        watchlist = watchlist_file(args) if args is not None else None
     except ValueError as exc:
         return _fail(kind, str(exc))
     moderator = team.link.name if team is not None else "me"
     earlier = session_count(plan.db_path)
-    app = VigileApp(plan, triage, moderator, moderation=moderation, config=config, team=team)
+    app = VigileApp(
+        plan,
+        triage,
+        moderator,
+        moderation=moderation,
+        config=config,
+        team=team,
+        archive=archive,
+        watchlist=watchlist,
+    )
     settle_collector()
     app.run()
     if app.pipeline_error is not None:
         raise CommandError(f"the recording stopped: {app.pipeline_error}", plan.db_path)
     print(_recorded(plan.db_path, earlier))
+    if archive is not None and archive.pushing:
+        print(archive.finish().describe())
     return 0
 
 
@@ -472,6 +497,7 @@ def live_sources(
 
 
 def _live_plan(args: argparse.Namespace, kind: SessionKind) -> SessionPlan:
+    from vigile.archive.command import recording_info
     from vigile.replay.pipeline import SessionPlan
 
     sources = live_sources(args.sources, args.twitch_url, args.youtube_base_url)
@@ -482,9 +508,8 @@ def _live_plan(args: argparse.Namespace, kind: SessionKind) -> SessionPlan:
         db = _sessions_folder() / f"{_safe(name)}-{_stamp()}.db"
         db.parent.mkdir(parents=True, exist_ok=True)
     require_writable(db)
-    return SessionPlan(
-        name, kind, sources, db, {"sources": args.sources}, [Path(f) for f in args.rules or []]
-    )
+    info = {"sources": args.sources, **recording_info(args)}
+    return SessionPlan(name, kind, sources, db, info, [Path(f) for f in args.rules or []])
 
 
 def _sessions_folder() -> Path:
@@ -513,17 +538,19 @@ def cmd_watch(args: argparse.Namespace) -> int:
 def cmd_record(args: argparse.Namespace) -> int:
     import asyncio
 
+    from vigile.archive.command import archive_link
     from vigile.filters.triage import Triage
     from vigile.replay.pipeline import SessionKind
 
     try:
         triage = Triage(_packs(args.rules), author="record", origin="file")
         plan = _live_plan(args, SessionKind.LIVE)
+        archive = archive_link(args, plan.db_path, pushes=True)
     except (RulePackError, ValueError) as exc:
         return _fail("record", str(exc))
     earlier = session_count(plan.db_path)
     try:
-        pipeline = asyncio.run(_record(plan, triage, args.duration))
+        pipeline = asyncio.run(_record(plan, triage, args.duration, archive))
     except Exception as exc:  # a store that cannot be written…
         raise CommandError(f"the recording stopped: {exc}", plan.db_path) from exc
     stats = pipeline.stats
@@ -531,20 +558,26 @@ def cmd_record(args: argparse.Namespace) -> int:
         f"{count(stats.messages, 'message')} ({stats.flagged:,} flagged), "
         f"{count(stats.events, 'event')}: {_recorded(plan.db_path, earlier)}"
     )
+    if archive is not None:  # the last push, the recording closed: the archive has it all
+        print(archive.finish().describe())
     failed = [s for s in pipeline.hub.statuses() if s.state == "failed"]
     if failed:
         return _fail("record", "; ".join(f"{s.name} failed: {s.detail}" for s in failed), 1)
     return 0
 
 
-async def _record(plan: SessionPlan, triage: Triage, duration: float | None) -> Pipeline:
-    """Until the sources end, `duration` passes, or Ctrl-C / SIGTERM: then a clean final flush."""
+async def _record(
+    plan: SessionPlan, triage: Triage, duration: float | None, archive: ArchiveLink | None = None
+) -> Pipeline:
+    """Until the sources end, `duration` passes, or Ctrl-C / SIGTERM: then a clean final flush.
+    `archive`: pushed to as it goes, in the background (never holding the recording back)."""
     import asyncio
 
     from vigile.replay.pipeline import run_session
 
     pipeline: list[Pipeline] = []
     task = asyncio.create_task(run_session(plan, triage, on_ready=pipeline.append))
+    pushing = asyncio.create_task(archive.run()) if archive is not None else None
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, task.cancel)
@@ -552,6 +585,10 @@ async def _record(plan: SessionPlan, triage: Triage, duration: float | None) -> 
         loop.call_later(duration, task.cancel)
     with contextlib.suppress(asyncio.CancelledError):  # stopped on purpose: flushed and closed
         await task
+    if pushing is not None:
+        pushing.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await pushing
     return pipeline[0]
 
 
@@ -635,6 +672,9 @@ def cmd_keys(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    # the archive's options only: psycopg loads in the archive's commands, not here
+    from vigile.archive.command import add_archive_parser, add_recording_options
+
     parser = Parser(
         prog="vigile", description="A terminal desk for moderating live Twitch and YouTube chats."
     )
@@ -652,6 +692,7 @@ def build_parser() -> argparse.ArgumentParser:
         "chat goes beside it, as NAME-scenario.db",
     )
     p.add_argument("--rules", action="append", help=rules_help)
+    add_recording_options(p, pushes=False)
     _team_options(p)
     p.set_defaults(func=cmd_demo)
 
@@ -670,6 +711,7 @@ def build_parser() -> argparse.ArgumentParser:
             "--youtube-base-url",
             help="every YouTube request goes here (tests: http://127.0.0.1:PORT)",
         )
+        add_recording_options(p, pushes=True, desk=name == "watch")
         if name == "record":
             p.add_argument(
                 "--duration",
@@ -690,6 +732,7 @@ def build_parser() -> argparse.ArgumentParser:
     pace.add_argument("--max", action="store_true", help="as fast as possible")
     p.add_argument("--db", help="where to record this replay (default: a temporary file)")
     p.add_argument("--rules", action="append", help=rules_help)
+    add_recording_options(p, pushes=False)
     _team_options(p)
     p.set_defaults(func=cmd_replay)
 
@@ -757,16 +800,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_export_evidence)
 
     p = sub.add_parser("verify", help="check a session's or a dossier's hash chain")
-    p.add_argument("target", help="a session database or an exported dossier folder")
+    p.add_argument(
+        "target", help="a session database, an exported dossier folder, or an archive's URL"
+    )
     p.add_argument("--signed-by", help="a dossier must be signed by this key (ed25519:…)")
+    p.add_argument("--session", type=int, help="with an archive's URL: the archived session id")
     p.set_defaults(func=cmd_verify)
 
     p = sub.add_parser("keys", help="every key binding of the desk, by id (for the config file)")
     p.set_defaults(func=cmd_keys)
 
     p = sub.add_parser("bilan", help="post-event report: HTML with charts, Markdown, JSON")
-    p.add_argument("file", help="a session database")
+    p.add_argument("file", nargs="?", help="a session database")
     p.add_argument("--out", required=True, help="folder to write bilan.html, bilan.md, bilan.json")
+    p.add_argument("--archive", help="a bilan over many events: the archive's postgresql:// URL")
+    p.add_argument("--client", help="with --archive: the client whose events are reported")
+    p.add_argument("--from", dest="date_from", help="with --archive: first day (2026-11-01)")
+    p.add_argument("--to", dest="date_to", help="with --archive: last day, included (2026-11-30)")
     p.add_argument("--lang", choices=("fr", "en"), default="fr", help="wording (default fr)")
     p.add_argument("--tz", default="UTC", help="time zone of the times shown (e.g. Europe/Paris)")
     p.add_argument(
@@ -779,6 +829,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_bilan)
 
     add_hub_parser(sub)
+    add_archive_parser(sub)
     return parser
 
 

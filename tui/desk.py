@@ -28,6 +28,7 @@ from vigile.replay.player import ReplaySource
 from vigile.team.client import TeamLink
 from vigile.tui.channel_commands import ChannelCommand, channel_commands
 from vigile.tui.flagged import ItemState, PriorityItem
+from vigile.tui.known import KnownOffenders
 
 Severity = Literal["information", "warning", "error"]
 
@@ -90,6 +91,7 @@ class Desk:
         self.banned: dict[tuple[str, str, str], str] = {}  # bans and timeouts made from here
         self.rules_error: str | None = None  # the last refused rule edit, as shown
         self.undo_stack: list[int] = []  # rules versions before each change made on this desk
+        self.known = KnownOffenders()  # the archive's watchlist, once a desk has one
 
     def tell(self, text: str, severity: Severity = "information") -> None:
         """Something for the moderator; chat text in it made inert, kept for whoever asks."""

@@ -33,6 +33,7 @@ class PriorityItem:
     flagged_at: float
     state: ItemState = ItemState.NEW
     claimed_by: str | None = None  # the team desk that holds it (team hub)
+    known: str | None = None  # sanctioned in earlier events: what the archive says of them
     # A near-duplicate flood is one row: its newest messages (the first one included), how
     # many there were in all, and the latest message of each of its most recent authors
     # (oldest first), so acting on it stays bounded however long the flood lasts.

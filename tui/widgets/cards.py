@@ -108,9 +108,12 @@ def profile_link(message: ChatMessage) -> str:
 _clock = chat_clock
 
 
-async def user_card(store: SessionStore, message: ChatMessage, blur: bool = False) -> Text:
+async def user_card(
+    store: SessionStore, message: ChatMessage, blur: bool = False, known: str | None = None
+) -> Text:
     """The author as this session saw them: roles, first seen, every message counted, the last
-    ones listed (flagged ones marked, deleted ones struck through), and the actions taken."""
+    ones listed (flagged ones marked, deleted ones struck through), and the actions taken.
+    `known`: what the agency archive says of them (sanctioned in earlier events)."""
     await store.flush()  # what arrived in the last quarter second counts too
     who = (message.platform, message.author_id)
     said = await store.read(SAID_BY_AUTHOR, *who)
@@ -118,6 +121,8 @@ async def user_card(store: SessionStore, message: ChatMessage, blur: bool = Fals
     text = Text()
     text.append(inert(message.author_name), "bold")
     text.append(f"  {message.platform} id {inert(message.author_id)}\n")
+    if known:
+        text.append(f"⚑ known offender: {known}\n", "bold red")
     roles = ", ".join(sorted(message.roles)) or "no role"
     first = _clock(said[0].sent_at) if said else "—"
     flagged = sum(1 for row in said if row.matches is not None)

@@ -30,6 +30,7 @@ class DeskFigures:
     alerts: tuple[AlertNotice, ...] = ()  # each active alert, with its latest evidence
     team: str = ""  # the team hub link, on a team desk
     paused: tuple[tuple[str, float], ...] = ()  # replays on hold: (source name, position s)
+    archive: str = ""  # the agency archive: pushed so far, or why not; the watchlist's size
 
 
 def render_figures(f: DeskFigures, styles: SpanStyles) -> Text:
@@ -54,6 +55,9 @@ def render_figures(f: DeskFigures, styles: SpanStyles) -> Text:
     line.append(f"queue {f.queue}  unsaved {f.unsaved}  rules v{f.rules_version}", styles["figure"])
     if f.team:
         line.append(f"  {inert(f.team)}", styles["team"])
+    if f.archive:
+        warn = "⚠" in f.archive
+        line.append(f"  {inert(f.archive)}", styles["store-error" if warn else "team"])
     if f.store_error:
         line.append(f"  ⚠ recording: {inert(f.store_error)}", styles["store-error"])
     line.append("\n")

@@ -75,6 +75,7 @@ class PriorityPane(ScrollView, can_focus=True):
         & > .priority-pane--escalated { color: $text-secondary; text-style: bold; }
         & > .priority-pane--paid { color: $text-success; text-style: bold; }
         & > .priority-pane--flood { color: $text-secondary; text-style: bold; }
+        & > .priority-pane--known { color: $text-error; text-style: bold; }
         & > .priority-pane--match { text-style: bold reverse; }
         & > .priority-pane--blurred { text-style: bold reverse; }
         & > .priority-pane--cursor { text-style: reverse; }
@@ -94,6 +95,7 @@ class PriorityPane(ScrollView, can_focus=True):
         "priority-pane--escalated",
         "priority-pane--paid",
         "priority-pane--flood",  # a flood row's count of messages and authors
+        "priority-pane--known",  # an account sanctioned in earlier events (the archive's)
         "priority-pane--match",
         "priority-pane--blurred",  # a match the blur option hides
         "priority-pane--cursor",  # the selected row, pane focused
@@ -459,6 +461,11 @@ class PriorityPane(ScrollView, can_focus=True):
         text = before_text(m, v, self.blur, styles) + text
         if m.amount is not None:
             text = Text(f"[{paid(m)}] ", style=styles["paid"]) + text
+        if item.known and v.flagged:  # what they said first, then who they are
+            text = Text("⚑ ", style=styles["known"]) + text
+            text.append(f"  ⚑ {item.known}", style=styles["known"])
+        elif item.known:  # their first message here: who they are is the point
+            text = Text(f"⚑ {item.known} · ", style=styles["known"]) + text
         if item.members:
             more = "+" if item.authors_let_go else ""
             count = Text(

@@ -1,0 +1,1 @@
+"""The agency archive: recorded sessions pushed to PostgreSQL for cross-event questions."""

@@ -1,0 +1,428 @@
+"""The agency archive at scale, on a real PostgreSQL started for the run (nothing to set up).
+
+1. push: a session file of `--push-messages` messages (default 1,000,000), written as a desk
+   writes it, verified and copied to the archive; rows/s.
+2. archive: `--messages` messages (default 10,000,000) over `--sessions` sessions (default 240)
+   spread over twelve months, generated with COPY straight into the archive's schema (real
+   chains, real indexes), with a recurring population of offenders acted on across events.
+3. queries: `who`, `offenders`, the watchlist load and `search`, timed many times each.
+
+    python bench/archive_bench.py [--json bench/out/archive.json] [--keep]
+
+Figures go to standard output (and --json). Disk: about 0.35 GB per million messages.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import psycopg
+
+from vigile.archive import queries
+from vigile.archive.cluster import ThrowawayCluster
+from vigile.archive.push import connect, month_of, push_file, session_uid
+from vigile.archive.schema import SEARCH_VECTOR, ensure_month, message_columns
+from vigile.archive.verify import verify_archived
+from vigile.archive.watchlist import Watchlist
+from vigile.connectors.model import ActionKind, ActionResult, ChatMessage, Match, ModAction, Verdict
+from vigile.replay.chain import GENESIS_HASH, SEALED_KINDS, canonical_json, link_hash, row_digest
+from vigile.replay.store import SessionStore
+from vigile.replay.verify import verify_session
+
+# A server as an agency would run it: durable commits, memory for a 2-vCPU, 24 GiB machine.
+SETTINGS = {
+    "fsync": "on",
+    "synchronous_commit": "on",
+    "full_page_writes": "on",
+    "shared_buffers": "2GB",
+    "effective_cache_size": "12GB",
+    "maintenance_work_mem": "512MB",
+    "work_mem": "64MB",
+    "max_wal_size": "16GB",
+    "checkpoint_timeout": "30min",
+}
+
+WORDS_EN = (
+    "gg nice play wow lol what a shot clutch insane team go let's hype pog when is next".split()
+)
+WORDS_FR = "trop bien joué incroyable allez l'équipe c'est quand la suite mdr énorme bravo".split()
+CLIENTS = [f"client-{n:02d}" for n in range(16)]
+
+
+RARE = ["arnaque", "phishing", "giveaways", "remboursement"]  # what an agency searches for
+
+
+def text_for(rng: random.Random) -> str:
+    words = WORDS_FR if rng.random() < 0.4 else WORDS_EN
+    text = " ".join(rng.choice(words) for _ in range(rng.randint(2, 9)))
+    return f"{text} {rng.choice(RARE)}" if rng.random() < 1 / 20_000 else text
+
+
+def regular(rng: random.Random) -> str:
+    """The regulars: 200,000 accounts, a few of them posting in most events."""
+    return f"r{int(200_000 * rng.random() ** 2)}"
+
+
+# -- 1. one big push ----------------------------------------------------------------------------
+
+
+async def write_big_session(path: Path, count: int, rng: random.Random) -> None:
+    store = await SessionStore.open(path, batch_rows=5_000)
+    start = datetime.now(UTC).timestamp() - count / 500
+    await store.start_session("bench-final", "live", ["twitch:bench"], {"client": "bench"}, start)
+    match = Match("insult-1", "harassment", 3, (0, 4), "exact", "x")
+    flagged = Verdict((match,), frozenset({"harassment"}), 70, "review", 1)
+    for n in range(count):
+        at = start + n / 500
+        author = rng.randrange(200_000)
+        message = ChatMessage(
+            "twitch", "bench", f"m{n}", f"u{author}", f"viewer{author}", text_for(rng), at, at
+        )
+        store.add_message(message, flagged if n % 25 == 0 else None)
+        if n % 1000 == 0:
+            store.add_action(
+                ModAction(
+                    ActionKind.TIMEOUT,
+                    "twitch",
+                    "bench",
+                    "mod",
+                    f"u{author}",
+                    None,
+                    600,
+                    "",
+                    at,
+                    ActionResult.OK,
+                )
+            )
+        if store.pending >= 20_000:
+            await store.caught_up(5_000)
+    await store.close()
+
+
+def bench_push(url: str, folder: Path, count: int, rng: random.Random) -> dict:
+    path = folder / "big.db"
+    began = time.perf_counter()
+    asyncio.run(write_big_session(path, count, rng))
+    written = time.perf_counter() - began
+    began = time.perf_counter()
+    checked = verify_session(path)
+    verified = time.perf_counter() - began
+    assert checked.problem is None and checked.messages == count
+    with connect(url) as conn:
+        began = time.perf_counter()
+        pushed = push_file(conn, path)
+        pushed_s = time.perf_counter() - began
+        began = time.perf_counter()
+        again = push_file(conn, path)
+        again_s = time.perf_counter() - began
+        began = time.perf_counter()
+        proven = verify_archived(conn, pushed.session_id)
+        proven_s = time.perf_counter() - began
+    assert proven.problem is None and proven.head == checked.head
+    rows = sum(pushed.added.values())
+    return {
+        "messages": count,
+        "rows": rows,
+        "file_mb": round(path.stat().st_size / 1e6),
+        "write_file_s": round(written, 1),
+        "verify_s": round(verified, 1),
+        "push_s": round(pushed_s, 1),
+        "push_messages_per_s": round(count / pushed_s),
+        "push_rows_per_s": round(rows / pushed_s),  # the whole file proven first, then copied
+        "push_again_s": round(again_s, 1),
+        "push_again_status": again.status,
+        "verify_archived_s": round(proven_s, 1),  # laid back into a file, then walked
+    }
+
+
+# -- 2. a large archive ----------------------------------------------------------------------
+
+
+def build_archive(url: str, messages: int, sessions: int, rng: random.Random) -> dict:
+    """Sessions straight into the archive's tables with COPY: what many pushes would leave."""
+    columns = message_columns()
+    per_session = messages // sessions
+    offenders = [f"o{n}" for n in range(20_000)]
+    now = datetime.now(UTC)
+    began = time.perf_counter()
+    with connect(url) as conn:
+        # Full-text indexing is most of a load's cost: built once at the end, as a bulk import
+        # would; everything else (keys, author indexes) is maintained row by row.
+        conn.execute("DROP INDEX messages_search")
+        for number in range(sessions):
+            start = (now - timedelta(days=365 * (sessions - number) / sessions)).timestamp()
+            session = {
+                "name": f"event-{number}",
+                "kind": "live",
+                "started_at": start,
+                "sources": '["twitch:bench"]',
+            }
+            month = month_of(start)
+            client = CLIENTS[number % len(CLIENTS)]
+            with conn.transaction():
+                ensure_month(conn, month)
+                sid = conn.execute(
+                    "INSERT INTO sessions(uid, month, name, kind, started_at, ended_at, sources,"
+                    " info, client, event, messages)"
+                    " VALUES (%s,%s,%s,'live',%s,%s,%s,'{}',%s,%s,%s) RETURNING id",
+                    (
+                        session_uid(session),
+                        month,
+                        session["name"],
+                        start,
+                        start + per_session / 20,
+                        session["sources"],
+                        client,
+                        f"{client} event {number}",
+                        per_session,
+                    ),
+                ).fetchone()[0]
+                _copy_session(conn, columns, month, sid, start, per_session, offenders, rng)
+            if number % 20 == 19:
+                done = (number + 1) * per_session
+                rate = done / (time.perf_counter() - began)
+                print(f"  {done:,} messages archived ({rate:,.0f}/s)", file=sys.stderr)
+        loaded = time.perf_counter() - began
+        print("  building the search index …", file=sys.stderr)
+        index = f"CREATE INDEX messages_search ON messages USING gin ({SEARCH_VECTOR})"
+        conn.execute(index.encode())
+        built = time.perf_counter() - began
+        conn.execute("ANALYZE")
+        sizes = dict(
+            conn.execute(
+                "SELECT t, pg_size_pretty(sum(pg_total_relation_size(c.oid))) FROM ("
+                " SELECT i.inhparent::regclass::text AS t, i.inhrelid AS oid FROM pg_inherits i"
+                " WHERE i.inhparent::regclass::text IN ('messages','verdicts','actions')) c"
+                " GROUP BY t"
+            ).fetchall()
+        )
+        total = conn.execute("SELECT pg_size_pretty(pg_database_size(current_database()))")
+        counts = {
+            t: conn.execute(f"SELECT count(*) FROM {t}".encode()).fetchone()[0]
+            for t in ("sessions", "messages", "verdicts", "actions")
+        }
+        months = conn.execute("SELECT count(DISTINCT month) FROM sessions").fetchone()[0]
+    return {
+        "sessions": counts["sessions"],
+        "messages": counts["messages"],
+        "verdicts": counts["verdicts"],
+        "actions": counts["actions"],
+        "months": months,
+        "load_s": round(loaded),
+        "build_s": round(built),
+        "build_messages_per_s": round(counts["messages"] / built),
+        "size": {**sizes, "database": total.fetchone()[0]},
+    }
+
+
+def _copy_session(
+    conn,
+    columns,
+    month: date,
+    sid: int,
+    start: float,
+    count: int,
+    offenders: list[str],
+    rng: random.Random,
+) -> None:
+    previous = GENESIS_HASH
+    flagged_seqs: list[tuple[int, str]] = []
+    acted: list[tuple[float, str, str]] = []
+    statement = f"COPY messages (month, session_id, {', '.join(columns)}) FROM STDIN"
+    # A few hundred recurring offenders per event, out of the same 20,000 across the year.
+    present = rng.sample(offenders, 300)
+    with conn.cursor().copy(statement.encode()) as copy:
+        for seq in range(1, count + 1):
+            at = start + seq / 20
+            if rng.random() < 0.02:
+                author = rng.choice(present)
+            elif rng.random() < 0.8:
+                author = regular(rng)
+            else:
+                author = f"t{rng.randrange(5_000_000)}"  # the long tail
+            text = text_for(rng)
+            row = {
+                "seq": seq,
+                "platform": "twitch",
+                "channel": "bench",
+                "msg_id": f"{sid}-{seq}",
+                "author_id": author,
+                "author_name": f"name_{author}",
+                "roles": "[]",
+                "kind": "chat",
+                "text": text,
+                "amount": None,
+                "currency": None,
+                "reply_to": None,
+                "first_message": 0,
+                "sent_at": at,
+                "received_at": at + 0.2,
+                "raw": "{}",
+                "deleted_at": None,
+                "file_session_id": 1,
+            }
+            # the message's seal as the file's chain made it (the archive's query figures need
+            # realistic rows; the other kinds' links are left out of this synthetic archive)
+            values = [
+                row["file_session_id" if c == "session_id" else c]
+                for c in SEALED_KINDS["message"].columns
+            ]
+            previous = row["hash"] = link_hash(previous, row_digest("message", values))
+            copy.write_row((month, sid, *(row[c] for c in columns)))
+            if author.startswith("o") or rng.random() < 0.03:
+                flagged_seqs.append((seq, author))
+                if author.startswith("o") and rng.random() < 0.5:
+                    acted.append((at + 30, author, f"{sid}-{seq}"))
+    matches = canonical_json(
+        [
+            {
+                "rule_id": "insult-1",
+                "category": "harassment",
+                "severity": 3,
+                "span": [0, 4],
+                "how": "exact",
+                "term": "x",
+            }
+        ]
+    )
+    with conn.cursor().copy(
+        b"COPY verdicts (month, session_id, message_seq, rules_version, priority, action, tags,"
+        b" matches) FROM STDIN"
+    ) as copy:
+        for seq, _ in flagged_seqs:
+            copy.write_row((month, sid, seq, 1, 70, "review", '["harassment"]', matches))
+    with conn.cursor().copy(
+        b"COPY actions (month, session_id, id, file_session_id, ts, platform, channel, kind,"
+        b" moderator,"
+        b" target_author_id, target_message_id, duration_s, reason, result, detail) FROM STDIN"
+    ) as copy:
+        for number, (ts, author, msg) in enumerate(acted, 1):
+            kind = "ban" if rng.random() < 0.3 else "timeout" if rng.random() < 0.7 else "delete"
+            duration = 600 if kind == "timeout" else None
+            copy.write_row(
+                (
+                    month,
+                    sid,
+                    number,
+                    1,
+                    ts,
+                    "twitch",
+                    "bench",
+                    kind,
+                    "mod",
+                    author,
+                    msg,
+                    duration,
+                    "",
+                    "ok",
+                    "",
+                )
+            )
+
+
+# -- 3. the questions -----------------------------------------------------------------------
+
+
+def timed(call, runs: int) -> dict:
+    times = []
+    for _ in range(runs):
+        began = time.perf_counter()
+        call()
+        times.append((time.perf_counter() - began) * 1000)
+    times.sort()
+    return {
+        "runs": runs,
+        "p50_ms": round(statistics.median(times), 1),
+        "p95_ms": round(times[max(0, round(0.95 * runs) - 1)], 1),
+        "max_ms": round(times[-1], 1),
+    }
+
+
+def bench_queries(url: str, rng: random.Random) -> dict:
+    with psycopg.connect(url, autocommit=True) as conn:
+        regulars = [regular(rng) for _ in range(100)]
+        offenders = [f"o{rng.randrange(20_000)}" for _ in range(100)]
+        heavy = conn.execute("SELECT count(*) FROM messages WHERE author_id = 'r0'").fetchone()[0]
+        accounts = iter(regulars + offenders)
+        month_ago = (datetime.now(UTC) - timedelta(days=30)).timestamp()
+        year_ago = (datetime.now(UTC) - timedelta(days=395)).timestamp()
+        watch = Watchlist.load(conn)
+        return {
+            "who_regular": timed(lambda: queries.who(conn, next(accounts)), 100),
+            "who_offender": timed(lambda: queries.who(conn, next(accounts)), 100),
+            "who_by_name": timed(lambda: queries.who(conn, f"name_o{rng.randrange(20_000)}"), 50),
+            "who_heaviest_account_messages": heavy,
+            # as `vigile archive offenders` asks: the 100 with the most events
+            "offenders_30d": timed(lambda: queries.offenders(conn, month_ago, limit=100), 30),
+            "offenders_30d_client": timed(
+                lambda: queries.offenders(conn, month_ago, rng.choice(CLIENTS), limit=100), 30
+            ),
+            "offenders_13mo": timed(lambda: queries.offenders(conn, year_ago, limit=100), 10),
+            "offenders_13mo_all": timed(lambda: queries.offenders(conn, year_ago), 3),
+            "offenders_30d_count": len(queries.offenders(conn, month_ago)),
+            "watchlist_load": timed(lambda: Watchlist.load(conn), 10),
+            "watchlist_accounts": len(watch),
+            "search_rare_word": timed(lambda: queries.search(conn, rng.choice(RARE)), 20),
+            "search_rare_word_stemmed": timed(lambda: queries.search(conn, "rembourser"), 5),
+        }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--push-messages", type=int, default=1_000_000)
+    parser.add_argument("--messages", type=int, default=10_000_000)
+    parser.add_argument("--sessions", type=int, default=240)
+    parser.add_argument("--json", help="write the figures here too")
+    parser.add_argument("--keep", action="store_true", help="leave the server's folder behind")
+    parser.add_argument("--push-only", action="store_true", help="only the push of one session")
+    parser.add_argument("--skip-push", action="store_true", help="only the archive's questions")
+    args = parser.parse_args()
+    rng = random.Random(24)
+    cluster = ThrowawayCluster(SETTINGS)
+    url = cluster.start()
+    work = Path(tempfile.mkdtemp(prefix="vigile-archive-bench-"))
+    figures: dict = {"machine": "2-vCPU shared Xeon, Python 3.11", "settings": SETTINGS}
+    try:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("CREATE DATABASE push_bench")
+            conn.execute("CREATE DATABASE archive_bench")
+        base = url.rsplit("/", 1)[0]
+        if not args.skip_push:
+            print(f"1. pushing a {args.push_messages:,}-message session …", file=sys.stderr)
+            figures["push"] = bench_push(f"{base}/push_bench", work, args.push_messages, rng)
+            print(json.dumps(figures["push"], indent=1), file=sys.stderr)
+        if args.push_only:
+            print(json.dumps(figures, indent=1))
+            return 0
+        print(f"2. an archive of {args.messages:,} messages …", file=sys.stderr)
+        figures["archive"] = build_archive(
+            f"{base}/archive_bench", args.messages, args.sessions, rng
+        )
+        print(json.dumps(figures["archive"], indent=1), file=sys.stderr)
+        print("3. questions …", file=sys.stderr)
+        figures["queries"] = bench_queries(f"{base}/archive_bench", rng)
+        print(json.dumps(figures, indent=1))
+        if args.json:
+            Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+            Path(args.json).write_text(json.dumps(figures, indent=1))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+        if args.keep:
+            print(f"server left running in {cluster.folder} at {url}", file=sys.stderr)
+        else:
+            cluster.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
