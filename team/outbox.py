@@ -27,7 +27,9 @@ class Outbox:
 
     def put(self, data: bytes, latest: str | None = None) -> bool:
         """Queue a frame; with `latest`, it replaces the one of that name still waiting.
-        False when the desk is this far behind: the caller drops it."""
+        False when what was already waiting passes the limit: the desk is that far behind
+        (a desk that keeps up has nothing waiting, whatever the size of this frame)."""
+        behind = self.waiting
         if latest is not None:
             self.waiting -= len(self._latest.get(latest, b""))
             self._latest[latest] = data
@@ -35,7 +37,7 @@ class Outbox:
             self._frames.append(data)
         self.waiting += len(data)
         self._ready.set()
-        return self.waiting <= self.limit
+        return behind <= self.limit
 
     async def _write(self) -> None:
         with contextlib.suppress(ConnectionClosed):

@@ -64,8 +64,10 @@ def digest(token: str) -> str:
 
 
 class HubState:
-    def __init__(self, db: aiosqlite.Connection, keep_handled: int) -> None:
-        self._db, self.keep_handled = db, keep_handled
+    def __init__(
+        self, db: aiosqlite.Connection, writer: sqlite3.Connection, keep_handled: int
+    ) -> None:
+        self._db, self._writer_db, self.keep_handled = db, writer, keep_handled
         self._waiting: list[tuple[list[Statement], asyncio.Future[None]]] = []
         self._owed: list[Statement] = []  # changes a failed commit still owes the file
         self._writer: asyncio.Task[None] | None = None
@@ -81,14 +83,20 @@ class HubState:
             await db.execute("PRAGMA journal_mode=WAL")
             await db.executescript(SCHEMA)
             await db.commit()
+            # The one writer: each group of changes is one transaction run whole in a worker
+            # thread, so no transaction is ever held open while the event loop does other work.
+            writer = sqlite3.connect(
+                path, timeout=LOCK_WAIT_S, isolation_level=None, check_same_thread=False
+            )
         except sqlite3.Error as exc:
             await db.close()  # its thread too, or the process could not exit
             raise HubStateError(f"{path} cannot be used as the hub's file: {exc}") from exc
-        return cls(db, keep_handled)
+        return cls(db, writer, keep_handled)
 
     async def close(self) -> None:
         if self._writer is not None:
             await asyncio.gather(self._writer, return_exceptions=True)
+        self._writer_db.close()
         await self._db.close()
 
     # -- desks --------------------------------------------------------------------------------
@@ -172,13 +180,8 @@ class HubState:
             group, self._waiting = self._waiting, []
             statements = self._owed + [s for change, _ in group for s in change]
             try:
-                await self._db.execute("BEGIN IMMEDIATE")
-                for sql, params in statements:
-                    await self._db.execute(sql, params)
-                await self._db.commit()
+                await asyncio.to_thread(self._transaction, statements)
             except sqlite3.Error as exc:
-                with contextlib.suppress(sqlite3.Error):
-                    await self._db.rollback()
                 self._owed = statements[-MAX_OWED:]  # a file locked for hours: the newest
                 for _, done in group:
                     if not done.done():
@@ -188,3 +191,15 @@ class HubState:
                 for _, done in group:
                     if not done.done():
                         done.set_result(None)
+
+    def _transaction(self, statements: list[Statement]) -> None:
+        db = self._writer_db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            for sql, params in statements:
+                db.execute(sql, params)
+            db.execute("COMMIT")
+        except BaseException:
+            with contextlib.suppress(sqlite3.Error):
+                db.execute("ROLLBACK")
+            raise
