@@ -26,7 +26,16 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 from vigile.connectors.connection import Backoff
 from vigile.filters.rules import RulePackError, parse_pack
 from vigile.filters.triage import RulesVersion, Triage
-from vigile.team.protocol import MAX_FRAME, FrameError, decode, encode, packs_payload
+from vigile.team.protocol import (
+    FINAL_REASONS,
+    MAX_FRAME,
+    MAX_RULES_BYTES,
+    FrameError,
+    decode,
+    encode,
+    packs_payload,
+    rules_size,
+)
 
 log = logging.getLogger("vigile.team")
 
@@ -112,8 +121,8 @@ class TeamLink:
             finally:
                 self._connection = None
                 self._give_up_waiting()
-            if close[1] == "unknown token":
-                self._link("refused", "the hub refused the token")
+            if close[1] in FINAL_REASONS:
+                self._link("refused", f"the hub refused this desk: {close[1]}")
                 return
             self._link("offline", close[1] or "the hub went away")
             await asyncio.sleep(backoff.next())
@@ -169,10 +178,20 @@ class TeamLink:
         elif kind == "handled":
             self.handled[frame["key"]] = (frame["kind"], frame["by"])
             self.claims.pop(frame["key"], None)
+        elif kind == "state":  # a page of what the hub holds, after the welcome
+            self.claims.update({c["key"]: c["by"] for c in frame["claims"]})
+            self.handled.update({h["key"]: (h["kind"], h["by"]) for h in frame["handled"]})
         elif kind == "refused":
             key = frame.get("key")
             if key and (waiting := self._waiting.pop(key, None)):
                 waiting.set_result(ClaimAnswer(False, frame["reason"]))
+            if (
+                key
+                and frame["what"] == "handled"
+                and not frame["reason"].startswith("already handled")
+                and self.handled.get(key, ("", ""))[1] == self.name
+            ):
+                del self.handled[key]  # the team did not take it: not ours to show as done
         elif kind == "roster":
             self.roster = frame["members"]
         elif kind == "alerts":
@@ -180,8 +199,7 @@ class TeamLink:
 
     def _welcome(self, frame: dict[str, Any]) -> None:
         self.role = frame["role"]
-        self.claims = {c["key"]: c["by"] for c in frame.get("claims", [])}
-        self.handled.update({h["key"]: (h["kind"], h["by"]) for h in frame.get("handled", [])})
+        self.claims = {}  # the claims and handled items follow in `state` pages
         self.alerts = frame.get("alerts", [])
         self._link("online")
         rules = frame.get("rules")
@@ -228,11 +246,10 @@ class TeamLink:
             )
             return
         packs = packs_payload(version.packs)
-        size = len(encode({"type": "rules", "base": self.hub_version, "packs": packs}))
-        if size > MAX_FRAME:
+        if (size := rules_size(packs)) > MAX_RULES_BYTES:
             self._say_refused(
-                f"these rules are {size // 1024:,} KiB, more than the hub takes "
-                f"({MAX_FRAME // 1024:,} KiB): they stay on this desk"
+                f"these rules are {size // 1024:,} KiB, more than the hub shares "
+                f"({MAX_RULES_BYTES // 1024:,} KiB): they stay on this desk"
             )
             return
         if not self._send({"type": "rules", "base": self.hub_version, "packs": packs}):

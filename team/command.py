@@ -9,9 +9,9 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from vigile.team.protocol import CLAIM_TTL_S
+from vigile.team.protocol import CLAIM_TTL_S, ROLES
 
-if TYPE_CHECKING:  # loaded when the hub runs, not for `vigile --help`
+if TYPE_CHECKING:  # the hub's modules load when it runs or its desks change, not for --help
     import ssl
 
 DEFAULT_LISTEN = "127.0.0.1:8765"
@@ -29,11 +29,19 @@ def add_hub_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[typ
     )
     p.add_argument("--cert", help="TLS certificate (PEM): desks then join with wss://")
     p.add_argument("--key", help="the certificate's private key (PEM)")
-    p.add_argument(
-        "--new-tokens",
-        action="store_true",
-        help="replace both tokens (the old ones stop working) and show the new ones",
+    desks = p.add_mutually_exclusive_group()
+    desks.add_argument(
+        "--add-desk",
+        metavar="NAME",
+        help="give the desk NAME its own token (shown once) and stop; needs --role",
     )
+    desks.add_argument(
+        "--revoke-desk",
+        metavar="NAME",
+        help="revoke NAME's token and stop; a running hub cuts that desk off within seconds",
+    )
+    desks.add_argument("--list-desks", action="store_true", help="list the desks and stop")
+    p.add_argument("--role", choices=ROLES, help="the role of --add-desk's desk")
     p.add_argument(
         "--claim-seconds",
         type=float,
@@ -62,6 +70,46 @@ def _is_loopback(host: str) -> bool:
         return host == "localhost"
 
 
+def _hub_file(args: argparse.Namespace) -> Path:
+    data = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    db = Path(args.db) if args.db else Path(data) / "vigile" / "hub.db"
+    db.parent.mkdir(parents=True, exist_ok=True)
+    return db
+
+
+def _manage_desks(args: argparse.Namespace, db: Path) -> int:
+    import time
+
+    from vigile.team.desks import DeskError, add_desk, list_desks, revoke_desk
+    from vigile.team.state import HubStateError
+
+    """--add-desk, --revoke-desk, --list-desks: change the hub's file and stop."""
+    try:
+        if args.add_desk is not None:
+            if args.role is None:
+                return _fail("--add-desk needs --role moderator or --role supervisor")
+            token = add_desk(db, args.add_desk, args.role)
+            print(
+                f"Desk {args.add_desk.strip()!r} ({args.role}). Its token, shown once: "
+                f"hand it to that person only.\n  {token}\n"
+                "The desk passes it in the VIGILE_TEAM_TOKEN environment variable, with "
+                f"--name {args.add_desk.strip()}.",
+                flush=True,
+            )
+        elif args.revoke_desk is not None:
+            revoke_desk(db, args.revoke_desk)
+            print(f"Desk {args.revoke_desk!r} revoked: its token no longer opens the hub.")
+        else:
+            for desk in list_desks(db):
+                added = time.strftime("%Y-%m-%d %H:%M", time.localtime(desk.created))
+                print(f"{desk.name}\t{desk.role}\tadded {added}")
+    except DeskError as exc:
+        return _fail(str(exc))
+    except HubStateError as exc:
+        return _fail(str(exc), 1)
+    return 0
+
+
 def cmd_hub(args: argparse.Namespace) -> int:
     import asyncio
     import logging
@@ -69,6 +117,10 @@ def cmd_hub(args: argparse.Namespace) -> int:
 
     from vigile.team.state import HubStateError
 
+    if args.role is not None and args.add_desk is None:
+        return _fail("--role goes with --add-desk")
+    if args.add_desk is not None or args.revoke_desk is not None or args.list_desks:
+        return _manage_desks(args, _hub_file(args))
     try:
         host, port = parse_listen(args.listen)
     except ValueError as exc:
@@ -88,39 +140,31 @@ def cmd_hub(args: argparse.Namespace) -> int:
             "rules travel in clear. Use --cert and --key.",
             file=sys.stderr,
         )
-    data = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
-    db = Path(args.db) if args.db else Path(data) / "vigile" / "hub.db"
-    db.parent.mkdir(parents=True, exist_ok=True)
+    db = _hub_file(args)
     logging.basicConfig(
         level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(name)s %(message)s"
     )
     try:
-        return asyncio.run(_serve(host, port, tls, db, args.new_tokens, args.claim_seconds))
+        return asyncio.run(_serve(host, port, tls, db, args.claim_seconds))
     except HubStateError as exc:
         return _fail(str(exc), 1)
     except OSError as exc:  # the port is taken, the address is not this machine's…
         return _fail(f"cannot listen on {host}:{port}: {exc}", 1)
 
 
-async def _serve(
-    host: str, port: int, tls: ssl.SSLContext | None, db: Path, rotate: bool, claim_s: float
-) -> int:
+async def _serve(host: str, port: int, tls: ssl.SSLContext | None, db: Path, claim_s: float) -> int:
     import asyncio
     import signal
-    import time
 
     from vigile.team.server import TeamHub
     from vigile.team.state import HubState
 
     state = await HubState.open(db)
     try:
-        if rotate or not await state.has_tokens():
-            tokens = await state.new_tokens(time.time())
+        if not await state.desks():
             print(
-                "Tokens (shown once: hand them out now; --new-tokens replaces them):\n"
-                f"  supervisor  {tokens['supervisor']}\n"
-                f"  moderator   {tokens['moderator']}\n"
-                "Desks pass theirs in the VIGILE_TEAM_TOKEN environment variable.",
+                "No desk can join yet: give each person a token with "
+                f"`vigile hub --db {db} --add-desk NAME --role moderator|supervisor`.",
                 flush=True,
             )
         hub = TeamHub(state, claim_ttl_s=claim_s)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -14,6 +13,8 @@ from vigile.filters.triage import Triage
 from vigile.replay.pipeline import SessionPlan
 from vigile.replay.store import SessionStore
 from vigile.team.client import TeamLink
+from vigile.team.desks import add_desk
+from vigile.team.limits import HubLimits
 from vigile.team.server import TeamHub
 from vigile.team.state import HubState
 from vigile.tui.app import VigileApp
@@ -75,28 +76,36 @@ async def recorded_actions(tmp_path: Path) -> list:
 
 
 class RunningTeamHub:
-    """A team hub in this process, on a free loopback port, with its two tokens."""
+    """A team hub in this process, on a free loopback port; each desk gets its own token."""
 
-    def __init__(self, hub: TeamHub, url: str, tokens: dict[str, str]) -> None:
-        self.hub, self.url, self.tokens = hub, url, tokens
+    def __init__(self, hub: TeamHub, url: str, db: Path) -> None:
+        self.hub, self.url, self.db = hub, url, db
+        self.tokens: dict[str, str] = {}  # desk name → its token
         self.tasks: list[asyncio.Task[None]] = []
 
+    def token(self, name: str, role: str = "moderator") -> str:
+        """The desk's token, given it the first time (as `vigile hub --add-desk` does)."""
+        if name not in self.tokens:
+            self.tokens[name] = add_desk(self.db, name, role)
+        return self.tokens[name]
+
     def link(self, name: str, role: str = "moderator", triage: Triage | None = None) -> TeamLink:
-        link = TeamLink(self.url, name, self.tokens[role], triage or Triage(load_starter_packs()))
+        token = self.token(name, role)
+        link = TeamLink(self.url, name, token, triage or Triage(load_starter_packs()))
         self.tasks.append(asyncio.create_task(link.run()))
         return link
 
 
 @contextlib.asynccontextmanager
 async def running_hub(
-    tmp_path: Path, claim_ttl_s: float = 60.0, tls=None
+    tmp_path: Path, claim_ttl_s: float = 60.0, tls=None, limits: HubLimits | None = None
 ) -> AsyncIterator[RunningTeamHub]:
-    state = await HubState.open(tmp_path / "hub.db")
-    tokens = await state.new_tokens(time.time())
-    hub = TeamHub(state, claim_ttl_s=claim_ttl_s)
+    db = tmp_path / "hub.db"
+    state = await HubState.open(db)
+    hub = TeamHub(state, claim_ttl_s=claim_ttl_s, limits=limits)
     async with hub.serving("127.0.0.1", 0, tls) as server:
         port = next(iter(server.sockets)).getsockname()[1]
-        running = RunningTeamHub(hub, f"{'wss' if tls else 'ws'}://127.0.0.1:{port}", tokens)
+        running = RunningTeamHub(hub, f"{'wss' if tls else 'ws'}://127.0.0.1:{port}", db)
         try:
             yield running
         finally:

@@ -21,7 +21,7 @@ def team_desk(tmp_path, hub, name: str, role: str, share: Share | None = None) -
     source = FedSource()
     triage = Triage(load_starter_packs())
     plan = SessionPlan(f"{name}'s desk", "demo", [source], tmp_path / f"{name}.db")
-    link = TeamLink(hub.url, name, hub.tokens[role], triage, share.wire())
+    link = TeamLink(hub.url, name, hub.token(name, role), triage, share.wire())
     app = VigileApp(plan, triage, name, team=DeskTeam(link, share))
     return app, source
 
