@@ -86,7 +86,7 @@ def store(kind: str, key: str, value: Any, keep: int = 1) -> None:
         kept = sorted(where.glob(f"{kind}-*.pickle"), key=lambda p: p.stat().st_mtime_ns)
         for old in kept[:-keep]:
             old.unlink(missing_ok=True)
-    except (OSError, pickle.PicklingError):
+    except Exception:  # noqa: BLE001 - a disk that refuses, an object that will not pickle…
         pass  # no cache this time: the next start builds again
     finally:
         if temporary is not None:

@@ -68,15 +68,21 @@ class WordTables:
 def tables() -> WordTables:
     """The word tables, read from the cache (tens of milliseconds), or built from wordfreq's
     lists (a second or more) and cached for the next start."""
-    key = disk_cache.digest(
-        "lexicon", 1, ANY_WORD_ZIPF, REAL_WORD_ZIPF, *map(_data_stamp, LANGUAGES)
-    )
+    key = data_digest()
     stored = disk_cache.load("lexicon", key)
     if stored is None:
         stored = _build_tables()
         disk_cache.store("lexicon", key, stored)
     zipf, written = stored
     return WordTables(zipf, frozenset(written))
+
+
+def data_digest() -> str:
+    """What the tables are built from: this module's floors and wordfreq's data files (a
+    compiled rule set, which ranks words by frequency, depends on it too)."""
+    return disk_cache.digest(
+        "lexicon", 1, ANY_WORD_ZIPF, REAL_WORD_ZIPF, *map(_data_stamp, LANGUAGES)
+    )
 
 
 def _data_stamp(language: str) -> str:

@@ -550,14 +550,11 @@ class CompiledRules(TokenReader):
 
 def compile_rules(packs: list[RulePack], version: int = 0, scope: str = "text") -> CompiledRules:
     """`CompiledRules(packs, version, scope)`, read from the disk cache when these very packs
-    were compiled before by this very code (a pack's text and origin, and the engine's source,
-    name the file); a set that does not compile raises RulePackError as always."""
-    key = disk_cache.digest(
-        "rules",
-        scope,
-        disk_cache.code_digest(),
-        *((p.name, p.version, p.origin, p.text) for p in packs),
-    )
+    were compiled before by this very code (a pack's text and origin, the engine's source and
+    the word lists name the file); a set that does not compile raises RulePackError as always."""
+    texts = ((p.name, p.version, p.origin, p.text) for p in packs)
+    # anchors and "ordinary elsewhere" come from the word lists: their data names the file too
+    key = disk_cache.digest("rules", scope, disk_cache.code_digest(), lexicon.data_digest(), *texts)
     compiled = disk_cache.load("rules", key)
     if not isinstance(compiled, CompiledRules):
         compiled = CompiledRules(packs, 0, scope)
