@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-import statistics
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,9 +19,8 @@ import psycopg
 from vigile.archive import queries
 from vigile.archive.verify import verify_archived
 from vigile.connectors.safe_text import inert
-from vigile.replay.bilan_figures import DEFAULT_TARGET_S, HANDLING, BilanError
+from vigile.replay.bilan_figures import DEFAULT_TARGET_S, HANDLING, BilanError, response_times
 from vigile.replay.bilan_words import Wording
-from vigile.replay.loadtest import percentile
 
 FORMAT = "vigile-bilan-archive/1"
 _HANDLING = sorted(HANDLING)
@@ -176,21 +174,21 @@ def collect_archive(
         "flagged_by_category": dict(categories.most_common()),
         "actions_by_kind": kinds,
         "actions_by_moderator": moderators,
-        "response_times": {
-            "count": len(waits),
-            "target_s": target_s,
-            "median_s": round(statistics.median(waits), 1) if waits else None,
-            "p90_s": round(percentile(waits, 0.9), 1) if waits else None,
-            "within_target": round(sum(w <= target_s for w in waits) / len(waits), 3)
-            if waits
-            else None,
-        },
+        "response_times": _response_times(waits, target_s),
         "handled": len(waits),
         "unhandled": total_flagged - len(waits),
         "by_day": [{"day": d, "messages": n, "flagged": f} for d, n, f in days],
         "repeat_offenders": repeat,
         "evidence": {"intact": all(e["chain"]["intact"] for e in events)},
     }
+
+
+def _response_times(waits: list[float], target_s: float) -> dict:
+    """The single bilan's response-time figures, without the distribution its chart draws."""
+    times = response_times(waits, target_s)
+    del times["seconds"]
+    times["within_target"] = times.pop("within_target_share")
+    return times
 
 
 def _scalar(conn: psycopg.Connection, sql: str, params: dict[str, Any]) -> int:

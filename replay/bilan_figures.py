@@ -243,7 +243,7 @@ def _moderation(
         "actions_by_kind": dict(Counter(a.kind for a in actions).most_common()),
         "actions_by_result": dict(Counter(a.result for a in actions).most_common()),
         "actions_by_moderator": {m: dict(c.most_common()) for m, c in sorted(by_moderator.items())},
-        "response_times": _response_times(waits, target_s),
+        "response_times": response_times(waits, target_s),
         "handled": len(waits),
         "removed_by_platform": sum(
             1 for f in flagged if f.deleted and (f.platform, f.msg_id) not in handled_at
@@ -253,7 +253,7 @@ def _moderation(
     }
 
 
-def _response_times(waits: list[float], target_s: float) -> dict:
+def response_times(waits: list[float], target_s: float) -> dict:
     return {
         "count": len(waits),
         "target_s": target_s,
@@ -569,7 +569,7 @@ def _rehearsal(path: Path, source: Path, actions: list[ActionRow]) -> dict:
             )
     # the team and the triage alone on the same set: the labelled messages this run received
     triage = score_run(source, path, received_only=True)
-    time_to_act = _response_times(waits, DEFAULT_TARGET_S)
+    time_to_act = response_times(waits, DEFAULT_TARGET_S)
     del time_to_act["seconds"]
     return {
         "scenario_file": source.name,
