@@ -33,7 +33,9 @@ class PackWatcher:
         self.paths, self.triage, self.interval = [Path(p) for p in paths], triage, interval
         self.on_rejected = on_rejected
         self.author = author
-        self._seen = self._signature()
+        # Nothing seen yet: the first check compares the files with the live rules, so an edit
+        # saved while the desk was starting (after its packs were read) is not missed.
+        self._seen: Signature | None = None
         self.last_error: RulePackError | None = None
 
     def _signature(self) -> Signature:
