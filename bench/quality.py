@@ -62,6 +62,35 @@ STREAMERS = {
     ("dev2", "fr"): ("lea_gaming", "Léa", "Nadia", "nadia_direct"),
     ("dev3", "en"): ("kikovt", "Kiko", "Dana", "danaruns"),
     ("dev3", "fr"): ("manon_tv", "Manon", "Yasmine", "yasmine_foot", "Chloé", "chloe_makeup"),
+    # dev4: one file, several channels (a caster, a cook, a shop, a talk show, a watch party…)
+    ("dev4", "en"): (
+        "novacasts",
+        "Nova",
+        "Kat",
+        "Elena",
+        "Maya",
+        "Priya",
+        "Tia",
+        "Jess",
+        "Chloe",
+        "Mochi",
+        "Rae",
+    ),
+    ("dev4", "fr"): (
+        "manon_cuisine",
+        "Manon",
+        "Lyra",
+        "Maude",
+        "Clara",
+        "Inès",
+        "Sarah",
+        "Yuki",
+        "Laura",
+        "Léa",
+        "Ambre",
+        "Zeph",
+        "Kaiz",
+    ),
     ("heldout", "en"): ("mayaplays", "Maya"),
     ("heldout", "fr"): ("clarastream", "Clara"),
 }
@@ -183,7 +212,9 @@ def percent(x: float) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--sets", nargs="*", default=["dev", "dev2", "dev3", "heldout", "prose", "scenarios"]
+        "--sets",
+        nargs="*",
+        default=["dev", "dev2", "dev3", "dev4", "heldout", "prose", "scenarios"],
     )
     parser.add_argument("--rules", action="append", help="pack files instead of the starter packs")
     parser.add_argument("--profanity", action="store_true", help="add the optional profanity packs")
@@ -201,7 +232,7 @@ def main() -> int:
 
     report: dict = {"packs": [p.name for p in packs]}
     started = time.perf_counter()
-    for set_name in ("dev", "dev2", "dev3", "heldout"):
+    for set_name in ("dev", "dev2", "dev3", "dev4", "heldout"):
         if set_name not in args.sets:
             continue
         pattern = "heldout-*.jsonl" if set_name == "heldout" else f"{set_name}.jsonl"

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from vigile.connectors.model import Match
 from vigile.filters import lexicon
-from vigile.filters.normalize import SYMBOL, Normalized, fold_char
+from vigile.filters.normalize import SYMBOL, Normalized, fold_char, squeeze
 from vigile.filters.patterns import SECOND_PERSON
 from vigile.filters.rules import Rule
 
@@ -24,9 +24,19 @@ FIRST_PERSON = frozenset(
 )
 # Words that name the person on screen in a remark about them ("worst streamer ever", "she is
 # so bad"): on a streamer's channel, "she" is nearly always the streamer.
+# (Compared as tokens are: accents folded, repeated letters collapsed.)
 STREAMER_WORDS = frozenset(
     {"streamer", "streameuse", "streamers", "streameuses", "she", "her", "shes", "herself", "elle"}
+    # the others on screen or running the chat: a caster, a host, a guest, the moderators
+    | {"caster", "casters", "host", "mod", "mods", "modo", "modos", "moderator", "moderators"}
+    | {"journaliste", "presentatrice", "animatrice", "chroniqueuse"}
 )
+# "this woman is clueless", "cette meuf est nulle": pointed at, she is the one on screen; "a
+# beautiful woman" in a book is no one in particular.
+POINTED_PERSONS = frozenset(
+    map(squeeze, ("woman", "girl", "chick", "lady", "meuf", "nana", "gonzesse", "fille", "invitee"))
+)
+POINTERS = frozenset({"this", "that", "cette"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +158,8 @@ class Hits:
         for at in self._window(first, last):
             token = tokens[at]
             if token.key in STREAMER_WORDS or token.key in context.protected:
+                return True
+            if token.key in POINTED_PERSONS and at and tokens[at - 1].key in POINTERS:
                 return True
             if token.canon in SECOND_PERSON and not (
                 token.key == "t" and at and tokens[at - 1].core.endswith("n")
