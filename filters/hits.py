@@ -16,27 +16,43 @@ DIRECTED_WINDOW = 3  # words either side of a match where "you" or the streamer'
 _OTHER_WORDS = 1  # a line that is the remark and at most this many words is said to someone
 # Words that do not make a line about something else: "what a loser", "so dumb omg".
 FILLERS = frozenset(
-    """so what such really very omg lol lmao lmfao tbh ngl bro bruh quel quelle
-    mdr ptdr xd wow""".split()
+    map(
+        squeeze,
+        """so what such really very omg lol lmao lmfao tbh ngl bro bruh quel quelle
+        mdr ptdr xd wow""".split(),
+    )
 )
 FIRST_PERSON = frozenset(
     {"i", "im", "me", "my", "myself", "je", "j", "moi", "ma", "mon", "mes", "on", "we", "us", "our"}
-)
+)  # (none has a doubled letter)
 # Words that name the person on screen in a remark about them ("worst streamer ever", "she is
 # so bad"): on a streamer's channel, "she" is nearly always the streamer.
-# (Compared as tokens are: accents folded, repeated letters collapsed.)
+# Compared as tokens are: accents folded, repeated letters collapsed (elle → ele).
 STREAMER_WORDS = frozenset(
-    {"streamer", "streameuse", "streamers", "streameuses", "she", "her", "shes", "herself", "elle"}
-    # the others on screen or running the chat: a caster, a host, a guest, the moderators
-    | {"caster", "casters", "host", "mod", "mods", "modo", "modos", "moderator", "moderators"}
-    | {"journaliste", "presentatrice", "animatrice", "chroniqueuse"}
+    map(
+        squeeze,
+        {
+            "streamer",
+            "streameuse",
+            "streamers",
+            "streameuses",
+            "she",
+            "her",
+            "shes",
+            "herself",
+            "elle",
+        }
+        # the others on screen or running the chat: a caster, a host, a guest, the moderators
+        | {"caster", "casters", "host", "mod", "mods", "modo", "modos", "moderator", "moderators"}
+        | {"journaliste", "presentatrice", "animatrice", "chroniqueuse"},
+    )
 )
 # "this woman is clueless", "cette meuf est nulle": pointed at, she is the one on screen; "a
 # beautiful woman" in a book is no one in particular.
 POINTED_PERSONS = frozenset(
     map(squeeze, ("woman", "girl", "chick", "lady", "meuf", "nana", "gonzesse", "fille", "invitee"))
 )
-POINTERS = frozenset({"this", "that", "cette"})
+POINTERS = frozenset(map(squeeze, ("this", "that", "cette")))
 
 
 @dataclass(frozen=True, slots=True)
