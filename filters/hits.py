@@ -13,6 +13,7 @@ from vigile.filters.patterns import SECOND_PERSON
 from vigile.filters.rules import Rule
 
 DIRECTED_WINDOW = 3  # words either side of a match where "you" or the streamer's name aims it
+_SHORT_LINE = 10  # words (of three letters or more) in a line short enough to be one remark
 _OTHER_WORDS = 1  # a line that is the remark and at most this many words is said to someone
 # Words that do not make a line about something else: "what a loser", "so dumb omg".
 FILLERS = frozenset(
@@ -25,6 +26,14 @@ FILLERS = frozenset(
 FIRST_PERSON = frozenset(
     {"i", "im", "me", "my", "myself", "je", "j", "moi", "ma", "mon", "mes", "on", "we", "us", "our"}
 )  # (none has a doubled letter)
+# What a one-word remark is about when it names it: "beautiful play", "hot take", "ugly map".
+THINGS = frozenset(
+    map(
+        squeeze,
+        """play plays shot goal save pass setup map game clutch combo dish recipe take song
+        skin build move round match patch jeu action but tir recette plat carte""".split(),
+    )
+)
 # Words that name the person on screen in a remark about them ("worst streamer ever", "she is
 # so bad"): on a streamer's channel, "she" is nearly always the streamer.
 # Compared as tokens are: accents folded, repeated letters collapsed (elle → ele).
@@ -169,7 +178,11 @@ class Hits:
         tokens = self._tokens
         around = tokens[:first] + tokens[last + 1 :]
         others = [t for t in around if len(t.core) > 1 and t.key not in FILLERS]
-        if len(others) <= _OTHER_WORDS and not any(t.key in FIRST_PERSON for t in around):
+        if (
+            len(others) <= _OTHER_WORDS
+            and not any(t.key in FIRST_PERSON for t in around)
+            and not any(t.key in THINGS for t in others)
+        ):
             return True  # "idiot", "crève", "what a loser": a line that is only the remark
         for at in self._window(first, last):
             token = tokens[at]
@@ -181,7 +194,12 @@ class Hits:
                 token.key == "t" and at and tokens[at - 1].core.endswith("n")
             ):  # don't, can't: the t of n't is not French "t'"
                 return True
-        return False
+        # A short line that names her (or the one on screen) anywhere is about her: "elle parle
+        # pour rien dire, une vraie pie".
+        words = sum(len(t.core) > 2 for t in tokens)
+        return words <= _SHORT_LINE and any(
+            t.key in STREAMER_WORDS or t.key in context.protected for t in tokens
+        )
 
     def _about_oneself(self, first: int, last: int) -> bool:
         return any(self._tokens[at].key in FIRST_PERSON for at in self._window(first, last))
