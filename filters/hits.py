@@ -26,6 +26,14 @@ FILLERS = frozenset(
 FIRST_PERSON = frozenset(
     {"i", "im", "me", "my", "myself", "je", "j", "moi", "ma", "mon", "mes", "on", "we", "us", "our"}
 )  # (none has a doubled letter)
+# English words before "n't": don't, can't… (their t is not French "t'").
+NT_STEMS = frozenset(
+    map(
+        squeeze,
+        """don can won isn aren wasn weren doesn didn hasn haven hadn couldn wouldn shouldn
+        mustn ain needn""".split(),
+    )
+)
 # What a one-word remark is about when it names it: "beautiful play", "hot take", "ugly map".
 THINGS = frozenset(
     map(
@@ -191,8 +199,8 @@ class Hits:
             if token.key in POINTED_PERSONS and at and tokens[at - 1].key in POINTERS:
                 return True
             if token.canon in SECOND_PERSON and not (
-                token.key == "t" and at and tokens[at - 1].core.endswith("n")
-            ):  # don't, can't: the t of n't is not French "t'"
+                token.key == "t" and at and tokens[at - 1].key in NT_STEMS
+            ):  # don't, can't: the t of n't is not French "t'" (but "ptn t'es lourde" is)
                 return True
         # A short line that names her (or the one on screen) anywhere is about her: "elle parle
         # pour rien dire, une vraie pie".
