@@ -70,7 +70,12 @@ def _push(conn: psycopg.Connection, args: argparse.Namespace) -> int:
         results.append(pushed.as_json())
         if not args.json:
             added = ", ".join(f"{v:,} {k}" for k, v in pushed.added.items() if v) or "nothing new"
-            print(f"{name}: session {pushed.session_id} {pushed.status} ({added})")
+            proof = f"{pushed.proven_rows:,} sealed rows proven" + (
+                f" after the archived head, link {pushed.proven_after:,}"
+                if pushed.proven_after
+                else ""
+            )
+            print(f"{name}: session {pushed.session_id} {pushed.status} ({added}; {proof})")
     if args.json:
         _print_json({"pushed": results, "refused": refused})
     return 1 if refused else 0

@@ -76,71 +76,124 @@ def regular(rng: random.Random) -> str:
 # -- 1. one big push ----------------------------------------------------------------------------
 
 
-async def write_big_session(path: Path, count: int, rng: random.Random) -> None:
-    store = await SessionStore.open(path, batch_rows=5_000)
-    start = datetime.now(UTC).timestamp() - count / 500
-    await store.start_session("bench-final", "live", ["twitch:bench"], {"client": "bench"}, start)
-    match = Match("insult-1", "harassment", 3, (0, 4), "exact", "x")
-    flagged = Verdict((match,), frozenset({"harassment"}), 70, "review", 1)
-    for n in range(count):
-        at = start + n / 500
-        author = rng.randrange(200_000)
-        message = ChatMessage(
-            "twitch", "bench", f"m{n}", f"u{author}", f"viewer{author}", text_for(rng), at, at
+class DeskRecording:
+    """A desk recording one session of the bench's shape, kept open between writes so a push
+    can run while the recording goes on (as `record --archive` pushes)."""
+
+    def __init__(self, path: Path, rng: random.Random, count: int) -> None:
+        self.path, self.rng, self.written = path, rng, 0
+        self.start = datetime.now(UTC).timestamp() - count / 500
+        self.store: SessionStore | None = None
+
+    async def open(self) -> None:
+        self.store = await SessionStore.open(self.path, batch_rows=5_000)
+        await self.store.start_session(
+            "bench-final", "live", ["twitch:bench"], {"client": "bench"}, self.start
         )
-        store.add_message(message, flagged if n % 25 == 0 else None)
-        if n % 1000 == 0:
-            store.add_action(
-                ModAction(
-                    ActionKind.TIMEOUT,
-                    "twitch",
-                    "bench",
-                    "mod",
-                    f"u{author}",
-                    None,
-                    600,
-                    "",
-                    at,
-                    ActionResult.OK,
-                )
+
+    async def write(self, count: int) -> None:
+        """`count` more messages, all committed (and sealed) when it returns."""
+        store, rng = self.store, self.rng
+        assert store is not None
+        match = Match("insult-1", "harassment", 3, (0, 4), "exact", "x")
+        flagged = Verdict((match,), frozenset({"harassment"}), 70, "review", 1)
+        for n in range(self.written, self.written + count):
+            at = self.start + n / 500
+            author = rng.randrange(200_000)
+            message = ChatMessage(
+                "twitch", "bench", f"m{n}", f"u{author}", f"viewer{author}", text_for(rng), at, at
             )
-        if store.pending >= 20_000:
-            await store.caught_up(5_000)
-    await store.close()
+            store.add_message(message, flagged if n % 25 == 0 else None)
+            if n % 1000 == 0:
+                store.add_action(
+                    ModAction(
+                        ActionKind.TIMEOUT,
+                        "twitch",
+                        "bench",
+                        "mod",
+                        f"u{author}",
+                        None,
+                        600,
+                        "",
+                        at,
+                        ActionResult.OK,
+                    )
+                )
+            if store.pending >= 20_000:
+                await store.caught_up(5_000)
+        self.written += count
+        await store.flush()
+
+    async def close(self) -> None:
+        assert self.store is not None
+        await self.store.close()
 
 
-def bench_push(url: str, folder: Path, count: int, rng: random.Random) -> dict:
-    path = folder / "big.db"
-    began = time.perf_counter()
-    asyncio.run(write_big_session(path, count, rng))
-    written = time.perf_counter() - began
-    began = time.perf_counter()
-    checked = verify_session(path)
-    verified = time.perf_counter() - began
-    assert checked.problem is None and checked.messages == count
+def _timed_push(url: str, path: Path) -> tuple[object, float]:
     with connect(url) as conn:
         began = time.perf_counter()
         pushed = push_file(conn, path)
-        pushed_s = time.perf_counter() - began
+        return pushed, time.perf_counter() - began
+
+
+async def _push_while_recording(url: str, path: Path, count: int, grow: int, rng) -> dict:
+    desk = DeskRecording(path, rng, count + grow)
+    await desk.open()
+    began = time.perf_counter()
+    await desk.write(count)
+    written = time.perf_counter() - began
+    began = time.perf_counter()
+    checked = await asyncio.to_thread(verify_session, path)
+    verified = time.perf_counter() - began
+    assert checked.problem is None and checked.messages == count
+    pushed, pushed_s = await asyncio.to_thread(_timed_push, url, path)
+    again, again_s = await asyncio.to_thread(_timed_push, url, path)
+    await desk.write(grow)
+    grown, grown_s = await asyncio.to_thread(_timed_push, url, path)
+    await desk.close()
+    return {
+        "checked": checked,
+        "pushed": pushed,
+        "write_file_s": written,
+        "verify_s": verified,
+        "push_s": pushed_s,
+        "again": again,
+        "again_s": again_s,
+        "grown": grown,
+        "grown_s": grown_s,
+    }
+
+
+def bench_push(url: str, folder: Path, count: int, grow: int, rng: random.Random) -> dict:
+    path = folder / "big.db"
+    run = asyncio.run(_push_while_recording(url, path, count, grow, rng))
+    pushed, grown = run["pushed"], run["grown"]
+    with connect(url) as conn:
         began = time.perf_counter()
-        again = push_file(conn, path)
-        again_s = time.perf_counter() - began
+        ended = push_file(conn, path)  # the session's end, sealed at close
+        ended_s = time.perf_counter() - began
         began = time.perf_counter()
         proven = verify_archived(conn, pushed.session_id)
         proven_s = time.perf_counter() - began
-    assert proven.problem is None and proven.head == checked.head
+    assert proven.problem is None and proven.messages == count + grow
     rows = sum(pushed.added.values())
     return {
         "messages": count,
         "rows": rows,
         "file_mb": round(path.stat().st_size / 1e6),
-        "write_file_s": round(written, 1),
-        "verify_s": round(verified, 1),
-        "push_s": round(pushed_s, 1),
-        "push_messages_per_s": round(count / pushed_s),
-        "push_rows_per_s": round(rows / pushed_s),  # the whole file proven first, then copied
-        "push_again_s": round(again_s, 1),
-        "push_again_status": again.status,
+        "write_file_s": round(run["write_file_s"], 1),
+        "verify_s": round(run["verify_s"], 1),
+        "push_s": round(run["push_s"], 1),
+        "push_messages_per_s": round(count / run["push_s"]),
+        "push_rows_per_s": round(rows / run["push_s"]),
+        "push_again_s": round(run["again_s"], 2),
+        "push_again_status": run["again"].status,
+        "grown_by_messages": grow,
+        "push_grown_s": round(run["grown_s"], 2),
+        "push_grown_status": grown.status,
+        "push_grown_rows": sum(grown.added.values()),
+        "push_ended_s": round(ended_s, 2),
+        "push_ended_status": ended.status,
         "verify_archived_s": round(proven_s, 1),  # laid back into a file, then walked
     }
 
@@ -377,9 +430,17 @@ def bench_queries(url: str, rng: random.Random) -> dict:
         }
 
 
+def _report(figures: dict, path: str | None) -> None:
+    print(json.dumps(figures, indent=1))
+    if path:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        Path(path).write_text(json.dumps(figures, indent=1))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--push-messages", type=int, default=1_000_000)
+    parser.add_argument("--grow", type=int, default=10_000, help="messages added, then pushed")
     parser.add_argument("--messages", type=int, default=10_000_000)
     parser.add_argument("--sessions", type=int, default=240)
     parser.add_argument("--json", help="write the figures here too")
@@ -399,10 +460,12 @@ def main() -> int:
         base = url.rsplit("/", 1)[0]
         if not args.skip_push:
             print(f"1. pushing a {args.push_messages:,}-message session …", file=sys.stderr)
-            figures["push"] = bench_push(f"{base}/push_bench", work, args.push_messages, rng)
+            figures["push"] = bench_push(
+                f"{base}/push_bench", work, args.push_messages, args.grow, rng
+            )
             print(json.dumps(figures["push"], indent=1), file=sys.stderr)
         if args.push_only:
-            print(json.dumps(figures, indent=1))
+            _report(figures, args.json)
             return 0
         print(f"2. an archive of {args.messages:,} messages …", file=sys.stderr)
         figures["archive"] = build_archive(
@@ -411,10 +474,7 @@ def main() -> int:
         print(json.dumps(figures["archive"], indent=1), file=sys.stderr)
         print("3. questions …", file=sys.stderr)
         figures["queries"] = bench_queries(f"{base}/archive_bench", rng)
-        print(json.dumps(figures, indent=1))
-        if args.json:
-            Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-            Path(args.json).write_text(json.dumps(figures, indent=1))
+        _report(figures, args.json)
     finally:
         shutil.rmtree(work, ignore_errors=True)
         if args.keep:

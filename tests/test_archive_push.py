@@ -347,3 +347,68 @@ async def test_a_file_whose_archived_part_was_rewritten_is_refused(tmp_path: Pat
         with pytest.raises(PushError, match="disagrees with the archive at link"):
             push_file(conn, rewritten)
         assert verify_archived(conn, first.session_id).head == verify_session(path).head
+
+
+async def _grow(path: Path, count: int, at: float = NOV + 100) -> None:
+    """The desk goes on recording into the same file."""
+    from vigile.connectors.model import ChatMessage
+    from vigile.replay.store import SessionStore
+
+    store = await SessionStore.open(path)
+    store.session_id = 1
+    for n in range(count):
+        message = ChatMessage("twitch", "acmecast", f"more-{n}", "u2", "Viewer2", "hi", at + n)
+        store.add_message(message)
+    await store.flush()
+    await store._db.close()
+
+
+async def test_a_grown_session_is_proven_from_the_archived_head_only(tmp_path: Path, archive_url):
+    path = await record(tmp_path / "live.db", _event())
+    with connect(archive_url) as conn:
+        first = push_file(conn, path)
+        head = verify_session(path).head
+        assert first.proven_after == 0 and first.proven_rows == verify_session(path).rows
+        again = push_file(conn, path)
+        assert (again.status, again.proven_after, again.proven_rows) == (
+            "unchanged",
+            head["link"],
+            0,
+        )
+    # A row the archive already holds and proved, edited in the file (its link left as it
+    # was): a resumed proof does not read it again, and the archive keeps the proven copy.
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE messages SET text = 'edited later' WHERE seq = 7")
+    await _grow(path, 5)
+    result = _cli("archive", "push", str(path), "--to", archive_url)
+    assert result.returncode == 0, result.stderr
+    assert f"5 sealed rows proven after the archived head, link {head['link']}" in result.stdout
+    with connect(archive_url) as conn:
+        text = conn.execute("SELECT text FROM messages WHERE seq = 7").fetchone()[0]
+        assert text == "message number 6"
+        proven = verify_archived(conn, first.session_id)
+        assert proven.problem is None and proven.messages == 46
+    assert "altered: message seq 7" in _cli("verify", str(path)).stdout  # the file, whole
+
+
+async def test_a_resumed_walk_fails_on_a_start_that_is_not_the_files(tmp_path: Path):
+    from vigile.replay.verify import Resume
+
+    path = await record(tmp_path / "live.db", _event())
+    head = verify_session(path).head
+    db = sqlite3.connect(path)
+    keys = dict(db.execute("SELECT kind, max(ref) FROM chain GROUP BY kind").fetchall())
+    db.close()
+    await _grow(path, 3)
+    resumed = verify_session(path, Resume(head["link"], head["hash"], keys))
+    assert resumed.problem is None and resumed.rows == 3 and resumed.resumed_after == head["link"]
+    assert resumed.head == verify_session(path).head
+    wrong_hash = verify_session(path, Resume(head["link"], "f" * 64, keys))
+    assert str(wrong_hash.problem) == (
+        f"chain: link {head['link']} is not the link this walk resumes from"
+    )
+    # keys that are not the file's (a message said proven that was not) fail, never pass
+    behind = verify_session(path, Resume(head["link"], head["hash"], {**keys, "message": 40}))
+    assert str(behind.problem).startswith("unsealed: message seq 41")
+    ahead = verify_session(path, Resume(head["link"], head["hash"], {**keys, "message": 42}))
+    assert str(ahead.problem).startswith("missing: message seq 42")
