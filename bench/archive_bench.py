@@ -233,14 +233,14 @@ def build_archive(url: str, messages: int, sessions: int, rng: random.Random) ->
                         month,
                         session["name"],
                         start,
-                        start + per_session / 20,
+                        start + per_session / 20,  # as its sealed end says
                         session["sources"],
                         client,
                         f"{client} event {number}",
                         per_session,
                     ),
                 ).fetchone()[0]
-                _copy_session(conn, columns, month, sid, start, per_session, offenders, rng)
+                _copy_session(conn, columns, month, sid, session, per_session, offenders, rng)
             if number % 20 == 19:
                 done = (number + 1) * per_session
                 rate = done / (time.perf_counter() - began)
@@ -251,18 +251,24 @@ def build_archive(url: str, messages: int, sessions: int, rng: random.Random) ->
         conn.execute(index.encode())
         built = time.perf_counter() - began
         conn.execute("ANALYZE")
+        # every synthetic session is sealed as a desk seals it: two of them proven to show it
+        began = time.perf_counter()
+        for sid in (1, sessions):
+            proven = verify_archived(conn, sid)
+            assert proven.problem is None and proven.messages == per_session, proven.problem
+        proven_s = (time.perf_counter() - began) / 2
         sizes = dict(
             conn.execute(
                 "SELECT t, pg_size_pretty(sum(pg_total_relation_size(c.oid))) FROM ("
                 " SELECT i.inhparent::regclass::text AS t, i.inhrelid AS oid FROM pg_inherits i"
-                " WHERE i.inhparent::regclass::text IN ('messages','verdicts','actions')) c"
+                " WHERE i.inhparent::regclass::text IN ('messages','verdicts','actions','chain')) c"
                 " GROUP BY t"
             ).fetchall()
         )
         total = conn.execute("SELECT pg_size_pretty(pg_database_size(current_database()))")
         counts = {
             t: conn.execute(f"SELECT count(*) FROM {t}".encode()).fetchone()[0]
-            for t in ("sessions", "messages", "verdicts", "actions")
+            for t in ("sessions", "messages", "verdicts", "actions", "chain")
         }
         months = conn.execute("SELECT count(DISTINCT month) FROM sessions").fetchone()[0]
     return {
@@ -270,7 +276,9 @@ def build_archive(url: str, messages: int, sessions: int, rng: random.Random) ->
         "messages": counts["messages"],
         "verdicts": counts["verdicts"],
         "actions": counts["actions"],
+        "chain_links": counts["chain"],
         "months": months,
+        "verify_archived_session_s": round(proven_s, 1),
         "load_s": round(loaded),
         "build_s": round(built),
         "build_messages_per_s": round(counts["messages"] / built),
@@ -278,19 +286,52 @@ def build_archive(url: str, messages: int, sessions: int, rng: random.Random) ->
     }
 
 
+class _Seals:
+    """One synthetic session's chain, sealed as a desk's store seals it: every row a link, in
+    the order the rows were written."""
+
+    def __init__(self) -> None:
+        self.previous = GENESIS_HASH
+        self.links: list[tuple[int, str, int, str, str]] = []
+
+    def seal(self, kind: str, values: tuple) -> str:
+        digest = row_digest(kind, SEALED_KINDS[kind].stored(values))
+        self.previous = link_hash(self.previous, digest)
+        self.links.append((len(self.links) + 1, kind, values[0], digest, self.previous))
+        return self.previous
+
+
+MATCHES = canonical_json(
+    [
+        {
+            "rule_id": "insult-1",
+            "category": "harassment",
+            "severity": 3,
+            "span": [0, 4],
+            "how": "exact",
+            "term": "x",
+        }
+    ]
+)
+
+
 def _copy_session(
     conn,
     columns,
     month: date,
     sid: int,
-    start: float,
+    session: dict,
     count: int,
     offenders: list[str],
     rng: random.Random,
 ) -> None:
-    previous = GENESIS_HASH
-    flagged_seqs: list[tuple[int, str]] = []
-    acted: list[tuple[float, str, str]] = []
+    """One event's rows, each sealed by a link of its session's chain (the session's start and
+    end, every message, verdict and action), sent with COPY; the session's archived head set."""
+    seals = _Seals()
+    start = session["started_at"]
+    seals.seal("session", (1, session["name"], "live", start, session["sources"], "{}"))
+    verdicts: list[tuple] = []
+    actions: list[tuple] = []
     statement = f"COPY messages (month, session_id, {', '.join(columns)}) FROM STDIN"
     # A few hundred recurring offenders per event, out of the same 20,000 across the year.
     present = rng.sample(offenders, 300)
@@ -303,7 +344,6 @@ def _copy_session(
                 author = regular(rng)
             else:
                 author = f"t{rng.randrange(5_000_000)}"  # the long tail
-            text = text_for(rng)
             row = {
                 "seq": seq,
                 "platform": "twitch",
@@ -313,7 +353,7 @@ def _copy_session(
                 "author_name": f"name_{author}",
                 "roles": "[]",
                 "kind": "chat",
-                "text": text,
+                "text": text_for(rng),
                 "amount": None,
                 "currency": None,
                 "reply_to": None,
@@ -324,63 +364,71 @@ def _copy_session(
                 "deleted_at": None,
                 "file_session_id": 1,
             }
-            # the message's seal as the file's chain made it (the archive's query figures need
-            # realistic rows; the other kinds' links are left out of this synthetic archive)
-            values = [
+            values = tuple(
                 row["file_session_id" if c == "session_id" else c]
                 for c in SEALED_KINDS["message"].columns
-            ]
-            previous = row["hash"] = link_hash(previous, row_digest("message", values))
+            )
+            row["hash"] = seals.seal("message", values)
             copy.write_row((month, sid, *(row[c] for c in columns)))
             if author.startswith("o") or rng.random() < 0.03:
-                flagged_seqs.append((seq, author))
+                verdict = (seq, 1, 70, "review", '["harassment"]', MATCHES)
+                seals.seal("verdict", verdict)
+                verdicts.append(verdict)
                 if author.startswith("o") and rng.random() < 0.5:
-                    acted.append((at + 30, author, f"{sid}-{seq}"))
-    matches = canonical_json(
-        [
-            {
-                "rule_id": "insult-1",
-                "category": "harassment",
-                "severity": 3,
-                "span": [0, 4],
-                "how": "exact",
-                "term": "x",
-            }
-        ]
-    )
+                    kind = (
+                        "ban"
+                        if rng.random() < 0.3
+                        else "timeout"
+                        if rng.random() < 0.7
+                        else "delete"
+                    )
+                    action = (
+                        len(actions) + 1,
+                        1,
+                        at + 30,
+                        "twitch",
+                        "bench",
+                        kind,
+                        "mod",
+                        author,
+                        f"{sid}-{seq}",
+                        600 if kind == "timeout" else None,
+                        "",
+                        "ok",
+                        "",
+                    )
+                    seals.seal("action", action)
+                    actions.append(action)
+    ended = start + count / 20
+    seals.seal("session_end", (1, ended))
     with conn.cursor().copy(
         b"COPY verdicts (month, session_id, message_seq, rules_version, priority, action, tags,"
         b" matches) FROM STDIN"
     ) as copy:
-        for seq, _ in flagged_seqs:
-            copy.write_row((month, sid, seq, 1, 70, "review", '["harassment"]', matches))
+        for verdict in verdicts:
+            copy.write_row((month, sid, *verdict))
     with conn.cursor().copy(
         b"COPY actions (month, session_id, id, file_session_id, ts, platform, channel, kind,"
         b" moderator,"
         b" target_author_id, target_message_id, duration_s, reason, result, detail) FROM STDIN"
     ) as copy:
-        for number, (ts, author, msg) in enumerate(acted, 1):
-            kind = "ban" if rng.random() < 0.3 else "timeout" if rng.random() < 0.7 else "delete"
-            duration = 600 if kind == "timeout" else None
-            copy.write_row(
-                (
-                    month,
-                    sid,
-                    number,
-                    1,
-                    ts,
-                    "twitch",
-                    "bench",
-                    kind,
-                    "mod",
-                    author,
-                    msg,
-                    duration,
-                    "",
-                    "ok",
-                    "",
-                )
-            )
+        for action in actions:
+            copy.write_row((month, sid, *action))
+    with conn.cursor().copy(
+        b"COPY chain (month, session_id, link, kind, ref, digest, hash) FROM STDIN"
+    ) as copy:
+        for link in seals.links:
+            copy.write_row((month, sid, *link))
+    conn.execute(
+        "INSERT INTO file_sessions (month, session_id, id, name, kind, started_at, ended_at,"
+        " sources, info) VALUES (%s, %s, 1, %s, 'live', %s, %s, %s, '{}')",
+        (month, sid, session["name"], start, ended, session["sources"]),
+    )
+    conn.execute(
+        "UPDATE sessions SET head_seq = %s, head_hash = %s, head_link = %s, link_hash = %s"
+        " WHERE id = %s",
+        (count, row["hash"], len(seals.links), seals.previous, sid),
+    )
 
 
 # -- 3. the questions -----------------------------------------------------------------------
