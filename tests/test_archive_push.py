@@ -412,3 +412,50 @@ async def test_a_resumed_walk_fails_on_a_start_that_is_not_the_files(tmp_path: P
     assert str(behind.problem).startswith("unsealed: message seq 41")
     ahead = verify_session(path, Resume(head["link"], head["hash"], {**keys, "message": 42}))
     assert str(ahead.problem).startswith("missing: message seq 42")
+
+
+def _one_line(result: subprocess.CompletedProcess[str], command: str) -> str:
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"vigile {command}: "), result.stderr
+    assert "Traceback" not in result.stderr
+    return lines[0]
+
+
+def test_archive_failures_are_the_command_lines_one_line_and_status(
+    tmp_path: Path, archive_url, monkeypatch
+):
+    monkeypatch.delenv("VIGILE_ARCHIVE_URL", raising=False)
+    out = ["--out", str(tmp_path / "bilan")]
+    secret = "postgresql://agency:hunter2@127.0.0.1:1/none"  # a password never comes back
+    for args, command, status, words in [
+        (["archive", "offenders", "--archive", "mysql://x"], "archive", 2, "a PostgreSQL URL"),
+        (["archive", "push", "s.db"], "archive", 2, "no archive: pass --archive"),
+        (["archive", "who", "x", "--archive", secret], "archive", 1, "cannot reach the archive"),
+        (["archive", "offenders", "--since", "soon", "--archive", archive_url], "archive", 2,
+         "'soon' is not a duration"),
+        (["verify", archive_url, "--session", "999"], "verify", 1, "no session 999 in the archive"),
+        (["verify", secret, "--session", "1"], "verify", 1, "cannot reach the archive"),
+        (["verify", archive_url], "verify", 2, "give the archived session: --session ID"),
+        (["bilan", "--archive", "mysql://x", "--client", "c", "--from", "2026-11-01", "--to",
+          "2026-11-30", *out], "bilan", 2, "a PostgreSQL URL"),
+        (["bilan", "--archive", secret, "--client", "c", "--from", "2026-11-01", "--to",
+          "2026-11-30", *out], "bilan", 1, "cannot reach the archive"),
+        (["bilan", "--archive", archive_url, "--client", "nobody", "--from", "2026-11-01",
+          "--to", "2026-11-30", *out], "bilan", 2, "no archived session for client 'nobody'"),
+    ]:  # fmt: skip
+        result = _cli(*args)
+        assert result.returncode == status, (args, result.stderr)
+        assert words in _one_line(result, command), (args, result.stderr)
+        assert "hunter2" not in result.stderr
+
+
+async def test_each_refused_file_is_named_on_its_own_line(tmp_path: Path, archive_url):
+    good = await record(tmp_path / "good.db", _event())
+    result = _cli("archive", "push", str(tmp_path / "a.db"), str(good), str(tmp_path / "b.db"),
+                  "--to", archive_url)  # fmt: skip
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        f"vigile archive push: refused no session file at {tmp_path / name}"
+        for name in ("a.db", "b.db")
+    ]
+    assert "good.db: session 1 new" in result.stdout
