@@ -90,12 +90,12 @@ def archive_bilan(args: argparse.Namespace) -> int:
         raise usage(str(exc)) from None
     except OSError as exc:
         raise CommandError(f"cannot write the report: {exc.strerror or exc}", out) from None
-    figures, md, js = written
-    t = figures["totals"]
+    t = written.figures["totals"]
     print(
         f"{t['events']} events, {t['messages']:,} messages, {t['flagged']:,} flagged, "
-        f"{t['actions']:,} actions → {md}, {js.name}"
+        f"{t['actions']:,} actions → {written.html}, {written.markdown.name}, "
+        f"{written.json.name}"
     )
-    if not figures["evidence"]["intact"]:
+    if not written.figures["evidence"]["intact"]:
         raise CommandError("an archived session's chain is broken (see the events table)")
     return 0
