@@ -1,4 +1,5 @@
-"""A bilan over many events from the archive: a client's month in figures, JSON and Markdown.
+"""A bilan over many events from the archive: a client's month in figures, HTML (with the
+single bilan's charts), Markdown and JSON.
 
 The figures a single event's bilan gives per session (messages, flagged, actions, response
 times, chain intact) are given per event and in total; the words, numbers and dates are the
@@ -10,6 +11,7 @@ import json
 import re
 from collections import Counter
 from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -17,8 +19,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import psycopg
 
 from vigile.archive import queries
+from vigile.archive.bilan_page import period_page
 from vigile.archive.verify import verify_archived
 from vigile.connectors.safe_text import inert
+from vigile.replay.bilan import BilanFiles
 from vigile.replay.bilan_figures import DEFAULT_TARGET_S, HANDLING, BilanError, response_times
 from vigile.replay.bilan_words import Wording
 
@@ -184,9 +188,9 @@ def collect_archive(
 
 
 def _response_times(waits: list[float], target_s: float) -> dict:
-    """The single bilan's response-time figures, without the distribution its chart draws."""
+    """The single bilan's response-time figures, with the distribution its chart draws (the
+    page draws it; the JSON leaves it out)."""
     times = response_times(waits, target_s)
-    del times["seconds"]
     times["within_target"] = times.pop("within_target_share")
     return times
 
@@ -265,7 +269,7 @@ def write_archive_bilan(
     lang: str = "fr",
     tz: str = "UTC",
     target_s: float = DEFAULT_TARGET_S,
-) -> tuple[dict[str, Any], Path, Path]:
+) -> BilanFiles:
     try:
         zone = ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError) as exc:
@@ -273,9 +277,19 @@ def write_archive_bilan(
     if end <= start:
         raise BilanError("--to must come after --from")
     figures = collect_archive(conn, client, start, end, target_s)
+    seconds = figures["response_times"].pop("seconds")
     figures["generated_at"] = datetime.now(UTC).timestamp()
+    words = Wording(lang, zone)
     out.mkdir(parents=True, exist_ok=True)
-    md, js = out / "bilan.md", out / "bilan.json"
-    md.write_text(markdown(figures, Wording(lang, zone)), "utf-8")
-    js.write_text(json.dumps(figures, ensure_ascii=False, indent=1, default=str), "utf-8")
-    return figures, md, js
+    files = BilanFiles(out / "bilan.html", out / "bilan.md", out / "bilan.json", figures)
+    files.html.write_text(period_page(figures, seconds, words, tz, _version()), "utf-8")
+    files.markdown.write_text(markdown(figures, words), "utf-8")
+    files.json.write_text(json.dumps(figures, ensure_ascii=False, indent=1, default=str), "utf-8")
+    return files
+
+
+def _version() -> str:
+    try:
+        return version("vigile")
+    except PackageNotFoundError:
+        return "dev"

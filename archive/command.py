@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,32 +29,27 @@ def archive_url(given: str | None) -> str:
     return url
 
 
-def _fail(message: str, code: int = 2) -> int:
-    print(f"vigile archive: {message}", file=sys.stderr)
-    return code
-
-
 def _print_json(value: Any) -> None:
     sys.stdout.write(orjson.dumps(value, option=orjson.OPT_INDENT_2).decode() + "\n")
 
 
-def cmd_archive(args: argparse.Namespace) -> int:
-    # psycopg loads only for the archive's own commands: `vigile check` starts without it
-    import psycopg
+class PushRefused(RuntimeError):
+    """Files a push refused, each with its reason; the others were pushed."""
 
-    from vigile.archive.push import PushError, connect
-    from vigile.archive.schema import SchemaError
+    def __init__(self, refused: list[dict[str, str]]) -> None:
+        super().__init__(f"{len(refused)} file(s) refused")
+        self.refused = refused
 
-    try:
-        url = archive_url(args.archive)
-        with connect(url) as conn:
-            return int(args.archive_func(conn, args))
-    except ValueError as exc:
-        return _fail(str(exc))
-    except (PushError, SchemaError, LookupError) as exc:
-        return _fail(str(exc), 1)
-    except psycopg.Error as exc:
-        return _fail(f"the archive refused: {str(exc).strip().splitlines()[0]}", 1)
+
+def run_verb(args: argparse.Namespace) -> int:
+    """`vigile archive VERB`: the archive's URL checked, connected to, and the verb asked.
+    Failures are raised (ValueError for a usage mistake, the archive's errors otherwise) for
+    the command line to answer in its one form."""
+    from vigile.archive.push import connect
+
+    url = archive_url(args.archive)
+    with connect(url) as conn:
+        return int(args.archive_func(conn, args))
 
 
 def _push(conn: psycopg.Connection, args: argparse.Namespace) -> int:
@@ -65,15 +61,21 @@ def _push(conn: psycopg.Connection, args: argparse.Namespace) -> int:
             pushed = push_file(conn, Path(name), args.client, args.event)
         except PushError as exc:
             refused.append({"file": name, "refused": str(exc)})
-            print(f"vigile archive push: refused {exc}", file=sys.stderr)
             continue
         results.append(pushed.as_json())
         if not args.json:
             added = ", ".join(f"{v:,} {k}" for k, v in pushed.added.items() if v) or "nothing new"
-            print(f"{name}: session {pushed.session_id} {pushed.status} ({added})")
+            proof = f"{pushed.proven_rows:,} sealed rows proven" + (
+                f" after the archived head, link {pushed.proven_after:,}"
+                if pushed.proven_after
+                else ""
+            )
+            print(f"{name}: session {pushed.session_id} {pushed.status} ({added}; {proof})")
     if args.json:
         _print_json({"pushed": results, "refused": refused})
-    return 1 if refused else 0
+    if refused:
+        raise PushRefused(refused)
+    return 0
 
 
 def _who(conn: psycopg.Connection, args: argparse.Namespace) -> int:
@@ -213,7 +215,8 @@ WATCH_COLUMNS = [
 ]
 
 
-def add_archive_parser(sub: Any) -> None:
+def add_archive_parser(sub: Any, command: Callable[[argparse.Namespace], int]) -> None:
+    """`vigile archive VERB`; `command` runs it (the command line's, answering failures)."""
     parent = argparse.ArgumentParser(add_help=False)
     parent.add_argument(
         "--archive",
@@ -224,7 +227,7 @@ def add_archive_parser(sub: Any) -> None:
     )
     parent.add_argument("--json", action="store_true", help="JSON on standard output")
     p = sub.add_parser("archive", help="the agency archive on PostgreSQL: push, who, offenders…")
-    p.set_defaults(func=cmd_archive)
+    p.set_defaults(func=command)
     verbs = p.add_subparsers(dest="archive_command", required=True, metavar="VERB")
 
     v = verbs.add_parser("push", parents=[parent], help="verify and copy session files (bulk)")
@@ -261,77 +264,6 @@ def add_archive_parser(sub: Any) -> None:
     v.add_argument("--older-than", required=True, help="retention: 13mo, 1y, 400d")
     v.add_argument("--dry-run", action="store_true", help="say what would go, drop nothing")
     v.set_defaults(archive_func=_prune)
-
-
-def verify_in_archive(url: str, session: int | None) -> int:
-    """`vigile verify postgresql://… --session ID`, worded as `vigile verify FILE` is."""
-    import psycopg
-
-    from vigile.archive.push import PushError, connect
-    from vigile.archive.schema import SchemaError
-    from vigile.archive.verify import verify_archived
-    from vigile.replay.verify import report
-    from vigile.tui.cli_errors import CommandError, usage
-
-    if session is None:
-        raise usage("give the archived session: --session ID (`vigile archive who` shows ids)")
-    try:
-        with connect(url) as conn:
-            result = verify_archived(conn, session)
-    except (LookupError, PushError, SchemaError) as exc:
-        raise CommandError(str(exc).strip("'\"")) from exc
-    except psycopg.Error as exc:
-        raise CommandError(f"the archive refused: {str(exc).strip().splitlines()[0]}") from exc
-    print("\n".join(report(result, "archived session")))
-    return 0 if result.intact else 1
-
-
-def archive_bilan(args: argparse.Namespace) -> int:
-    """`vigile bilan --archive URL --client NAME --from DAY --to DAY --out DIR`."""
-    import psycopg
-
-    from vigile.archive.bilan import write_archive_bilan
-    from vigile.archive.push import PushError, connect
-    from vigile.archive.schema import SchemaError
-    from vigile.archive.spans import day_start
-    from vigile.replay.bilan_figures import BilanError
-
-    def fail(message: str, code: int = 2) -> int:
-        print(f"vigile bilan: {message}", file=sys.stderr)
-        return code
-
-    if not (args.client and args.date_from and args.date_to):
-        return fail("--archive needs --client, --from and --to")
-    try:
-        url = archive_url(args.archive)
-        start, end = day_start(args.date_from), day_start(args.date_to, end=True)
-        with connect(url) as conn:
-            figures, md, js = write_archive_bilan(
-                conn,
-                args.client,
-                start,
-                end,
-                Path(args.out),
-                args.lang,
-                args.tz,
-                args.target_minutes * 60,
-            )
-    except (ValueError, BilanError) as exc:
-        return fail(str(exc))
-    except (PushError, SchemaError) as exc:
-        return fail(str(exc), 1)
-    except psycopg.Error as exc:
-        return fail(f"the archive refused: {str(exc).strip().splitlines()[0]}", 1)
-    except OSError as exc:
-        return fail(f"cannot write the report: {exc}", 1)
-    t = figures["totals"]
-    print(
-        f"{t['events']} events, {t['messages']:,} messages, {t['flagged']:,} flagged, "
-        f"{t['actions']:,} actions → {md}, {js.name}"
-    )
-    if not figures["evidence"]["intact"]:
-        return fail("an archived session's chain is broken (see the events table)", 1)
-    return 0
 
 
 # -- the desk's and the recorder's options -----------------------------------------------------

@@ -6,6 +6,7 @@ import hashlib
 import json
 import sqlite3
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -23,7 +24,7 @@ from vigile.archive.schema import (
     migrate,
 )
 from vigile.replay.chain import SEALED_KINDS, canonical_json
-from vigile.replay.verify import Verification, report, verify_session
+from vigile.replay.verify import Resume, Verification, report, verify_session
 
 _BATCH = 10_000  # rows fetched from the file per round trip
 
@@ -52,6 +53,8 @@ class Pushed:
     added: dict[str, int] = field(default_factory=dict)
     client: str | None = None
     event: str | None = None
+    proven_after: int = 0  # the archived head the file's proof resumed from (0: proven whole)
+    proven_rows: int = 0  # sealed rows proven by this push
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -62,6 +65,8 @@ class Pushed:
             "added": self.added,
             "client": self.client,
             "event": self.event,
+            "proven_after_link": self.proven_after,
+            "proven_rows": self.proven_rows,
         }
 
 
@@ -108,13 +113,16 @@ def push_file(
     in one snapshot, up to the last link that was verified: rows a desk still recording adds
     meanwhile wait for the next push, so the archive never holds a row its chain does not seal."""
     columns = message_columns()
-    checked = _verified(path)
+    archived = _archived_head(conn, path)
+    resume = archived.resume if archived else None
+    checked = _verified(path, resume)
+    proof = (checked.resumed_after, checked.rows)
     db = _open_file(path)
     try:
         sessions = [dict(r) for r in db.execute("SELECT * FROM sessions ORDER BY id")]
         if not sessions:
             raise NotYet(f"{path} holds no session yet")
-        bound = _Bound(db, checked.head["link"] if checked.head else 0)
+        bound = _Bound(db, checked.head["link"] if checked.head else 0, archived)
         sessions = [s for s in sessions if s["id"] in bound.sessions]
         if not sessions:
             raise NotYet(f"{path} holds no sealed session yet")
@@ -157,6 +165,13 @@ def push_file(
                 event = event or found[4]
                 status = "unchanged"
                 _check_head(db, path, found[1], found[2])
+                if found[1] > bound.link:  # another push got further meanwhile
+                    return Pushed(path, session_id, uid, status, _nothing(), client, event, *proof)
+            if resume is not None and (found is None or found[1] < resume.link):
+                raise PushError(
+                    f"{path}: the archive's copy of this recording changed during the push "
+                    "(pruned, or pushed from elsewhere): push again"
+                )
             ensure_month(conn, month)
             added = _copy_new(conn, db, columns, month, session_id, bound)
             ended = _end_sessions(conn, sessions, month, session_id)
@@ -197,20 +212,77 @@ def push_file(
                     "INSERT INTO archive_log(kind, detail) VALUES ('push', %s::jsonb)",
                     (json.dumps({"session": session_id, "uid": uid, "file": path.name, **added}),),
                 )
-        return Pushed(path, session_id, uid, status, added, client, event)
+        return Pushed(path, session_id, uid, status, added, client, event, *proof)
     finally:
         db.close()
 
 
-def _verified(path: Path) -> Verification:
-    """The file's chain walked as `vigile verify` walks it; a broken chain is refused in its
-    words, a file of an earlier Vigile (its actions, verdicts and deletions unsealed) too."""
+def _nothing() -> dict[str, int]:
+    return {t: 0 for t in ("messages", *TABLES) if t != "sessions"}
+
+
+@dataclass(frozen=True)
+class _Archived:
+    """What the archive holds of a recording: where its proof resumes, and the file's sessions
+    it holds, started and ended."""
+
+    resume: Resume
+    sessions: frozenset[int]
+    ended: frozenset[int]
+
+
+def _archived_head(conn: psycopg.Connection, path: Path) -> _Archived | None:
+    """Where the proof of a file the archive already holds resumes: the archived head (its
+    last link and hash) and the last key of each kind of row archived up to it. The file's
+    link at that place must be the archived one, hash for hash (refused by name otherwise:
+    a rewritten file); the links before it were proven when they were pushed. None for a
+    recording the archive does not hold (or a file that does not read as a session: the
+    whole walk says why)."""
+    try:
+        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+            db.row_factory = sqlite3.Row
+            first = db.execute(
+                "SELECT name, kind, started_at, sources FROM sessions ORDER BY id LIMIT 1"
+            ).fetchone()
+            if first is None:
+                return None
+            found = conn.execute(
+                "SELECT id, month, head_link, link_hash FROM sessions WHERE uid = %s",
+                (session_uid(dict(first)),),
+            ).fetchone()
+            if found is None or not found[2]:
+                return None
+            session_id, month, head_link, link_hash = found
+            _check_head(db, path, head_link, link_hash)
+    except sqlite3.Error:
+        return None
+    where = " WHERE month = %s AND session_id = %s"
+    last_keys = {}
+    for name, kind in SEALED_KINDS.items():
+        table = ARCHIVED_NAME.get(kind.table, kind.table)
+        ended = " AND ended_at IS NOT NULL" if name == "session_end" else ""
+        last_keys[name] = conn.execute(
+            f"SELECT coalesce(max({kind.key}), 0) FROM {table}{where}{ended}", (month, session_id)
+        ).fetchone()[0]
+    held = conn.execute(f"SELECT id, ended_at FROM file_sessions{where}", (month, session_id))
+    rows = held.fetchall()
+    return _Archived(
+        Resume(head_link, link_hash, last_keys),
+        frozenset(r[0] for r in rows),
+        frozenset(r[0] for r in rows if r[1] is not None),
+    )
+
+
+def _verified(path: Path, resume: Resume | None = None) -> Verification:
+    """The file's chain walked as `vigile verify` walks it (from `resume` on, when the archive
+    holds its start); a broken chain is refused in its words, a file of an earlier Vigile (its
+    actions, verdicts and deletions unsealed) too."""
     from vigile.replay.files import StoreError
 
     if not path.is_file():
         raise NotYet(f"no session file at {path}")
     try:
-        checked = verify_session(path)
+        checked = verify_session(path, resume)
     except (sqlite3.Error, StoreError) as exc:
         reason = getattr(exc, "reason", None) or str(exc)
         if _unwritten(path):
@@ -237,24 +309,31 @@ def _unwritten(path: Path) -> bool:
 
 class _Bound:
     """What the verified chain seals, read in the push's snapshot: the last key of each table's
-    rows sealed up to `link`, the sessions started and the sessions ended by then."""
+    rows sealed up to `link`, the sessions started and the sessions ended by then. What the
+    archive already holds is taken from it: only the links after its head are read."""
 
-    def __init__(self, db: sqlite3.Connection, link: int) -> None:
+    def __init__(self, db: sqlite3.Connection, link: int, archived: _Archived | None) -> None:
         self.link = link
+        since = archived.resume.link if archived else 0
+        held = dict(archived.resume.last_keys) if archived else {}
+        window = "link > ? AND link <= ?"
         last = dict(
             db.execute(
-                "SELECT kind, max(ref) FROM chain WHERE link <= ? GROUP BY kind", (link,)
+                f"SELECT kind, max(ref) FROM chain WHERE {window} GROUP BY kind", (since, link)
             ).fetchall()
         )
         self.limits = {
-            kind.table: last.get(name, 0)
+            kind.table: last.get(name) or held.get(name, 0)
             for name, kind in SEALED_KINDS.items()
             if kind.table != "sessions"
         }
         self.limits["chain"] = link
-        refs = "SELECT ref FROM chain WHERE link <= ? AND kind = ?"
-        self.sessions = {r[0] for r in db.execute(refs, (link, "session"))}
-        self.ended = {r[0] for r in db.execute(refs, (link, "session_end"))}
+        refs = f"SELECT ref FROM chain WHERE {window} AND kind = ?"
+        self.sessions = {r[0] for r in db.execute(refs, (since, link, "session"))}
+        self.ended = {r[0] for r in db.execute(refs, (since, link, "session_end"))}
+        if archived:
+            self.sessions |= archived.sessions
+            self.ended |= archived.ended
 
 
 def _check_head(db: sqlite3.Connection, path: Path, head_link: int, link_hash: str | None) -> None:

@@ -22,7 +22,7 @@ from vigile.replay.bilan_charts import all_charts
 from vigile.replay.bilan_figures import DEFAULT_TARGET_S, BilanError, collect
 from vigile.replay.bilan_words import Wording
 
-__all__ = ["BilanError", "BilanFiles", "write_bilan"]
+__all__ = ["BilanError", "BilanFiles", "page_environment", "write_bilan"]
 
 # Characters that could start markup in a Markdown cell; "(" and "!" only matter after "]".
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~])")
@@ -75,9 +75,15 @@ def write_bilan(
     return files
 
 
-def _environment(words: Wording, autoescape: bool) -> Environment:
+def page_environment(words: Wording, *folders: Path) -> Environment:
+    """The bilan's HTML environment (escaping on, its filters, its style to include) for a page
+    whose template lives in one of `folders`: the archive's bilan over many events."""
+    return _environment(words, autoescape=True, folders=folders)
+
+
+def _environment(words: Wording, autoescape: bool, folders: tuple[Path, ...] = ()) -> Environment:
     env = Environment(
-        loader=FileSystemLoader(Path(__file__).parent / "templates"),
+        loader=FileSystemLoader([*folders, Path(__file__).parent / "templates"]),
         autoescape=select_autoescape(default=autoescape, default_for_string=autoescape),
         undefined=StrictUndefined,  # a typo in a template fails loudly, not as an empty cell
         trim_blocks=False,

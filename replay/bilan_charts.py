@@ -195,3 +195,65 @@ def all_charts(figures: dict, words: Wording) -> dict[str, str | None]:
         "categories": category_chart(figures, words),
         "response": response_chart(figures, words),
     }
+
+
+# -- a bilan over many events (the archive's) ---------------------------------------------------
+# Their labels are event names, which people type: `text.parse_math` off, so a `$` in a name is
+# a dollar sign and never a formula.
+NAMES_STYLE = {**STYLE, "text.parse_math": False}
+MESSAGES_COLOUR = "#4a6fa5"
+
+
+def daily_chart(days: list[dict], words: Wording, flagged_label: str) -> str | None:
+    """Messages per day (bars) and flagged messages per day (line, its own axis on the right):
+    `days` as [{"day": "2026-11-03", "messages": n, "flagged": n}], oldest first."""
+    if not days:
+        return None
+    with plt.rc_context(NAMES_STYLE):
+        fig, ax = plt.subplots(figsize=(9, 3.2))
+        when = [datetime.fromisoformat(d["day"]).replace(tzinfo=UTC) for d in days]
+        ax.bar(when, [d["messages"] for d in days], width=0.8, color=MESSAGES_COLOUR, alpha=0.6,
+               label=words("messages"))  # fmt: skip
+        flags = ax.twinx()
+        flags.plot(when, [d["flagged"] for d in days], color=FLAGGED_COLOUR, marker="o",
+                   linewidth=1.6, label=flagged_label)  # fmt: skip
+        flags.set_ylim(bottom=0)
+        flags.grid(visible=False)
+        flags.spines["right"].set_visible(True)
+        for axis in (ax, flags):
+            axis.yaxis.set_major_formatter(_numbers(words))
+            axis.yaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.xaxis.set_major_locator(mdates.AutoDateLocator(maxticks=10))
+        day = "%d/%m" if words.lang == "fr" else "%m-%d"
+        ax.xaxis.set_major_formatter(mdates.DateFormatter(day))
+        ax.set_ylabel(words("messages"))
+        flags.set_ylabel(flagged_label, color=FLAGGED_COLOUR)
+        handles = ax.get_legend_handles_labels()[0] + flags.get_legend_handles_labels()[0]
+        ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.12), fontsize=8,
+                  frameon=False, ncols=2)  # fmt: skip
+        return _svg(fig)
+
+
+def events_chart(events: list[dict], words: Wording, flagged_label: str) -> str | None:
+    """Each event's messages, with its flagged messages drawn over them, in the events' order."""
+    if not events:
+        return None
+    with plt.rc_context(NAMES_STYLE):
+        names = [_short(str(e["event"])) for e in events][::-1]
+        rows = range(len(names))
+        fig, ax = plt.subplots(figsize=(7, 0.38 * len(names) + 1.0))
+        messages = [e["messages"] for e in events][::-1]
+        flagged = [e["flagged"] for e in events][::-1]
+        bars = ax.barh(rows, messages, color=MESSAGES_COLOUR, alpha=0.6, label=words("messages"))
+        ax.barh(rows, flagged, color=FLAGGED_COLOUR, height=0.45, label=flagged_label)
+        ax.bar_label(bars, labels=[words.number(n) for n in messages], padding=3, fontsize=8)
+        ax.set_yticks(list(rows), names)
+        ax.xaxis.set_major_formatter(_numbers(words))
+        ax.grid(axis="y", visible=False)
+        ax.legend(loc="lower right", fontsize=8, frameon=False)
+        return _svg(fig)
+
+
+def _short(name: str, most: int = 48) -> str:
+    flat = " ".join(name.split())
+    return flat if len(flat) <= most else flat[: most - 1] + "…"

@@ -353,6 +353,10 @@ LEGACY_CHAIN = Read(
 )
 CHAIN = Read(ChainLink, "SELECT link, kind, ref, digest, hash FROM chain ORDER BY link")
 FLAGGED_SEQS = Read(Value, "SELECT message_seq AS value FROM verdicts")
+CHAIN_AFTER = Read(
+    ChainLink, "SELECT link, kind, ref, digest, hash FROM chain WHERE link > ? ORDER BY link"
+)
+LINK_AT = Read(ChainLink, "SELECT link, kind, ref, digest, hash FROM chain WHERE link = ?")
 LINKS_OF_KIND = Read(
     ChainLink, "SELECT link, kind, ref, digest, hash FROM chain WHERE kind = ? ORDER BY link"
 )
@@ -361,18 +365,23 @@ MESSAGES_PER_SESSION = Read(
 )
 
 
-def _sealed_read(kind: SealedKind) -> Read[Any]:
+def _sealed_read(kind: SealedKind, after: bool = False) -> Read[Any]:
     """Every stored row of one sealed kind in key order: its sealed columns first (in hashing
-    order), then for a message its link hash and deletion time (checked, not hashed)."""
+    order), then for a message its link hash and deletion time (checked, not hashed).
+    `after`: only the rows whose key is past the one given."""
     extra = ("hash", "deleted_at") if kind.name == "message" else ()
-    where = " WHERE ended_at IS NOT NULL" if kind.name == "session_end" else ""
+    conditions = ["ended_at IS NOT NULL"] if kind.name == "session_end" else []
+    conditions += [f"{kind.key} > ?"] if after else []
+    where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
     columns = (*kind.columns, *extra)
     row = namedtuple(f"Sealed_{kind.name}", columns)  # type: ignore[misc]  # noqa: PYI024
     return Read(row, f"SELECT {', '.join(columns)} FROM {kind.table}{where} ORDER BY {kind.key}")
 
 
-# What `verify` walks beside the chain, one read per sealed kind.
+# What `verify` walks beside the chain, one read per sealed kind; the `_AFTER` reads resume a
+# walk past the rows an earlier walk proved.
 SEALED_ROWS = {name: _sealed_read(kind) for name, kind in SEALED_KINDS.items()}
+SEALED_ROWS_AFTER = {name: _sealed_read(kind, after=True) for name, kind in SEALED_KINDS.items()}
 
 MESSAGE_COUNT = Read(Value, "SELECT count(*) AS value FROM messages")
 FIRST_SENT = Read(Value, "SELECT min(sent_at) AS value FROM messages")

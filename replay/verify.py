@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,11 +13,14 @@ from vigile.replay.chain import GENESIS_HASH, SEALED_KINDS, legacy_hash, link_ha
 from vigile.replay.counts import count
 from vigile.replay.reads import (
     CHAIN,
+    CHAIN_AFTER,
     LEGACY_CHAIN,
+    LINK_AT,
     LINKS_OF_KIND,
     MESSAGES_PER_SESSION,
     SCHEMA_VERSION_READ,
     SEALED_ROWS,
+    SEALED_ROWS_AFTER,
     SESSIONS,
     SessionFile,
 )
@@ -74,6 +77,7 @@ class Verification:
     sessions: list[SessionSummary] = field(default_factory=list)
     problem: Problem | None = None
     signer: str | None = None  # a dossier's public key
+    resumed_after: int = 0  # the link a resumed walk started after (0: from the first)
 
     @property
     def intact(self) -> bool:
@@ -115,14 +119,27 @@ LEGACY_NOTE = (
 )
 
 
-def verify_session(path: Path) -> Verification:
+@dataclass(frozen=True, slots=True)
+class Resume:
+    """Where a walk can resume: a link proven earlier (its number and hash) and, for each sealed
+    kind, the last key sealed up to that link (a kind absent: none yet). Keys that are not the
+    file's make the walk fail (rows show as unsealed or missing), never pass."""
+
+    link: int
+    hash: str
+    last_keys: Mapping[str, int]
+
+
+def verify_session(path: Path, resume: Resume | None = None) -> Verification:
     """Walk every link of the session file's chain beside the rows it seals; stop at the first
-    problem."""
+    problem. With `resume`, only the links after `resume.link` and the rows they seal: the
+    file's link there must carry `resume.hash`, and what came before is taken as proven (the
+    archive proves a grown session this way). A file of schema 1 is always walked whole."""
     with SessionFile(path) as session:
         version = session.one(SCHEMA_VERSION_READ)
         if version is None or int(version.value or 0) < 2:
             return _verify_legacy(session)
-        return _Walk(session).run()
+        return _Walk(session, resume).run()
 
 
 class _Walk:
@@ -130,11 +147,16 @@ class _Walk:
     the rows of each kind are sealed in key order, so a row missing from the chain or a link
     whose row is gone shows as a gap in the merge."""
 
-    def __init__(self, session: SessionFile) -> None:
-        self.session = session
+    def __init__(self, session: SessionFile, resume: Resume | None = None) -> None:
+        self.session, self.resume = session, resume
         self.result = Verification(scheme=2)
         self.cursors: dict[str, Iterator[Any]] = {
-            name: session.each(read) for name, read in SEALED_ROWS.items()
+            name: (
+                session.each(read)
+                if resume is None
+                else session.each(SEALED_ROWS_AFTER[name], resume.last_keys.get(name, 0))
+            )
+            for name, read in SEALED_ROWS.items()
         }
         self.heads = {name: next(cursor, None) for name, cursor in self.cursors.items()}
         self.marked = _deletion_times(session)
@@ -143,7 +165,18 @@ class _Walk:
     def run(self) -> Verification:
         result, previous, expected = self.result, GENESIS_HASH, 1
         tally = SessionTally(result, self._session_name)
-        for link in self.session.each(CHAIN):
+        links = self.session.each(CHAIN)
+        if self.resume is not None:
+            resume = self.resume
+            start = self.session.one(LINK_AT, resume.link)
+            if start is None or start.hash != resume.hash:
+                what = f"link {resume.link} is not the link this walk resumes from"
+                return self._stop(Problem("chain", what))
+            result.head = {"link": resume.link, "hash": resume.hash}
+            result.resumed_after = resume.link
+            previous, expected = resume.hash, resume.link + 1
+            links = self.session.each(CHAIN_AFTER, resume.link)
+        for link in links:
             if link.link != expected:
                 gone = f"links {expected}–{link.link - 1} of the chain are gone"
                 return self._stop(Problem("missing", gone))
@@ -291,6 +324,9 @@ def report(result: Verification, what: str = "session") -> list[str]:
             f"every one matches its seal; chain head link {head.get('link')} "
             f"sha256 {head.get('hash')}"
         ]
+        if result.resumed_after:
+            after = result.resumed_after
+            lines[0] += f" (the links after link {after}; those before: proven earlier)"
     for s in result.interrupted:
         lines.append(
             inert(

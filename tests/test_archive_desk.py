@@ -18,7 +18,7 @@ from tests.helpers import SIZE, FedSource, screen_text, wait_for
 from vigile.archive.cluster import ThrowawayCluster
 from vigile.archive.follow import ArchiveLink
 from vigile.archive.push import connect, push_file
-from vigile.archive.watchlist import Watchlist
+from vigile.archive.watchlist import KnownOffender, Watchlist
 from vigile.connectors.model import ActionKind
 from vigile.filters.rules import load_starter_packs
 from vigile.filters.triage import Triage
@@ -26,6 +26,7 @@ from vigile.replay.pipeline import SessionPlan
 from vigile.tui.app import VigileApp
 from vigile.tui.known import TAG, KnownOffenders
 from vigile.tui.widgets.cards import CardScreen
+from vigile.tui.widgets.live_feed import LiveFeed
 from vigile.tui.widgets.priority_pane import PriorityPane
 
 VIGILE = [sys.executable, "-m", "vigile.tui.cli"]
@@ -239,4 +240,27 @@ async def test_a_desk_without_a_connection_loads_an_exported_watchlist(tmp_path:
         await wait_for(pilot, lambda: len(pane.items) == 1)
         await wait_for(pilot, lambda: "watchlist 1" in screen_text(app))
         assert next(iter(pane.items.values())).known.startswith("banned 1×, timed out 1×")
+        await pilot.press("q")
+
+
+async def test_the_live_feed_marks_a_known_offenders_lines_as_inert_text(tmp_path: Path):
+    hostile = "[b]raid[/b]"  # a display name that is markup: drawn as it is, never applied
+    offender = KnownOffender("twitch", f"id-{hostile}", 2, 0, 3, NOW.timestamp())
+    source = FedSource()
+    plan = SessionPlan("marked", "live", [source], tmp_path / "marked.db")
+    app = VigileApp(plan, Triage(load_starter_packs()), watchlist=Watchlist([offender]))
+    async with app.run_test(size=SIZE) as pilot:
+        feed = app.query_one(LiveFeed)
+        source.say("hello all", author=hostile)
+        source.say("hello back", author="[b]fan[/b]")  # the same markup, an unknown account
+        source.say("still here", author=hostile)  # every line of theirs, not the first only
+        await wait_for(pilot, lambda: feed.line_count == 3)
+        assert [line.known for line in feed.lines()] == [True, False, True]
+        await pilot.pause(0.1)
+        shown = screen_text(app)
+        assert f"⚑ {hostile}: hello all" in shown and f"⚑ {hostile}: still here" in shown
+        assert "tw [b]fan[/b]: hello back" in shown  # no mark for a stranger
+        strip = feed.line_strip(feed.lines()[0])
+        marked = [s for s in strip if s.text == "⚑ "]
+        assert marked and marked[0].style == feed._styles["known"]  # the theme's, not markup's
         await pilot.press("q")

@@ -347,3 +347,115 @@ async def test_a_file_whose_archived_part_was_rewritten_is_refused(tmp_path: Pat
         with pytest.raises(PushError, match="disagrees with the archive at link"):
             push_file(conn, rewritten)
         assert verify_archived(conn, first.session_id).head == verify_session(path).head
+
+
+async def _grow(path: Path, count: int, at: float = NOV + 100) -> None:
+    """The desk goes on recording into the same file."""
+    from vigile.connectors.model import ChatMessage
+    from vigile.replay.store import SessionStore
+
+    store = await SessionStore.open(path)
+    store.session_id = 1
+    for n in range(count):
+        message = ChatMessage("twitch", "acmecast", f"more-{n}", "u2", "Viewer2", "hi", at + n)
+        store.add_message(message)
+    await store.flush()
+    await store._db.close()
+
+
+async def test_a_grown_session_is_proven_from_the_archived_head_only(tmp_path: Path, archive_url):
+    path = await record(tmp_path / "live.db", _event())
+    with connect(archive_url) as conn:
+        first = push_file(conn, path)
+        head = verify_session(path).head
+        assert first.proven_after == 0 and first.proven_rows == verify_session(path).rows
+        again = push_file(conn, path)
+        assert (again.status, again.proven_after, again.proven_rows) == (
+            "unchanged",
+            head["link"],
+            0,
+        )
+    # A row the archive already holds and proved, edited in the file (its link left as it
+    # was): a resumed proof does not read it again, and the archive keeps the proven copy.
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE messages SET text = 'edited later' WHERE seq = 7")
+    await _grow(path, 5)
+    result = _cli("archive", "push", str(path), "--to", archive_url)
+    assert result.returncode == 0, result.stderr
+    assert f"5 sealed rows proven after the archived head, link {head['link']}" in result.stdout
+    with connect(archive_url) as conn:
+        text = conn.execute("SELECT text FROM messages WHERE seq = 7").fetchone()[0]
+        assert text == "message number 6"
+        proven = verify_archived(conn, first.session_id)
+        assert proven.problem is None and proven.messages == 46
+    assert "altered: message seq 7" in _cli("verify", str(path)).stdout  # the file, whole
+
+
+async def test_a_resumed_walk_fails_on_a_start_that_is_not_the_files(tmp_path: Path):
+    from vigile.replay.verify import Resume
+
+    path = await record(tmp_path / "live.db", _event())
+    head = verify_session(path).head
+    db = sqlite3.connect(path)
+    keys = dict(db.execute("SELECT kind, max(ref) FROM chain GROUP BY kind").fetchall())
+    db.close()
+    await _grow(path, 3)
+    resumed = verify_session(path, Resume(head["link"], head["hash"], keys))
+    assert resumed.problem is None and resumed.rows == 3 and resumed.resumed_after == head["link"]
+    assert resumed.head == verify_session(path).head
+    wrong_hash = verify_session(path, Resume(head["link"], "f" * 64, keys))
+    assert str(wrong_hash.problem) == (
+        f"chain: link {head['link']} is not the link this walk resumes from"
+    )
+    # keys that are not the file's (a message said proven that was not) fail, never pass
+    behind = verify_session(path, Resume(head["link"], head["hash"], {**keys, "message": 40}))
+    assert str(behind.problem).startswith("unsealed: message seq 41")
+    ahead = verify_session(path, Resume(head["link"], head["hash"], {**keys, "message": 42}))
+    assert str(ahead.problem).startswith("missing: message seq 42")
+
+
+def _one_line(result: subprocess.CompletedProcess[str], command: str) -> str:
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"vigile {command}: "), result.stderr
+    assert "Traceback" not in result.stderr
+    return lines[0]
+
+
+def test_archive_failures_are_the_command_lines_one_line_and_status(
+    tmp_path: Path, archive_url, monkeypatch
+):
+    monkeypatch.delenv("VIGILE_ARCHIVE_URL", raising=False)
+    out = ["--out", str(tmp_path / "bilan")]
+    secret = "postgresql://agency:hunter2@127.0.0.1:1/none"  # a password never comes back
+    for args, command, status, words in [
+        (["archive", "offenders", "--archive", "mysql://x"], "archive", 2, "a PostgreSQL URL"),
+        (["archive", "push", "s.db"], "archive", 2, "no archive: pass --archive"),
+        (["archive", "who", "x", "--archive", secret], "archive", 1, "cannot reach the archive"),
+        (["archive", "offenders", "--since", "soon", "--archive", archive_url], "archive", 2,
+         "'soon' is not a duration"),
+        (["verify", archive_url, "--session", "999"], "verify", 1, "no session 999 in the archive"),
+        (["verify", secret, "--session", "1"], "verify", 1, "cannot reach the archive"),
+        (["verify", archive_url], "verify", 2, "give the archived session: --session ID"),
+        (["bilan", "--archive", "mysql://x", "--client", "c", "--from", "2026-11-01", "--to",
+          "2026-11-30", *out], "bilan", 2, "a PostgreSQL URL"),
+        (["bilan", "--archive", secret, "--client", "c", "--from", "2026-11-01", "--to",
+          "2026-11-30", *out], "bilan", 1, "cannot reach the archive"),
+        (["bilan", "--archive", archive_url, "--client", "nobody", "--from", "2026-11-01",
+          "--to", "2026-11-30", *out], "bilan", 2, "no archived session for client 'nobody'"),
+    ]:  # fmt: skip
+        result = _cli(*args)
+        assert result.returncode == status, (args, result.stderr)
+        assert words in _one_line(result, command), (args, result.stderr)
+        assert "hunter2" not in result.stderr
+
+
+async def test_each_refused_file_is_named_on_its_own_line(tmp_path: Path, archive_url):
+    good = await record(tmp_path / "good.db", _event())
+    result = _cli("archive", "push", str(tmp_path / "a.db"), str(good), str(tmp_path / "b.db"),
+                  "--to", archive_url)  # fmt: skip
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        f"vigile archive push: refused no session file at {tmp_path / name}"
+        for name in ("a.db", "b.db")
+    ]
+    assert "good.db: session 1 new" in result.stdout

@@ -214,6 +214,16 @@ def test_bilan_over_a_month_of_a_clients_events(filled: str, tmp_path: Path):
     assert figures["handled"] == 4 and figures["unhandled"] == 0
     assert figures["response_times"]["count"] == 4
     assert [o["author_id"] for o in figures["repeat_offenders"]] == ["r41d"]
+    assert "response_times" in figures and "seconds" not in figures["response_times"]
+    page = (out / "bilan.html").read_text()
+    assert "<h1>Report for the period — esports-co</h1>" in page
+    assert page.count("<svg") == 4  # per event, per day, by category, response times
+    for figure in ("Messages per event", "per day", "Flagged messages by category",
+                   "Response-time distribution"):  # fmt: skip
+        assert f"<figcaption>{figure}" in page or figure in page
+    assert ">Cup quarter-final</td>" in page and ">Cup semi-final</td>" in page
+    assert '<td class="chat">RaidL0rd</td>' in page  # the repeat offender, as last seen
+    assert page.count('<span class="ok">Chain intact</span>') == 4  # events, then evidence
     md = (out / "bilan.md").read_text()
     assert "# Report for the period — esports-co" in md
     assert "| Cup quarter-final |" in md and "| intact |" in md
@@ -232,3 +242,30 @@ def test_bilan_over_a_month_of_a_clients_events(filled: str, tmp_path: Path):
         str(out),
     )
     assert nothing.returncode == 2 and "no archived session for client 'nobody'" in nothing.stderr
+
+
+async def test_the_period_page_shows_names_and_chat_as_text_only(tmp_path: Path, archive_url):
+    hostile = '<img src=x onerror="alert(1)">'
+    crowd = [Said(f"fan{n}", f"Fan{n}", "gg") for n in range(3)]
+    raid = [Said("r1", f"{hostile}\x1b[31m", "$x^2$ <b>you</b> are trash", "harassment")]
+    shows = [
+        Event(f"night-{n}", _ago(3 - n), "<script>x</script>", f"{hostile} night {n} $5$",
+              said=[*crowd, *raid], actions=[(ActionKind.BAN, "r1")])
+        for n in range(2)
+    ]  # fmt: skip
+    with connect(archive_url) as conn:
+        for show in shows:
+            push_file(conn, await record(tmp_path / f"{show.name}.db", show))
+    out = tmp_path / "page"
+    start, end = (NOW - timedelta(days=7)).strftime("%Y-%m-%d"), NOW.strftime("%Y-%m-%d")
+    done = _cli("bilan", "--archive", archive_url, "--client", "<script>x</script>",
+                "--from", start, "--to", end, "--out", str(out), "--lang", "fr")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    page = (out / "bilan.html").read_text()
+    assert "<script" not in page and "<img" not in page and "<b>you" not in page
+    assert "\x1b" not in page  # no terminal control in a page either
+    assert "Bilan de la période — &lt;script&gt;x&lt;/script&gt;" in page
+    assert "&lt;img src=x onerror=&#34;alert(1)&#34;&gt; night 0 $5$</td>" in page
+    assert '<td class="chat">&lt;img src=x onerror=&#34;alert(1)&#34;&gt;' in page  # recidivist
+    # the event names reach the chart as text, a `$` as a dollar sign and not a formula
+    assert "night 1 $5$" in page.split("<svg", 2)[1]

@@ -56,6 +56,7 @@ HEADLESS = [
     "vigile.team.command",
     "vigile.tui.cli",  # the command line itself: only `demo` and `replay` load the app
     "vigile.tui.known",
+    "vigile.tui.archive_cli",
     "vigile.archive.push",
     "vigile.archive.queries",
     "vigile.archive.follow",

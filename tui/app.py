@@ -177,7 +177,9 @@ class VigileApp(App[None]):
             if self.team is not None:  # its share of the queue, without what others handled
                 pane.admit = self.team.admit
             yield pane
-            yield LiveFeed(c.feed_size, c.blur_matches, id="feed")
+            feed = LiveFeed(c.feed_size, c.blur_matches, id="feed")
+            feed.known_note = self.desk.known.note  # the ⚑ of a known offender's lines
+            yield feed
         yield Input(placeholder="search the live feed (Enter: find, Escape: close)", id="search")
         yield Footer(compact=True)  # every key fits at 180 columns
 

@@ -284,7 +284,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     from vigile.replay.verify import report, verify_session
 
     if args.target.startswith(("postgresql://", "postgres://")):
-        from vigile.archive.command import verify_in_archive
+        from vigile.tui.archive_cli import verify_in_archive
 
         return verify_in_archive(args.target, args.session)
     target = Path(args.target)
@@ -309,7 +309,7 @@ def cmd_bilan(args: argparse.Namespace) -> int:
     from vigile.replay.bilan import BilanError, write_bilan
 
     if args.archive:
-        from vigile.archive.command import archive_bilan
+        from vigile.tui.archive_cli import archive_bilan
 
         return archive_bilan(args)
     if not args.file:
@@ -674,6 +674,7 @@ def cmd_keys(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     # the archive's options only: psycopg loads in the archive's commands, not here
     from vigile.archive.command import add_archive_parser, add_recording_options
+    from vigile.tui.archive_cli import cmd_archive
 
     parser = Parser(
         prog="vigile", description="A terminal desk for moderating live Twitch and YouTube chats."
@@ -829,7 +830,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_bilan)
 
     add_hub_parser(sub)
-    add_archive_parser(sub)
+    add_archive_parser(sub, cmd_archive)
     return parser
 
 

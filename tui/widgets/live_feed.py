@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from rich.cells import cell_len
@@ -34,6 +35,7 @@ class FeedLine:
     message: ChatMessage
     verdict: Verdict
     deleted: bool = False
+    known: bool = False  # sanctioned in earlier events (the archive's watchlist), on arrival
 
 
 class LiveFeed(ScrollView, can_focus=True):
@@ -46,6 +48,7 @@ class LiveFeed(ScrollView, can_focus=True):
         overflow-x: hidden;
         & > .live-feed--clock { color: $text-muted; }
         & > .live-feed--flag { color: $text-warning; text-style: bold; }
+        & > .live-feed--known { color: $text-error; text-style: bold; }
         & > .live-feed--twitch { color: $text-primary; text-style: bold; }
         & > .live-feed--youtube { color: $text-error; text-style: bold; }
         & > .live-feed--paid { color: $text; background: $success; text-style: bold; }
@@ -60,6 +63,7 @@ class LiveFeed(ScrollView, can_focus=True):
     COMPONENT_CLASSES = {
         "live-feed--clock",
         "live-feed--flag",
+        "live-feed--known",  # ⚑ an account sanctioned in earlier events
         "live-feed--twitch",
         "live-feed--youtube",
         "live-feed--paid",
@@ -103,6 +107,9 @@ class LiveFeed(ScrollView, can_focus=True):
         self.search_rank = (0, 0)  # (which match is shown, how many), for the pane's title
         self._styles = SpanStyles(self, "live-feed--")
         self._strips: LRUCache[tuple[FeedLine, bool], Strip] = LRUCache(STRIP_CACHE)
+        # What the archive's watchlist says of a message's author (None: not known), asked
+        # once per message as it arrives: a line keeps the mark it was drawn with.
+        self.known_note: Callable[[ChatMessage], str | None] | None = None
 
     @property
     def line_count(self) -> int:
@@ -120,8 +127,11 @@ class LiveFeed(ScrollView, can_focus=True):
         for _ in range(min(evicted, len(lines))):
             index.pop(lines[0].message.key, None)
             lines.popleft()
+        known = self.known_note
         for message, verdict in batch[-(lines.maxlen or len(batch)) :]:
-            line = FeedLine(message, verdict)
+            line = FeedLine(
+                message, verdict, known=known is not None and known(message) is not None
+            )
             lines.append(line)
             index[message.key] = line
         self.virtual_size = Size(self.size.width, len(lines))
@@ -234,6 +244,8 @@ class LiveFeed(ScrollView, can_focus=True):
         head.append("● " if line.verdict.flagged else "  ", styles["flag"])
         platform = styles[m.platform] if m.platform in ("twitch", "youtube") else _BOLD
         head.append(f"{m.platform[:2]} ", platform)
+        if line.known:
+            head.append("⚑ ", styles["known"])
         head.append(inert(m.author_name), _BOLD)
         head.append(": ")
         head.append_text(before_text(m, line.verdict, self.blur, styles))
