@@ -91,6 +91,20 @@ STREAMERS = {
         "Zeph",
         "Kaiz",
     ),
+    ("dev5", "fr"): (
+        "maelys_fps",
+        "Maëlys",
+        "Camille",
+        "Inès",
+        "Sarah",
+        "Anna",
+        "Océane",
+        "Claire",
+        "Léa",
+        "Djibril",
+        "Rose",
+        "Manon",
+    ),
     ("heldout", "en"): ("mayaplays", "Maya"),
     ("heldout", "fr"): ("clarastream", "Clara"),
 }
@@ -214,7 +228,7 @@ def main() -> int:
     parser.add_argument(
         "--sets",
         nargs="*",
-        default=["dev", "dev2", "dev3", "dev4", "heldout", "prose", "scenarios"],
+        default=["dev", "dev2", "dev3", "dev4", "dev5", "heldout", "prose", "scenarios"],
     )
     parser.add_argument("--rules", action="append", help="pack files instead of the starter packs")
     parser.add_argument("--profanity", action="store_true", help="add the optional profanity packs")
@@ -232,7 +246,7 @@ def main() -> int:
 
     report: dict = {"packs": [p.name for p in packs]}
     started = time.perf_counter()
-    for set_name in ("dev", "dev2", "dev3", "dev4", "heldout"):
+    for set_name in ("dev", "dev2", "dev3", "dev4", "dev5", "heldout"):
         if set_name not in args.sets:
             continue
         pattern = "heldout-*.jsonl" if set_name == "heldout" else f"{set_name}.jsonl"
