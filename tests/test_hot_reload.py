@@ -25,6 +25,19 @@ def write(path: Path, terms: str) -> None:
     os.utime(path, ns=(stamp, stamp))
 
 
+def test_an_edit_saved_while_the_desk_starts_is_not_missed(tmp_path: Path) -> None:
+    """The packs are read, then the watcher starts: an edit saved in between goes live."""
+    path = tmp_path / "live.toml"
+    write(path, '"acme"')
+    triage = Triage([parse_pack(path.read_text(), str(path))])
+    write(path, '"acme", "globex"')  # saved before the watcher took its first look
+    watcher = PackWatcher([path], triage)
+    version = watcher.check()
+    assert version is not None and version.version == 2
+    assert triage.judge_text("globex is great").flagged
+    assert watcher.check() is None  # and only once
+
+
 def test_a_valid_edit_goes_live_and_a_broken_one_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "live.toml"
     write(path, '"acme"')
