@@ -245,6 +245,9 @@ class SessionStore:
         if self.readonly:
             await self._db.execute(QUERY_ONLY)  # a replay never writes to what it reads
         if self.bulk:  # written once, twice as fast: the data is not copied from a WAL later
+            # large pages for a file written from start to end: fewer page splits and headers,
+            # about a tenth less work (applies only to a new, empty file)
+            await self._db.execute("PRAGMA page_size = 65536")
             await self._db.execute("PRAGMA journal_mode = MEMORY")
             await self._db.execute("PRAGMA synchronous = OFF")
             await self._db.execute("PRAGMA cache_size = -65536")

@@ -24,8 +24,8 @@ from vigile.replay.store import SessionStore, StoreError
 _BATCH = 10_000
 _PLATFORM, _ID, _SENT_AT = FIELD["platform"], FIELD["msg_id"], FIELD["sent_at"]
 _BACKLOG = 40_000  # rows the writer may hold unwritten before reading waits for the disk
-# From this size on, a second process reads the archives: starting it costs about half a
-# second, which a smaller archive would not win back.
+# From this size on, a second process may read the archives (starting it costs about half a
+# second, which a smaller archive would not win back).
 PARALLEL_FROM = 8 << 20
 
 Progress = Callable[[int], None]  # bytes of the archives read so far
@@ -43,8 +43,8 @@ async def import_archives(
     """Read every archive into one new session at `db`, merged in time order. ImportFailed,
     and no file left behind, when an archive cannot be imported at all. `replace`: an existing
     `db` is replaced, once the new session is whole (a failed import leaves it as it was).
-    `parallel`: read the archives in a second process (None: when they are large and there are
-    two cores or more); the session is the same either way."""
+    `parallel`: read the archives in a second process (None: when they are large and a core is
+    idle); the session is the same either way."""
     _refuse_existing(db, replace)
     partial = db.with_name(f".{db.name}.importing")  # the session's name only once it is whole
     remove_session(partial)  # what a killed import left
@@ -86,8 +86,13 @@ async def import_archives(
 
 
 def _worth_a_process(archives: Sequence[Archive]) -> bool:
+    """A large archive, and a core left idle by everything else. On a busy machine the two
+    processes end up sharing the one core they get, and handing the batches over is then pure
+    cost: about a tenth more CPU time and no gain (measured: bench/README.md)."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return (cores or 1) > 1 and sum(a.size for a in archives) >= PARALLEL_FROM
+    if (cores or 1) < 2 or sum(a.size for a in archives) < PARALLEL_FROM:
+        return False
+    return os.getloadavg()[0] <= (cores or 1) - 1
 
 
 def _refuse_existing(db: Path, replace: bool) -> None:
