@@ -43,8 +43,8 @@ async def import_archives(
     """Read every archive into one new session at `db`, merged in time order. ImportFailed,
     and no file left behind, when an archive cannot be imported at all. `replace`: an existing
     `db` is replaced, once the new session is whole (a failed import leaves it as it was).
-    `parallel`: read the archives in a second process (None: when they are large and a core is
-    idle); the session is the same either way."""
+    `parallel`: read the archives in a second process (None: when they are large and the
+    machine is idle enough); the session is the same either way."""
     _refuse_existing(db, replace)
     partial = db.with_name(f".{db.name}.importing")  # the session's name only once it is whole
     remove_session(partial)  # what a killed import left
@@ -86,13 +86,13 @@ async def import_archives(
 
 
 def _worth_a_process(archives: Sequence[Archive]) -> bool:
-    """A large archive, and a core left idle by everything else. On a busy machine the two
-    processes end up sharing the one core they get, and handing the batches over is then pure
-    cost: about a tenth more CPU time and no gain (measured: bench/README.md)."""
+    """A large archive, and more than a core left idle by everything else. When other work
+    keeps the cores busy, the two processes end up sharing what one would get, and handing the
+    batches over is pure cost: about a tenth more CPU time, and slower (bench/README.md)."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     if (cores or 1) < 2 or sum(a.size for a in archives) < PARALLEL_FROM:
         return False
-    return os.getloadavg()[0] <= (cores or 1) - 1
+    return os.getloadavg()[0] + 1.5 <= (cores or 1)
 
 
 def _refuse_existing(db: Path, replace: bool) -> None:
