@@ -92,6 +92,8 @@ def _worth_a_process(archives: Sequence[Archive]) -> bool:
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     if (cores or 1) < 2 or sum(a.size for a in archives) < PARALLEL_FROM:
         return False
+    if not hasattr(os, "getloadavg"):  # not on Windows: no way to tell, one process is safe
+        return False
     return os.getloadavg()[0] + 1.5 <= (cores or 1)
 
 
