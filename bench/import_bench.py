@@ -1,11 +1,15 @@
 """`vigile import` on a large archive: lines per second, whole process, and its peak memory.
 
     python bench/import_bench.py [--lines 1000000] [--format irc|text|ytdlp] [--keep DIR]
+                                 [--compare]
 
 Writes an archive of LINES lines in the chosen tool's shape (raw Twitch IRC as chat-log
 services serve it, a Chatterino-style text log, or yt-dlp's live_chat.json), then runs
-`vigile import` on it as a user would and times the whole process. About 1 in 2,000 lines is
-broken on purpose, so the malformed path is measured too.
+`vigile import` on it as a user would and times the whole process, with the process that reads
+the archive beside it (their CPU seconds are added; the peak RSS is the larger one's). About 1
+in 2,000 lines is broken on purpose, so the malformed path is measured too. With --keep, an
+archive already there is used again. --compare: then the same import in one process, and with
+a second process reading the archive (`vigile import` picks one of the two by itself).
 """
 
 from __future__ import annotations
@@ -14,7 +18,6 @@ import argparse
 import json
 import os
 import random
-import resource
 import subprocess
 import sys
 import tempfile
@@ -80,35 +83,64 @@ def main() -> int:
     parser.add_argument("--lines", type=int, default=1_000_000)
     parser.add_argument("--format", choices=sorted(SHAPES), default="irc")
     parser.add_argument("--keep", type=Path, help="write the archive and session here")
+    parser.add_argument("--compare", action="store_true", help="one process, then two")
     args = parser.parse_args()
     folder = args.keep or Path(tempfile.mkdtemp(prefix="vigile-import-bench-"))
     folder.mkdir(parents=True, exist_ok=True)
     archive = folder / SHAPES[args.format][1]
     db = folder / f"import-{args.format}.db"
     started = time.perf_counter()
-    write_archive(archive, args.lines, args.format)
+    if not (args.keep and archive.exists()):
+        write_archive(archive, args.lines, args.format)
     print(
         f"{args.lines:,} lines of {args.format} ({archive.stat().st_size / 2**20:,.0f} MiB) "
-        f"written in {time.perf_counter() - started:.1f} s",
+        f"ready in {time.perf_counter() - started:.1f} s",
         flush=True,
     )
     command = [sys.executable, "-m", "vigile.tui.cli", "import", str(archive), "--db", str(db)]
-    command += ["--force"]
-    started = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True)
-    elapsed = time.perf_counter() - started
+    if not timed("vigile import", command + ["--force"], args.lines, db):
+        return 1
+    if args.compare:
+        for name, parallel in (("one process", False), ("two processes", True)):
+            code = (
+                "import asyncio, sys; from pathlib import Path; "
+                "from vigile.replay.importers.driver import import_archives; "
+                "from vigile.replay.importers.items import ImportOptions; "
+                "asyncio.run(import_archives([Path(sys.argv[1])], Path(sys.argv[2]), "
+                f"ImportOptions(), replace=True, parallel={parallel}))"
+            )
+            command = [sys.executable, "-c", code, str(archive), str(db)]
+            if not timed(name, command, args.lines, db):
+                return 1
+    return 0
+
+
+def timed(name: str, command: list[str], lines: int, db: Path) -> bool:
+    """Run one import as its own process; its wall and CPU time, and its peak memory."""
+    load = os.getloadavg()[0]
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        started = time.perf_counter()
+        process = subprocess.Popen(command, stdout=out, stderr=err, text=True)
+        # this import's own usage, its reading process included, whatever else runs
+        _, status, usage = os.wait4(process.pid, 0)
+        elapsed = time.perf_counter() - started
+        process.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        done = subprocess.CompletedProcess(command, process.returncode, out.read(), err.read())
     if done.returncode != 0:
         print(done.stderr, file=sys.stderr)
-        return 1
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = usage.ru_utime + usage.ru_stime  # what the import itself used, whatever else runs
+        return False
+    cpu = usage.ru_utime + usage.ru_stime
     print(done.stdout.strip())
     print(
-        f"vigile import: {elapsed:.1f} s for {args.lines:,} lines ({cpu:.1f} s of CPU), "
-        f"{args.lines / elapsed:,.0f} lines/s, peak RSS {usage.ru_maxrss / 1024:,.0f} MiB, "
-        f"session {db.stat().st_size / 2**20:,.0f} MiB; load average {os.getloadavg()[0]:.1f}"
+        f"{name}: {elapsed:.1f} s for {lines:,} lines ({cpu:.1f} s of CPU), "
+        f"{lines / elapsed:,.0f} lines/s, peak RSS {usage.ru_maxrss / 1024:,.0f} MiB, "
+        f"session {db.stat().st_size / 2**20:,.0f} MiB; load average {load:.1f} before, "
+        f"{os.getloadavg()[0]:.1f} after",
+        flush=True,
     )
-    return 0
+    return True
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from uuid import uuid4
 
 from vigile.connectors.irc import IrcMessage
@@ -24,12 +25,17 @@ _OTHERS_NAMED = (
 
 
 def roles_from(tags: dict[str, str]) -> frozenset[Role]:
+    return _roles(tags.get("badges", ""), tags.get("mod") == "1")
+
+
+@lru_cache(maxsize=4096)  # a chat shows few badge sets: most lines repeat one already read
+def _roles(badges: str, mod: bool) -> frozenset[Role]:
     roles = {
-        _BADGE_ROLES[badge.split("/", 1)[0]]
-        for badge in tags.get("badges", "").split(",")
-        if badge.split("/", 1)[0] in _BADGE_ROLES
+        _BADGE_ROLES[name]
+        for badge in badges.split(",")
+        if (name := badge.partition("/")[0]) in _BADGE_ROLES
     }
-    if tags.get("mod") == "1":
+    if mod:
         roles.add(Role.MODERATOR)
     return frozenset(roles)
 
@@ -70,31 +76,36 @@ def _shared_from(tags: dict[str, str]) -> str | None:
     return source if source and source != tags.get("room-id", "") else None
 
 
-def chat_message(message: IrcMessage) -> ChatMessage:
+def chat_message(message: IrcMessage, archived: bool = False) -> ChatMessage:
+    """A PRIVMSG as a chat message, received now; `archived`: read from an archive, where it was
+    received when it was sent (its original timing is all there is)."""
     tags = message.tags
+    sent_at = _sent_at(tags)
+    login = message.nick
     text, action = unwrap_action(message.text)
     kind = MessageKind.ACTION if action else MessageKind.CHAT
     amount = None
-    if tags.get("bits", "").isdigit():
+    if "bits" in tags and tags["bits"].isdigit():
         amount, kind = float(tags["bits"]), MessageKind.PAID
     raw: dict[str, object] = {
         "tags": tags,
-        "login": message.nick,
+        "login": login,
         "emotes": tags.get("emotes", ""),
         "reply_parent_text": tags.get("reply-parent-msg-body", ""),
     }
     if tags.get("msg-id"):  # highlighted-message, gigantified-emote-message…
         raw["msg_id"] = tags["msg-id"]
-    if shared := _shared_from(tags):
+    if "source-room-id" in tags and (shared := _shared_from(tags)):
         raw["shared_from"] = shared
     return ChatMessage(
         platform="twitch",
         channel=_channel(message),
         id=_message_id(tags),
-        author_id=tags.get("user-id", message.nick),
-        author_name=tags.get("display-name") or message.nick,
+        author_id=tags.get("user-id", login),
+        author_name=tags.get("display-name") or login,
         text=text,
-        sent_at=_sent_at(tags),
+        sent_at=sent_at,
+        received_at=sent_at if archived else utc_now(),
         roles=roles_from(tags),
         kind=kind,
         amount=amount,

@@ -107,7 +107,9 @@ def test_protocol_chatter_is_not_an_event() -> None:
         assert platform_event(parse_line(line)) is None
 
 
-@pytest.mark.parametrize("line", ["", "   ", "@tags-only", ":prefix-only", "12345 nope", "%%% x"])
+@pytest.mark.parametrize(
+    "line", ["", "   ", "@tags-only", ":prefix-only", "12345 nope", "%%% x", "\r :x", ":p \t :x"]
+)
 def test_malformed_lines_are_refused(line: str) -> None:
     with pytest.raises(MalformedLine):
         parse_line(line)

@@ -4,36 +4,29 @@ events, deletions marked as a live desk marks them), streamed with bounded memor
 from __future__ import annotations
 
 import asyncio
-import heapq
-import itertools
-from collections.abc import Callable, Iterator, Sequence
+import contextlib
+import os
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from vigile.connectors.connection import SeenIds
-from vigile.connectors.model import ChatMessage, PlatformEvent
-from vigile.replay.importers import chatdownloader, csvlog, irclog, textlog, twitchdownloader, ytdlp
+from vigile.connectors.model import PlatformEvent
 from vigile.replay.importers.archive import Archive
-from vigile.replay.importers.detect import FORMATS, detect
-from vigile.replay.importers.items import ImportFailed, ImportOptions, Item, Skipped, item_time
+from vigile.replay.importers.detect import detect
+from vigile.replay.importers.items import ImportFailed, ImportOptions, Skipped
+from vigile.replay.importers.parallel import ReadingProcess
+from vigile.replay.importers.reading import FIELD, Entry, InProcess, ReadItem
 from vigile.replay.importers.report import SAMPLES, ImportReport
 from vigile.replay.pipeline import DELETION_KINDS, purged_author
 from vigile.replay.reads import AUTHORS, SessionFile
 from vigile.replay.store import SessionStore, StoreError
 
-READERS: dict[str, Callable[[Archive, ImportOptions], Iterator[Item]]] = {
-    "ytdlp": ytdlp.read,
-    "twitchdownloader": twitchdownloader.read,
-    "twitchdownloader-text": textlog.read_twitchdownloader,
-    "chat-downloader": chatdownloader.read,
-    "irc": irclog.read,
-    "text": textlog.read,
-    "csv": csvlog.read,
-}
-assert set(READERS) == set(FORMATS)
-
 _BATCH = 10_000
+_PLATFORM, _ID, _SENT_AT = FIELD["platform"], FIELD["msg_id"], FIELD["sent_at"]
 _BACKLOG = 40_000  # rows the writer may hold unwritten before reading waits for the disk
-_PROGRESS_EVERY = 5_000
+# From this size on, a second process may read the archives (starting it costs about half a
+# second, which a smaller archive would not win back).
+PARALLEL_FROM = 8 << 20
 
 Progress = Callable[[int], None]  # bytes of the archives read so far
 
@@ -45,34 +38,45 @@ async def import_archives(
     fmt: str = "auto",
     on_progress: Progress | None = None,
     replace: bool = False,
+    parallel: bool | None = None,
 ) -> ImportReport:
     """Read every archive into one new session at `db`, merged in time order. ImportFailed,
     and no file left behind, when an archive cannot be imported at all. `replace`: an existing
-    `db` is replaced, once the new session is whole (a failed import leaves it as it was)."""
+    `db` is replaced, once the new session is whole (a failed import leaves it as it was).
+    `parallel`: read the archives in a second process (None: when they are large and the
+    machine is idle enough); the session is the same either way."""
     _refuse_existing(db, replace)
     partial = db.with_name(f".{db.name}.importing")  # the session's name only once it is whole
     remove_session(partial)  # what a killed import left
-    archives = []
+    archives: list[Archive] = []
+    source: InProcess | ReadingProcess | None = None
     try:
         for path in paths:
             archives.append(Archive(path))
         report = ImportReport()
-        streams = []
+        formats = []
         for archive in archives:
             name = fmt if fmt != "auto" else detect(archive)
             report.files[archive.path.name] = name
-            streams.append(_timed(archive, READERS[name](archive, options), len(archives) > 1))
-        merged = streams[0] if len(streams) == 1 else heapq.merge(*streams, key=_by_time)
+            formats.append(name)
+        if parallel if parallel is not None else _worth_a_process(archives):
+            source = ReadingProcess([a.path for a in archives], formats, options)
+        else:
+            source = InProcess(archives, formats, options)
         try:
-            await _write(merged, archives, partial, options, report, on_progress)
+            await _write(source, partial, options, report, on_progress)
             _rename(partial, db)
         except (StoreError, OSError) as exc:  # a folder that is not there, a full disk…
             reason = str(exc).replace(str(partial), str(db))
             raise ImportFailed(f"cannot write the session: {reason}") from None
+        if on_progress:
+            on_progress(sum(a.size for a in archives))
     except BaseException:
         remove_session(partial)  # a half import is no session: nothing is kept
         raise
     finally:
+        if source is not None:
+            await source.aclose()
         for archive in archives:
             archive.close()
     with SessionFile(db) as session:
@@ -81,8 +85,16 @@ async def import_archives(
     return report
 
 
-def _by_time(entry: tuple[float, str, Item]) -> float:
-    return entry[0]
+def _worth_a_process(archives: Sequence[Archive]) -> bool:
+    """A large archive, and more than a core left idle by everything else. When other work
+    keeps the cores busy, the two processes end up sharing what one would get, and handing the
+    batches over is pure cost: about a tenth more CPU time, and slower (bench/README.md)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    if (cores or 1) < 2 or sum(a.size for a in archives) < PARALLEL_FROM:
+        return False
+    if not hasattr(os, "getloadavg"):  # not on Windows: no way to tell, one process is safe
+        return False
+    return os.getloadavg()[0] + 1.5 <= (cores or 1)
 
 
 def _refuse_existing(db: Path, replace: bool) -> None:
@@ -103,80 +115,73 @@ def remove_session(db: Path) -> None:
         Path(f"{db}{suffix}").unlink(missing_ok=True)
 
 
-def _timed(
-    archive: Archive, items: Iterator[Item], merged: bool
-) -> Iterator[tuple[float, str, Item]]:
-    """(time, file, item): what the merge orders by; a skipped line keeps the time before.
-    A single archive is not merged: its items need no time of their own here."""
-    now, name = float("-inf"), archive.path.name
-    if merged:
-        for item in items:
-            ts = item_time(item)
-            if ts is not None:
-                now = ts
-            yield now, name, item
-    else:
-        for item in items:
-            yield 0.0, name, item
-    if archive.broken:  # a compressed file cut short: what came before is kept
-        data = {"line": 0, "error": archive.broken}
-        yield now, archive.path.name, PlatformEvent("vigile", "", "malformed", max(now, 0.0), data)
-
-
 async def _write(
-    merged: Iterator[tuple[float, str, Item]],
-    archives: list[Archive],
+    source: InProcess | ReadingProcess,
     db: Path,
     options: ImportOptions,
     report: ImportReport,
     on_progress: Progress | None,
 ) -> None:
-    ahead = []  # up to the first item with a time: the session starts then
-    started = None
-    for entry in merged:
-        ahead.append(entry)
-        started = item_time(entry[2])
-        if started is not None or len(ahead) >= 10_000:
-            break
-    store = await SessionStore.open(db, batch_rows=_BATCH, bulk=True)
-    try:
-        names = list(report.files)
-        await store.start_session(
-            f"import of {', '.join(names)}"[:200],
-            "import",
-            [f"{fmt}:{name}" for name, fmt in report.files.items()],
-            {"imported": report.files, "time_zone": str(options.tz)},
-            started_at=started,
-        )
-        seen = SeenIds(200_000)
-        count = 0
-        for _, file, item in itertools.chain(ahead, merged):
-            _add(store, item, file, report, seen)
-            count += 1
-            if store.pending >= _BACKLOG:
-                await store.caught_up(_BACKLOG // 2)
-            elif count % 1_000 == 0:
-                await asyncio.sleep(0)  # the writer commits while the next lines are read
-            if on_progress and count % _PROGRESS_EVERY == 0:
-                on_progress(sum(a.position for a in archives))
-        if report.last is not None:
-            store.add_event(PlatformEvent("vigile", "", "import", report.last, report.as_dict()))
-    finally:
-        await store.close()
-    if on_progress:
-        on_progress(sum(a.size for a in archives))
+    async with contextlib.aclosing(aiter(source)) as stream:
+        ahead: list[Entry] = []  # up to the first item with a time: the session starts then
+        started = None
+        async for batch in stream:
+            ahead += batch
+            started = next((t for _, i in batch if (t := _time(i)) is not None), None)
+            if started is not None or len(ahead) >= 10_000:
+                break
+        store = await SessionStore.open(db, batch_rows=_BATCH, bulk=True)
+        try:
+            names = list(report.files)
+            await store.start_session(
+                f"import of {', '.join(names)}"[:200],
+                "import",
+                [f"{fmt}:{name}" for name, fmt in report.files.items()],
+                {"imported": report.files, "time_zone": str(options.tz)},
+                started_at=started,
+            )
+            seen = SeenIds(200_000)
+            await _store(ahead, store, report, seen)
+            async for batch in stream:
+                await _store(batch, store, report, seen)
+                if on_progress:
+                    on_progress(source.position)
+            if report.last is not None:
+                event = PlatformEvent("vigile", "", "import", report.last, report.as_dict())
+                store.add_event(event)
+        finally:
+            await store.close()
 
 
-def _add(store: SessionStore, item: Item, file: str, report: ImportReport, seen: SeenIds) -> None:
-    if isinstance(item, Skipped):
-        report.skipped[item.reason] += 1
-    elif isinstance(item, ChatMessage):
-        if seen.repeated(item.key):
+async def _store(
+    batch: list[Entry], store: SessionStore, report: ImportReport, seen: SeenIds
+) -> None:
+    for file, item in batch:
+        _add(store, item, file, report, seen)
+    if store.pending >= _BACKLOG:
+        await store.caught_up(_BACKLOG // 2)
+    else:
+        await asyncio.sleep(0)  # the writer commits while the next lines are read
+
+
+def _time(item: ReadItem) -> float | None:
+    if type(item) is tuple:
+        return float(item[_SENT_AT])
+    return item.ts if isinstance(item, PlatformEvent) else None
+
+
+def _add(
+    store: SessionStore, item: ReadItem, file: str, report: ImportReport, seen: SeenIds
+) -> None:
+    if type(item) is tuple:  # a message, as its row's fields
+        if seen.repeated(f"{item[_PLATFORM]}:{item[_ID]}"):  # its key, as ChatMessage.key
             report.duplicates += 1
             return
-        store.add_message(item)
+        store.add_message_fields(item)
         report.messages += 1
-        report.saw(item.sent_at)
+        report.saw(item[_SENT_AT])
+    elif isinstance(item, Skipped):
+        report.skipped[item.reason] += 1
     else:
         store.add_event(item)
         if item.kind == "malformed":

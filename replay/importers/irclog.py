@@ -42,10 +42,10 @@ def read(archive: Archive, options: ImportOptions) -> Iterator[Item]:
             except MalformedLine:
                 message = None
             if message is not None and message.command == "PRIVMSG":
-                chat = chat_message(message)
+                chat = chat_message(message, archived=True)
                 if not channel or chat.channel == channel:
                     timeline.now = chat.sent_at
-                    yield as_received(chat)
+                    yield chat
                     continue
         items = session.receive(line).items
         if not items and line.startswith(_FROM_TWITCH):
