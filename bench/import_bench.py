@@ -18,6 +18,7 @@ import argparse
 import json
 import os
 import random
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -86,6 +87,14 @@ def main() -> int:
     parser.add_argument("--compare", action="store_true", help="one process, then two")
     args = parser.parse_args()
     folder = args.keep or Path(tempfile.mkdtemp(prefix="vigile-import-bench-"))
+    try:
+        return run(args, folder)
+    finally:
+        if not args.keep:  # a gigabyte of archive and session: gone unless asked for
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def run(args: argparse.Namespace, folder: Path) -> int:
     folder.mkdir(parents=True, exist_ok=True)
     archive = folder / SHAPES[args.format][1]
     db = folder / f"import-{args.format}.db"
