@@ -10,9 +10,8 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterator, Mapping
+from functools import cache
 from typing import Any
-
-from pytchat.processors.default.renderer.currency import symbols as CURRENCY_SYMBOLS
 
 from vigile.connectors.model import ChatMessage, MessageKind, PlatformEvent, Role, utc_now
 
@@ -53,11 +52,16 @@ _QUIET_ACTIONS = frozenset(
 )
 
 
-# pytchat's table of the symbols YouTube shows, keyed as typed (`CHF\xa0`, fullwidth `￥`…).
-_CURRENCIES = {
-    unicodedata.normalize("NFKC", shown).strip(): names["fxtext"]
-    for shown, names in CURRENCY_SYMBOLS.items()
-}
+@cache
+def _currencies() -> dict[str, str]:
+    """pytchat's table of the symbols YouTube shows, keyed as typed (`CHF\xa0`, fullwidth `￥`…).
+    Read on the first paid message: importing pytchat costs a good part of a second, which an
+    import of a Twitch archive should not pay."""
+    from pytchat.processors.default.renderer.currency import symbols
+
+    return {
+        unicodedata.normalize("NFKC", shown).strip(): n["fxtext"] for shown, n in symbols.items()
+    }
 
 
 class InvalidVideo(ValueError):
@@ -230,7 +234,7 @@ def parse_amount(shown: str) -> tuple[float, str]:
         number = re.sub(r"[.,]", "", number[:last]) + "." + number[last + 1 :]
     else:
         number = re.sub(r"[.,]", "", number)
-    return float(number), _CURRENCIES.get(symbol, symbol)
+    return float(number), _currencies().get(symbol, symbol)
 
 
 def _first_thumbnail(photo: Any) -> str:
