@@ -329,3 +329,69 @@ async def test_a_token_that_failed_to_start_says_so_once(helix) -> None:
     events = await collect(source, lambda e: False)
     assert kinds(events) == ["eventsub_unavailable"]
     assert events[0].data["feature"] == "all"
+
+
+async def test_login_asks_for_the_scopes_of_twitchs_own_tools(helix) -> None:
+    from vigile.connectors.twitch_auth import device_login
+
+    def show(url: str, code: str) -> None:
+        asyncio.get_running_loop().call_later(0.2, helix.approve, FULL)
+
+    await device_login(helix.client_id, show, timeout_s=20)
+    asked = repr(helix.requests[0]["query"])
+    for scope in MOD_TOOLS_SCOPES:
+        assert scope in asked, scope
+
+
+# -- acting through Helix -----------------------------------------------------------------------
+
+
+def act(kind, **kwargs):
+    from vigile.connectors.model import ModAction
+
+    base = {"platform": "twitch", "channel": "lumina", "moderator": "modo"}
+    return ModAction(kind=kind, **{**base, **kwargs})
+
+
+async def test_held_messages_shield_mode_and_unban_requests_are_acted_on(helix) -> None:
+    from vigile.connectors.model import ActionKind, ActionResult
+
+    tools = await tools_for(helix)
+    helix.held["h-1"] = es.automod_hold("h-1", "x")
+    helix.held["h-2"] = es.automod_hold("h-2", "y")
+    allowed = await tools.resolve_automod(act(ActionKind.AUTOMOD_ALLOW), "666", "h-1")
+    denied = await tools.resolve_automod(act(ActionKind.AUTOMOD_DENY), "666", "h-2")
+    assert (allowed.result, denied.result) == (ActionResult.OK, ActionResult.OK), denied.detail
+    assert helix.automod_decisions == [
+        {"msg_id": "h-1", "action": "ALLOW"},
+        {"msg_id": "h-2", "action": "DENY"},
+    ]
+    again = await tools.resolve_automod(act(ActionKind.AUTOMOD_ALLOW), "666", "h-1")
+    assert again.result is ActionResult.FAILED and "not found" in again.detail
+    on = await tools.shield_mode(act(ActionKind.SHIELD_MODE), True)
+    assert on.result is ActionResult.OK and helix.shield == {"1": True}
+    off = await tools.shield_mode(act(ActionKind.SHIELD_MODE), False)
+    assert off.detail == "Shield Mode off in #lumina" and helix.shield == {"1": False}
+    helix.unban_requests["u-1"] = es.unban_request("u-1", "sorry")
+    done = await tools.resolve_unban_request(act(ActionKind.UNBAN_DENY), "u-1", "not yet")
+    assert done.result is ActionResult.OK, done.detail
+    assert helix.unban_requests["u-1"]["status"] == "denied"
+    assert helix.unban_requests["u-1"]["resolution_text"] == "not yet"
+
+
+async def test_acts_without_their_scope_say_what_they_need_and_twitch_refusals_are_explained(
+    helix,
+) -> None:
+    from vigile.connectors.model import ActionKind, ActionResult
+
+    tools = await tools_for(helix, Account("2", "modo", scopes=ALL_SCOPES))
+    held = await tools.resolve_automod(act(ActionKind.AUTOMOD_ALLOW), "666", "h-1")
+    assert held.result is ActionResult.FAILED
+    assert "moderator:manage:automod" in held.detail and "vigile login twitch" in held.detail
+    assert not helix.automod_decisions  # nothing was sent
+    # The token claims the scope, Twitch says it does not have it: its 401, explained.
+    tools.moderator.scopes = tools.moderator.scopes | {"moderator:manage:shield_mode"}
+    refused = await tools.shield_mode(act(ActionKind.SHIELD_MODE), True)
+    assert refused.result is ActionResult.FAILED
+    assert "Missing scope: moderator:manage:shield_mode" in refused.detail
+    assert "vigile login twitch" in refused.detail
