@@ -15,6 +15,8 @@ HEADLESS = [
     "vigile.connectors.eventsub_frames",
     "vigile.connectors.eventsub_events",
     "vigile.connectors.twitch_eventsub",
+    "vigile.tui.twitch_desk",
+    "vigile.tui.lockdown",
     "vigile.connectors.youtube_session",
     "vigile.connectors.youtube",
     "vigile.filters.normalize",
