@@ -21,7 +21,14 @@ from textual.widgets import Footer, Input
 from textual.worker import Worker, WorkerState
 
 from vigile.connectors.actions import Moderation
-from vigile.connectors.model import ActionKind, ChatMessage, PlatformEvent, Verdict, utc_now
+from vigile.connectors.model import (
+    ActionKind,
+    ActionResult,
+    ChatMessage,
+    PlatformEvent,
+    Verdict,
+    utc_now,
+)
 from vigile.filters.alert_notice import is_alert
 from vigile.filters.triage import Triage
 from vigile.replay.pipeline import DELETION_KINDS, Pipeline, SessionPlan, purged_author, run_session
@@ -29,14 +36,17 @@ from vigile.tui.channel_commands import ChannelCommand
 from vigile.tui.chat_text import CLOCK_ZONE, inert
 from vigile.tui.config import DeskConfig
 from vigile.tui.desk import Desk, Severity
-from vigile.tui.flagged import PriorityItem
+from vigile.tui.flagged import ItemState, PriorityItem
+from vigile.tui.lockdown import LockdownPreset
 from vigile.tui.team import DeskTeam, TeamScreen
+from vigile.tui.twitch_desk import EVENTS as TWITCH_EVENTS
 from vigile.tui.widgets.cards import CardScreen, explanation, user_card
 from vigile.tui.widgets.desk_header import DeskFigures, DeskHeader
 from vigile.tui.widgets.live_feed import LiveFeed
 from vigile.tui.widgets.priority_pane import PriorityPane, format_age
 from vigile.tui.widgets.rule_editor import RuleEditorScreen
 from vigile.tui.widgets.suggestion import SuggestionScreen
+from vigile.tui.widgets.twitch_screens import ConfirmScreen, ModLogScreen, UnbanScreen
 
 if TYPE_CHECKING:
     from vigile.archive.follow import ArchiveLink
@@ -118,6 +128,30 @@ class VigileApp(App[None]):
             id="app.team",
             tooltip="Team desks: who is connected, their load and response times, alerts",
         ),
+        Binding(
+            "l",
+            "lockdown",
+            "Lockdown",
+            id="twitch.lockdown",
+            tooltip="Raid lockdown on Twitch: Shield Mode and the preset chat modes (asks first); "
+            "again to lift it",
+        ),
+        Binding(
+            "g",
+            "mod_log",
+            "Mod log",
+            id="twitch.mod_log",
+            show=False,
+            tooltip="Every moderator's actions in the channel, as Twitch tells them",
+        ),
+        Binding(
+            "u",
+            "unban_requests",
+            "Unban requests",
+            id="twitch.unban_requests",
+            show=False,
+            tooltip="Twitch unban requests, with each requester's history this session",
+        ),
     ]
 
     def __init__(
@@ -153,6 +187,7 @@ class VigileApp(App[None]):
         self.team = team
         self.archive = archive
         self.desk.known.watchlist = watchlist
+        self.desk.twitch.preset = LockdownPreset.parse(self.config.lockdown)
 
     @property
     def pipeline(self) -> Pipeline | None:
@@ -177,7 +212,9 @@ class VigileApp(App[None]):
             if self.team is not None:  # its share of the queue, without what others handled
                 pane.admit = self.team.admit
             yield pane
-            yield LiveFeed(c.feed_size, c.blur_matches, id="feed")
+            feed = LiveFeed(c.feed_size, c.blur_matches, id="feed")
+            feed.suspects = self.desk.twitch.suspects  # the desk's own, kept up to date
+            yield feed
         yield Input(placeholder="search the live feed (Enter: find, Escape: close)", id="search")
         yield Footer(compact=True)  # every key fits at 180 columns
 
@@ -260,7 +297,7 @@ class VigileApp(App[None]):
                 batch.append((item, verdict))
                 self.desk.seen(item)
                 if (row := self.desk.known.queue_item(item, verdict, seq, now)) is not None:
-                    flagged.append(row)
+                    flagged.append(self.desk.twitch.ranked(row))
             elif isinstance(item, PlatformEvent) and item.kind in DELETION_KINDS:
                 feed.add(batch)
                 batch = []
@@ -275,6 +312,19 @@ class VigileApp(App[None]):
                 flagged = []
                 feed.mark_author_deleted(item.platform, author)
                 pane.gone(item.platform, author_id=author)
+            elif isinstance(item, PlatformEvent) and item.kind in TWITCH_EVENTS:
+                changes = self.desk.twitch.observe(item, now)
+                flagged.extend(changes.held)
+                for message_id in changes.released:  # settled, here or elsewhere
+                    pane.add_items(flagged)  # a hold and its release in one frame: both seen
+                    flagged = []
+                    pane.flush()
+                    if (held := pane.find(f"{item.platform}:{message_id}")) is not None:
+                        pane.set_state(held, ItemState.HANDLED)
+                if changes.suspects:
+                    feed.marks_changed()
+                for told in changes.told:
+                    self.tell(told, severity="warning")
             elif isinstance(item, PlatformEvent) and is_alert(item):
                 self.desk.alert_seen(item)
             elif isinstance(item, PlatformEvent) and item.kind == "rules_rejected":
@@ -355,6 +405,7 @@ class VigileApp(App[None]):
             team=self.team.summary() if self.team is not None else "",
             paused=tuple((r.name, r.position) for r in self.desk.replays() if r.paused),
             archive=self._archive_summary(pipeline.store.committed_messages),
+            twitch=self.desk.twitch.header(),
         )
         self.query_one(DeskHeader).show(figures)
         self._update_titles()
@@ -368,6 +419,8 @@ class VigileApp(App[None]):
             return bool(self.desk.replays())  # replay keys only where something is replayed
         if action == "team":
             return self.team is not None
+        if action in ("lockdown", "mod_log", "unban_requests"):
+            return self.desk.twitch.relevant()  # a desk with no Twitch in it has no use for them
         return True
 
     def action_toggle_replay(self) -> None:
@@ -393,6 +446,9 @@ class VigileApp(App[None]):
         self._update_titles()
 
     def on_priority_pane_action_requested(self, event: PriorityPane.ActionRequested) -> None:
+        if event.item.held and event.kind in (ActionKind.APPROVE, ActionKind.DELETE):
+            self.resolve_hold(event.item, allow=event.kind is ActionKind.APPROVE)
+            return
         if self.desk.request(event.item, event.kind):
             self.carry_out(event.item, event.kind, event.duration_s)
 
@@ -404,9 +460,12 @@ class VigileApp(App[None]):
         await self.desk.toggle_claim(item)
 
     def on_priority_pane_explain(self, event: PriorityPane.Explain) -> None:
-        m = event.item.message
-        body = explanation(m, event.item.verdict, self.blur)
-        self.push_screen(CardScreen(f"Why this was flagged: {inert(m.author_name)}", body))
+        m, item = event.item.message, event.item
+        body = explanation(m, item.ours or item.verdict, self.blur)
+        title = f"Why this was flagged: {inert(m.author_name)}"
+        if item.held:
+            title = f"Held by AutoMod ({inert(item.held)}); Vigile's verdict beside it"
+        self.push_screen(CardScreen(title, body))
 
     def on_priority_pane_user_card(self, event: PriorityPane.UserCard) -> None:
         self.show_user_card(event.item.message)
@@ -417,7 +476,8 @@ class VigileApp(App[None]):
             return
         try:
             known = self.desk.known.note(message)
-            body = await user_card(self.pipeline.store, message, self.blur, known)
+            twitch = self.desk.twitch.suspect_note(message)
+            body = await user_card(self.pipeline.store, message, self.blur, known, twitch)
         except (sqlite3.Error, ValueError) as exc:  # a locked or closed file: say so, go on
             self.tell(f"The user card cannot be read now: {exc}", severity="error")
             return
@@ -426,6 +486,65 @@ class VigileApp(App[None]):
     @work(group="actions")
     async def carry_out(self, item: PriorityItem, kind: ActionKind, duration_s: int | None) -> None:
         await self.desk.carry_out(item, kind, duration_s)
+
+    # -- Twitch's own tools: AutoMod's holds, the lockdown, the mod log, unban requests ----------
+
+    @work(group="actions")
+    async def resolve_hold(self, item: PriorityItem, allow: bool) -> None:
+        pane = self.query_one(PriorityPane)
+        pane.set_state(item, ItemState.SENDING)
+        done = await self.desk.twitch.resolve_hold(item, allow)
+        verb = "allowed" if allow else "denied"
+        if done.result is ActionResult.FAILED:
+            pane.set_state(item, ItemState.NEW)
+            self.tell(f"Held message not {verb}: {done.detail}", severity="error")
+        elif done.result is ActionResult.SIMULATED:
+            pane.set_state(item, ItemState.HANDLED)
+            self.tell(f"Held message of {item.message.author_name} {verb} (simulated)")
+        else:  # it leaves when Twitch confirms (automod.message.update), like one done elsewhere
+            self.tell(f"Held message of {item.message.author_name} {verb}")
+
+    def action_lockdown(self) -> None:
+        twitch = self.desk.twitch
+        channels = twitch.lockdown_channels()
+        if not channels:
+            self.tell("No Twitch channel to lock down yet.", severity="warning")
+            return
+        lifting = any(twitch.locked_down(c) for c in channels)
+        where = ", ".join(f"#{c}" for c in channels)
+        question = (
+            f"Lift the lockdown of {where}: Shield Mode off and the chat modes of the preset off?"
+            if lifting
+            else f"Lock {where} down: {twitch.preset.describe()}?"
+        )
+        title = "Lift the raid lockdown" if lifting else "Raid lockdown"
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.toggle_lockdown()
+
+        self.push_screen(ConfirmScreen(title, question + "  (y: yes, n: no)"), answered)
+
+    @work(group="actions", exclusive=True)
+    async def toggle_lockdown(self) -> None:
+        await self.desk.twitch.toggle_lockdown()
+        self._refresh_header()
+
+    def action_mod_log(self) -> None:
+        self.push_screen(ModLogScreen(self.desk.twitch))
+
+    def action_unban_requests(self) -> None:
+        self.push_screen(UnbanScreen(self.desk.twitch, self.resolve_unban))
+
+    @work(group="actions")
+    async def resolve_unban(self, request_id: str, approve: bool) -> None:
+        done = await self.desk.twitch.resolve_unban(request_id, approve)
+        verb = "approved" if approve else "denied"
+        if done.result is ActionResult.FAILED:
+            self.tell(f"Unban request not {verb}: {done.detail}", severity="error")
+        else:
+            simulated = " (simulated)" if done.result is ActionResult.SIMULATED else ""
+            self.tell(f"Unban request {verb}{simulated}")
 
     # -- suggested rules ---------------------------------------------------------------------------
 
@@ -517,5 +636,8 @@ _DESK_ONLY = frozenset(
         "toggle_replay",
         "seek",
         "team",
+        "lockdown",
+        "mod_log",
+        "unban_requests",
     }
 )

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from vigile.connectors.eventsub_catalogue import AUTOMOD, FEATURES, SHIELD, UNBAN_REQUESTS, needs
 from vigile.connectors.eventsub_events import (
+    KINDS,
     AutoModHold,
     AutoModUpdate,
     ModeratorAction,
@@ -41,6 +42,7 @@ HELD_TAG = "held by AutoMod"
 SUSPECT_BOOST = 15  # a suspicious user's flagged message outranks the same from a stranger
 MOD_LOG = 2_000  # the moderators' latest actions kept on screen (the session has them all)
 _NAMES = {f.key: f.name for f in FEATURES}
+EVENTS = KINDS | {"eventsub_unavailable", "eventsub_ready", "eventsub_revoked"}  # observed
 _ACT_SCOPE = {"automod": AUTOMOD, "shield": SHIELD, "unban": UNBAN_REQUESTS}
 
 
@@ -69,7 +71,12 @@ class TwitchDesk:
         self.suspects: dict[tuple[str, str], SuspiciousUser] = {}  # (platform, author id)
         self.mod_log: deque[tuple[float, str, ModeratorAction]] = deque(maxlen=MOD_LOG)
         self.unban_requests: dict[str, tuple[str, UnbanRequest, float]] = {}  # pending, by id
-        self.channels: list[str] = []  # Twitch channels with EventSub (the lockdown's)
+        # the Twitch channels with EventSub: the lockdown's, before any message is seen
+        self.channels = [
+            s.name.partition(":")[2]
+            for s in desk.plan.sources
+            if s.name.startswith("twitch-eventsub:")
+        ]
 
     # -- what can be done --------------------------------------------------------------------
 
@@ -78,6 +85,14 @@ class TwitchDesk:
 
         moderator = self.desk.moderation.moderators.get("twitch")
         return TwitchTools(moderator) if moderator is not None else None  # type: ignore[arg-type]
+
+    def relevant(self) -> bool:
+        """Whether this desk has Twitch's tools at all: a Twitch token (or the reason it has
+        none) or Twitch's events in the session."""
+        moderation = self.desk.moderation
+        return bool(
+            "twitch" in moderation.moderators or "twitch" in moderation.missing or self.channels
+        )
 
     def unavailable(self, feature: str, kind: ActionKind | None = None) -> str | None:
         """Why a feature (or an act of it) cannot be used now; None when it can."""
@@ -104,6 +119,19 @@ class TwitchDesk:
             else:
                 said[name] = "waiting for Twitch"
         return said
+
+    def header(self) -> str:
+        """Shield Mode, lockdowns and held messages, for the desk's header ("" when none)."""
+        said = []
+        for channel, change in sorted(self.shield.items()):
+            if change.active:
+                lock = "LOCKDOWN + " if channel in self.locked else ""
+                said.append(f"{lock}SHIELD MODE #{channel} (by {change.moderator_login})")
+        for channel in sorted(set(self.locked) - {c for c, s in self.shield.items() if s.active}):
+            said.append(f"LOCKDOWN #{channel}")
+        if self.holds:
+            said.append(f"AutoMod holds {len(self.holds)}")
+        return " · ".join(said)
 
     # -- what the session brings -------------------------------------------------------------
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Container
 from dataclasses import dataclass
 
 from rich.cells import cell_len
@@ -55,6 +56,7 @@ class LiveFeed(ScrollView, can_focus=True):
         & > .live-feed--found { text-style: reverse; }
         & > .live-feed--notice { color: $text-accent; text-style: italic; }
         & > .live-feed--shared { color: $text-secondary; text-style: bold; }
+        & > .live-feed--suspect { color: $text-error; text-style: bold; }
     }
     """
     COMPONENT_CLASSES = {
@@ -69,6 +71,7 @@ class LiveFeed(ScrollView, can_focus=True):
         "live-feed--found",  # the search match on screen
         "live-feed--notice",  # a sub, gift, raid or announcement notice
         "live-feed--shared",  # shared chat: sent in another channel
+        "live-feed--suspect",  # an author Twitch marks (monitored, restricted)
     }
     BINDINGS = [
         Binding("end", "resume_tail", "Follow", id="feed.follow", tooltip="Back to the newest"),
@@ -103,6 +106,7 @@ class LiveFeed(ScrollView, can_focus=True):
         self.search_rank = (0, 0)  # (which match is shown, how many), for the pane's title
         self._styles = SpanStyles(self, "live-feed--")
         self._strips: LRUCache[tuple[FeedLine, bool], Strip] = LRUCache(STRIP_CACHE)
+        self.suspects: Container[tuple[str, str]] = ()  # (platform, author id) Twitch marks
 
     @property
     def line_count(self) -> int:
@@ -218,6 +222,11 @@ class LiveFeed(ScrollView, can_focus=True):
         self._styles.clear()
         self._strips.clear()
 
+    def marks_changed(self) -> None:
+        """Twitch marked or cleared an author: lines are drawn again with the marks of now."""
+        self._strips.clear()
+        self.refresh()
+
     def line_strip(self, line: FeedLine) -> Strip:
         """The whole line, drawn once and kept while it is on screen or near it."""
         key = (line, line.deleted)
@@ -234,6 +243,8 @@ class LiveFeed(ScrollView, can_focus=True):
         head.append("● " if line.verdict.flagged else "  ", styles["flag"])
         platform = styles[m.platform] if m.platform in ("twitch", "youtube") else _BOLD
         head.append(f"{m.platform[:2]} ", platform)
+        if (m.platform, m.author_id) in self.suspects:
+            head.append("⚠ ", styles["suspect"])
         head.append(inert(m.author_name), _BOLD)
         head.append(": ")
         head.append_text(before_text(m, line.verdict, self.blur, styles))
