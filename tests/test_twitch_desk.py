@@ -227,3 +227,30 @@ async def test_without_the_scopes_each_feature_says_what_it_needs_and_nothing_is
             assert await live.desk.twitch.toggle_lockdown() == []
             assert "Cannot lock down: needs moderator:read:shield_mode" in live.desk.notices[-1]
     assert helix.shield == {} and not server.subscriptions
+
+
+def test_the_lockdown_preset_comes_from_the_config_and_a_bad_one_is_refused(tmp_path) -> None:
+    from vigile.tui.config import ConfigError, load_config
+
+    file = tmp_path / "config.toml"
+    file.write_text('[desk]\nlockdown = ["emote-only", "slow:10"]\n')
+    preset = LockdownPreset.parse(load_config({}, file).lockdown)
+    assert preset.settings(True) == {
+        "slow_mode": True,
+        "slow_mode_wait_time": 10,
+        "emote_mode": True,
+    }
+    assert preset.settings(False) == {"slow_mode": False, "emote_mode": False}
+    assert preset.describe() == "Shield Mode + slow mode (10 s) + emote-only"
+    assert LockdownPreset.parse(load_config({}, tmp_path / "none.toml").lockdown).settings(
+        True
+    ) == {
+        "follower_mode": True,
+        "follower_mode_duration": 10,
+        "slow_mode": True,
+        "slow_mode_wait_time": 30,
+    }
+    for bad in ('"slow:1"', '"shields-up"', '"followers:x"'):
+        file.write_text(f"[desk]\nlockdown = [{bad}]\n")
+        with pytest.raises(ConfigError, match="lockdown item"):
+            load_config({}, file)

@@ -395,3 +395,20 @@ async def test_acts_without_their_scope_say_what_they_need_and_twitch_refusals_a
     assert refused.result is ActionResult.FAILED
     assert "Missing scope: moderator:manage:shield_mode" in refused.detail
     assert "vigile login twitch" in refused.detail
+
+
+async def test_watch_reads_twitchs_events_only_with_a_token_and_takes_the_test_hook(helix) -> None:
+    from vigile.connectors.actions import Moderation
+    from vigile.tui.accounts import eventsub_sources
+    from vigile.tui.cli import build_parser
+
+    args = build_parser().parse_args(
+        ["watch", "twitch:lumina", "youtube:dQw4w9WgXcQ", "--eventsub-url", "ws://127.0.0.1:9/ws"]
+    )
+    assert args.eventsub_url == "ws://127.0.0.1:9/ws"
+    without = Moderation(missing={"twitch": "no token"})
+    assert eventsub_sources(without, args.sources, args.eventsub_url) == []
+    tools = await tools_for(helix)
+    with_token = Moderation(moderators={"twitch": tools.moderator})
+    (source,) = eventsub_sources(with_token, args.sources, args.eventsub_url)
+    assert (source.name, source.url) == ("twitch-eventsub:lumina", "ws://127.0.0.1:9/ws")
