@@ -19,6 +19,7 @@ from vigile.connectors.twitch_mod import TwitchModerator
 from vigile.connectors.twitch_tools import TwitchTools
 from vigile.filters.rules import load_starter_packs
 from vigile.filters.triage import Triage
+from vigile.replay.bilan import write_bilan
 from vigile.replay.pipeline import Pipeline, SessionPlan, run_session
 from vigile.tui.desk import Desk
 from vigile.tui.flagged import PriorityItem
@@ -177,6 +178,11 @@ async def test_a_hold_resolved_elsewhere_leaves_and_the_lockdown_key_toggles_twi
     assert states == [("start",), ("end",)]
     acted = rows(db, "SELECT kind, result FROM actions ORDER BY id")
     assert acted == [("shield_mode", "ok"), ("chat_mode", "ok")] * 2
+    # the bilan's raid timeline has the lockdown (Shield Mode inside it is the same one)
+    (lockdown,) = write_bilan(db, tmp_path / "bilan", lang="en").figures["threats"]["lockdowns"]
+    assert (lockdown["source"], lockdown["by"]) == ("vigile", "modo")
+    assert lockdown["ended_at"] > lockdown["started_at"]
+    assert "followers-only (10 min)" in lockdown["what"]
 
 
 async def test_suspicious_users_rank_higher_and_unban_requests_are_answered_with_history(
