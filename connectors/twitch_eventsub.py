@@ -15,6 +15,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import Protocol
 
+import aiohttp
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
@@ -68,7 +69,10 @@ class Subscriber(Protocol):
 
 
 def classify(exc: Exception) -> Retry | Fatal | None:
-    if isinstance(exc, SessionLost | OSError | TimeoutError | ConnectionClosed | InvalidHandshake):
+    """A lost, silent or refused connection, or Helix out of reach while subscribing, is worth
+    another try; a bad address is not."""
+    lost = SessionLost | OSError | TimeoutError | ConnectionClosed | InvalidHandshake
+    if isinstance(exc, lost | aiohttp.ClientError):
         return Retry(f"{exc or type(exc).__name__}")
     if isinstance(exc, InvalidURI):
         return Fatal(exc)
