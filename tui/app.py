@@ -21,14 +21,7 @@ from textual.widgets import Footer, Input
 from textual.worker import Worker, WorkerState
 
 from vigile.connectors.actions import Moderation
-from vigile.connectors.model import (
-    ActionKind,
-    ActionResult,
-    ChatMessage,
-    PlatformEvent,
-    Verdict,
-    utc_now,
-)
+from vigile.connectors.model import ActionKind, ChatMessage, PlatformEvent, Verdict, utc_now
 from vigile.filters.alert_notice import is_alert
 from vigile.filters.triage import Triage
 from vigile.replay.pipeline import DELETION_KINDS, Pipeline, SessionPlan, purged_author, run_session
@@ -36,17 +29,17 @@ from vigile.tui.channel_commands import ChannelCommand
 from vigile.tui.chat_text import CLOCK_ZONE, inert
 from vigile.tui.config import DeskConfig
 from vigile.tui.desk import Desk, Severity
-from vigile.tui.flagged import ItemState, PriorityItem
+from vigile.tui.flagged import PriorityItem
 from vigile.tui.lockdown import LockdownPreset
 from vigile.tui.team import DeskTeam, TeamScreen
 from vigile.tui.twitch_desk import EVENTS as TWITCH_EVENTS
+from vigile.tui.twitch_keys import TwitchToolKeys
 from vigile.tui.widgets.cards import CardScreen, explanation, user_card
 from vigile.tui.widgets.desk_header import DeskFigures, DeskHeader
 from vigile.tui.widgets.live_feed import LiveFeed
 from vigile.tui.widgets.priority_pane import PriorityPane, format_age
 from vigile.tui.widgets.rule_editor import RuleEditorScreen
 from vigile.tui.widgets.suggestion import SuggestionScreen
-from vigile.tui.widgets.twitch_screens import ConfirmScreen, ModLogScreen, UnbanScreen
 
 if TYPE_CHECKING:
     from vigile.archive.follow import ArchiveLink
@@ -56,7 +49,7 @@ FRAME_S = 1 / 30  # drain the inbox at frame rate: ingest at wire speed, draw at
 _INBOX_LIMIT = 50_000  # beyond this the feed only needs the newest; the store has everything
 
 
-class VigileApp(App[None]):
+class VigileApp(TwitchToolKeys, App[None]):
     """The moderator desk on screen: the header, the priority pane beside the live feed, the
     footer of keys. It composes, binds keys, runs workers and draws; what the keys do is the
     headless `Desk`'s (self.desk).
@@ -313,18 +306,9 @@ class VigileApp(App[None]):
                 feed.mark_author_deleted(item.platform, author)
                 pane.gone(item.platform, author_id=author)
             elif isinstance(item, PlatformEvent) and item.kind in TWITCH_EVENTS:
-                changes = self.desk.twitch.observe(item, now)
-                flagged.extend(changes.held)
-                for message_id in changes.released:  # settled, here or elsewhere
-                    pane.add_items(flagged)  # a hold and its release in one frame: both seen
-                    flagged = []
-                    pane.flush()
-                    if (held := pane.find(f"{item.platform}:{message_id}")) is not None:
-                        pane.set_state(held, ItemState.HANDLED)
-                if changes.suspects:
-                    feed.marks_changed()
-                for told in changes.told:
-                    self.tell(told, severity="warning")
+                pane.add_items(flagged)  # a hold and its release in one frame: both seen
+                flagged = []
+                self.twitch_event(item, now)
             elif isinstance(item, PlatformEvent) and is_alert(item):
                 self.desk.alert_seen(item)
             elif isinstance(item, PlatformEvent) and item.kind == "rules_rejected":
@@ -486,65 +470,6 @@ class VigileApp(App[None]):
     @work(group="actions")
     async def carry_out(self, item: PriorityItem, kind: ActionKind, duration_s: int | None) -> None:
         await self.desk.carry_out(item, kind, duration_s)
-
-    # -- Twitch's own tools: AutoMod's holds, the lockdown, the mod log, unban requests ----------
-
-    @work(group="actions")
-    async def resolve_hold(self, item: PriorityItem, allow: bool) -> None:
-        pane = self.query_one(PriorityPane)
-        pane.set_state(item, ItemState.SENDING)
-        done = await self.desk.twitch.resolve_hold(item, allow)
-        verb = "allowed" if allow else "denied"
-        if done.result is ActionResult.FAILED:
-            pane.set_state(item, ItemState.NEW)
-            self.tell(f"Held message not {verb}: {done.detail}", severity="error")
-        elif done.result is ActionResult.SIMULATED:
-            pane.set_state(item, ItemState.HANDLED)
-            self.tell(f"Held message of {item.message.author_name} {verb} (simulated)")
-        else:  # it leaves when Twitch confirms (automod.message.update), like one done elsewhere
-            self.tell(f"Held message of {item.message.author_name} {verb}")
-
-    def action_lockdown(self) -> None:
-        twitch = self.desk.twitch
-        channels = twitch.lockdown_channels()
-        if not channels:
-            self.tell("No Twitch channel to lock down yet.", severity="warning")
-            return
-        lifting = any(twitch.locked_down(c) for c in channels)
-        where = ", ".join(f"#{c}" for c in channels)
-        question = (
-            f"Lift the lockdown of {where}: Shield Mode off and the chat modes of the preset off?"
-            if lifting
-            else f"Lock {where} down: {twitch.preset.describe()}?"
-        )
-        title = "Lift the raid lockdown" if lifting else "Raid lockdown"
-
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self.toggle_lockdown()
-
-        self.push_screen(ConfirmScreen(title, question + "  (y: yes, n: no)"), answered)
-
-    @work(group="actions", exclusive=True)
-    async def toggle_lockdown(self) -> None:
-        await self.desk.twitch.toggle_lockdown()
-        self._refresh_header()
-
-    def action_mod_log(self) -> None:
-        self.push_screen(ModLogScreen(self.desk.twitch))
-
-    def action_unban_requests(self) -> None:
-        self.push_screen(UnbanScreen(self.desk.twitch, self.resolve_unban))
-
-    @work(group="actions")
-    async def resolve_unban(self, request_id: str, approve: bool) -> None:
-        done = await self.desk.twitch.resolve_unban(request_id, approve)
-        verb = "approved" if approve else "denied"
-        if done.result is ActionResult.FAILED:
-            self.tell(f"Unban request not {verb}: {done.detail}", severity="error")
-        else:
-            simulated = " (simulated)" if done.result is ActionResult.SIMULATED else ""
-            self.tell(f"Unban request {verb}{simulated}")
 
     # -- suggested rules ---------------------------------------------------------------------------
 
