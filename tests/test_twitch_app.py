@@ -67,9 +67,12 @@ async def test_automod_holds_are_their_own_rows_and_o_allows_x_denies(tmp_path) 
             pane = app.query_one(PriorityPane)
             await wait_for(pilot, lambda: len(pane.items) == 2)
             rows = pane_rows(app)
-            assert any(r.startswith("⏸ held by AutoMod: aggression (level 3)") for r in rows)
-            assert any("held by AutoMod: blocked term: followers" in r for r in rows)
-            assert all("· Vigile: " in r for r in rows)  # Vigile's verdict beside AutoMod's
+            held_by = "⏸ you are a clown  · AutoMod: aggression (level 3) · Vigile: "
+            assert any(r.startswith(held_by) for r in rows)
+            assert (
+                "⏸ buy followers here  · AutoMod: blocked term: followers · Vigile: spam" in rows
+            )
+            assert all("held by AutoMod" in item.verdict.labels for item in pane.ordered())
             assert app.query_one(LiveFeed).line_count == 0  # never shown as posted
             await wait_for(pilot, lambda: "AutoMod holds 2" in screen_text(app))
             pane.focus()

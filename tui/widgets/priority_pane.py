@@ -472,10 +472,10 @@ class PriorityPane(ScrollView, can_focus=True):
             text = Text(f"⚑ {item.known} · ", style=styles["known"]) + text
         if item.suspect:
             text = Text("⚠ ", style=styles["suspect"]) + text
-        if item.held:  # not posted: AutoMod's reason first, Vigile's own verdict after
-            text = Text(f"⏸ held by AutoMod: {item.held} · ", style=styles["held"]) + text
+        if item.held:  # not posted: marked first, then AutoMod's reason beside Vigile's own
+            text = Text("⏸ ", style=styles["held"]) + text
             ours = ", ".join(item.ours.labels) if item.ours and item.ours.flagged else "clean"
-            text.append(f"  · Vigile: {ours}", style=styles["held"])
+            text.append(f"  · AutoMod: {item.held} · Vigile: {ours}", style=styles["held"])
         if item.members:
             more = "+" if item.authors_let_go else ""
             count = Text(
