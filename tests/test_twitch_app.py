@@ -69,9 +69,7 @@ async def test_automod_holds_are_their_own_rows_and_o_allows_x_denies(tmp_path) 
             rows = pane_rows(app)
             held_by = "⏸ you are a clown  · AutoMod: aggression (level 3) · Vigile: "
             assert any(r.startswith(held_by) for r in rows)
-            assert (
-                "⏸ buy followers here  · AutoMod: blocked term: followers · Vigile: spam" in rows
-            )
+            assert "⏸ buy followers here  · AutoMod: blocked term: followers · Vigile: spam" in rows
             assert all("held by AutoMod" in item.verdict.labels for item in pane.ordered())
             assert app.query_one(LiveFeed).line_count == 0  # never shown as posted
             await wait_for(pilot, lambda: "AutoMod holds 2" in screen_text(app))

@@ -21,6 +21,7 @@ from vigile.filters.rules import load_starter_packs
 from vigile.filters.triage import Triage
 from vigile.replay.bilan import write_bilan
 from vigile.replay.pipeline import Pipeline, SessionPlan, run_session
+from vigile.replay.verify import verify_session
 from vigile.tui.desk import Desk
 from vigile.tui.flagged import PriorityItem
 from vigile.tui.lockdown import LockdownPreset
@@ -134,6 +135,11 @@ async def test_a_held_message_is_a_priority_item_of_its_own_kind_and_allowing_it
     assert kinds.index("automod_hold") < kinds.index("automod_update")
     # the held message never entered the session as a posted message
     assert rows(db, "SELECT count(*) FROM messages") == [(0,)]
+    # Twitch's events and the desk's acts are sealed like every row: the chain covers them
+    proven = verify_session(db)
+    assert proven.intact
+    sealed = rows(db, "SELECT count(*) FROM events")[0][0] + 1  # and the action
+    assert proven.rows >= sealed
 
 
 async def test_a_hold_resolved_elsewhere_leaves_and_the_lockdown_key_toggles_twitch(
