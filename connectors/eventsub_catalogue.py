@@ -70,6 +70,13 @@ FEATURES = (
     ),
 )
 FEATURE_OF = {sub_type: f for f in FEATURES for sub_type, _ in f.subscriptions}
+# Where Twitch does not offer a version (400), the one before it: AutoMod's v1 has the category
+# and level but not the blocked term; channel.moderate v1 lacks warnings and shared chat.
+OLDER = {
+    ("automod.message.hold", "2"): "1",
+    ("automod.message.update", "2"): "1",
+    ("channel.moderate", "2"): "1",
+}
 
 
 def has_scope(scopes: frozenset[str], scope: str) -> bool:

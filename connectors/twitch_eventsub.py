@@ -29,7 +29,13 @@ from vigile.connectors.connection import (
     Retry,
     SeenIds,
 )
-from vigile.connectors.eventsub_catalogue import FEATURE_OF, FEATURES, missing_scopes, needs
+from vigile.connectors.eventsub_catalogue import (
+    FEATURE_OF,
+    FEATURES,
+    OLDER,
+    missing_scopes,
+    needs,
+)
 from vigile.connectors.eventsub_events import PLATFORM, to_event
 from vigile.connectors.eventsub_frames import (
     Frame,
@@ -191,7 +197,7 @@ class EventSubSource:
         condition = await self.subscriber.condition(self.channel)
         wanted = list(self.wanted)
         results = await asyncio.gather(
-            *(self.subscriber.subscribe(session_id, t, v, condition) for t, v in wanted),
+            *(self._make(session_id, t, v, condition) for t, v in wanted),
             return_exceptions=True,
         )
         told, off = [], set()
@@ -215,6 +221,19 @@ class EventSubSource:
         ready = sorted({FEATURE_OF[t].key for t, _ in self.wanted})
         told.append(self._event("eventsub_ready", features=ready))
         return told
+
+    async def _make(
+        self, session_id: str, sub_type: str, version: str, condition: dict[str, str]
+    ) -> None:
+        """One subscription, in the version before if Twitch does not offer this one."""
+        try:
+            await self.subscriber.subscribe(session_id, sub_type, version, condition)
+        except Exception as exc:
+            older = OLDER.get((sub_type, version))
+            if older is None or getattr(exc, "status", None) != 400:
+                raise
+            await self.subscriber.subscribe(session_id, sub_type, older, condition)
+            self.wanted[self.wanted.index((sub_type, version))] = (sub_type, older)
 
     def _items(self, frame: Frame) -> list[PlatformEvent]:
         match frame:

@@ -412,3 +412,33 @@ async def test_watch_reads_twitchs_events_only_with_a_token_and_takes_the_test_h
     with_token = Moderation(moderators={"twitch": tools.moderator})
     (source,) = eventsub_sources(with_token, args.sources, args.eventsub_url)
     assert (source.name, source.url) == ("twitch-eventsub:lumina", "ws://127.0.0.1:9/ws")
+
+
+async def test_where_twitch_offers_no_v2_the_v1_subscription_is_made_and_read(helix) -> None:
+    helix.without_v2 = {"automod.message.hold", "automod.message.update"}
+    v1_hold = {  # automod.message.hold v1: category and level at the top, no blocked terms
+        **es.BROADCASTER,
+        "user_id": "666",
+        "user_login": "troll",
+        "user_name": "Troll",
+        "message_id": "h-1",
+        "message": {"text": "you clown", "fragments": []},
+        "category": "bullying",
+        "level": 4,
+        "held_at": "2026-01-01T00:00:00Z",
+    }
+    script = [
+        es.AwaitSubscriptions(SUBSCRIPTIONS),
+        es.Notify("automod.message.hold", v1_hold, version="1"),
+    ]
+    async with es.FakeEventSub([script]) as server:
+        helix.eventsub = server
+        source = EventSubSource("lumina", await tools_for(helix), url=server.url)
+        events = await collect(source, count("automod_hold"))
+    made = {
+        (s["type"], s["version"]) for s in server.subscriptions[server.connections[0].session_id]
+    }
+    assert ("automod.message.hold", "1") in made and ("channel.moderate", "2") in made
+    assert "eventsub_unavailable" not in kinds(events)
+    hold = read_event(next(e for e in events if e.kind == "automod_hold"), AutoModHold)
+    assert (hold.category, hold.level, hold.why) == ("bullying", 4, "bullying (level 4)")

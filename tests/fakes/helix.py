@@ -95,6 +95,7 @@ class FakeHelix(LocalHttpServer):
     automod_decisions: list[dict[str, Any]] = field(default_factory=list)
     shield: dict[str, bool] = field(default_factory=dict)  # broadcaster → Shield Mode on
     unban_requests: dict[str, dict[str, Any]] = field(default_factory=dict)  # id → request
+    without_v2: set[str] = field(default_factory=set)  # EventSub types offered in v1 only
 
     def grant(self, account: Account, token: str = "", refresh: str = "") -> tuple[str, str]:
         token, refresh = token or secrets.token_hex(15), refresh or secrets.token_hex(25)
@@ -336,9 +337,9 @@ class FakeHelix(LocalHttpServer):
         condition, transport = body.get("condition") or {}, body.get("transport") or {}
         if sub_type not in EVENTSUB_AUTH:
             return _error(400, f"unsupported subscription type {sub_type}")
-        if sub_type in ("automod.message.hold", "automod.message.update", "channel.moderate"):
-            if version not in ("1", "2"):
-                return _error(400, "invalid version")
+        offered = {"1", "2"} if sub_type in _HAVE_V2 and sub_type not in self.without_v2 else {"1"}
+        if version not in offered:
+            return _error(400, f"invalid version {version} for {sub_type}")
         if transport.get("method") != "websocket":
             return _error(400, "transport method must be websocket for user tokens")
         session = str(transport.get("session_id", ""))
@@ -447,6 +448,9 @@ class FakeHelix(LocalHttpServer):
         if self.eventsub is not None:
             await self.eventsub.broadcast("channel.unban_request.resolve", dict(wanted))
         return web.json_response({"data": [wanted]})
+
+
+_HAVE_V2 = frozenset({"automod.message.hold", "automod.message.update", "channel.moderate"})
 
 
 def _is_json(request: web.Request) -> bool:
