@@ -266,3 +266,24 @@ def test_the_lockdown_preset_comes_from_the_config_and_a_bad_one_is_refused(tmp_
         file.write_text(f"[desk]\nlockdown = [{bad}]\n")
         with pytest.raises(ConfigError, match="lockdown item"):
             load_config({}, file)
+
+
+def test_a_raid_alert_on_twitch_brings_the_lockdown_key_up(tmp_path) -> None:
+    moderation = Moderation(missing={"twitch": "no Twitch moderator token; run vigile login"})
+    plan = SessionPlan("live", "live", [], tmp_path / "live.db")
+    desk = Desk(plan, Triage(load_starter_packs()), moderation=moderation)
+    raid = PlatformEvent("twitch", "lumina", "alert:raid", data={"state": "raised"})
+    desk.alert_seen(raid)
+    assert desk.notices[-1] == (
+        "Raid on #lumina; the lockdown is off: no Twitch moderator token; run vigile login"
+    )
+    desk.moderation = Moderation(simulated=True, missing={"twitch": "rehearsal"})
+    desk.alert_seen(raid)
+    assert desk.notices[-1] == (
+        "Raid on #lumina: l locks it down "
+        "(Shield Mode + followers-only (10 min) + slow mode (30 s))"
+    )
+    told = len(desk.notices)
+    desk.alert_seen(PlatformEvent("twitch", "lumina", "alert:raid", data={"state": "cleared"}))
+    desk.alert_seen(PlatformEvent("youtube", "v", "alert:raid", data={"state": "raised"}))
+    assert len(desk.notices) == told  # a cleared raid, or one off Twitch: nothing to lock

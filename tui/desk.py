@@ -114,7 +114,9 @@ class Desk:
         return self.rules_error
 
     def alert_seen(self, event: PlatformEvent) -> None:
-        """The team sees what any desk saw first."""
+        """The team sees what any desk saw first; a raid on Twitch brings the lockdown key up."""
+        if (hint := self.twitch.raid_hint(event)) is not None:
+            self.tell(hint, severity="warning")
         if self.team is not None:
             alert = AlertNotice.from_event(event)
             state = "cleared" if alert.state == "cleared" else "up"

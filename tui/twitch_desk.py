@@ -237,6 +237,17 @@ class TwitchDesk:
         seen = [c for p, c in sorted(self.desk.channels) if p == "twitch"]
         return list(dict.fromkeys([*self.channels, *seen]))
 
+    def raid_hint(self, event: PlatformEvent) -> str | None:
+        """When a raid alert goes up on a Twitch channel not locked down: the key that would."""
+        raised = event.kind == "alert:raid" and event.data.get("state") == "raised"
+        if not raised or event.platform != "twitch" or not self.relevant():
+            return None
+        if self.locked_down(event.channel):
+            return None
+        if problem := self.unavailable("shield", ActionKind.SHIELD_MODE):
+            return f"Raid on #{event.channel}; the lockdown is off: {problem}"
+        return f"Raid on #{event.channel}: l locks it down ({self.preset.describe()})"
+
     def locked_down(self, channel: str) -> bool:
         shield = self.shield.get(channel)
         return channel in self.locked or (shield is not None and shield.active)
