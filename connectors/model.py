@@ -90,6 +90,11 @@ class ActionKind(StrEnum):
     APPROVE = "approve"
     CLEAR = "clear"
     CHAT_MODE = "chat_mode"  # slow, followers-only, emote-only, subscribers-only
+    AUTOMOD_ALLOW = "automod_allow"  # a message AutoMod held, let into chat
+    AUTOMOD_DENY = "automod_deny"
+    SHIELD_MODE = "shield_mode"  # Twitch's Shield Mode turned on or off (`detail` says which)
+    UNBAN_APPROVE = "unban_approve"  # an unban request answered
+    UNBAN_DENY = "unban_deny"
 
 
 class ActionResult(StrEnum):

@@ -17,15 +17,23 @@ from pathlib import Path
 import twitchio
 from twitchio.http import Route
 
+from vigile.connectors.eventsub_catalogue import EVENTSUB_SCOPES
 from vigile.connectors.secrets import CredentialsError, config_folder, read_private, write_private
 
-# What a moderator's desk needs: act on chatters and messages, change chat settings, read chat.
-MODERATOR_SCOPES = (
-    "moderator:manage:banned_users",
-    "moderator:manage:chat_messages",
-    "moderator:manage:chat_settings",
-    "moderator:manage:warnings",
-    "chat:read",
+# What a moderator's desk needs: act on chatters and messages, change chat settings, read chat,
+# and Twitch's own moderation tools (AutoMod queue, Shield Mode, suspicious users, the mod log,
+# unban requests: see eventsub_catalogue).
+MODERATOR_SCOPES = tuple(
+    dict.fromkeys(
+        (
+            "moderator:manage:banned_users",
+            "moderator:manage:chat_messages",
+            "moderator:manage:chat_settings",
+            "moderator:manage:warnings",
+            "chat:read",
+            *EVENTSUB_SCOPES,
+        )
+    )
 )
 # twitchio warns on every client that its optional Starlette web adapter is missing; Vigile
 # never runs a web adapter, and a stray line on stderr would scar the desk's screen.

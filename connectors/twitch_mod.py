@@ -31,6 +31,11 @@ NEEDED_SCOPE = {
     ActionKind.CLEAR: CHAT_MESSAGES,
     ActionKind.WARN: WARNINGS,
     ActionKind.CHAT_MODE: CHAT_SETTINGS,
+    ActionKind.AUTOMOD_ALLOW: "moderator:manage:automod",
+    ActionKind.AUTOMOD_DENY: "moderator:manage:automod",
+    ActionKind.SHIELD_MODE: "moderator:manage:shield_mode",
+    ActionKind.UNBAN_APPROVE: "moderator:manage:unban_requests",
+    ActionKind.UNBAN_DENY: "moderator:manage:unban_requests",
 }
 CHAT_SETTING_NAMES = frozenset(
     {
@@ -83,9 +88,30 @@ class TwitchModerator:
         self._broadcasters: dict[str, str] = {}
         self._session: aiohttp.ClientSession | None = None
         self._client: _Client | None = None
+        # Set once start() has ended, well or not: EventSub waits for it before subscribing.
+        self.started = asyncio.Event()
+        self.start_error: str | None = None
 
     async def start(self) -> None:
         """Validate (refreshing if needed) the token. CredentialsError when Twitch refuses it."""
+        try:
+            await self._start()
+        except Exception as exc:
+            self.start_error = str(exc) or type(exc).__name__
+            raise
+        finally:
+            self.started.set()
+
+    @property
+    def http(self) -> Any:
+        """twitchio's HTTP client, for the calls twitch_tools makes with this token."""
+        assert self._client is not None, "start() first"
+        return self._client.http
+
+    async def broadcaster_id(self, channel: str) -> str:
+        return (await self._broadcaster(channel)).id
+
+    async def _start(self) -> None:
         trace = aiohttp.TraceConfig()
         trace.on_request_end.append(self._note_rate_limit)
         self._session = aiohttp.ClientSession(trace_configs=[trace])
@@ -132,7 +158,7 @@ class TwitchModerator:
         if problem:
             return _done(action, ActionResult.FAILED, f"Not sent: {problem}.")
         try:
-            detail = await self._with_rate_limit(lambda: self._call(action))
+            detail = await self.with_rate_limit(lambda: self._call(action))
         except twitchio.HTTPException as exc:
             return _done(action, ActionResult.FAILED, explain(exc, action.channel))
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
@@ -162,7 +188,7 @@ class TwitchModerator:
         if unknown:
             raise ValueError(f"unknown chat settings: {', '.join(sorted(unknown))}")
         broadcaster = await self._broadcaster(channel)
-        result = await self._with_rate_limit(
+        result = await self.with_rate_limit(
             lambda: broadcaster.update_chat_settings(moderator=self.user_id, **settings)
         )
         return {name: getattr(result, name, None) for name in sorted(CHAT_SETTING_NAMES)}
@@ -202,7 +228,7 @@ class TwitchModerator:
         assert self._client is not None, "start() first"
         login = channel.lower().lstrip("#")
         if login not in self._broadcasters:
-            users = await self._with_rate_limit(
+            users = await self.with_rate_limit(
                 lambda: self._client.fetch_users(logins=[login], token_for=self.user_id)
             )
             if not users:
@@ -217,7 +243,7 @@ class TwitchModerator:
             reset = params.response.headers.get("Ratelimit-Reset", "")
             self._rate_limit_reset = float(reset) if reset.isdigit() else None
 
-    async def _with_rate_limit(self, call: Any) -> Any:
+    async def with_rate_limit(self, call: Any) -> Any:
         """On 429, wait until Twitch's Ratelimit-Reset (if it is soon enough) and try again."""
         for attempt in range(_RATE_LIMIT_TRIES):
             try:

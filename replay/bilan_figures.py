@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from vigile.replay import reads
+from vigile.replay import bilan_twitch, reads
 from vigile.replay.loadtest import percentile
 from vigile.replay.reads import ActionRow, SessionFile, SessionRow
 from vigile.replay.scoring import score_run
@@ -60,7 +60,10 @@ def collect(path: Path, target_s: float = DEFAULT_TARGET_S, labels: Path | None 
     try:
         flagged = _flagged(db)
         actions = db.all(reads.ACTIONS)
-        handled_at = _first_action(flagged, actions, HANDLING)
+        outside, outside_counts = bilan_twitch.outside_actions(db, actions)
+        # a flagged message answered on Twitch by another moderator was answered all the same
+        answers = sorted([*actions, *outside], key=lambda a: a.ts)
+        handled_at = _first_action(flagged, answers, HANDLING)
         figures = {
             "format": FORMAT,
             "source": path.name,
@@ -71,6 +74,8 @@ def collect(path: Path, target_s: float = DEFAULT_TARGET_S, labels: Path | None 
             "filters": _filters(db, flagged),
             "evidence": _evidence(path, len(flagged)),
         }
+        figures["moderation"]["outside_vigile"] = outside_counts
+        figures["threats"]["lockdowns"] = bilan_twitch.lockdowns(db, figures["threats"]["alerts"])
         _answered(figures["threats"]["hijacked_hashtags"], figures["filters"]["versions"])
         source = _labelled_source(db, path, sessions, labels)
     finally:

@@ -52,6 +52,19 @@ WORDS: dict[str, tuple[str, str]] = {  # key: (French, English)
     ),
     "unhandled": ("Restés sans traitement", "Left unhandled"),
     "no_actions": ("Aucune action n'a été enregistrée.", "No action was recorded."),
+    "outside_vigile": (
+        "Actions prises hors de Vigile (Twitch)",
+        "Actions taken outside Vigile (Twitch)",
+    ),
+    "outside_note": (
+        "par l'équipe de modération de la chaîne, vues par Twitch ; comptées dans les délais "
+        "de réponse quand elles répondent à un message signalé",
+        "by the channel's moderators, as Twitch told them; counted in the response times when "
+        "they answer a flagged message",
+    ),
+    "lockdowns": ("Verrouillages anti-raid", "Raid lockdowns"),
+    "lockdown_what": ("Mesures", "Measures"),
+    "raid_after": ("Durée du raid après le début", "Raid went on after the start for"),
     "threats": ("Les menaces", "Threats"),
     "alert_timeline": ("Chronologie des alertes", "Alert timeline"),
     "raised": ("Levée", "Raised"),
@@ -199,6 +212,11 @@ KINDS: dict[str, tuple[str, str]] = {  # alert and action kinds
     "approve": ("approuvé", "approve"),
     "clear": ("chat vidé", "clear"),
     "chat_mode": ("mode du chat", "chat mode"),
+    "automod_allow": ("autorisé (AutoMod)", "allowed (AutoMod)"),
+    "automod_deny": ("refusé (AutoMod)", "denied (AutoMod)"),
+    "shield_mode": ("mode bouclier", "Shield Mode"),
+    "unban_approve": ("débannissement accordé", "unban granted"),
+    "unban_deny": ("débannissement refusé", "unban refused"),
     "ok": ("fait", "done"),
     "failed": ("refusé", "failed"),
     "simulated": ("simulé", "simulated"),

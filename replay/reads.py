@@ -322,6 +322,13 @@ ALERTS = Read(
     " WHERE kind LIKE 'alert:%' ORDER BY ts, id",
     ("data",),
 )
+# Twitch's own moderation tools in the session: other moderators' actions, lockdowns, Shield Mode
+TWITCH_TOOLS = Read(
+    AlertRow,
+    "SELECT ts, kind, platform, channel, data FROM events WHERE kind IN"
+    " ('moderate', 'lockdown', 'shield_mode_begin', 'shield_mode_end') ORDER BY ts, id",
+    ("data",),
+)
 
 FLAGGED = Read(
     FlaggedRow,

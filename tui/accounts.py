@@ -14,6 +14,7 @@ from vigile.connectors.secrets import CredentialsError
 
 if TYPE_CHECKING:  # loaded by the commands that act, not for `vigile --help`
     from vigile.connectors.actions import Moderation, Moderator
+    from vigile.connectors.sources import Source
 
 Show = Callable[[str, str], None]  # where to approve, and the code to type there
 NO_TWITCH_TOKEN = "no Twitch moderator token; run `vigile login twitch` (see the README)"
@@ -40,6 +41,23 @@ def live_moderation(
         except CredentialsError as exc:
             moderation.missing["youtube"] = str(exc)
     return moderation
+
+
+def eventsub_sources(
+    moderation: Moderation, specs: list[str], eventsub_url: str | None = None
+) -> list[Source]:
+    """Twitch's own moderation events (EventSub) for each Twitch channel, when the desk has a
+    Twitch moderator token; none without one (the desk says what each feature needs)."""
+    from vigile.connectors.twitch_eventsub import TWITCH_EVENTSUB, EventSubSource
+    from vigile.connectors.twitch_tools import TwitchTools
+
+    moderator = moderation.moderators.get("twitch")
+    if moderator is None:
+        return []
+    channels = [t for p, _, t in (s.partition(":") for s in specs) if p == "twitch" and t]
+    tools = TwitchTools(moderator)  # type: ignore[arg-type]
+    url = eventsub_url or TWITCH_EVENTSUB
+    return [EventSubSource(channel, tools, url=url) for channel in dict.fromkeys(channels)]
 
 
 def _twitch_moderator(helix_url: str | None) -> Moderator:

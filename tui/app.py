@@ -30,7 +30,10 @@ from vigile.tui.chat_text import CLOCK_ZONE, inert
 from vigile.tui.config import DeskConfig
 from vigile.tui.desk import Desk, Severity
 from vigile.tui.flagged import PriorityItem
+from vigile.tui.lockdown import LockdownPreset
 from vigile.tui.team import DeskTeam, TeamScreen
+from vigile.tui.twitch_desk import EVENTS as TWITCH_EVENTS
+from vigile.tui.twitch_keys import TwitchToolKeys
 from vigile.tui.widgets.cards import CardScreen, explanation, user_card
 from vigile.tui.widgets.desk_header import DeskFigures, DeskHeader
 from vigile.tui.widgets.live_feed import LiveFeed
@@ -46,7 +49,7 @@ FRAME_S = 1 / 30  # drain the inbox at frame rate: ingest at wire speed, draw at
 _INBOX_LIMIT = 50_000  # beyond this the feed only needs the newest; the store has everything
 
 
-class VigileApp(App[None]):
+class VigileApp(TwitchToolKeys, App[None]):
     """The moderator desk on screen: the header, the priority pane beside the live feed, the
     footer of keys. It composes, binds keys, runs workers and draws; what the keys do is the
     headless `Desk`'s (self.desk).
@@ -118,6 +121,30 @@ class VigileApp(App[None]):
             id="app.team",
             tooltip="Team desks: who is connected, their load and response times, alerts",
         ),
+        Binding(
+            "l",
+            "lockdown",
+            "Lockdown",
+            id="twitch.lockdown",
+            tooltip="Raid lockdown on Twitch: Shield Mode and the preset chat modes (asks first); "
+            "again to lift it",
+        ),
+        Binding(
+            "g",
+            "mod_log",
+            "Mod log",
+            id="twitch.mod_log",
+            show=False,
+            tooltip="Every moderator's actions in the channel, as Twitch tells them",
+        ),
+        Binding(
+            "u",
+            "unban_requests",
+            "Unban requests",
+            id="twitch.unban_requests",
+            show=False,
+            tooltip="Twitch unban requests, with each requester's history this session",
+        ),
     ]
 
     def __init__(
@@ -153,6 +180,7 @@ class VigileApp(App[None]):
         self.team = team
         self.archive = archive
         self.desk.known.watchlist = watchlist
+        self.desk.twitch.preset = LockdownPreset.parse(self.config.lockdown)
 
     @property
     def pipeline(self) -> Pipeline | None:
@@ -179,6 +207,7 @@ class VigileApp(App[None]):
             yield pane
             feed = LiveFeed(c.feed_size, c.blur_matches, id="feed")
             feed.known_note = self.desk.known.note  # the ⚑ of a known offender's lines
+            feed.suspects = self.desk.twitch.suspects  # the desk's own, kept up to date
             yield feed
         yield Input(placeholder="search the live feed (Enter: find, Escape: close)", id="search")
         yield Footer(compact=True)  # every key fits at 180 columns
@@ -262,7 +291,7 @@ class VigileApp(App[None]):
                 batch.append((item, verdict))
                 self.desk.seen(item)
                 if (row := self.desk.known.queue_item(item, verdict, seq, now)) is not None:
-                    flagged.append(row)
+                    flagged.append(self.desk.twitch.ranked(row))
             elif isinstance(item, PlatformEvent) and item.kind in DELETION_KINDS:
                 feed.add(batch)
                 batch = []
@@ -277,6 +306,10 @@ class VigileApp(App[None]):
                 flagged = []
                 feed.mark_author_deleted(item.platform, author)
                 pane.gone(item.platform, author_id=author)
+            elif isinstance(item, PlatformEvent) and item.kind in TWITCH_EVENTS:
+                pane.add_items(flagged)  # a hold and its release in one frame: both seen
+                flagged = []
+                self.twitch_event(item, now)
             elif isinstance(item, PlatformEvent) and is_alert(item):
                 self.desk.alert_seen(item)
             elif isinstance(item, PlatformEvent) and item.kind == "rules_rejected":
@@ -357,6 +390,7 @@ class VigileApp(App[None]):
             team=self.team.summary() if self.team is not None else "",
             paused=tuple((r.name, r.position) for r in self.desk.replays() if r.paused),
             archive=self._archive_summary(pipeline.store.committed_messages),
+            twitch=self.desk.twitch.header(),
         )
         self.query_one(DeskHeader).show(figures)
         self._update_titles()
@@ -370,6 +404,8 @@ class VigileApp(App[None]):
             return bool(self.desk.replays())  # replay keys only where something is replayed
         if action == "team":
             return self.team is not None
+        if action in ("lockdown", "mod_log", "unban_requests"):
+            return self.desk.twitch.relevant()  # a desk with no Twitch in it has no use for them
         return True
 
     def action_toggle_replay(self) -> None:
@@ -395,6 +431,9 @@ class VigileApp(App[None]):
         self._update_titles()
 
     def on_priority_pane_action_requested(self, event: PriorityPane.ActionRequested) -> None:
+        if event.item.held and event.kind in (ActionKind.APPROVE, ActionKind.DELETE):
+            self.resolve_hold(event.item, allow=event.kind is ActionKind.APPROVE)
+            return
         if self.desk.request(event.item, event.kind):
             self.carry_out(event.item, event.kind, event.duration_s)
 
@@ -406,9 +445,12 @@ class VigileApp(App[None]):
         await self.desk.toggle_claim(item)
 
     def on_priority_pane_explain(self, event: PriorityPane.Explain) -> None:
-        m = event.item.message
-        body = explanation(m, event.item.verdict, self.blur)
-        self.push_screen(CardScreen(f"Why this was flagged: {inert(m.author_name)}", body))
+        m, item = event.item.message, event.item
+        body = explanation(m, item.ours or item.verdict, self.blur)
+        title = f"Why this was flagged: {inert(m.author_name)}"
+        if item.held:
+            title = f"Held by AutoMod ({inert(item.held)}); Vigile's verdict beside it"
+        self.push_screen(CardScreen(title, body))
 
     def on_priority_pane_user_card(self, event: PriorityPane.UserCard) -> None:
         self.show_user_card(event.item.message)
@@ -419,7 +461,8 @@ class VigileApp(App[None]):
             return
         try:
             known = self.desk.known.note(message)
-            body = await user_card(self.pipeline.store, message, self.blur, known)
+            twitch = self.desk.twitch.suspect_note(message)
+            body = await user_card(self.pipeline.store, message, self.blur, known, twitch)
         except (sqlite3.Error, ValueError) as exc:  # a locked or closed file: say so, go on
             self.tell(f"The user card cannot be read now: {exc}", severity="error")
             return
@@ -519,5 +562,8 @@ _DESK_ONLY = frozenset(
         "toggle_replay",
         "seek",
         "team",
+        "lockdown",
+        "mod_log",
+        "unban_requests",
     }
 )

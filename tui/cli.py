@@ -24,7 +24,7 @@ from vigile.replay.counts import count
 from vigile.replay.files import require, require_writable, session_count
 from vigile.replay.importers.detect import FORMATS as IMPORT_FORMATS
 from vigile.team.command import add_hub_parser
-from vigile.tui.accounts import add_login_parser, live_moderation
+from vigile.tui.accounts import add_login_parser, eventsub_sources, live_moderation
 from vigile.tui.cli_errors import (
     INTERRUPTED,
     CommandError,
@@ -532,6 +532,7 @@ def cmd_watch(args: argparse.Namespace) -> int:
     except (RulePackError, ValueError) as exc:
         return _fail("watch", str(exc))
     moderation = live_moderation(args.sources, args.helix_url, args.youtube_base_url)
+    plan.sources += eventsub_sources(moderation, args.sources, args.eventsub_url)
     return _run_desk(plan, packs, "watch", moderation, config, args)
 
 
@@ -721,6 +722,9 @@ def build_parser() -> argparse.ArgumentParser:
             )
         else:
             p.add_argument("--helix-url", help="Twitch API base (tests: http://127.0.0.1:PORT)")
+            p.add_argument(
+                "--eventsub-url", help="Twitch EventSub WebSocket (tests: ws://127.0.0.1:PORT)"
+            )
             _team_options(p)
         p.set_defaults(func=cmd_watch if name == "watch" else cmd_record)
 

@@ -11,6 +11,7 @@
     packs = []                      # rule packs instead of the starter packs: files,
                                     # "starter" (all), "starter:profanity-en" (one)
     protect = ["Maya"]              # whom the desk protects: remarks naming them are aimed
+    lockdown = ["followers:10", "slow:30"]  # the raid lockdown's chat modes, with Shield Mode
 
     [keys]                          # binding id = key(s); see `vigile keys`
     "priority.ban" = "B"
@@ -31,6 +32,9 @@ from typing import Any
 
 from textual.theme import BUILTIN_THEMES
 
+from vigile.tui.lockdown import DEFAULT as DEFAULT_LOCKDOWN
+from vigile.tui.lockdown import LockdownPreset
+
 DESK_KEYS = {
     "response_warning_minutes": (int, float),
     "response_late_minutes": (int, float),
@@ -40,6 +44,7 @@ DESK_KEYS = {
     "blur_matches": (bool,),
     "packs": (list,),
     "protect": (list,),
+    "lockdown": (list,),
 }
 
 
@@ -57,6 +62,7 @@ class DeskConfig:
     blur_matches: bool = False
     packs: tuple[str, ...] = ()
     protect: tuple[str, ...] = ()  # the streamer's names: remarks naming them are aimed at them
+    lockdown: tuple[str, ...] = DEFAULT_LOCKDOWN  # see tui/lockdown.py
     keys: dict[str, str] = field(default_factory=dict)
     source: Path | None = None  # the file read, if any
 
@@ -122,6 +128,12 @@ def _desk(table: Any, path: Path) -> dict[str, Any]:
             if not all(isinstance(n, str) and n.strip() for n in value):
                 raise ConfigError(f"{path}: [desk] protect must be a list of names")
             value = tuple(value)
+        if key == "lockdown":
+            try:
+                LockdownPreset.parse(value)
+            except ValueError as exc:
+                raise ConfigError(f"{path}: [desk] {exc}") from exc
+            value = tuple(str(v) for v in value)
         desk[key] = value
     return desk
 

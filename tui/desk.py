@@ -29,6 +29,7 @@ from vigile.team.client import TeamLink
 from vigile.tui.channel_commands import ChannelCommand, channel_commands
 from vigile.tui.flagged import ItemState, PriorityItem
 from vigile.tui.known import KnownOffenders
+from vigile.tui.twitch_desk import TwitchDesk
 
 Severity = Literal["information", "warning", "error"]
 
@@ -92,6 +93,7 @@ class Desk:
         self.rules_error: str | None = None  # the last refused rule edit, as shown
         self.undo_stack: list[int] = []  # rules versions before each change made on this desk
         self.known = KnownOffenders()  # the archive's watchlist, once a desk has one
+        self.twitch = TwitchDesk(self)  # Twitch's own tools: AutoMod, Shield Mode, mod log…
 
     def tell(self, text: str, severity: Severity = "information") -> None:
         """Something for the moderator; chat text in it made inert, kept for whoever asks."""
@@ -112,7 +114,9 @@ class Desk:
         return self.rules_error
 
     def alert_seen(self, event: PlatformEvent) -> None:
-        """The team sees what any desk saw first."""
+        """The team sees what any desk saw first; a raid on Twitch brings the lockdown key up."""
+        if (hint := self.twitch.raid_hint(event)) is not None:
+            self.tell(hint, severity="warning")
         if self.team is not None:
             alert = AlertNotice.from_event(event)
             state = "cleared" if alert.state == "cleared" else "up"

@@ -34,6 +34,11 @@ class PriorityItem:
     state: ItemState = ItemState.NEW
     claimed_by: str | None = None  # the team desk that holds it (team hub)
     known: str | None = None  # sanctioned in earlier events: what the archive says of them
+    # Twitch's own judgement: AutoMod's reason for holding the message (the row is a held
+    # message, not a posted one), with Vigile's verdict on its text; a suspicious user's mark.
+    held: str | None = None
+    ours: Verdict | None = None
+    suspect: str | None = None
     # A near-duplicate flood is one row: its newest messages (the first one included), how
     # many there were in all, and the latest message of each of its most recent authors
     # (oldest first), so acting on it stays bounded however long the flood lasts.

@@ -12,6 +12,7 @@ def _screens() -> dict[str, list[type]]:
     from vigile.tui.widgets.priority_pane import PriorityPane
     from vigile.tui.widgets.rule_editor import RuleEditorScreen
     from vigile.tui.widgets.suggestion import SuggestionScreen
+    from vigile.tui.widgets.twitch_screens import ConfirmScreen, ModLogScreen, UnbanScreen
 
     # Bindings on one screen share the keyboard; a key may mean one thing per screen.
     return {
@@ -19,6 +20,9 @@ def _screens() -> dict[str, list[type]]:
         "card": [CardScreen],
         "suggestion": [SuggestionScreen],
         "rule editor": [RuleEditorScreen],
+        "confirm": [ConfirmScreen],
+        "mod log": [ModLogScreen],
+        "unban": [UnbanScreen],
     }
 
 

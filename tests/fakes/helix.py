@@ -21,6 +21,40 @@ CHAT_MESSAGES = "moderator:manage:chat_messages"
 CHAT_SETTINGS = "moderator:manage:chat_settings"
 WARNINGS = "moderator:manage:warnings"
 ALL_SCOPES = (BANS, CHAT_MESSAGES, CHAT_SETTINGS, WARNINGS, "chat:read")
+AUTOMOD = "moderator:manage:automod"
+SHIELD = "moderator:manage:shield_mode"
+SUSPICIOUS = "moderator:read:suspicious_users"
+UNBAN_REQUESTS = "moderator:manage:unban_requests"
+MOD_TOOLS_SCOPES = (
+    AUTOMOD,
+    SHIELD,
+    SUSPICIOUS,
+    UNBAN_REQUESTS,
+    "moderator:read:blocked_terms",
+    "moderator:read:moderators",
+    "moderator:read:vips",
+)
+# Twitch's authorization of each EventSub type: every group needs one of its scopes.
+EVENTSUB_AUTH: dict[str, list[tuple[str, ...]]] = {
+    "automod.message.hold": [(AUTOMOD,)],
+    "automod.message.update": [(AUTOMOD,)],
+    "channel.shield_mode.begin": [("moderator:read:shield_mode", SHIELD)],
+    "channel.shield_mode.end": [("moderator:read:shield_mode", SHIELD)],
+    "channel.suspicious_user.message": [(SUSPICIOUS,)],
+    "channel.suspicious_user.update": [(SUSPICIOUS,)],
+    "channel.moderate": [
+        ("moderator:read:blocked_terms", "moderator:manage:blocked_terms"),
+        ("moderator:read:chat_settings", CHAT_SETTINGS),
+        ("moderator:read:unban_requests", UNBAN_REQUESTS),
+        ("moderator:read:banned_users", BANS),
+        ("moderator:read:chat_messages", CHAT_MESSAGES),
+        ("moderator:read:warnings", WARNINGS),
+        ("moderator:read:moderators",),
+        ("moderator:read:vips",),
+    ],
+    "channel.unban_request.create": [("moderator:read:unban_requests", UNBAN_REQUESTS)],
+    "channel.unban_request.resolve": [("moderator:read:unban_requests", UNBAN_REQUESTS)],
+}
 
 
 @dataclass
@@ -56,6 +90,12 @@ class FakeHelix(LocalHttpServer):
     warnings: list[dict[str, Any]] = field(default_factory=list)
     settings: dict[str, dict[str, Any]] = field(default_factory=dict)
     device_approvals: dict[str, Account | None] = field(default_factory=dict)  # None: pending
+    eventsub: Any = None  # the FakeEventSub whose sessions subscriptions are made on
+    held: dict[str, dict[str, Any]] = field(default_factory=dict)  # AutoMod: msg_id → event
+    automod_decisions: list[dict[str, Any]] = field(default_factory=list)
+    shield: dict[str, bool] = field(default_factory=dict)  # broadcaster → Shield Mode on
+    unban_requests: dict[str, dict[str, Any]] = field(default_factory=dict)  # id → request
+    without_v2: set[str] = field(default_factory=set)  # EventSub types offered in v1 only
 
     def grant(self, account: Account, token: str = "", refresh: str = "") -> tuple[str, str]:
         token, refresh = token or secrets.token_hex(15), refresh or secrets.token_hex(25)
@@ -72,6 +112,10 @@ class FakeHelix(LocalHttpServer):
         app.router.add_delete("/helix/moderation/chat", self._delete)
         app.router.add_post("/helix/moderation/warnings", self._warn)
         app.router.add_patch("/helix/chat/settings", self._chat_settings)
+        app.router.add_post("/helix/eventsub/subscriptions", self._subscribe)
+        app.router.add_post("/helix/moderation/automod/message", self._automod)
+        app.router.add_put("/helix/moderation/shield_mode", self._shield_mode)
+        app.router.add_patch("/helix/moderation/unban_requests", self._unban_request)
         app.middlewares.append(self._recorded)
 
     # -- plumbing ---------------------------------------------------------------------------
@@ -283,6 +327,130 @@ class FakeHelix(LocalHttpServer):
         )
         settings.update(await request.json())
         return web.json_response({"data": [settings]})
+
+    # -- Twitch's own moderation tools --------------------------------------------------------
+
+    async def _subscribe(self, request: web.Request) -> web.Response:
+        account = self._account(request, None)
+        body = await request.json()
+        sub_type, version = body.get("type"), str(body.get("version"))
+        condition, transport = body.get("condition") or {}, body.get("transport") or {}
+        if sub_type not in EVENTSUB_AUTH:
+            return _error(400, f"unsupported subscription type {sub_type}")
+        offered = {"1", "2"} if sub_type in _HAVE_V2 and sub_type not in self.without_v2 else {"1"}
+        if version not in offered:
+            return _error(400, f"invalid version {version} for {sub_type}")
+        if transport.get("method") != "websocket":
+            return _error(400, "transport method must be websocket for user tokens")
+        session = str(transport.get("session_id", ""))
+        if self.eventsub is None or not self.eventsub.live_session(session):
+            return _error(
+                400, "websocket transport session does not exist or has already disconnected"
+            )
+        moderator = str(condition.get("moderator_user_id", ""))
+        broadcaster = str(condition.get("broadcaster_user_id", ""))
+        lacking = [g for g in EVENTSUB_AUTH[sub_type] if not set(g) & set(account.scopes)]
+        not_a_mod = moderator != broadcaster and moderator not in self.moderators.get(
+            broadcaster, set()
+        )
+        if lacking or moderator != account.user_id or not_a_mod:
+            return _error(403, "subscription missing proper authorization")
+        existing = self.eventsub.subscriptions.get(session, [])
+        if any(s["type"] == sub_type and s["condition"] == condition for s in existing):
+            return _error(409, "subscription already exists")
+        subscription = {
+            "id": secrets.token_hex(8),
+            "status": "enabled",
+            "type": sub_type,
+            "version": version,
+            "condition": condition,
+            "created_at": _iso(time.time()),
+            "transport": {
+                "method": "websocket",
+                "session_id": session,
+                "connected_at": _iso(time.time()),
+            },
+            "cost": 0,
+        }
+        self.eventsub.subscribed(session, subscription)
+        answer = {"data": [subscription], "total": 1, "total_cost": 0, "max_total_cost": 10}
+        return web.json_response(answer, status=202)
+
+    async def _automod(self, request: web.Request) -> web.Response:
+        account = self._account(request, AUTOMOD)
+        body = await request.json()
+        if str(body.get("user_id")) != account.user_id:
+            return _error(403, "The user in user_id must match the user ID in the access token.")
+        if body.get("action") not in ("ALLOW", "DENY"):
+            return _error(400, "The action field must be ALLOW or DENY.")
+        held = self.held.pop(str(body.get("msg_id")), None)
+        if held is None:
+            return _error(404, "The message specified in the msg_id field was not found.")
+        self.automod_decisions.append({"msg_id": body["msg_id"], "action": body["action"]})
+        if self.eventsub is not None:
+            status = "Approved" if body["action"] == "ALLOW" else "Denied"
+            update = {
+                **held,
+                "moderator_user_id": account.user_id,
+                "moderator_user_login": account.login,
+                "moderator_user_name": account.login.title(),
+                "status": status,
+            }
+            await self.eventsub.broadcast("automod.message.update", update)
+        return web.Response(status=204)
+
+    async def _shield_mode(self, request: web.Request) -> web.Response:
+        account, broadcaster = self._moderating(request, SHIELD)
+        active = bool((await request.json()).get("is_active"))
+        was = self.shield.get(broadcaster, False)
+        self.shield[broadcaster] = active
+        status = {
+            "is_active": active,
+            "moderator_id": account.user_id,
+            "moderator_login": account.login,
+            "moderator_name": account.login.title(),
+            "last_activated_at": _iso(time.time()),
+        }
+        if self.eventsub is not None and was != active:
+            who = {
+                "broadcaster_user_id": broadcaster,
+                "broadcaster_user_login": self.users.get(broadcaster, ""),
+                "broadcaster_user_name": self.users.get(broadcaster, "").title(),
+                "moderator_user_id": account.user_id,
+                "moderator_user_login": account.login,
+                "moderator_user_name": account.login.title(),
+            }
+            if active:
+                event = {**who, "started_at": _iso(time.time())}
+                await self.eventsub.broadcast("channel.shield_mode.begin", event)
+            else:
+                await self.eventsub.broadcast(
+                    "channel.shield_mode.end", {**who, "ended_at": _iso(time.time())}
+                )
+        return web.json_response({"data": [status]})
+
+    async def _unban_request(self, request: web.Request) -> web.Response:
+        account, broadcaster = self._moderating(request, UNBAN_REQUESTS)
+        status = request.query.get("status")
+        if status not in ("approved", "denied"):
+            return _error(400, "The status field must be approved or denied.")
+        wanted = self.unban_requests.get(request.query.get("unban_request_id", ""))
+        if wanted is None or wanted.get("status", "pending") != "pending":
+            return _error(400, "The unban request was not found or is already resolved.")
+        wanted.update(
+            status=status,
+            moderator_id=account.user_id,
+            moderator_login=account.login,
+            moderator_name=account.login.title(),
+            resolution_text=request.query.get("resolution_text", ""),
+            resolved_at=_iso(time.time()),
+        )
+        if self.eventsub is not None:
+            await self.eventsub.broadcast("channel.unban_request.resolve", dict(wanted))
+        return web.json_response({"data": [wanted]})
+
+
+_HAVE_V2 = frozenset({"automod.message.hold", "automod.message.update", "channel.moderate"})
 
 
 def _is_json(request: web.Request) -> bool:

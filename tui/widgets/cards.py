@@ -109,11 +109,16 @@ _clock = chat_clock
 
 
 async def user_card(
-    store: SessionStore, message: ChatMessage, blur: bool = False, known: str | None = None
+    store: SessionStore,
+    message: ChatMessage,
+    blur: bool = False,
+    known: str | None = None,
+    twitch: str | None = None,
 ) -> Text:
     """The author as this session saw them: roles, first seen, every message counted, the last
     ones listed (flagged ones marked, deleted ones struck through), and the actions taken.
-    `known`: what the agency archive says of them (sanctioned in earlier events)."""
+    `known`: what the agency archive says of them (sanctioned in earlier events); `twitch`:
+    how Twitch itself treats them (monitored, restricted, a likely ban evader)."""
     await store.flush()  # what arrived in the last quarter second counts too
     who = (message.platform, message.author_id)
     said = await store.read(SAID_BY_AUTHOR, *who)
@@ -123,6 +128,8 @@ async def user_card(
     text.append(f"  {message.platform} id {inert(message.author_id)}\n")
     if known:
         text.append(f"⚑ known offender: {known}\n", "bold red")
+    if twitch:
+        text.append(f"⚠ {inert(twitch)}\n", "bold red")
     roles = ", ".join(sorted(message.roles)) or "no role"
     first = _clock(said[0].sent_at) if said else "—"
     flagged = sum(1 for row in said if row.matches is not None)

@@ -31,6 +31,7 @@ class DeskFigures:
     team: str = ""  # the team hub link, on a team desk
     paused: tuple[tuple[str, float], ...] = ()  # replays on hold: (source name, position s)
     archive: str = ""  # the agency archive: pushed so far, or why not; the watchlist's size
+    twitch: str = ""  # Twitch's Shield Mode, a lockdown, AutoMod's held messages
 
 
 def render_figures(f: DeskFigures, styles: SpanStyles) -> Text:
@@ -61,6 +62,8 @@ def render_figures(f: DeskFigures, styles: SpanStyles) -> Text:
     if f.store_error:
         line.append(f"  ⚠ recording: {inert(f.store_error)}", styles["store-error"])
     line.append("\n")
+    if f.twitch:  # the channel's state on Twitch before the alerts: a lockdown shapes them
+        line.append(f" {inert(f.twitch)} ", styles["store-error"])
     if not f.alerts:
         line.append(" no alerts", styles["figure"])
     # One entry per kind and channel, the worst first, so that ten floods do not hide a raid.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from dataclasses import dataclass
 
 from rich.cells import cell_len
@@ -58,6 +58,7 @@ class LiveFeed(ScrollView, can_focus=True):
         & > .live-feed--found { text-style: reverse; }
         & > .live-feed--notice { color: $text-accent; text-style: italic; }
         & > .live-feed--shared { color: $text-secondary; text-style: bold; }
+        & > .live-feed--suspect { color: $text-error; text-style: bold; }
     }
     """
     COMPONENT_CLASSES = {
@@ -73,6 +74,7 @@ class LiveFeed(ScrollView, can_focus=True):
         "live-feed--found",  # the search match on screen
         "live-feed--notice",  # a sub, gift, raid or announcement notice
         "live-feed--shared",  # shared chat: sent in another channel
+        "live-feed--suspect",  # an author Twitch marks (monitored, restricted)
     }
     BINDINGS = [
         Binding("end", "resume_tail", "Follow", id="feed.follow", tooltip="Back to the newest"),
@@ -110,6 +112,7 @@ class LiveFeed(ScrollView, can_focus=True):
         # What the archive's watchlist says of a message's author (None: not known), asked
         # once per message as it arrives: a line keeps the mark it was drawn with.
         self.known_note: Callable[[ChatMessage], str | None] | None = None
+        self.suspects: Container[tuple[str, str]] = ()  # (platform, author id) Twitch marks
 
     @property
     def line_count(self) -> int:
@@ -228,6 +231,11 @@ class LiveFeed(ScrollView, can_focus=True):
         self._styles.clear()
         self._strips.clear()
 
+    def marks_changed(self) -> None:
+        """Twitch marked or cleared an author: lines are drawn again with the marks of now."""
+        self._strips.clear()
+        self.refresh()
+
     def line_strip(self, line: FeedLine) -> Strip:
         """The whole line, drawn once and kept while it is on screen or near it."""
         key = (line, line.deleted)
@@ -246,6 +254,8 @@ class LiveFeed(ScrollView, can_focus=True):
         head.append(f"{m.platform[:2]} ", platform)
         if line.known:
             head.append("⚑ ", styles["known"])
+        if (m.platform, m.author_id) in self.suspects:
+            head.append("⚠ ", styles["suspect"])
         head.append(inert(m.author_name), _BOLD)
         head.append(": ")
         head.append_text(before_text(m, line.verdict, self.blur, styles))

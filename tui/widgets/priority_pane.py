@@ -76,6 +76,8 @@ class PriorityPane(ScrollView, can_focus=True):
         & > .priority-pane--paid { color: $text-success; text-style: bold; }
         & > .priority-pane--flood { color: $text-secondary; text-style: bold; }
         & > .priority-pane--known { color: $text-error; text-style: bold; }
+        & > .priority-pane--held { color: $text-warning; text-style: bold italic; }
+        & > .priority-pane--suspect { color: $text-error; text-style: bold; }
         & > .priority-pane--match { text-style: bold reverse; }
         & > .priority-pane--blurred { text-style: bold reverse; }
         & > .priority-pane--cursor { text-style: reverse; }
@@ -96,6 +98,8 @@ class PriorityPane(ScrollView, can_focus=True):
         "priority-pane--paid",
         "priority-pane--flood",  # a flood row's count of messages and authors
         "priority-pane--known",  # an account sanctioned in earlier events (the archive's)
+        "priority-pane--held",  # a message Twitch's AutoMod holds: not in chat
+        "priority-pane--suspect",  # an author Twitch marks (monitored, restricted)
         "priority-pane--match",
         "priority-pane--blurred",  # a match the blur option hides
         "priority-pane--cursor",  # the selected row, pane focused
@@ -466,6 +470,12 @@ class PriorityPane(ScrollView, can_focus=True):
             text.append(f"  ⚑ {item.known}", style=styles["known"])
         elif item.known:  # their first message here: who they are is the point
             text = Text(f"⚑ {item.known} · ", style=styles["known"]) + text
+        if item.suspect:
+            text = Text("⚠ ", style=styles["suspect"]) + text
+        if item.held:  # not posted: marked first, then AutoMod's reason beside Vigile's own
+            text = Text("⏸ ", style=styles["held"]) + text
+            ours = ", ".join(item.ours.labels) if item.ours and item.ours.flagged else "clean"
+            text.append(f"  · AutoMod: {item.held} · Vigile: {ours}", style=styles["held"])
         if item.members:
             more = "+" if item.authors_let_go else ""
             count = Text(
