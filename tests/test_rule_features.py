@@ -137,6 +137,26 @@ def test_a_directed_rule_counts_only_aimed_at_someone() -> None:
         assert "trash" not in rule_ids(triage, message), message.text
 
 
+def test_who_a_remark_is_about_is_read_as_chat_writes_it() -> None:
+    triage = rules(DIRECTED)
+    triage.protect("Maya")
+    for text in (
+        "elle est trash",  # "elle" compared squeezed, as every token is
+        "ptn t'es trash",  # the t' of a word ending in n is French "t'", not the t of "don't"
+        "the caster is trash",  # the one on screen, the moderators
+        "this woman is trash",  # a person pointed at
+        "trash as always, maya never changes",  # a short line naming her anywhere
+    ):
+        assert "trash" in rule_ids(triage, said(text)), text
+    for text in (
+        "trash play",  # a one-word remark about the thing it names
+        "don't trash the place",
+        "a woman walked in and said the food was trash",
+        "trash pickup is monday and the bins go out sunday night, someone tell maya",
+    ):
+        assert "trash" not in rule_ids(triage, said(text)), text
+
+
 def test_undirected_insults_weigh_less_and_only_ask_for_a_look() -> None:
     triage = rules(DIRECTED)
     aimed = triage.judge(said("@kev ur an idiot"))
