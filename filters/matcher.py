@@ -151,10 +151,15 @@ class CompiledRules(TokenReader):
                     words = fold_word(raw_term)
                     phrase = compile_pattern(term, tuple(((Word(k, False, w),),) for k, w in words))
                     self._patterns.append(phrase)
-                    squashed = "".join(SPELLINGS.get(k, k) for k in term.keys)
-                    if len(squeeze(squashed)) >= _SHORTEST_SQUASHED_PHRASE:
-                        squashed_phrases[squeeze(squashed)].append(phrase)
-                        single[squeeze(squashed)].append(term)  # killyourself, uglycow
+                    # Joined up as chat spells it and as the term is written: "got ur
+                    # address" is both gotyouraddress and goturaddress.
+                    for squashed in {
+                        squeeze("".join(SPELLINGS.get(k, k) for k in term.keys)),
+                        squeeze("".join(term.keys)),
+                    }:
+                        if len(squashed) >= _SHORTEST_SQUASHED_PHRASE:
+                            squashed_phrases[squashed].append(phrase)
+                            single[squashed].append(term)  # killyourself, uglycow
                     continue
                 single[term.keys[0]].append(term)
                 allowed = min(term.max_edits, auto_edits(term.surfaces[0]))
