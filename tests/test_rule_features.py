@@ -98,6 +98,13 @@ def test_chat_spellings_splits_and_one_slip_reach_a_phrase() -> None:
         assert not rule_ids(triage, text), text
 
 
+def test_a_phrase_joined_up_is_found_as_chat_spells_it_and_as_written() -> None:
+    triage = rules('[[rules]]\nid = "dox"\ncategory = "threat"\nterms = ["got ur address"]\n')
+    for text in ("got ur address", "gotyouraddress lol", "goturaddre ss", "got uraddress"):
+        assert rule_ids(triage, text) == {"dox"}, text
+    assert not rule_ids(triage, "got our address book")
+
+
 DIRECTED = """
 [[rules]]
 id = "trash"
