@@ -53,6 +53,24 @@ def pane_rows(app: VigileApp) -> list[str]:
     return [pane.message_text(item).plain for item in pane.ordered()]
 
 
+async def test_a_held_message_s_blocked_term_is_shown_inert(tmp_path) -> None:
+    text = "buy \x1b[2J[bold]followers[/bold] here"
+    hold = es.automod_hold("held-x", text, blocked=(4, 30))
+    script = [
+        es.AwaitSubscriptions(SUBSCRIPTIONS),
+        es.Notify("automod.message.hold", hold, version="2"),
+    ]
+    async with twitch_desk(tmp_path, script) as (helix, chat, app):
+        helix.held.update({"held-x": hold})
+        async with app.run_test(size=SIZE) as pilot:
+            pane = app.query_one(PriorityPane)
+            await wait_for(pilot, lambda: len(pane.items) == 1)
+            (row,) = pane_rows(app)
+            reason = row.split("· AutoMod: ", 1)[1]
+            assert "\x1b" not in row and "[bold]followers[/bold]" in reason  # text, not markup
+            await pilot.press("q")
+
+
 async def test_automod_holds_are_their_own_rows_and_o_allows_x_denies(tmp_path) -> None:
     first = es.automod_hold("held-1", "you are a clown", user=("id-troll", "troll"))
     second = es.automod_hold("held-2", "buy followers here", blocked=(4, 12))

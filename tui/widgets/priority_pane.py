@@ -475,7 +475,7 @@ class PriorityPane(ScrollView, can_focus=True):
         if item.held:  # not posted: marked first, then AutoMod's reason beside Vigile's own
             text = Text("⏸ ", style=styles["held"]) + text
             ours = ", ".join(item.ours.labels) if item.ours and item.ours.flagged else "clean"
-            text.append(f"  · AutoMod: {item.held} · Vigile: {ours}", style=styles["held"])
+            text.append(f"  · AutoMod: {inert(item.held)} · Vigile: {ours}", style=styles["held"])
         if item.members:
             more = "+" if item.authors_let_go else ""
             count = Text(
