@@ -15,61 +15,40 @@ from vigile.filters.rules import Rule
 DIRECTED_WINDOW = 3  # words either side of a match where "you" or the streamer's name aims it
 _SHORT_LINE = 10  # words (of three letters or more) in a line short enough to be one remark
 _OTHER_WORDS = 1  # a line that is the remark and at most this many words is said to someone
+
+
+def _keys(words: str) -> frozenset[str]:
+    """Words as tokens are compared: folded, repeated letters collapsed ("elle" → "ele")."""
+    return frozenset(map(squeeze, words.split()))
+
+
 # Words that do not make a line about something else: "what a loser", "so dumb omg".
-FILLERS = frozenset(
-    map(
-        squeeze,
-        """so what such really very omg lol lmao lmfao tbh ngl bro bruh quel quelle
-        mdr ptdr xd wow""".split(),
-    )
+FILLERS = _keys(
+    "so what such really very omg lol lmao lmfao tbh ngl bro bruh quel quelle mdr ptdr xd wow"
 )
-FIRST_PERSON = frozenset(
-    {"i", "im", "me", "my", "myself", "je", "j", "moi", "ma", "mon", "mes", "on", "we", "us", "our"}
-)  # (none has a doubled letter)
+FIRST_PERSON = _keys("i im me my myself je j moi ma mon mes on we us our")
 # English words before "n't": don't, can't… (their t is not French "t'").
-NT_STEMS = frozenset(
-    map(
-        squeeze,
-        """don can won isn aren wasn weren doesn didn hasn haven hadn couldn wouldn shouldn
-        mustn ain needn""".split(),
-    )
+NT_STEMS = _keys(
+    "don can won isn aren wasn weren doesn didn hasn haven hadn couldn wouldn shouldn"
+    " mustn ain needn"
 )
 # What a one-word remark is about when it names it: "beautiful play", "hot take", "ugly map".
-THINGS = frozenset(
-    map(
-        squeeze,
-        """play plays shot goal save pass setup map game clutch combo dish recipe take song
-        skin build move round match patch jeu action but tir recette plat carte""".split(),
-    )
+THINGS = _keys(
+    "play plays shot goal save pass setup map game clutch combo dish recipe take song skin build"
+    " move round match patch jeu action but tir recette plat carte"
 )
 # Words that name the person on screen in a remark about them ("worst streamer ever", "she is
-# so bad"): on a streamer's channel, "she" is nearly always the streamer.
-# Compared as tokens are: accents folded, repeated letters collapsed (elle → ele).
-STREAMER_WORDS = frozenset(
-    map(
-        squeeze,
-        {
-            "streamer",
-            "streameuse",
-            "streamers",
-            "streameuses",
-            "she",
-            "her",
-            "shes",
-            "herself",
-            "elle",
-        }
-        # the others on screen or running the chat: a caster, a host, a guest, the moderators
-        | {"caster", "casters", "host", "mod", "mods", "modo", "modos", "moderator", "moderators"}
-        | {"journaliste", "presentatrice", "animatrice", "chroniqueuse"},
-    )
+# so bad"): on a streamer's channel, "she" is nearly always the streamer; and the others on
+# screen or running the chat: a caster, a host, a journalist, the moderators.
+STREAMER_WORDS = _keys(
+    "streamer streameuse streamers streameuses she her shes herself elle"
+    " caster casters host mod mods modo modos moderator moderators"
+    " journaliste presentatrice animatrice chroniqueuse"
 )
 # "this woman is clueless", "cette meuf est nulle": pointed at, she is the one on screen; "a
 # beautiful woman" in a book is no one in particular.
-POINTED_PERSONS = frozenset(
-    map(squeeze, ("woman", "girl", "chick", "lady", "meuf", "nana", "gonzesse", "fille", "invitee"))
-)
-POINTERS = frozenset(map(squeeze, ("this", "that", "cette")))
+POINTED_PERSONS = _keys("woman girl chick lady meuf nana gonzesse fille invitee")
+POINTERS = _keys("this that cette")
 
 
 @dataclass(frozen=True, slots=True)

@@ -96,11 +96,6 @@ def _message_from_row(row: sqlite3.Row) -> ChatMessage:
 _RECEIVED_AT = MESSAGE_COLUMNS.index("received_at")
 
 
-def _message_row(seq: int, session: int | None, m: ChatMessage) -> tuple[Any, ...]:
-    """A row laid out as MESSAGE_COLUMNS, short of its hash."""
-    return (seq, session, *message_fields(m))
-
-
 def message_fields(m: ChatMessage) -> tuple[Any, ...]:
     """A message's row short of its seq, session and hash (MESSAGE_COLUMNS[2:-1]): plain values
     a reading process hands on cheaply (`add_message_fields`). Times and amounts as floats and
@@ -402,9 +397,7 @@ class SessionStore:
         """Queue a message (with its verdict and ground-truth label); returns its seq.
 
         Its seq is given here, in arrival order; its seal when its batch commits."""
-        seq = self._next_seq
-        self._next_seq += 1
-        self._queue("messages", _message_row(seq, self.session_id, message))
+        seq = self.add_message_fields(message_fields(message))
         if verdict is not None and verdict.flagged:  # clean verdicts carry nothing to keep
             self._queue("verdicts", _verdict_row(seq, verdict))
         if label is not None:
