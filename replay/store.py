@@ -324,16 +324,22 @@ class SessionStore:
         async with self._flush_lock:
             digest = row_digest(kind, sealed)
             link, chained = self._link + 1, link_hash(self._last_hash, digest)
-            await self._db.execute("BEGIN IMMEDIATE")
-            try:
+            async with self._transaction():
                 await self._db.execute(sql, params)
                 await self._db.execute(CHAIN_INSERT, (link, kind, sealed[0], digest, chained))
-                await self._db.execute("COMMIT")
-            except BaseException:
-                with contextlib.suppress(sqlite3.Error, ValueError):
-                    await self._db.execute("ROLLBACK")
-                raise
             self._link, self._last_hash = link, chained
+
+    @contextlib.asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[None]:
+        """BEGIN IMMEDIATE … COMMIT; on any failure rolled back (if it can be) and raised."""
+        await self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+            await self._db.execute("COMMIT")
+        except BaseException:
+            with contextlib.suppress(sqlite3.Error, ValueError):
+                await self._db.execute("ROLLBACK")
+            raise
 
     async def close(self) -> None:
         """Final flush, end the session, checkpoint the WAL. Raises StoreError if rows could not
@@ -485,14 +491,8 @@ class SessionStore:
         await self._db.executescript(SCHEMA)  # what was left out: the message indexes
         async with self._flush_lock:
             if self._deferred_marks:
-                await self._db.execute("BEGIN IMMEDIATE")
-                try:
+                async with self._transaction():
                     link, chained = await self._write_batch({"deletions": self._deferred_marks})
-                    await self._db.execute("COMMIT")
-                except BaseException:
-                    with contextlib.suppress(sqlite3.Error, ValueError):
-                        await self._db.execute("ROLLBACK")
-                    raise
                 self._link, self._last_hash = link, chained
                 self._deferred_marks = []
         async with self._db.execute("PRAGMA journal_mode = WAL") as cursor:
@@ -507,17 +507,14 @@ class SessionStore:
         count = self.pending
         self._batch, self.pending = {table: [] for table in INSERTS}, 0
         try:
-            await self._db.execute("BEGIN IMMEDIATE")
-            link, chained = await self._write_batch(batch)
-            await self._db.execute("COMMIT")
+            async with self._transaction():
+                link, chained = await self._write_batch(batch)
         except BaseException as exc:
             # Put the batch back in front of what arrived meanwhile: nothing is lost, the next
             # tick (or close) retries. A cancellation is passed on once the batch is safe.
             for table, rows in batch.items():
                 self._batch[table][:0] = rows
             self.pending += count
-            with contextlib.suppress(sqlite3.Error, ValueError):
-                await self._db.execute("ROLLBACK")
             if not isinstance(exc, sqlite3.Error | OSError):
                 raise
             if self.last_error != str(exc):
