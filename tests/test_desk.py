@@ -330,7 +330,7 @@ async def test_the_footer_is_not_cut_on_a_replay_desk(tmp_path, tiny_session, wi
     app = desk(tmp_path, ReplaySource(tiny_session, speed=1.0))
     async with app.run_test(size=(width, 36)) as pilot:
         await wait_for(pilot, lambda: app.query_one(LiveFeed).line_count >= 1)
-        await pilot.pause(0.2)
+        await wait_for(pilot, lambda: screen_text(app).splitlines()[-1].strip() != "")
         footer = screen_text(app).splitlines()[-1]
         assert footer.startswith("b Ban") and "^p palette" in footer, footer
         assert "space Pause replay [ −30 s ] +30 s " in footer, footer  # the last key, whole

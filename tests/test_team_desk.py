@@ -3,8 +3,6 @@ reading the same chat (the same platform message ids), claiming, acting and edit
 
 from __future__ import annotations
 
-import time
-
 from tests.helpers import SIZE, FedSource, running_hub, screen_text, wait_for
 from vigile.filters.rules import load_starter_packs
 from vigile.filters.triage import Triage
@@ -98,10 +96,9 @@ async def test_the_supervisor_s_rule_edit_goes_live_on_the_moderator_s_desk(tmp_
                 '[[rules]]\nid = "hijacked-tag"\ncategory = "harassment"\nseverity = 3\n'
                 'action = "review"\nhashtags = ["#teamzorg"]\n'
             )
-            started = time.monotonic()
+            # How fast it travels is measured by bench/team_bench.py, not here.
             await sup.press("f8")
             await wait_for(mod, lambda: link.hub_version == 2)
-            assert time.monotonic() - started < 1.0
             key = say_to_both([sup_chat, mod_chat], "allez #TeamZorg", "fan")
             mod_pane = mod_app.query_one(PriorityPane)
             await wait_for(mod, lambda: key in mod_pane.items)
