@@ -13,6 +13,7 @@ from vigile.connectors.model import ChatMessage, Role, Verdict
 from vigile.filters.triage import Triage
 
 if TYPE_CHECKING:
+    from vigile.filters.hits import Context
     from vigile.filters.watch import PackWatcher
 
 _CHUNK = 1 << 16
@@ -53,9 +54,12 @@ def _escaped(match: re.Match[bytes]) -> bytes:
 
 
 def answer(triage: Triage, line: str) -> bytes:
-    """One input line → its JSON answer, serialised. Most chat is clean: that answer is made
-    once, not per line."""
-    result = check_line(triage, line)
+    """One input line → its JSON answer, serialised."""
+    return serialised(check_line(triage, line))
+
+
+def serialised(result: dict[str, Any] | None) -> bytes:
+    """An answer as written out. Most chat is clean: that answer is made once, not per line."""
     if result is None:
         return _CLEAN
     if isinstance(result.get("id"), int) and not _INT64 <= result["id"] < _UINT64:
@@ -84,12 +88,19 @@ def check_line(triage: Triage, line: str) -> dict[str, Any] | None:
     """One input line (plain text, or a JSON object with a "text" key) → one output object, or
     None for a clean verdict with nothing to echo back."""
     if not line.lstrip().startswith("{"):
-        verdict = triage.judge_text(line)
-        return verdict_json(verdict) if verdict.flagged or verdict.marks else None
+        return _found(triage.judge_text(line))
     try:
         data = orjson.loads(line)
     except orjson.JSONDecodeError as exc:
         return {"error": f"malformed JSON: {exc.msg} at column {exc.colno}"}
+    return check_object(triage, line, data)
+
+
+def check_object(
+    triage: Triage, line: str, data: Any, context: Context | None = None
+) -> dict[str, Any] | None:
+    """A JSON line read: `check_line` from there on. A line of text alone (no author, channel,
+    role or reply) is judged in `context` when given."""
     if not isinstance(data, dict) or not isinstance(data.get("text"), str):
         return {"error": 'a JSON line must be an object with a string "text"'}
     try:
@@ -97,10 +108,14 @@ def check_line(triage: Triage, line: str) -> dict[str, Any] | None:
         message = chat_message(data)
     except ValueError as exc:
         return {"error": str(exc)}
-    verdict = triage.judge(message) if message else triage.judge_text(data["text"])
+    verdict = triage.judge(message) if message else triage.judge_text(data["text"], context)
     if "id" not in data:
-        return verdict_json(verdict) if verdict.flagged or verdict.marks else None
+        return _found(verdict)
     return {**verdict_json(verdict), "id": ident}
+
+
+def _found(verdict: Verdict) -> dict[str, Any] | None:
+    return verdict_json(verdict) if verdict.flagged or verdict.marks else None
 
 
 _ROLES = {r.value: r for r in Role}
@@ -134,12 +149,69 @@ def chat_message(data: dict[str, Any]) -> ChatMessage | None:
     )
 
 
+class Answers:
+    """`answer`, remembering the answers to lines of text alone: chat repeats whole lines
+    ("gg", emotes, copypasta), and such a line's answer depends only on the rules and on the
+    language the chat reads as so far, which is still followed line by line. Lines that say
+    who wrote them are judged every time (a name is judged on its first sight)."""
+
+    _LIMIT = 50_000
+
+    def __init__(self, triage: Triage) -> None:
+        self._triage = triage
+        self._version = triage.version
+        # a raw line of text alone → the line decoded, and the JSON object it holds (or None)
+        self._lines: dict[bytes, tuple[str, dict[str, Any] | None]] = {}
+        self._known: dict[tuple[bytes, Context], bytes] = {}
+
+    def __call__(self, raw: bytes) -> bytes:
+        if self._triage.version != self._version:  # the packs were edited: answers change
+            self._lines.clear()
+            self._known.clear()
+            self._version = self._triage.version
+        read = self._lines.get(raw)
+        if read is None:
+            line = raw.decode("utf-8", errors="replace").rstrip("\r")
+            read = _text_alone(line)
+            if read is None:
+                return answer(self._triage, line)
+            if len(self._lines) >= self._LIMIT:
+                self._lines.clear()
+                self._known.clear()
+            self._lines[raw] = read
+        line, data = read
+        context = self._triage.text_context(data["text"] if data else line)
+        found = self._known.get((raw, context))
+        if found is None:  # a line not seen yet, or the chat's language has changed since
+            found = self._known[raw, context] = serialised(
+                check_object(self._triage, line, data, context)
+                if data
+                else _found(self._triage.judge_text(line, context))
+            )
+        return found
+
+
+def _text_alone(line: str) -> tuple[str, dict[str, Any] | None] | None:
+    """A line that holds text alone, as (line, its JSON object or None for plain text); None
+    for any other line: malformed, or saying who wrote it, where or to whom."""
+    if not line.lstrip().startswith("{"):
+        return line, None
+    try:
+        data = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("text"), str):
+        return None
+    return None if _CONTEXT_KEYS & data.keys() else (line, data)
+
+
 def check_stream(triage: Triage, fd: int, out: BinaryIO, watcher: PackWatcher | None = None) -> int:
     """Reads whatever input is available, answers every complete line in it, flushes once per
     read: streaming for a live pipe, and batched for a file. Returns the number of lines.
     With a watcher, pack files edited meanwhile apply from the next read on."""
     pending = b""
     count = 0
+    answered = Answers(triage)
     while True:
         chunk = os.read(fd, _CHUNK)
         if watcher is not None:
@@ -148,9 +220,7 @@ def check_stream(triage: Triage, fd: int, out: BinaryIO, watcher: PackWatcher | 
         pending = lines.pop() if chunk else b""
         if not chunk and lines and lines[-1] == b"":
             lines.pop()  # the input ended with a newline: no extra empty line
-        answers = [
-            answer(triage, raw.decode("utf-8", errors="replace").rstrip("\r")) for raw in lines
-        ]
+        answers = list(map(answered, lines))
         if answers:
             out.write(b"\n".join(answers) + b"\n")
             out.flush()

@@ -93,10 +93,12 @@ class ChatLanguage:
     _SHARE = 0.7  # one language must hold this share of the tally to speak for the chat
     _LEAST = 10
 
+    _REMEMBERED = 50_000
     _SETTLED = 50  # past this many messages, one in _SAMPLE is enough to follow the chat
     _SAMPLE = 8
 
     def __init__(self) -> None:
+        self._cues: dict[str, str | None] = {}  # text → the language its own words say
         self._tally: dict[str, dict[str, float]] = defaultdict(lambda: {"fr": 0.0, "en": 0.0})
         self._seen: dict[str, int] = defaultdict(int)
         self._known: dict[str, str | None] = {}
@@ -111,7 +113,7 @@ class ChatLanguage:
 
     def _count(self, channel: str, text: str) -> str | None:
         tally = self._tally[channel]
-        language = lexicon.confident_language(normalize(text).text.split())
+        language = self._cue_language(text)
         if language:
             tally[language] += 1
             if tally["fr"] + tally["en"] > self._WINDOW:
@@ -122,3 +124,12 @@ class ChatLanguage:
             return None
         best = max(tally, key=tally.__getitem__)
         return best if tally[best] >= self._SHARE * total else None
+
+    def _cue_language(self, text: str) -> str | None:
+        """The language a text's own words leave no doubt about: worked out once per text
+        (chat repeats its lines)."""
+        if text not in self._cues:
+            if len(self._cues) >= self._REMEMBERED:
+                self._cues.clear()
+            self._cues[text] = lexicon.confident_language(normalize(text).text.split())
+        return self._cues[text]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from vigile.connectors.model import Match
 from vigile.filters import lexicon
@@ -51,9 +52,9 @@ POINTED_PERSONS = _keys("woman girl chick lady meuf nana gonzesse fille invitee"
 POINTERS = _keys("this that cette")
 
 
-@dataclass(frozen=True, slots=True)
-class Context:
-    """What is known of a message beyond its text: who wrote it, to whom, in what chat."""
+class Context(NamedTuple):
+    """What is known of a message beyond its text: who wrote it, to whom, in what chat. A
+    tuple: it keys the per-message memories, and a tuple hashes at C speed."""
 
     roles: frozenset[str] = frozenset()  # the author's roles, "bot" for the channel's bots
     reply: bool = False  # a reply to another message: aimed at its author

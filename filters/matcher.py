@@ -238,7 +238,7 @@ class CompiledRules(TokenReader):
         # A pattern is looked for in a message only when one of its rarest fixed words is there.
         anchors: dict[str, set[int]] = defaultdict(set)
         prefix_anchors: dict[str, set[int]] = defaultdict(set)
-        slip_words: dict[int, set[str]] = defaultdict(set)  # length → long words of patterns
+        slip_words: set[str] = set()  # the long words of patterns
         french: set[str] = set()
         for number, compiled in enumerate(self._patterns):
             for word in anchors_of(compiled):
@@ -247,12 +247,12 @@ class CompiledRules(TokenReader):
                 for choice in () if isinstance(element, Gap) else element:
                     for word in choice:
                         if not word.prefix and len(word.key) >= SHORTEST_TOLERANT:
-                            slip_words[len(word.key)].add(word.key)
+                            slip_words.add(word.key)
                             if compiled.term.rule.lang == "fr":
                                 french.add(word.key)
         self._anchors = {k: frozenset(v) for k, v in anchors.items()}
         self._prefix_anchors = {k: frozenset(v) for k, v in prefix_anchors.items()}
-        self._slip_words = {n: sorted(words) for n, words in slip_words.items()}
+        self._slip_neighbours = _one_deletion_index(slip_words)
         self._french_slips = frozenset(french)
         self._prefix_sizes = sorted({len(k) for k in prefix_anchors})
         self._starters = frozenset(single)
@@ -337,8 +337,8 @@ class CompiledRules(TokenReader):
         norm = normalize(text)
         body = norm.text
         cache = self._tokens  # a hit for most tokens: chat repeats itself
-        resolved = [cache[raw] for raw in TOKEN.findall(body)]
-        tokens = [t for t in resolved if t is not None]
+        resolved = list(map(cache.__getitem__, TOKEN.findall(body)))
+        tokens = list(filter(None, resolved))  # a Token is always true; None is no token
         hits: list[TokenHit] = []
         # What the message's tokens can start, in one pass at C speed: most chat starts nothing.
         flags = reduce(or_, map(_FLAGS, tokens), 0)
@@ -413,7 +413,7 @@ class CompiledRules(TokenReader):
         patterns = self._patterns
         kept = [
             patterns[n]
-            for n in frozenset().union(*candidates)
+            for n in sorted(frozenset().union(*candidates))  # the packs' order, every run
             if True not in map(lacks, patterns[n].needs)  # a word it cannot do without
         ]
         if not kept:
@@ -566,6 +566,18 @@ def compile_rules(packs: list[RulePack], version: int = 0, scope: str = "text") 
         disk_cache.store("rules", key, compiled, keep=8)
     compiled.version = version
     return compiled
+
+
+def _one_deletion_index(words: set[str]) -> dict[str, tuple[str, ...]]:
+    """Each word, and each word with one letter deleted → the words it comes from. Two words
+    one slip apart (a letter changed, added, dropped, or two side by side swapped) share an
+    entry: a token's slips are found by a handful of look-ups, not by comparing every word."""
+    index: dict[str, set[str]] = defaultdict(set)
+    for word in words:
+        index[word].add(word)
+        for at in range(len(word)):
+            index[word[:at] + word[at + 1 :]].add(word)
+    return {key: tuple(sorted(found)) for key, found in index.items()}
 
 
 def _joined_key(left: str, right: str) -> str:

@@ -6,6 +6,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import cache, lru_cache
+from operator import methodcaller
 
 from vigile.filters import disk_cache
 
@@ -206,6 +207,9 @@ _LEET_ALT = str.maketrans({"1": "l", "|": "i", "!": "l"})
 LEET_CHARS = frozenset("4@3€1!05$7+89|")
 _AMBIGUOUS = frozenset("1!|")
 _RUNS = re.compile(r"(.)\1+")
+# A function, not the template r"\1": re expands a template in Python on every call, even
+# when nothing matched (a few microseconds per word, and most words have no repeats).
+_FIRST_OF_RUN = methodcaller("group", 1)
 _STRETCH = re.compile(r"(.)\1\1")
 
 
@@ -238,7 +242,7 @@ def leet_folded(text: str) -> str:
 def squeeze(word: str) -> str:
     """Collapse repeated letters: both chat and terms are compared squeezed, so `slooooot`,
     `connnnard` and `kill` (→ kil) meet their terms whatever the doubling."""
-    return _RUNS.sub(r"\1", word)
+    return _RUNS.sub(_FIRST_OF_RUN, word)
 
 
 def is_stretched(word: str) -> bool:

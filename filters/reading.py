@@ -4,7 +4,6 @@ chat spellings, and what the token can start in a message (flags). Cached per ra
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
@@ -40,7 +39,7 @@ LETTER = 16  # a letter alone: a word may be spelt out
 class TokenReader:
     """The token-reading half of a compiled rule set (filters/matcher.py): it reads the indexes
     the rule set builds (_vocabulary, _single, _fuzzy_index, _four_letters, _surfaces, _anchors,
-    _slip_words…) and never changes them."""
+    _slip_neighbours…) and never changes them."""
 
     def _resolve(self, raw: str) -> Token | None:
         token = self._resolve_word(raw)
@@ -73,8 +72,23 @@ class TokenReader:
         known = frozenset(forms | slips)
         segment = "|" + "|".join(every) + "| "
         flags |= ANCHOR if anchors else 0
-        return replace(
-            token, canon=canon, anchors=anchors, segment=segment, flags=flags, forms=known
+        # Built field by field: dataclasses.replace looks the fields up on every call.
+        return Token(
+            token.core,
+            token.lead,
+            token.trail,
+            token.key,
+            token.word,
+            token.stem,
+            token.real,
+            token.how,
+            token.distance,
+            canon,
+            token.other,
+            anchors,
+            segment,
+            flags,
+            known,
         )
 
     def _slips(self, key: str, reading: str) -> set[str]:
@@ -92,12 +106,11 @@ class TokenReader:
                 for word in endings
                 if word in self._french_slips and (word[-1] in "esr" or key[-1] in "es")
             }
-        sizes = (len(key) - 1, len(key), len(key) + 1)
-        near = [w for n in sizes for w in self._slip_words.get(n, ())]
-        if not near:
-            return set()
-        found = process.extract(key, near, scorer=OSA.distance, score_cutoff=1, limit=None)
-        return {word for word, distance, _ in found if distance == 1}
+        neighbours = self._slip_neighbours
+        near = set(neighbours.get(key, ()))
+        for at in range(len(key)):
+            near.update(neighbours.get(key[:at] + key[at + 1 :], ()))
+        return {word for word in near if OSA.distance(key, word) == 1}
 
     def _resolve_word(self, raw: str) -> Token | None:
         core = raw.lstrip(LEAD)
@@ -148,7 +161,7 @@ class TokenReader:
             word, reading = masked
             return Token(core, lead, trail, word, word, reading, False, ("masked",))
         # deb11u3, 1user, v2020: a version, a count or a code, not a disguised word
-        numbered = core[0].isdigit() or sum(c.isdigit() for c in core) >= 3
+        numbered = core[0].isdigit() or (not core.isalpha() and sum(c.isdigit() for c in core) >= 3)
         for reading in () if numbered else readings:
             near = self._fuzzy(reading)
             if near:

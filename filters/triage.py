@@ -137,12 +137,17 @@ class Triage:
         The channel's own name always is."""
         self._protected |= name_keys(name)
 
+    def text_context(self, text: str) -> Context:
+        """The context of a line known by its text alone: the language the chat reads as so
+        far, this line counted."""
+        language = self._languages.observe("", text[:JUDGED_LENGTH])
+        return shared_context(frozenset(), False, self._protected, language)
+
     def judge_text(self, text: str, context: Context | None = None) -> Verdict:
         rules = self._rules
         judged = text[:JUDGED_LENGTH]
         if context is None:
-            language = self._languages.observe("", judged)
-            context = shared_context(frozenset(), False, self._protected, language)
+            context = self.text_context(judged)
         verdict = verdict_for(rules.match(judged, context), rules.actions, rules.version)
         return _marked_long(verdict) if len(text) > JUDGED_LENGTH else verdict
 
