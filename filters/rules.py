@@ -93,6 +93,15 @@ def _line_of(text: str, needle: str) -> int | None:
     return None
 
 
+def _table_line(text: str, key: str) -> int | None:
+    """The line where a top-level table or key is opened: [key], [[key]], [key.sub] or key =."""
+    opened = re.compile(rf"\s*(\[\[?\s*{re.escape(key)}\s*[\].]|{re.escape(key)}\s*=)")
+    for number, line in enumerate(text.splitlines(), start=1):
+        if opened.match(line):
+            return number
+    return None
+
+
 _RULE_HEADER = re.compile(r"\s*\[\[\s*rules\s*\]\]")
 _KEY = re.compile(r"\s*([\w-]+)\s*=")
 
@@ -237,6 +246,13 @@ def parse_pack(text: str, file: str = "<memory>") -> RulePack:
         if line is None and "end of document" in str(exc):
             line = text.count("\n") + (not text.endswith("\n"))
         raise RulePackError(file, line, f"TOML syntax: {exc}") from exc
+    unknown = sorted(set(data) - {"pack", "rules"})
+    if unknown:  # [[rule]] for [[rules]] would otherwise be a pack with no rules at all
+        raise RulePackError(
+            file,
+            _table_line(text, unknown[0]),
+            f"unknown table or key {unknown[0]!r}: a pack holds [pack] and [[rules]]",
+        )
     header = data.get("pack", {})
     if not isinstance(header, dict):
         raise RulePackError(file, _line_of(text, "pack"), "[pack] must be a table")

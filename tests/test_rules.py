@@ -57,6 +57,7 @@ def test_the_documented_keys_are_accepted_exactly_as_written() -> None:
             "terms must be a list",
         ),
         (("fuzzy = true", "fuzzy = 7"), 21, "fuzzy must be"),
+        (('[[rules]]\nid = "spam"', '[[rule]]\nid = "spam"'), 15, "unknown table or key 'rule'"),
     ],
 )
 def test_invalid_packs_are_refused_with_file_line_and_reason(change, line, reason) -> None:
