@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 import orjson
 
-from vigile.connectors.model import ChatMessage, Role, Verdict
+from vigile.connectors.model import JUDGED_LENGTH, ChatMessage, Role, Verdict
+from vigile.filters.read_ahead import FEWEST, ReadAhead
 from vigile.filters.triage import Triage
 
 if TYPE_CHECKING:
@@ -157,9 +158,11 @@ class Answers:
 
     _LIMIT = 50_000
 
-    def __init__(self, triage: Triage) -> None:
+    def __init__(self, triage: Triage, second_process: bool = False) -> None:
         self._triage = triage
         self._version = triage.version
+        self._second_process = second_process
+        self._ahead: ReadAhead | None = None
         # a raw line of text alone → the line decoded, and the JSON object it holds (or None)
         self._lines: dict[bytes, tuple[str, dict[str, Any] | None]] = {}
         self._known: dict[tuple[bytes, Context], bytes] = {}
@@ -190,6 +193,37 @@ class Answers:
             )
         return found
 
+    def read_ahead(self, raws: list[bytes]) -> None:
+        """With a second process, the new texts among these lines are read on both cores
+        before they are answered here, in order."""
+        if not self._second_process:
+            return
+        triage = self._triage
+        texts: dict[str, None] = {}  # in order, once each
+        for raw in raws:
+            read = self._lines.get(raw)
+            if read is None:
+                read = _text_alone(raw.decode("utf-8", errors="replace").rstrip("\r"))
+                if read is None:
+                    continue
+                self._lines[raw] = read
+            line, data = read
+            judged = (data["text"] if data else line)[:JUDGED_LENGTH]
+            if not triage.rules.has_read(judged):
+                texts[judged] = None
+        if len(texts) < FEWEST:
+            return
+        if self._ahead is not None and self._ahead.rules is not triage.rules:
+            self.close()  # the packs were edited: a copy holding the new rules
+        if self._ahead is None:
+            self._ahead = ReadAhead(triage.rules)
+        self._ahead.read(list(texts))
+
+    def close(self) -> None:
+        if self._ahead is not None:
+            self._ahead.close()
+            self._ahead = None
+
 
 def _text_alone(line: str) -> tuple[str, dict[str, Any] | None] | None:
     """A line that holds text alone, as (line, its JSON object or None for plain text); None
@@ -205,25 +239,36 @@ def _text_alone(line: str) -> tuple[str, dict[str, Any] | None] | None:
     return None if _CONTEXT_KEYS & data.keys() else (line, data)
 
 
-def check_stream(triage: Triage, fd: int, out: BinaryIO, watcher: PackWatcher | None = None) -> int:
+def check_stream(
+    triage: Triage,
+    fd: int,
+    out: BinaryIO,
+    watcher: PackWatcher | None = None,
+    second_process: bool = False,
+) -> int:
     """Reads whatever input is available, answers every complete line in it, flushes once per
     read: streaming for a live pipe, and batched for a file. Returns the number of lines.
-    With a watcher, pack files edited meanwhile apply from the next read on."""
+    With a watcher, pack files edited meanwhile apply from the next read on. With a second
+    process, batches with many new texts are read on two cores (filters/read_ahead.py)."""
     pending = b""
     count = 0
-    answered = Answers(triage)
-    while True:
-        chunk = os.read(fd, _CHUNK)
-        if watcher is not None:
-            watcher.check()
-        lines = (pending + chunk).split(b"\n")
-        pending = lines.pop() if chunk else b""
-        if not chunk and lines and lines[-1] == b"":
-            lines.pop()  # the input ended with a newline: no extra empty line
-        answers = list(map(answered, lines))
-        if answers:
-            out.write(b"\n".join(answers) + b"\n")
-            out.flush()
-            count += len(answers)
-        if not chunk:
-            return count
+    answered = Answers(triage, second_process)
+    try:
+        while True:
+            chunk = os.read(fd, _CHUNK)
+            if watcher is not None:
+                watcher.check()
+            lines = (pending + chunk).split(b"\n")
+            pending = lines.pop() if chunk else b""
+            if not chunk and lines and lines[-1] == b"":
+                lines.pop()  # the input ended with a newline: no extra empty line
+            answered.read_ahead(lines)
+            answers = list(map(answered, lines))
+            if answers:
+                out.write(b"\n".join(answers) + b"\n")
+                out.flush()
+                count += len(answers)
+            if not chunk:
+                return count
+    finally:
+        answered.close()

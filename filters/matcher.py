@@ -6,7 +6,7 @@ import re
 import unicodedata
 from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from functools import lru_cache, reduce
 from itertools import accumulate, chain
@@ -321,16 +321,35 @@ class CompiledRules(TokenReader):
         found = self._memo.get((text, context))
         if found is not None:
             return found
-        candidates = self._candidates.get(text, _UNSEEN)
-        if candidates is _UNSEEN:
-            if len(self._candidates) >= _MEMO_LIMIT:
-                self._candidates.clear()
-            candidates = self._candidates[text] = self._read_text(text)
+        candidates = self._candidates_of(text)
         found = () if candidates is None else self._judge(text, candidates, context)
         if len(self._memo) >= _MEMO_LIMIT:
             self._memo.clear()
         self._memo[text, context] = found
         return found
+
+    def read_once(self, text: str) -> bool:
+        """Reads `text` now, unless read before, as `match` would; whether it holds anything
+        for the rules to judge (filters/read_ahead.py reads texts ahead on a second core)."""
+        return self._candidates_of(text) is not None
+
+    def has_read(self, text: str) -> bool:
+        return text in self._candidates
+
+    def remember_empty(self, texts: Iterable[str]) -> None:
+        """Texts read elsewhere with these very rules, and found to hold nothing."""
+        for text in texts:
+            if len(self._candidates) >= _MEMO_LIMIT:
+                self._candidates.clear()
+            self._candidates[text] = None
+
+    def _candidates_of(self, text: str) -> _Candidates | None:
+        candidates = self._candidates.get(text, _UNSEEN)
+        if candidates is _UNSEEN:
+            if len(self._candidates) >= _MEMO_LIMIT:
+                self._candidates.clear()
+            candidates = self._candidates[text] = self._read_text(text)
+        return candidates  # type: ignore[return-value]
 
     def _read_text(self, text: str) -> _Candidates | None:
         """What the text's tokens and characters meet, before any context; None: nothing."""

@@ -1,12 +1,18 @@
 """`vigile check` remembers the answers to lines of text alone: a remembered answer must be the
 one the line would get judged afresh, as the chat's language and the rules change."""
 
+import subprocess
+import sys
+import time
+from pathlib import Path
+
 import orjson
 
 from vigile.filters.check import Answers, answer
 from vigile.filters.rules import load_starter_packs, parse_pack
 from vigile.filters.triage import Triage
 
+VIGILE = [sys.executable, "-m", "vigile.tui.cli"]
 FRENCH = "je suis pas d'accord avec toi mais c'est vraiment bien joué quand même"
 ENGLISH = "i think that you are right and this is a really good play by them"
 
@@ -54,3 +60,77 @@ def test_an_edit_to_the_rules_is_not_answered_from_memory() -> None:
         [parse_pack('[[rules]]\nid = "b"\ncategory = "spam"\nterms = ["bravo"]\n', "b")], "x", "t"
     )
     assert orjson.loads(remembering(b"buy bravo now"))["matches"][0]["rule"] == "b"
+
+
+def many_lines(count: int) -> str:
+    """Distinct lines, some of them abusive: enough new texts for a second process to read."""
+    kinds = ["good game number {n} well played", "t'es qu'une salope {n}", "{n} kill yourself"]
+    return "".join(kinds[n % 3].format(n=n) + "\n" for n in range(count))
+
+
+def test_two_processes_answer_exactly_as_one() -> None:
+    given = many_lines(3000) + '{"text": "k i l l yourself", "id": 1}\n' + many_lines(3000)
+    answers = {
+        jobs: subprocess.run(
+            [*VIGILE, "check", "--jobs", jobs], input=given, capture_output=True, text=True
+        )
+        for jobs in ("1", "2")
+    }
+    assert answers["1"].returncode == answers["2"].returncode == 0
+    assert answers["1"].stdout == answers["2"].stdout
+    assert answers["1"].stdout.count('"flagged":true') >= 4001  # and a number or two: 88
+
+
+def test_a_second_process_reads_with_the_rules_swapped_in() -> None:
+    triage = Triage(
+        [parse_pack('[[rules]]\nid = "a"\ncategory = "spam"\nterms = ["alpha"]\n', "a")]
+    )
+    remembering = Answers(triage, second_process=True)
+    try:
+        first = [f"bravo {n} alpha".encode() for n in range(200)]
+        remembering.read_ahead(first)
+        assert all(orjson.loads(remembering(raw))["flagged"] for raw in first)
+        triage.swap(
+            [parse_pack('[[rules]]\nid = "b"\ncategory = "spam"\nterms = ["bravo"]\n', "b")],
+            "x",
+            "t",
+        )
+        second = [f"bravo {n} again".encode() for n in range(200)]
+        remembering.read_ahead(second)
+        assert all(orjson.loads(remembering(raw))["matches"][0]["rule"] == "b" for raw in second)
+    finally:
+        remembering.close()
+
+
+def children_of(pid: int) -> list[int]:
+    found = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return [int(child) for child in found]
+
+
+def test_the_second_process_leaves_when_check_is_killed() -> None:
+    proc = subprocess.Popen(
+        [*VIGILE, "check", "--jobs", "2"], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+    )
+    try:
+        proc.stdin.write(many_lines(500).encode())
+        proc.stdin.flush()
+        for _ in range(500):
+            proc.stdout.readline()  # every line answered: the second process has started
+        helpers = children_of(proc.pid)
+        assert len(helpers) == 1
+    finally:
+        proc.kill()
+        proc.wait()
+    deadline = time.monotonic() + 10
+    while running(helpers[0]) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not running(helpers[0])
+
+
+def running(pid: int) -> bool:
+    """Alive, not a zombie waiting for whoever inherited it to collect it."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"

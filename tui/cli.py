@@ -151,6 +151,7 @@ def cmd_label(args: argparse.Namespace) -> int:
 
 def cmd_check(args: argparse.Namespace) -> int:
     from vigile.filters.check import check_stream
+    from vigile.filters.read_ahead import worth_a_second_process
     from vigile.filters.triage import Triage
 
     try:
@@ -167,7 +168,8 @@ def cmd_check(args: argparse.Namespace) -> int:
             say("check", f"edit refused, running rules kept: {error}")
 
         watcher = PackWatcher([Path(p) for p in args.rules], triage, refused)
-    check_stream(triage, sys.stdin.fileno(), sys.stdout.buffer, watcher)
+    second = args.jobs == "2" or (args.jobs == "auto" and worth_a_second_process())
+    check_stream(triage, sys.stdin.fileno(), sys.stdout.buffer, watcher, second)
     return 0
 
 
@@ -748,6 +750,13 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         metavar="NAME",
         help="the streamer's name: remarks naming them are aimed at them (repeatable)",
+    )
+    p.add_argument(
+        "--jobs",
+        choices=("auto", "1", "2"),
+        default="auto",
+        help="processes reading a large input: 2 uses a second core, auto (default) only when "
+        "one is idle",
     )
     p.set_defaults(func=cmd_check)
 
