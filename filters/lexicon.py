@@ -124,11 +124,13 @@ def _any_word(word: str) -> bool:
     return word.isalpha() and (word in zipf["fr"] or word in zipf["en"])
 
 
+@lru_cache(maxsize=1 << 16)  # asked again and again of the same words as tokens are read
 def is_real_word(word: str) -> bool:
     """`word` as normalised chat has it (no accents)."""
     return _most_common(word) >= _REAL_WORD
 
 
+@lru_cache(maxsize=1 << 16)
 def is_word(word: str) -> bool:
     """A word of either language at all, however rare (no accents), or one with a plural, past
     or -ing ending ("bamboozles"): never a fuzzy match."""

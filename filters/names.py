@@ -53,6 +53,7 @@ class NameChecks:
         # per author, the names their last message showed: most messages show the same again,
         # and are let through on one dictionary look-up
         self._shown: dict[tuple[str, str], tuple[str, object]] = {}
+        self._judged: dict[str, tuple[Match, ...]] = {}  # a name → its matches, whoever bears it
 
     def check(self, message: ChatMessage) -> tuple[Match, ...]:
         if self._rules is None:
@@ -75,7 +76,12 @@ class NameChecks:
             if len(self._seen) >= self._LIMIT:
                 self._seen.clear()
             self._seen.add(key)
-            found += self.judge(name)
+            judged = self._judged.get(name)
+            if judged is None:
+                if len(self._judged) >= self._LIMIT:
+                    self._judged.clear()
+                judged = self._judged[name] = self.judge(name)
+            found += judged
         return tuple(found)
 
     def judge(self, name: str) -> tuple[Match, ...]:

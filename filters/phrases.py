@@ -38,7 +38,11 @@ def fold_word(written: str) -> tuple[tuple[str, str], ...]:
 
 def doubled(word: str) -> str:
     """Runs of three or more letters cut to two: "asss" and "ass" meet, "as" stays apart."""
-    return _LONG_RUNS.sub(r"\1\1", word)
+    return _LONG_RUNS.sub(_two_of_run, word)
+
+
+def _two_of_run(run: re.Match[str]) -> str:  # a function: re expands a template on every call
+    return run.group(1) * 2
 
 
 @dataclass(frozen=True, slots=True)

@@ -91,6 +91,16 @@ def test_display_name_and_login_are_judged_once_on_first_sight(triage: Triage) -
     assert not triage.judge(privmsg("Regular_Fan", "regular_fan", "gg", "n-4")).flagged
 
 
+def test_a_name_two_people_bear_is_reported_for_each() -> None:
+    # judged once, remembered by name; reported on each person's first sight
+    triage = Triage(load_starter_packs())
+    for login, msg_id in (("kys_lumina", "p-1"), ("kys_lumina2", "p-2")):
+        verdict = triage.judge(privmsg("KillYourself", login, "hello", msg_id))
+        assert ("names-self-harm-en", "KillYourself") in {
+            (m.rule_id, m.term) for m in verdict.matches
+        }
+
+
 def test_a_gift_s_recipient_is_judged_too(triage: Triage) -> None:
     line = (
         "@display-name=Kind_Gifter;id=g-1;login=kind_gifter;msg-id=subgift;"
