@@ -54,21 +54,37 @@ def name_keys(name: str) -> frozenset[str]:
     return frozenset(k for k in keys if len(k) >= 3)
 
 
-def is_bot(message: ChatMessage) -> bool:
+def is_bot(author_name: str, channel: str, says_so: bool) -> bool:
     """A well-known chat bot, the channel's own bot (lumina_bot on #lumina), or one the
     message says it is (`vigile check` lines, archives)."""
-    name, channel = message.author_name.lower().strip("_"), message.channel.lower().lstrip("#")
+    name, channel = author_name.lower().strip("_"), channel.lower().lstrip("#")
     own = bool(channel) and name.startswith(channel[:5]) and name.endswith("bot")
-    return name in KNOWN_BOTS or own or message.raw.get("bot") is True
+    return name in KNOWN_BOTS or own or says_so
 
 
 def context_for(message: ChatMessage, protected: frozenset[str], language: str | None) -> Context:
-    roles = frozenset(_ROLE_NAMES[r] for r in message.roles if r in _ROLE_NAMES)
-    if is_bot(message):
-        roles |= {"bot"}
-    return shared_context(
-        roles, message.reply_to is not None, _with_channel(protected, message.channel), language
+    says_bot = message.raw.get("bot") is True
+    reply = message.reply_to is not None
+    return _context(
+        message.roles, reply, message.author_name, message.channel, says_bot, protected, language
     )
+
+
+@lru_cache(maxsize=1 << 15)
+def _context(
+    roles: frozenset[Role],
+    reply: bool,
+    author_name: str,
+    channel: str,
+    says_bot: bool,
+    protected: frozenset[str],
+    language: str | None,
+) -> Context:
+    """Worked out once per author and chat (and language), not once per message."""
+    names = frozenset(_ROLE_NAMES[r] for r in roles if r in _ROLE_NAMES)
+    if is_bot(author_name, channel, says_bot):
+        names |= {"bot"}
+    return shared_context(names, reply, _with_channel(protected, channel), language)
 
 
 @lru_cache(maxsize=4096)
