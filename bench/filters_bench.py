@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -125,13 +126,10 @@ def check_side_by_side(runs: int = 3, rounds: int = 2) -> list[dict[str, object]
     planted terms, false positives on everyday chat."""
     source = (OUT / "stream.jsonl").read_bytes()
     planted = [json.loads(line)["planted"] for line in source.splitlines()]
-    commands = {
-        "vigile check": [
-            str(Path(sys.executable).parent / "vigile"),
-            "check",
-            "--rules",
-            str(OUT / "pack-2000.toml"),
-        ],
+    vigile = [str(Path(sys.executable).parent / "vigile"), "check", "--rules"]
+    commands = {  # one process, and two (a second core reading new lines, whatever the load)
+        "vigile check": [*vigile, str(OUT / "pack-2000.toml"), "--jobs", "1"],
+        "vigile check --jobs 2": [*vigile, str(OUT / "pack-2000.toml"), "--jobs", "2"],
         "profanex + fuzzy": [sys.executable, str(Path(__file__).parent / "peer_check.py")],
     }
     for command in commands.values():  # the start-up caches are built once, before timing
@@ -159,6 +157,7 @@ def check_side_by_side(runs: int = 3, rounds: int = 2) -> list[dict[str, object]
                 "false_positive_rate": round(false / (len(planted) - sum(planted)), 5),
             }
         row["ratio"] = round(best["profanex + fuzzy"] / best["vigile check"], 2)
+        row["ratio_two_cores"] = round(best["profanex + fuzzy"] / best["vigile check --jobs 2"], 2)
         results.append(row)
     return results
 
@@ -259,8 +258,11 @@ def main() -> None:
     startup = startup_seconds() if "vigile" in args.tools else {}
     print(table(results))
     for row in side_by_side:
-        print(f"\nrun {row['run']}: vigile check / profanex + fuzzy = {row['ratio']}×")
-        for name in ("vigile check", "profanex + fuzzy"):
+        print(
+            f"\nrun {row['run']}: vigile check / profanex + fuzzy = {row['ratio']}× "
+            f"(with --jobs 2: {row['ratio_two_cores']}×; load {os.getloadavg()[0]:.1f})"
+        )
+        for name in ("vigile check", "vigile check --jobs 2", "profanex + fuzzy"):
             print(f"  {name}: {row[name]}")
     if startup:
         print(f"\nstart-up (best of 5, caches warm): {startup}")
