@@ -172,16 +172,9 @@ class Answers:
             self._lines.clear()
             self._known.clear()
             self._version = self._triage.version
-        read = self._lines.get(raw)
+        read = self._lines.get(raw) or self._read(raw)
         if read is None:
-            line = raw.decode("utf-8", errors="replace").rstrip("\r")
-            read = _text_alone(line)
-            if read is None:
-                return answer(self._triage, line)
-            if len(self._lines) >= self._LIMIT:
-                self._lines.clear()
-                self._known.clear()
-            self._lines[raw] = read
+            return answer(self._triage, _decoded(raw))
         line, data = read
         context = self._triage.text_context(data["text"] if data else line)
         found = self._known.get((raw, context))
@@ -201,12 +194,9 @@ class Answers:
         triage = self._triage
         texts: dict[str, None] = {}  # in order, once each
         for raw in raws:
-            read = self._lines.get(raw)
+            read = self._lines.get(raw) or self._read(raw)
             if read is None:
-                read = _text_alone(raw.decode("utf-8", errors="replace").rstrip("\r"))
-                if read is None:
-                    continue
-                self._lines[raw] = read
+                continue
             line, data = read
             judged = (data["text"] if data else line)[:JUDGED_LENGTH]
             if not triage.rules.has_read(judged):
@@ -219,10 +209,24 @@ class Answers:
             self._ahead = ReadAhead(triage.rules)
         self._ahead.read(list(texts))
 
+    def _read(self, raw: bytes) -> tuple[str, dict[str, Any] | None] | None:
+        """A line not read before: remembered when it holds text alone."""
+        read = _text_alone(_decoded(raw))
+        if read is not None:
+            if len(self._lines) >= self._LIMIT:
+                self._lines.clear()
+                self._known.clear()
+            self._lines[raw] = read
+        return read
+
     def close(self) -> None:
         if self._ahead is not None:
             self._ahead.close()
             self._ahead = None
+
+
+def _decoded(raw: bytes) -> str:
+    return raw.decode("utf-8", errors="replace").rstrip("\r")
 
 
 def _text_alone(line: str) -> tuple[str, dict[str, Any] | None] | None:
