@@ -119,7 +119,7 @@ class Hits:
     def _message_language(self) -> str | None:
         """The message's language when its own words leave no doubt, else the chat's so far."""
         if self._language is False:
-            own = lexicon.confident_language([t.core for t in self._tokens])
+            own = lexicon.confident_language(_cue_words(self._tokens))
             self._language = own or self._context.language
         return self._language  # type: ignore[return-value]
 
@@ -255,6 +255,22 @@ class Hits:
     def result(self) -> tuple[Match, ...]:
         matches = self._matches.values()
         return drop_nested(matches) if len(self._matches) > 1 else tuple(matches)
+
+
+def _cue_words(tokens: list[Token]) -> list[str]:
+    """The words that tell a message's language: letters spelt out one by one ("h y p o c r i t
+    e") are one word taken apart, not the French y and c nor the English i."""
+    alone = [len(t.core) == 1 for t in tokens]
+    words = []
+    for at, token in enumerate(tokens):
+        if alone[at] and (
+            sum(alone[at : at + 3]) == 3
+            or sum(alone[max(0, at - 2) : at + 1]) == 3
+            or (0 < at < len(tokens) - 1 and alone[at - 1] and alone[at + 1])
+        ):
+            continue
+        words.append(token.core)
+    return words
 
 
 def evasions_in(original: str) -> set[str]:
