@@ -15,6 +15,7 @@ from vigile.filters.rules import Rule
 DIRECTED_WINDOW = 3  # words either side of a match where "you" or the streamer's name aims it
 _SHORT_LINE = 10  # words (of three letters or more) in a line short enough to be one remark
 _OTHER_WORDS = 1  # a line that is the remark and at most this many words is said to someone
+_SPELT_OUT = 3  # single letters in a row: a word spelt out
 
 
 def _keys(words: str) -> frozenset[str]:
@@ -114,14 +115,16 @@ class Hits:
         self._tokens, self._spans = tokens, spans
         self._context = context or NO_CONTEXT
         self._matches: dict[tuple[str, int, int], Match] = {}
-        self._language: str | None | bool = False  # False: not worked out yet
+        self._languages: dict[tuple[int, int], str | None] = {}  # by the match's tokens
 
-    def _message_language(self) -> str | None:
-        """The message's language when its own words leave no doubt, else the chat's so far."""
-        if self._language is False:
-            own = lexicon.confident_language(_cue_words(self._tokens))
-            self._language = own or self._context.language
-        return self._language  # type: ignore[return-value]
+    def _message_language(self, first: int, last: int) -> str | None:
+        """The message's language when its own words leave no doubt, else the chat's so far.
+        The letters of a word spelt out ("h y p o c r i t e") are not words of the message."""
+        spelt = (first, last) if last - first + 1 >= _SPELT_OUT else (0, -1)
+        if spelt not in self._languages:
+            own = lexicon.confident_language(_cue_words(self._tokens, *spelt))
+            self._languages[spelt] = own or self._context.language
+        return self._languages[spelt]
 
     def add_term(
         self, term: Term, first: int, last: int, how: tuple[str, ...], distance: int
@@ -130,7 +133,8 @@ class Hits:
             return
         rule = term.rule
         if term.ordinary_elsewhere and (
-            self._message_language() != rule.lang or self._said_in_another(first, last, rule.lang)
+            self._message_language(first, last) != rule.lang
+            or self._said_in_another(first, last, rule.lang)
         ):
             return  # "je suis en retard", "a bite to eat"; and "bite" alone, in no known chat
         if len(term.keys) == last - first + 1 and self._accents_change_the_word(term, first):
@@ -257,20 +261,15 @@ class Hits:
         return drop_nested(matches) if len(self._matches) > 1 else tuple(matches)
 
 
-def _cue_words(tokens: list[Token]) -> list[str]:
-    """The words that tell a message's language: letters spelt out one by one ("h y p o c r i t
-    e") are one word taken apart, not the French y and c nor the English i."""
-    alone = [len(t.core) == 1 for t in tokens]
-    words = []
-    for at, token in enumerate(tokens):
-        if alone[at] and (
-            sum(alone[at : at + 3]) == 3
-            or sum(alone[max(0, at - 2) : at + 1]) == 3
-            or (0 < at < len(tokens) - 1 and alone[at - 1] and alone[at + 1])
-        ):
-            continue
-        words.append(token.core)
-    return words
+def _cue_words(tokens: list[Token], first: int, last: int) -> list[str]:
+    """The words that tell a message's language, chat spellings read ("u" is "you"), but for
+    the single letters of a word spelt out from `first` to `last`: its "y" and "c" are not
+    French, its "i" not English."""
+    return [
+        t.canon or t.core
+        for at, t in enumerate(tokens)
+        if not (first <= at <= last and len(t.core) == 1)
+    ]
 
 
 def evasions_in(original: str) -> set[str]:

@@ -251,7 +251,8 @@ class CompiledRules(TokenReader):
             for element in compiled.elements:
                 for choice in () if isinstance(element, Gap) else element:
                     for word in choice:
-                        if not word.prefix and len(word.key) >= SHORTEST_TOLERANT:
+                        # long as written: "sleep" may carry a slip, though squeezed to "slep"
+                        if not word.prefix and len(word.surface or word.key) >= SHORTEST_TOLERANT:
                             slip_words[len(word.key)].add(word.key)
                             if compiled.term.rule.lang == "fr":
                                 french.add(word.key)
@@ -286,7 +287,7 @@ class CompiledRules(TokenReader):
             else None
         )
         self._tokens = _TokenCache(self._resolve)
-        self._typed_tokens: dict[tuple[str, str], Token] = {}
+        self._typed_tokens: dict[str, tuple[str, int] | None] = {}
         self._memo: dict[tuple[str, Context | None], tuple[Match, ...]] = {}
         self._candidates: dict[str, _Candidates | None] = {}
 

@@ -38,6 +38,7 @@ SHORTEST_FUZZY = 5  # shorter terms match exactly (after folding), or by one tra
 SHORTEST_TWO_EDITS = 9  # a real-looking 8-letter word is too often 2 edits from a slur
 SHORTEST_TOLERANT = 5  # in a phrase, words this long may carry a slip (va crevé, gross vache)
 _STARS = re.compile(r"(\*+)")
+_LETTERS = re.compile(r"[^\W\d_]+")
 _TYPED_LIMIT = 20_000  # tokens typed with accents, read again (most French chat is words)
 # What a token can start (Token.flags); a message runs only the stages its tokens can start.
 WORD = 1  # resolves to a single-word term
@@ -69,7 +70,7 @@ class TokenReader:
                 if (loose or canon in self._phrase_pieces) and canon in self._squashed_prefixes
                 else 0
             )
-            | (SQUASH if _splits_a_phrase(token, loose, canon, self._phrase_pieces) else 0)
+            | (SQUASH if _splits_a_phrase(loose, canon, self._phrase_pieces) else 0)
         )
         reading = token.stem or token.core
         forms = {f for f in (canon, token.key, token.word, token.other, doubled(reading)) if f}
@@ -108,21 +109,6 @@ class TokenReader:
         if not near:
             return set()
         found = process.extract(key, near, scorer=OSA.distance, score_cutoff=1, limit=None)
-        return {word for word, distance, _ in found if distance == 1} | self._slips_as_typed(
-            reading
-        )
-
-    def _slips_as_typed(self, reading: str) -> set[str]:
-        """Squeezing can make one slip look like two: "wriss" (wrists, its t dropped) squeezes to
-        "wris". A token with a double letter is also compared as typed."""
-        if squeeze(reading) == reading or is_stretched(reading):
-            return set()
-        near = [
-            w
-            for n in range(len(reading) - 1, len(reading) + 2)
-            for w in self._slip_words.get(n, ())
-        ]
-        found = process.extract(reading, near, scorer=OSA.distance, score_cutoff=1, limit=None)
         return {word for word, distance, _ in found if distance == 1}
 
     def _resolve_word(self, raw: str) -> Token | None:
@@ -210,33 +196,50 @@ class TokenReader:
         self, text: str, norm: Normalized, body: str, resolved: list[Token | None]
     ) -> None:
         """pééd, bêet, attaréd: letters that spell a word only once their typed accents are
-        dropped (peed, beet, attar + ed) are no word as typed: such a token is read again, as a
-        possible slip of a term. Only tokens that met nothing are looked at."""
-        for at, found in enumerate(TOKEN.finditer(body)):
-            token = resolved[at]
-            if token is None or token.word is not None or len(token.core) < 4:
+        dropped (peed, beet, attar + ed) are no word as typed: such a token may be a slip of a
+        term. Most accented words are words as typed: one look-up each, remembered."""
+        slips = {
+            word: slip
+            for piece in text.split()
+            if not piece.isascii()  # most words of most lines are: a test at C speed
+            for word in _LETTERS.findall(piece)
+            if not word.isascii() and (slip := self._slip_as_typed(word)) is not None
+        }
+        if not slips:
+            return
+        if norm.offsets is None:  # accents only: the text's tokens are the body's, as typed
+            typed_tokens = TOKEN.findall(text)
+        else:
+            spans = [norm.original_span(*m.span()) for m in TOKEN.finditer(body)]
+            typed_tokens = [text[start:end] for start, end in spans]
+        if len(typed_tokens) != len(resolved):
+            return
+        for at, typed in enumerate(typed_tokens):
+            token, slip = resolved[at], slips.get(typed.lstrip(LEAD).rstrip(TRAIL))
+            if token is None or token.word is not None or slip is None:
                 continue
-            start, end = norm.original_span(found.start(), found.end())
-            typed = text[start:end]
-            if not typed.isascii():
-                resolved[at] = self._read_typed(token, unicodedata.normalize("NFC", typed).lower())
-
-    def _read_typed(self, token: Token, typed: str) -> Token:
-        cache = self._typed_tokens
-        if (token.core, typed) in cache:
-            return cache[token.core, typed]
-        if len(cache) >= _TYPED_LIMIT:
-            cache.clear()
-        near = None
-        if token.core.isalpha() and not lexicon.is_word_as_typed(token.core, typed):
-            near = self._fuzzy(token.core, typed=True)
-        if near is not None:
-            word, distance = near
+            word, distance = slip
             how = (*token.how, f"fuzzy:{distance}")
-            token = replace(token, word=word, real=False, how=how, distance=distance)
-            token = replace(token, flags=token.flags | WORD)
-        cache[token.core, typed] = token
-        return token
+            read = replace(token, word=word, real=False, how=how, distance=distance)
+            resolved[at] = replace(read, flags=read.flags | WORD)
+
+    def _slip_as_typed(self, typed: str) -> tuple[str, int] | None:
+        """The term a word typed with accents is a slip of, when it is no word as typed
+        (remembered: chat repeats its words)."""
+        cache = self._typed_tokens
+        if typed not in cache:
+            if len(cache) >= _TYPED_LIMIT:
+                cache.clear()
+            folded = lexicon.strip_accents(unicodedata.normalize("NFC", typed).lower())
+            slip = None
+            if (
+                len(folded) >= 4
+                and folded.isascii()
+                and not lexicon.is_word_as_typed(folded, typed)
+            ):
+                slip = self._fuzzy(folded, typed=True)
+            cache[typed] = slip
+        return cache[typed]
 
     def _masked_letter(self, core: str, base: str, lead: int, trail: int) -> Token | None:
         """b*obs, fa*ty: a star standing for a letter, when that spells a term exactly and the
@@ -317,6 +320,11 @@ class TokenReader:
         for word, distance, _ in sorted(best, key=lambda r: (r[1], r[0] not in self._single)):
             allowed = self._fuzzy_edits[word] or (1 if stretched and len(word) == 4 else 0)
             compared = word
+            if longer and not any(
+                len(s) == len(reading) + 1 and OSA.distance(reading, s) == 1
+                for s in self._fuzzy_surfaces.get(word, ())
+            ):
+                continue  # as typed too, a letter dropped: not spiss for "spics"
             if distance == 2 and len(word) < SHORTEST_TWO_EDITS:
                 # pusksy: one letter typed inside the double s of pussy is two edits once
                 # squeezed, one as typed
@@ -367,8 +375,7 @@ def _no_word(word: str) -> bool:
     return False
 
 
-def _splits_a_phrase(token: Token, loose: bool, canon: str, phrase_pieces: frozenset[str]) -> bool:
+def _splits_a_phrase(loose: bool, canon: str, phrase_pieces: frozenset[str]) -> bool:
     """A token that may sit inside a phrase written apart, where a phrase's word is cut: a piece
-    of a word that is no word itself ("replacem ent", "adr esse"), or a letter alone ("t hat
-    rack", "tue-to i")."""
-    return len(token.core) == 1 or (loose and canon in phrase_pieces)
+    of a word that is no word itself ("replacem ent", "adr esse")."""
+    return loose and canon in phrase_pieces
