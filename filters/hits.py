@@ -262,14 +262,9 @@ class Hits:
 
 
 def _cue_words(tokens: list[Token], first: int, last: int) -> list[str]:
-    """The words that tell a message's language, chat spellings read ("u" is "you"), but for
-    the single letters of a word spelt out from `first` to `last`: its "y" and "c" are not
-    French, its "i" not English."""
-    return [
-        t.canon or t.core
-        for at, t in enumerate(tokens)
-        if not (first <= at <= last and len(t.core) == 1)
-    ]
+    """The words that tell a message's language, but for the single letters of a word spelt
+    out from `first` to `last`: its "y" and "c" are not French, its "i" not English."""
+    return [t.core for at, t in enumerate(tokens) if not (first <= at <= last and len(t.core) == 1)]
 
 
 def evasions_in(original: str) -> set[str]:

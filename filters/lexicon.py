@@ -38,6 +38,8 @@ CUES = {
         they we me him her go no yes will would should could there their them when who how why
         if or an by from up out about really very much too some any been were am did yourself
         seriously such look honestly""".split()
+        # and chat's spellings of you, your, yourself ("ya" is French chat's "il y a" too)
+        + "u ur urself".split()
     ),
 }
 
