@@ -70,7 +70,8 @@ class TokenReader:
                 if (loose or canon in self._phrase_pieces) and canon in self._squashed_prefixes
                 else 0
             )
-            | (SQUASH if _splits_a_phrase(loose, canon, self._phrase_pieces) else 0)
+            # or cuts a phrase's word into a piece that is no word ("replacem ent", "adr esse")
+            | (SQUASH if loose and canon in self._phrase_pieces else 0)
         )
         reading = token.stem or token.core
         forms = {f for f in (canon, token.key, token.word, token.other, doubled(reading)) if f}
@@ -373,9 +374,3 @@ class TokenReader:
 
 def _no_word(word: str) -> bool:
     return False
-
-
-def _splits_a_phrase(loose: bool, canon: str, phrase_pieces: frozenset[str]) -> bool:
-    """A token that may sit inside a phrase written apart, where a phrase's word is cut: a piece
-    of a word that is no word itself ("replacem ent", "adr esse")."""
-    return loose and canon in phrase_pieces
