@@ -16,6 +16,7 @@ from vigile.filters.rules import Rule
 DIRECTED_WINDOW = 3  # words either side of a match where "you" or the streamer's name aims it
 _SHORT_LINE = 10  # words (of three letters or more) in a line short enough to be one remark
 _OTHER_WORDS = 1  # a line that is the remark and at most this many words is said to someone
+_SPELT_OUT = 3  # single letters in a row: a word spelt out
 
 
 def _keys(words: str) -> frozenset[str]:
@@ -115,14 +116,16 @@ class Hits:
         self._tokens, self._spans = tokens, spans
         self._context = context or NO_CONTEXT
         self._matches: dict[tuple[str, int, int], Match] = {}
-        self._language: str | None | bool = False  # False: not worked out yet
+        self._languages: dict[tuple[int, int], str | None] = {}  # by the match's tokens
 
-    def _message_language(self) -> str | None:
-        """The message's language when its own words leave no doubt, else the chat's so far."""
-        if self._language is False:
-            own = lexicon.confident_language([t.core for t in self._tokens])
-            self._language = own or self._context.language
-        return self._language  # type: ignore[return-value]
+    def _message_language(self, first: int, last: int) -> str | None:
+        """The message's language when its own words leave no doubt, else the chat's so far.
+        The letters of a word spelt out ("h y p o c r i t e") are not words of the message."""
+        spelt = (first, last) if last - first + 1 >= _SPELT_OUT else (0, -1)
+        if spelt not in self._languages:
+            own = lexicon.confident_language(_cue_words(self._tokens, *spelt))
+            self._languages[spelt] = own or self._context.language
+        return self._languages[spelt]
 
     def add_term(
         self, term: Term, first: int, last: int, how: tuple[str, ...], distance: int
@@ -131,7 +134,8 @@ class Hits:
             return
         rule = term.rule
         if term.ordinary_elsewhere and (
-            self._message_language() != rule.lang or self._said_in_another(first, last, rule.lang)
+            self._message_language(first, last) != rule.lang
+            or self._said_in_another(first, last, rule.lang)
         ):
             return  # "je suis en retard", "a bite to eat"; and "bite" alone, in no known chat
         if len(term.keys) == last - first + 1 and self._accents_change_the_word(term, first):
@@ -256,6 +260,12 @@ class Hits:
     def result(self) -> tuple[Match, ...]:
         matches = self._matches.values()
         return drop_nested(matches) if len(self._matches) > 1 else tuple(matches)
+
+
+def _cue_words(tokens: list[Token], first: int, last: int) -> list[str]:
+    """The words that tell a message's language, but for the single letters of a word spelt
+    out from `first` to `last`: its "y" and "c" are not French, its "i" not English."""
+    return [t.core for at, t in enumerate(tokens) if not (first <= at <= last and len(t.core) == 1)]
 
 
 def evasions_in(original: str) -> set[str]:

@@ -38,6 +38,8 @@ CUES = {
         they we me him her go no yes will would should could there their them when who how why
         if or an by from up out about really very much too some any been were am did yourself
         seriously such look honestly""".split()
+        # and chat's spellings of you, your, yourself ("ya" is French chat's "il y a" too)
+        + "u ur urself".split()
     ),
 }
 
@@ -62,6 +64,9 @@ class WordTables:
     # compared in) → its frequency in centibels (zipf × 100; several words may strip to one)
     zipf: dict[str, dict[str, int]]
     written: frozenset[str]  # common words (zipf 3 and up) of either language, accents kept
+    # words of either language, down to the floor, that are written with accents, as folded:
+    # "bêet" typed with its accent is no "beet"
+    accented: frozenset[str] = frozenset()
 
 
 @cache
@@ -73,15 +78,15 @@ def tables() -> WordTables:
     if stored is None:
         stored = _build_tables()
         disk_cache.store("lexicon", key, stored)
-    zipf, written = stored
-    return WordTables(zipf, frozenset(written))
+    zipf, written, accented = stored
+    return WordTables(zipf, frozenset(written), frozenset(accented))
 
 
 def data_digest() -> str:
     """What the tables are built from: this module's floors and wordfreq's data files (a
     compiled rule set, which ranks words by frequency, depends on it too)."""
     return disk_cache.digest(
-        "lexicon", 1, ANY_WORD_ZIPF, REAL_WORD_ZIPF, *map(_data_stamp, LANGUAGES)
+        "lexicon", 2, ANY_WORD_ZIPF, REAL_WORD_ZIPF, *map(_data_stamp, LANGUAGES)
     )
 
 
@@ -94,11 +99,12 @@ def _data_stamp(language: str) -> str:
     return f"{found.name}:{stat.st_size}:{stat.st_mtime_ns}" if stat else "missing"
 
 
-def _build_tables() -> tuple[dict[str, dict[str, int]], list[str]]:
+def _build_tables() -> tuple[dict[str, dict[str, int]], list[str], list[str]]:
     import wordfreq
 
     zipf: dict[str, dict[str, int]] = {}
     written: set[str] = set()
+    accented: set[str] = set()
     for language in LANGUAGES:
         # wordfreq's list as stored: bucket n holds the words of zipf 9 - n/100.
         buckets = wordfreq.get_frequency_list(language, "large")
@@ -110,8 +116,10 @@ def _build_tables() -> tuple[dict[str, dict[str, int]], list[str]]:
                     written.add(word)
                 folded = word if word.isascii() else strip_accents(word)
                 levels[folded] = max(levels.get(folded, 0), level)
+                if folded != word:
+                    accented.add(folded)
         zipf[language] = levels
-    return zipf, sorted(written)
+    return zipf, sorted(written), sorted(accented)
 
 
 def _most_common(word: str) -> int:
@@ -134,10 +142,24 @@ def is_real_word(word: str) -> bool:
 def is_word(word: str) -> bool:
     """A word of either language at all, however rare (no accents), or one with a plural, past
     or -ing ending ("bamboozles"): never a fuzzy match."""
-    return _any_word(word) or any(
-        word.endswith(e) and len(word) - len(e) >= 4 and _any_word(word[: -len(e)])
-        for e in _ENDINGS
+    return (
+        _any_word(word)
+        or any(
+            word.endswith(e)
+            and len(word) - len(e) >= 4
+            and (e != "d" or word[-2] == "e")  # baked, not "batad"
+            and _any_word(word[: -len(e)])
+            for e in _ENDINGS
+        )
     )
+
+
+def is_word_as_typed(word: str, typed: str) -> bool:
+    """`is_word`, for a token typed with accents: only a word that is itself written with
+    accents ("pééd" is not "peed", "attaréd" not attar + ed; "crevé" is crever's)."""
+    if typed.isascii():
+        return is_word(word)
+    return word in tables().accented
 
 
 def is_written_word(word: str) -> bool:

@@ -157,7 +157,7 @@ class CompiledRules(TokenReader):
                         squeeze("".join(SPELLINGS.get(k, k) for k in term.keys)),
                         squeeze("".join(term.keys)),
                     }:
-                        if len(squashed) >= _SHORTEST_SQUASHED_PHRASE:
+                        if len(squashed) >= _SHORTEST_SQUASHED_PHRASE and not _number_lost(term):
                             squashed_phrases[squashed].append(phrase)
                             single[squashed].append(term)  # killyourself, uglycow
                     continue
@@ -212,6 +212,11 @@ class CompiledRules(TokenReader):
         self._four_surfaces = dict(four_surfaces)
         self._vocabulary = frozenset(fuzzy_edits) | frozenset(single)
         self._fuzzy_edits = fuzzy_edits
+        # A fuzzy key's terms as written, double letters kept: a slip is also counted on them
+        self._fuzzy_surfaces = {
+            key: tuple(sorted({t.surfaces[0] for t in self._single[key] if len(t.keys) == 1}))
+            for key in fuzzy_edits
+        }
         # Fuzzy candidates grouped by first letter: comparing a token only with terms that share
         # its first letter and length ±2 keeps rapidfuzz's work tiny (and spares real words).
         index: dict[tuple[str, int], list[str]] = defaultdict(list)
@@ -246,7 +251,8 @@ class CompiledRules(TokenReader):
             for element in compiled.elements:
                 for choice in () if isinstance(element, Gap) else element:
                     for word in choice:
-                        if not word.prefix and len(word.key) >= SHORTEST_TOLERANT:
+                        # long as written: "sleep" may carry a slip, though squeezed to "slep"
+                        if not word.prefix and len(word.surface or word.key) >= SHORTEST_TOLERANT:
                             slip_words.add(word.key)
                             if compiled.term.rule.lang == "fr":
                                 french.add(word.key)
@@ -281,13 +287,14 @@ class CompiledRules(TokenReader):
             else None
         )
         self._tokens = _TokenCache(self._resolve)
+        self._typed_tokens: dict[str, tuple[str, int] | None] = {}
         self._memo: dict[tuple[str, Context | None], tuple[Match, ...]] = {}
         self._candidates: dict[str, _Candidates | None] = {}
 
     def __getstate__(self) -> dict[str, object]:
         """What the disk cache keeps: the indexes, not the memories of messages read, nor the
         RE2 programs (compiled again on load, from their rules)."""
-        memories = ("_tokens", "_memo", "_candidates")
+        memories = ("_tokens", "_typed_tokens", "_memo", "_candidates")
         state = {k: v for k, v in self.__dict__.items() if k not in memories}
         state["_regexes"] = [(rule, hints) for _, rule, hints in self._regexes]
         return state
@@ -296,6 +303,7 @@ class CompiledRules(TokenReader):
         self.__dict__.update(state)
         self._regexes = [(compile_rule_regex(r.regex), r, h) for r, h in state["_regexes"]]
         self._tokens = _TokenCache(self._resolve)
+        self._typed_tokens = {}
         self._memo, self._candidates = {}, {}
 
     @staticmethod
@@ -357,6 +365,8 @@ class CompiledRules(TokenReader):
         body = norm.text
         cache = self._tokens  # a hit for most tokens: chat repeats itself
         resolved = list(map(cache.__getitem__, TOKEN.findall(body)))
+        if not text.isascii():
+            self._typed_accents(text, norm, body, resolved)
         tokens = list(filter(None, resolved))  # a Token is always true; None is no token
         hits: list[TokenHit] = []
         # What the message's tokens can start, in one pass at C speed: most chat starts nothing.
@@ -407,6 +417,7 @@ class CompiledRules(TokenReader):
                     "inflection" not in token.how
                     and token.stem not in term.surfaces
                     and not is_stretched(token.stem)
+                    and not token.distance  # a slip read as typed (pééd) is no "peed"
                     and lexicon.is_word(token.stem)
                 ):
                     continue  # "fagot" (a bundle of sticks) is a word, not "faggot" squeezed
@@ -462,7 +473,9 @@ class CompiledRules(TokenReader):
                 for pattern in squashed.get(key, ()):
                     # One token per word is the phrase as written: the pattern has judged it
                     # (and knows "of yourself" from "off yourself").
-                    if last - first + 1 != len(pattern.elements):
+                    if last - first + 1 != len(pattern.elements) or _cut_elsewhere(
+                        tokens[first : last + 1], pattern.term.keys
+                    ):
                         hits.append((pattern.term, first, last, ("split", "phrase"), 0))
 
     def _letters_apart(self, tokens: list[Token], hits: list[TokenHit]) -> None:
@@ -502,11 +515,9 @@ class CompiledRules(TokenReader):
                 if len(pieces) == 2 and len(pieces[0].core) == len(pieces[1].core) == 1:
                     continue  # "P, -D" is not "pd": two letters alone are initials
                 # Two ordinary words side by side are not a split insult: "il a pu te voir".
-                if (
-                    key in single
-                    and not any(p.word in single for p in pieces)
-                    and not all(lexicon.is_standalone(p.core) for p in pieces)
-                ):
+                # A piece that is a term itself may still be half of a longer one ("con
+                # nasse", "honke rs"): the piece is judged on its own too.
+                if key in single and not all(lexicon.is_standalone(p.core) for p in pieces):
                     for term in single[key]:
                         hits.append((term, index, end, ("split",), 0))
 
@@ -602,3 +613,23 @@ def _one_deletion_index(words: set[str]) -> dict[str, tuple[str, ...]]:
 def _joined_key(left: str, right: str) -> str:
     """Two squeezed keys joined and squeezed again (sal + lope → salope), without a regex."""
     return left + right[1:] if left and right and left[-1] == right[0] else left + right
+
+
+def _cut_elsewhere(tokens: list[Token], keys: tuple[str, ...]) -> bool:
+    """As many tokens as the phrase has words, but cut between other letters: "yours nap" is
+    "your snap", "fu cku" is "fuck u"; "of yourself" is its own words (not "off yourself")."""
+    return any(
+        t.key != k and t.canon != SPELLINGS.get(k, k) for t, k in zip(tokens, keys, strict=True)
+    )
+
+
+def _number_lost(term: Term) -> bool:
+    """A number read as a letter that joining would swallow: "à 4 pattes" joined is "apattes",
+    which "à pattes" is too."""
+    keys = term.keys
+    return any(
+        written.isdigit()
+        and len(key) == 1
+        and key in (keys[n - 1][-1:] if n else "", keys[n + 1][:1] if n + 1 < len(keys) else "")
+        for n, (key, written) in enumerate(zip(keys, term.written, strict=False))
+    )

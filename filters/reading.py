@@ -4,13 +4,23 @@ chat spellings, and what the token can start in a message (flags). Cached per ra
 from __future__ import annotations
 
 import re
+import unicodedata
+from dataclasses import replace
 
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from vigile.filters import lexicon
 from vigile.filters.hits import Token
-from vigile.filters.normalize import LEET_CHARS, deleet, is_stretched, squeeze, word_key
+from vigile.filters.normalize import (
+    LEET_CHARS,
+    TOKEN,
+    Normalized,
+    deleet,
+    is_stretched,
+    squeeze,
+    word_key,
+)
 from vigile.filters.patterns import SLIP, SPELLINGS
 from vigile.filters.phrases import doubled
 
@@ -28,6 +38,8 @@ SHORTEST_FUZZY = 5  # shorter terms match exactly (after folding), or by one tra
 SHORTEST_TWO_EDITS = 9  # a real-looking 8-letter word is too often 2 edits from a slur
 SHORTEST_TOLERANT = 5  # in a phrase, words this long may carry a slip (va crevé, gross vache)
 _STARS = re.compile(r"(\*+)")
+_LETTERS = re.compile(r"[^\W\d_]+")
+_TYPED_LIMIT = 20_000  # tokens typed with accents, read again (most French chat is words)
 # What a token can start (Token.flags); a message runs only the stages its tokens can start.
 WORD = 1  # resolves to a single-word term
 ANCHOR = 2  # the rarest fixed word of a phrase or pattern
@@ -58,6 +70,8 @@ class TokenReader:
                 if (loose or canon in self._phrase_pieces) and canon in self._squashed_prefixes
                 else 0
             )
+            # or cuts a phrase's word into a piece that is no word ("replacem ent", "adr esse")
+            | (SQUASH if loose and canon in self._phrase_pieces else 0)
         )
         reading = token.stem or token.core
         forms = {f for f in (canon, token.key, token.word, token.other, doubled(reading)) if f}
@@ -125,6 +139,12 @@ class TokenReader:
         if core.isdigit():  # a number, or leet digits in a word taken apart (s 4 l o p e)
             return Token(core, lead, trail, word_key(core), None)
         token = self._read(core, lead, trail)
+        if token.word is None and trail and raw[lead + len(core)] == "$":
+            # 8oo8a$: a leet "s" ending the word rather than a decoration, when that reading is
+            # a term.
+            with_s = self._read(raw[lead : lead + len(core) + 1], lead, trail - 1)
+            if with_s.word is not None:
+                return with_s
         if token.word is None and lead and raw[lead - 1] == "@":
             # @tt@@rdé: a leet "a" rather than a mention, when that reading is a term.
             with_at = self._read("@" + core, lead - 1, trail)
@@ -136,6 +156,9 @@ class TokenReader:
         base, how = core, ()
         if "*" in core:  # c*o*n*n*a*r*d: stars between the letters
             base, how = core.replace("*", ""), ("separators",)
+            masked = self._masked_letter(core, base, lead, trail)
+            if masked is not None:
+                return masked
         readings = deleet(base) if LEET_CHARS.intersection(base) else [base]
         for reading in readings:
             key = squeeze(reading)
@@ -143,6 +166,11 @@ class TokenReader:
             found += ("repeat",) if is_stretched(reading) else ()
             real = lexicon.is_real_word(reading)
             if key in self._vocabulary:
+                swapped = self._swapped_short(reading, key)
+                if swapped is not None:  # bbae: babe with two letters swapped, not "bae"
+                    return Token(
+                        core, lead, trail, key, swapped, reading, False, (*found, "fuzzy:1"), 1
+                    )
                 return Token(core, lead, trail, key, key, reading, real, found)
             for ending, after in _INFLECTIONS:
                 stem_key = key[: -len(ending)]
@@ -179,6 +207,75 @@ class TokenReader:
         other = squeeze(readings[1]) if len(readings) > 1 else ""
         return Token(core, lead, trail, squeeze(first), None, first, how=found, other=other)
 
+    def _typed_accents(
+        self, text: str, norm: Normalized, body: str, resolved: list[Token | None]
+    ) -> None:
+        """pééd, bêet, attaréd: letters that spell a word only once their typed accents are
+        dropped (peed, beet, attar + ed) are no word as typed: such a token may be a slip of a
+        term. Most accented words are words as typed: one look-up each, remembered."""
+        slips = {
+            word: slip
+            for piece in text.split()
+            if not piece.isascii()  # most words of most lines are: a test at C speed
+            for word in _LETTERS.findall(piece)
+            if not word.isascii() and (slip := self._slip_as_typed(word)) is not None
+        }
+        if not slips:
+            return
+        if norm.offsets is None:  # accents only: the text's tokens are the body's, as typed
+            typed_tokens = TOKEN.findall(text)
+        else:
+            spans = [norm.original_span(*m.span()) for m in TOKEN.finditer(body)]
+            typed_tokens = [text[start:end] for start, end in spans]
+        if len(typed_tokens) != len(resolved):
+            return
+        for at, typed in enumerate(typed_tokens):
+            token, slip = resolved[at], slips.get(typed.lstrip(LEAD).rstrip(TRAIL))
+            if token is None or token.word is not None or slip is None:
+                continue
+            word, distance = slip
+            how = (*token.how, f"fuzzy:{distance}")
+            read = replace(token, word=word, real=False, how=how, distance=distance)
+            resolved[at] = replace(read, flags=read.flags | WORD)
+
+    def _slip_as_typed(self, typed: str) -> tuple[str, int] | None:
+        """The term a word typed with accents is a slip of, when it is no word as typed
+        (remembered: chat repeats its words)."""
+        cache = self._typed_tokens
+        if typed not in cache:
+            if len(cache) >= _TYPED_LIMIT:
+                cache.clear()
+            folded = lexicon.strip_accents(unicodedata.normalize("NFC", typed).lower())
+            slip = None
+            if (
+                len(folded) >= 4
+                and folded.isascii()
+                and not lexicon.is_word_as_typed(folded, typed)
+            ):
+                slip = self._fuzzy(folded, typed=True)
+            cache[typed] = slip
+        return cache[typed]
+
+    def _masked_letter(self, core: str, base: str, lead: int, trail: int) -> Token | None:
+        """b*obs, fa*ty: a star standing for a letter, when that spells a term exactly and the
+        letters without the star spell one only once squeezed (bobs, faty)."""
+        masked = self._masked(core)
+        if masked is None:
+            return None
+        starless = deleet(base)[0] if LEET_CHARS.intersection(base) else base
+        if any(surface == starless for surface, _ in self._surfaces.get(starless[:1], ())):
+            return None
+        word, reading = masked
+        return Token(core, lead, trail, word, word, reading, False, ("masked",))
+
+    def _swapped_short(self, reading: str, key: str) -> str | None:
+        """A four-letter token that is no word, squeezed into a shorter term ("bbae" → bae),
+        that is a four-letter term with two letters swapped (babe): the swap is what was typed."""
+        if len(reading) != 4 or len(key) > 3 or lexicon.is_word(reading):
+            return None
+        swapped = self._swapped(reading)
+        return swapped[0] if swapped else None
+
     def _masked(self, core: str) -> tuple[str, str] | None:
         """sl*t, n***er, p*te: stars standing for letters. The term must fit the visible
         letters exactly, with about as many letters as stars."""
@@ -196,25 +293,39 @@ class TokenReader:
                 return key, surface
         return None
 
-    def _fuzzy(self, reading: str) -> tuple[str, int] | None:
+    def _fuzzy(self, reading: str, typed: bool = False) -> tuple[str, int] | None:
         """The closest vocabulary word within its allowed edits, for a token that is no word of
-        either language at all. Four-letter terms: one transposition (ptue, sult), or one edit
-        for a stretched token (slooooot)."""
+        either language at all (`typed`: known to be none as typed, whatever its letters spell).
+        Four-letter terms: one transposition (ptue, sult), or one edit for a stretched token
+        (slooooot)."""
+        is_word = _no_word if typed else lexicon.is_word
         stretched = is_stretched(reading)
         key = squeeze(reading)
-        if len(reading) == 4 and not lexicon.is_word(reading):
+        if len(reading) == 4 and not is_word(reading):
             swapped = self._swapped(reading)  # dxox, zzii: a swap that squeezing would hide
             if swapped:
                 return swapped
-        if len(key) < 4 or lexicon.is_word(reading) or (lexicon.is_word(key) and not stretched):
+        if len(key) < 4 or is_word(reading) or (is_word(key) and not stretched):
             return None
         if len(key) == 4:
-            return self._four_letter(key, stretched)
+            four = self._four_letter(key, stretched)
+            if four or stretched:
+                return four
+            if len(reading) == 4:
+                return self._dropped_letter(reading)
+            # gauée squeezes to four letters: a longer term with a letter dropped (gaulée),
+            # not a four-letter one with a letter changed (spiss is no "spics")
+            return self._fuzzy_near(reading, key, stretched, longer=True)
         if len(reading) < SHORTEST_FUZZY:
             return None
+        return self._fuzzy_near(reading, key, stretched)
+
+    def _fuzzy_near(
+        self, reading: str, key: str, stretched: bool, longer: bool = False
+    ) -> tuple[str, int] | None:
         near = [
             word
-            for size in range(len(key) - 2, len(key) + 3)
+            for size in range(len(key) + 1 if longer else len(key) - 2, len(key) + 3)
             for word in self._fuzzy_index.get((key[0], size), ())
         ]
         if not near:
@@ -223,12 +334,37 @@ class TokenReader:
         # Closest first; on a tie, a word that is a term on its own beats a word of a phrase.
         for word, distance, _ in sorted(best, key=lambda r: (r[1], r[0] not in self._single)):
             allowed = self._fuzzy_edits[word] or (1 if stretched and len(word) == 4 else 0)
+            compared = word
+            if longer and not any(
+                len(s) == len(reading) + 1 and OSA.distance(reading, s) == 1
+                for s in self._fuzzy_surfaces.get(word, ())
+            ):
+                continue  # as typed too, a letter dropped: not spiss for "spics"
             if distance == 2 and len(word) < SHORTEST_TWO_EDITS:
-                continue
-            if not stretched and len(reading) - len(word) > allowed:
+                # pusksy: one letter typed inside the double s of pussy is two edits once
+                # squeezed, one as typed
+                typed = [
+                    s for s in self._fuzzy_surfaces.get(word, ()) if OSA.distance(reading, s) == 1
+                ]
+                if stretched or not typed:
+                    continue
+                distance, compared = 1, typed[0]
+            if not stretched and len(reading) - len(compared) > allowed:
                 continue  # "puttest" is not "putes": squeezing hid two of its letters
             if 0 < distance <= allowed:
                 return word, int(distance)
+        return None
+
+    def _dropped_letter(self, reading: str) -> tuple[str, int] | None:
+        """whre → whore, whiy → whiny: a four-letter token that is no word, one letter short of
+        a five-letter term allowed one edit (the first letter kept, the others in order)."""
+        for size in (4, 5):  # pussy squeezes to pusy
+            for word in self._fuzzy_index.get((reading[0], size), ()):
+                if self._fuzzy_edits[word] and any(
+                    len(s) == 5 and OSA.distance(reading, s) == 1
+                    for s in self._fuzzy_surfaces.get(word, ())
+                ):
+                    return word, 1
         return None
 
     def _swapped(self, reading: str) -> tuple[str, int] | None:
@@ -248,3 +384,7 @@ class TokenReader:
             if OSA.distance(key, word) == 1:
                 return word, 1
         return None
+
+
+def _no_word(word: str) -> bool:
+    return False

@@ -165,3 +165,89 @@ def test_a_regex_that_needs_backtracking_is_refused_with_its_reason(pattern, fea
 
     with pytest.raises(RulePackError, match=f"bad.toml:4: rule 'r': regex uses {feature}"):
         parse_pack(f"[[rules]]\nid = 'r'\ncategory = 'spam'\nregex = '{pattern}'\n", "bad.toml")
+
+
+# Families of issue #18 that the evasion bench found still missed, each with the reading it
+# relies on (filters/reading.py, filters/matcher.py): (family, message, matched text, category).
+READINGS = [
+    ("split, a piece is a term", "@kev con nasse", "con nasse", "sexism"),
+    ("split, a piece is a slip of a term", "such a honke rs honestly", "honke rs", "sexual"),
+    ("phrase cut between other letters", "such a yours nap honestly", "yours nap", "sexual"),
+    (
+        "phrase word cut into a non-word",
+        "what a great replacem ent",
+        "great replacem ent",
+        "racism",
+    ),
+    (
+        "phrase word cut into a non-word",
+        "quelqu'unasonadr esse",
+        "quelqu'unasonadr esse",
+        "threat",
+    ),
+    ("slip inside a double letter", "pusksy", "pusksy", "sexual"),
+    ("four letters, one dropped", "whre !!!", "whre", "sexism"),
+    ("squeezed to four, one dropped", "@kev gauée", "gauée", "sexual"),
+    ("a star for one letter", "b*obs !!!", "b*obs", "sexual"),
+    ("a star for one letter", "ur such a fa*ty", "fa*ty", "harassment"),
+    ("leet s ending the word", "seriously, 8oo8a$", "8oo8a$", "sexual"),
+    ("two letters swapped, squeezed", "@kev bbae", "bbae", "sexual"),
+    ("accents no word has", "pééd va", "pééd", "lgbtphobia"),
+    ("accents no word has", "@kev bêet", "bêet", "harassment"),
+    ("accents no word has", "t'es qu'une attaréd", "attaréd", "ableism"),
+    ("-d only after e", "espèce de bâtad", "bâtad", "harassment"),
+    ("spelt out, letters no cues", "you're a h y p o c r i t e", "h y p o c r i t e", "harassment"),
+    ("spelt out, letters no cues", "ur such a d o u c h 3", "d o u c h 3", "harassment"),
+    (
+        "slip in a long phrase word",
+        "shleep with one eye open",
+        "shleep with one eye open",
+        "threat",
+    ),
+]
+
+
+@pytest.mark.parametrize(("family", "text", "matched", "category"), READINGS)
+def test_reading_families_are_caught(triage, family, text, matched, category) -> None:
+    found = [m for m in triage.judge_text(text).matches if m.category == category]
+    assert found, f"{family}: {text!r} not flagged"
+    assert text[found[0].span[0] : found[0].span[1]] == matched
+
+
+# The same readings must not turn ordinary words into terms.
+ORDINARY = [
+    "la nasse du pêcheur",  # a piece alone is nothing
+    "so proud of yourself",  # its own words: not "off yourself" cut elsewhere
+    "such a pushy seller",  # a real word is never a slip
+    "where is the whey",
+    "this spiss and copious treatise",  # a rare word: no letter dropped as typed
+    "that's a b*ld move",  # a star that spells no term
+    "it costs 20$",
+    "the beet salad",  # typed without accents, beet is beet
+    "i peed myself laughing",
+    "je suis crevé ce soir",  # typed accents that a word has
+    "the bamboozled crowd",
+    "a b c d e",
+    "sheep with one eye open",  # a real word carries no slip
+    "à pattes courtes",  # "à 4 pattes" joined is not "à pattes"
+]
+
+
+@pytest.mark.parametrize("text", ORDINARY)
+def test_readings_leave_ordinary_words_alone(triage, text) -> None:
+    assert not triage.judge_text(text).flagged, triage.judge_text(text).matches
+
+
+@pytest.mark.parametrize(
+    ("text", "flagged"),
+    [
+        ("u hypocrite", True),  # "u" is English chat's "you": the line reads as English
+        ("ur such a hypocrite", True),
+        ("ya du retard sur le stream", False),  # "ya" is French chat's "il y a" too
+        ("ya une douche", False),
+    ],
+)
+def test_chat_spellings_tell_the_language(triage, text, flagged) -> None:
+    from vigile.filters.hits import Context
+
+    assert triage.judge_text(text, Context(language="fr")).flagged is flagged
