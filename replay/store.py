@@ -331,9 +331,10 @@ class SessionStore:
 
     @contextlib.asynccontextmanager
     async def _transaction(self) -> AsyncIterator[None]:
-        """BEGIN IMMEDIATE … COMMIT; on any failure rolled back (if it can be) and raised."""
-        await self._db.execute("BEGIN IMMEDIATE")
+        """BEGIN IMMEDIATE … COMMIT; on any failure rolled back (if it can be) and raised. The
+        BEGIN is inside: a cancellation landing while it runs must not leave it open."""
         try:
+            await self._db.execute("BEGIN IMMEDIATE")
             yield
             await self._db.execute("COMMIT")
         except BaseException:

@@ -1,3 +1,4 @@
+import contextlib
 import sqlite3
 from pathlib import Path
 
@@ -303,6 +304,32 @@ async def test_a_flush_cancelled_midway_keeps_its_rows(tmp_path: Path) -> None:
     async with await SessionStore.open(path) as reopened:
         ids = [s.message.id async for s in reopened.messages()]
     assert ids == [f"id{n}" for n in range(5_000)]
+    assert verify_session(path).intact
+
+
+@pytest.mark.parametrize("steps", [1, 2, 3, 4, 6, 8])
+async def test_a_flush_cancelled_at_any_step_leaves_no_transaction_open(tmp_path, steps) -> None:
+    """Cancelled while its BEGIN, a write or its COMMIT is under way: the next flush and the
+    close still write every row (no "transaction within a transaction")."""
+    import asyncio
+
+    path = tmp_path / "s.db"
+    store = await SessionStore.open(path, batch_rows=10_000, batch_interval=60)
+    await store.start_session("s", "live", [])
+    for n in range(300):
+        store.add_message(message(n))
+    flushing = asyncio.create_task(store.flush())
+    for _ in range(steps):
+        await asyncio.sleep(0)  # the flush runs up to its next wait
+    flushing.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await flushing
+    store.add_message(message(300))
+    await store.flush()
+    await store.close()
+    async with await SessionStore.open(path) as reopened:
+        ids = [s.message.id async for s in reopened.messages()]
+    assert ids == [f"id{n}" for n in range(301)]
     assert verify_session(path).intact
 
 
