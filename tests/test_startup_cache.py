@@ -79,3 +79,70 @@ def test_a_pack_file_is_parsed_once_and_an_edit_is_read_again(cache: Path, tmp_p
     path.write_text('[[rules]]\nid = "a"\ncategory = "spam"\naction = "explode"\nterms = ["x"]\n')
     with pytest.raises(RulePackError, match="unknown action"):
         load_pack(path)
+
+
+@pytest.fixture
+def fresh_tables(cache: Path):
+    from vigile.filters import lexicon
+
+    lexicon.tables.cache_clear()
+    lexicon.frequency.cache_clear()
+    yield lexicon
+    lexicon.tables.cache_clear()
+    lexicon.frequency.cache_clear()
+
+
+def test_the_word_tables_answer_as_wordfreq_lists_say(fresh_tables) -> None:
+    lexicon = fresh_tables
+    zipf, listed = lexicon._build_tables()  # the lists as dictionaries: what the trie must say
+    written = set(listed)
+    words = set(zipf["fr"]) | set(zipf["en"])
+    assert len(words) > 150_000 and len(written) > 40_000
+    for word in sorted(words) + ["", "zzqxv", "\ud800", "bamboozles", "retard", "Été"]:
+        levels = {lang: zipf[lang].get(word, 0) for lang in lexicon.LANGUAGES}
+        most = max(levels.values())
+        assert lexicon.is_real_word(word) is (most >= 300), word
+        assert lexicon._any_word(word) is (word.isalpha() and word in words), word
+        assert lexicon.common_in(word) == {lang for lang, n in levels.items() if n >= 330}, word
+        reached = [z for z in lexicon._LEVELS if most >= round(z * 100)]
+        assert lexicon.frequency(word) == (10 ** reached[-1] if reached else 1.0), word
+        assert lexicon.is_written_word(word) is (word in written), word
+    assert all(lexicon.is_written_word(w) for w in written) and "député" in written
+
+
+def test_damaged_word_tables_are_rebuilt_with_the_same_answers(fresh_tables, cache: Path) -> None:
+    lexicon = fresh_tables
+    probes = ["computer", "canard", "retard", "niga", "député", "bamboozles", "tyrannies"]
+    before = [(lexicon.is_word(w), lexicon.common_in(w), lexicon.frequency(w)) for w in probes]
+    (stored,) = cache.glob("lexicon-*.bin")
+    good = stored.read_bytes()
+    for damage in (good[: len(good) // 2], good[:100] + b"\0" * 8 + good[108:], b"junk"):
+        stored.write_bytes(damage)
+        lexicon.tables.cache_clear()
+        lexicon.frequency.cache_clear()
+        after = [(lexicon.is_word(w), lexicon.common_in(w), lexicon.frequency(w)) for w in probes]
+        assert after == before
+        assert stored.read_bytes() == good  # written again, whole
+    assert disk_cache.load_blobs("lexicon", stored.stem.split("-", 1)[1]) is not None
+
+
+def test_blobs_are_read_back_only_when_whole_and_private(cache: Path) -> None:
+    disk_cache.store_blobs("probe", "k", [b"trie", b"", b"levels" * 1000])
+    assert disk_cache.load_blobs("probe", "k") == [b"trie", b"", b"levels" * 1000]
+    (stored,) = cache.glob("probe-*.bin")
+    data = stored.read_bytes()
+    stored.write_bytes(data[:-1] + bytes([data[-1] ^ 1]))  # one bit flipped
+    assert disk_cache.load_blobs("probe", "k") is None
+    stored.write_bytes(data)
+    os.chmod(stored, 0o644 | 0o022)
+    assert disk_cache.load_blobs("probe", "k") is None
+
+
+def test_rules_and_terms_come_back_equal_from_the_cache(cache: Path) -> None:
+    packs = load_starter_packs()
+    built = CompiledRules(packs)
+    disk_cache.store("probe", "k", built)
+    read = disk_cache.load("probe", "k")
+    assert read.rules == built.rules and read.packs == built.packs
+    assert read._single == built._single and read._patterns == built._patterns
+    assert {type(t).__name__ for terms in read._single.values() for t in terms} == {"Term"}
