@@ -13,7 +13,6 @@ import os
 import pickle
 import struct
 import sys
-import tempfile
 import zlib
 from collections.abc import Callable
 from functools import lru_cache
@@ -133,6 +132,8 @@ _BLOBS = ".bin"
 
 
 def _write(kind: str, key: str, suffix: str, write: Callable[[Any], None], keep: int) -> None:
+    import tempfile  # only a start that builds something writes: most read
+
     where = folder()
     temporary = None
     try:
