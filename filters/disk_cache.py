@@ -157,13 +157,25 @@ def _write(kind: str, key: str, suffix: str, write: Callable[[Any], None], keep:
 class _Pickler(pickle.Pickler):
     """Frozen slotted dataclasses (rules, terms, pattern words: tens of thousands in a large
     pack) are stored as their class and field values, so that loading calls the class, in a
-    fraction of the time of the generic path, which looks up the fields of every instance."""
+    fraction of the time of the generic path, which looks up the fields of every instance.
+    Equal strings and tuples of strings in their fields (a term's key, surface and spelling
+    are often the same word) are stored once: fewer objects to make on loading."""
+
+    def __init__(self, out: Any, protocol: int) -> None:
+        super().__init__(out, protocol)
+        self._shared: dict[str | tuple[str, ...], str | tuple[str, ...]] = {}
 
     def reducer_override(self, obj: Any) -> Any:
         names = _init_fields(type(obj))
         if names is None:
             return NotImplemented
-        return type(obj), tuple([getattr(obj, name) for name in names])
+        return type(obj), tuple([self._one(getattr(obj, name)) for name in names])
+
+    def _one(self, value: Any) -> Any:
+        kind = type(value)
+        if kind is str or (kind is tuple and all(type(v) is str for v in value)):
+            return self._shared.setdefault(value, value)
+        return value
 
 
 @lru_cache(maxsize=256)

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from vigile.filters.rules import RulePackError, load_packs
-from vigile.filters.suggestions import PACK_NAME as SUGGESTIONS
 from vigile.filters.triage import RulesVersion, Triage
 
 if TYPE_CHECKING:
@@ -61,6 +60,8 @@ class PackWatcher:
             if all(live.get(p.origin) == p.text for p in packs):
                 return None  # saved without a change, or the desk's editor wrote what is live
             # packs that did not come from these files (accepted suggestions) stay live
+            from vigile.filters.suggestions import PACK_NAME as SUGGESTIONS
+
             kept = [p for p in self.triage.history[-1].packs if p.origin == SUGGESTIONS]
             version = self.triage.swap([*packs, *kept], self.author, "file")
         except RulePackError as error:

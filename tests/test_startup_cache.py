@@ -143,6 +143,13 @@ def test_rules_and_terms_come_back_equal_from_the_cache(cache: Path) -> None:
     built = CompiledRules(packs)
     disk_cache.store("probe", "k", built)
     read = disk_cache.load("probe", "k")
-    assert read.rules == built.rules and read.packs == built.packs
-    assert read._single == built._single and read._patterns == built._patterns
+    memories = {"_tokens", "_memo", "_candidates", "_regexes"}
+    assert read.__dict__.keys() == built.__dict__.keys()
+    for name in built.__dict__.keys() - memories:  # every index, word sets included
+        assert getattr(read, name) == getattr(built, name), name
+    assert [(r, h) for _, r, h in read._regexes] == [(r, h) for _, r, h in built._regexes]
     assert {type(t).__name__ for terms in read._single.values() for t in terms} == {"Term"}
+    # a phrase listed under its joined-up spelling is the very pattern of the list
+    listed = {id(p) for p in read._patterns}
+    assert all(id(p) in listed for found in read._squashed.values() for p in found)
+    assert read._squashed and read._joinable
