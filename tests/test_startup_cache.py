@@ -153,3 +153,19 @@ def test_rules_and_terms_come_back_equal_from_the_cache(cache: Path) -> None:
     listed = {id(p) for p in read._patterns}
     assert all(id(p) in listed for found in read._squashed.values() for p in found)
     assert read._squashed and read._joinable
+
+
+def test_a_lasting_triage_is_kept_out_of_collections_until_an_edit(cache: Path) -> None:
+    import gc
+
+    from vigile.filters.check import lasting_triage
+
+    try:
+        triage = lasting_triage(load_starter_packs(), author="cli", origin="file")
+        assert gc.isenabled() and gc.get_freeze_count() > 10_000  # the rules, the word tables
+        assert triage.judge_text("kill yourself").flagged
+        triage.swap(load_starter_packs(), author="cli", origin="edit")
+        assert gc.get_freeze_count() == 0  # the replaced rules can be collected
+        assert triage.judge_text("kill yourself").flagged
+    finally:
+        gc.unfreeze()

@@ -149,24 +149,12 @@ def cmd_label(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    import gc
+    from vigile.filters.check import check_stream, lasting_triage
 
-    from vigile.filters.check import check_stream
-    from vigile.filters.triage import Triage
-
-    # What start-up loads (word tables, a cached rule set: a few hundred thousand objects) lives
-    # as long as the command: frozen before the collector first runs, it is never walked (that
-    # first pass took 20-40 ms of a one-line check). A later edit's swap unfreezes it, so the
-    # replaced rules can be freed.
-    gc.disable()
     try:
-        triage = Triage(_packs(args.rules), author="cli", origin="file")
+        triage = lasting_triage(_packs(args.rules), author="cli", origin="file")
     except RulePackError as exc:
         return _fail("check", str(exc))
-    finally:
-        gc.freeze()
-        gc.enable()
-    triage.listeners.append(lambda _: gc.unfreeze())
     for name in args.protect or ():
         triage.protect(name)
     watcher = None
