@@ -10,7 +10,6 @@ import contextlib
 import json
 import os
 import stat
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +60,8 @@ def write_private(path: Path, data: dict[str, Any]) -> Path:
     """Write the file owner-only from its first byte: a fresh temporary file that nobody else
     could have made or linked (mkstemp: O_CREAT | O_EXCL | O_NOFOLLOW, mode 0600), renamed
     over the old one. A link in place of the file is refused, never written through."""
+    import tempfile  # a sign-in writes; the command line's every start need not load it
+
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     if path.is_symlink():
         raise CredentialsError(

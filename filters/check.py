@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import re
@@ -15,9 +16,25 @@ from vigile.filters.triage import Triage
 
 if TYPE_CHECKING:
     from vigile.filters.hits import Context
+    from vigile.filters.rules import RulePack
     from vigile.filters.watch import PackWatcher
 
 _CHUNK = 1 << 16
+
+
+def lasting_triage(packs: list[RulePack], author: str, origin: str) -> Triage:
+    """A Triage for a process that keeps it to the end, as `check` does. What its start loads
+    (word tables, a cached rule set: a few hundred thousand objects) is frozen before the
+    garbage collector first runs, so that it is never walked (that first pass took 20-40 ms of
+    a one-line check); an edit swapped in later unfreezes it, so the replaced rules can go."""
+    gc.disable()
+    try:
+        triage = Triage(packs, author=author, origin=origin)
+    finally:
+        gc.freeze()
+        gc.enable()
+    triage.listeners.append(lambda _: gc.unfreeze())
+    return triage
 
 
 def verdict_json(verdict: Verdict) -> dict[str, Any]:

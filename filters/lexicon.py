@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import unicodedata
+from array import array
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib.util import find_spec
 from pathlib import Path
+
+import marisa_trie
 
 from vigile.filters import disk_cache
 
@@ -60,33 +63,41 @@ _ENDINGS = ("s", "es", "ed", "d", "ing", "ly", "er")
 
 @dataclass(frozen=True, slots=True)
 class WordTables:
-    # language → every word at or above the floor, accents stripped (the form normalised chat is
-    # compared in) → its frequency in centibels (zipf × 100; several words may strip to one)
-    zipf: dict[str, dict[str, int]]
-    written: frozenset[str]  # common words (zipf 3 and up) of either language, accents kept
+    """Read straight from the bytes of the cache file (a few milliseconds), not unpickled word
+    by word: a short `vigile check` would otherwise spend most of its start-up here."""
+
+    # every word of either language at or above the floor, accents stripped (the form
+    # normalised chat is compared in); its id in the trie indexes the arrays below
+    words: marisa_trie.Trie
+    # language → each word's frequency in centibels (zipf × 100; several words may strip to
+    # one), 0 where the language lacks it; "" → the higher of the two languages
+    levels: dict[str, array]
+    written: marisa_trie.Trie  # common words (zipf 3 and up) of either language, accents kept
     # words of either language, down to the floor, that are written with accents, as folded:
     # "bêet" typed with its accent is no "beet"
-    accented: frozenset[str] = frozenset()
+    accented: marisa_trie.Trie
 
 
 @cache
 def tables() -> WordTables:
-    """The word tables, read from the cache (tens of milliseconds), or built from wordfreq's
-    lists (a second or more) and cached for the next start."""
+    """The word tables, read from the cache, or built from wordfreq's lists (a second or more)
+    and cached for the next start."""
     key = data_digest()
-    stored = disk_cache.load("lexicon", key)
-    if stored is None:
-        stored = _build_tables()
-        disk_cache.store("lexicon", key, stored)
-    zipf, written, accented = stored
-    return WordTables(zipf, frozenset(written), frozenset(accented))
+    stored = disk_cache.load_blobs("lexicon", key)
+    found = _read_tables(stored) if stored is not None else None
+    if found is None:
+        stored = _table_blobs(*_build_tables())
+        disk_cache.store_blobs("lexicon", key, stored)
+        found = _read_tables(stored)
+        assert found is not None  # what was just built reads back
+    return found
 
 
 def data_digest() -> str:
     """What the tables are built from: this module's floors and wordfreq's data files (a
     compiled rule set, which ranks words by frequency, depends on it too)."""
     return disk_cache.digest(
-        "lexicon", 2, ANY_WORD_ZIPF, REAL_WORD_ZIPF, *map(_data_stamp, LANGUAGES)
+        "lexicon", 3, ANY_WORD_ZIPF, REAL_WORD_ZIPF, *map(_data_stamp, LANGUAGES)
     )
 
 
@@ -122,14 +133,60 @@ def _build_tables() -> tuple[dict[str, dict[str, int]], list[str], list[str]]:
     return zipf, sorted(written), sorted(accented)
 
 
+_ARRAY = "H"  # centibels run from 190 to 900: two bytes each
+
+
+def _table_blobs(
+    zipf: dict[str, dict[str, int]], written: list[str], accented: list[str]
+) -> list[bytes]:
+    """The tables as the cache keeps them: the word trie, one array of levels per language
+    (and their maximum) in the trie's order, and the tries of written and accented words."""
+    words = marisa_trie.Trie(set().union(*zipf.values()))
+    by_language = {lang: array(_ARRAY, bytes(2 * len(words))) for lang in LANGUAGES}
+    for lang, levels in zipf.items():
+        for word, level in levels.items():
+            by_language[lang][words[word]] = level
+    most = array(_ARRAY, map(max, *by_language.values()))
+    arrays = [by_language[lang].tobytes() for lang in LANGUAGES]
+    tries = [marisa_trie.Trie(written).tobytes(), marisa_trie.Trie(accented).tobytes()]
+    return [words.tobytes(), *arrays, most.tobytes(), *tries]
+
+
+def _read_tables(blobs: list[bytes]) -> WordTables | None:
+    """The tables from the cache's blobs; None if they are not what `_table_blobs` writes."""
+    if len(blobs) != len(LANGUAGES) + 4:
+        return None
+    words_blob, *level_blobs, written_blob, accented_blob = blobs
+    try:
+        words = marisa_trie.Trie().frombytes(words_blob)
+        written = marisa_trie.Trie().frombytes(written_blob)
+        accented = marisa_trie.Trie().frombytes(accented_blob)
+    except RuntimeError:  # marisa's own check of what it reads
+        return None
+    levels = {}
+    for name, blob in zip((*LANGUAGES, ""), level_blobs, strict=True):
+        levels[name] = array(_ARRAY)
+        levels[name].frombytes(blob)
+        if len(levels[name]) != len(words):
+            return None
+    return WordTables(words, levels, written, accented)
+
+
+def _word_id(words: marisa_trie.Trie, word: str) -> int | None:
+    try:
+        return words.get(word)
+    except UnicodeEncodeError:  # a lone surrogate: no word at all
+        return None
+
+
 def _most_common(word: str) -> int:
-    zipf = tables().zipf
-    return max(zipf["fr"].get(word, 0), zipf["en"].get(word, 0))
+    found = tables()
+    at = _word_id(found.words, word)
+    return 0 if at is None else found.levels[""][at]
 
 
 def _any_word(word: str) -> bool:
-    zipf = tables().zipf
-    return word.isalpha() and (word in zipf["fr"] or word in zipf["en"])
+    return word.isalpha() and _word_id(tables().words, word) is not None
 
 
 @lru_cache(maxsize=1 << 16)  # asked again and again of the same words as tokens are read
@@ -159,12 +216,12 @@ def is_word_as_typed(word: str, typed: str) -> bool:
     accents ("pééd" is not "peed", "attaréd" not attar + ed; "crevé" is crever's)."""
     if typed.isascii():
         return is_word(word)
-    return word in tables().accented
+    return _word_id(tables().accented, word) is not None
 
 
 def is_written_word(word: str) -> bool:
     """`word` with its accents, as typed (retourné, député)."""
-    return word in tables().written
+    return _word_id(tables().written, word) is not None
 
 
 def is_standalone(piece: str) -> bool:
@@ -192,8 +249,11 @@ def frequency(word: str) -> float:
 
 def common_in(word: str) -> set[str]:
     """The languages in which `word` (no accents) is an ordinary word."""
-    zipf = tables().zipf
-    return {lang for lang in LANGUAGES if zipf[lang].get(word, 0) >= _OTHER_LANGUAGE}
+    found = tables()
+    at = _word_id(found.words, word)
+    if at is None:
+        return set()
+    return {lang for lang in LANGUAGES if found.levels[lang][at] >= _OTHER_LANGUAGE}
 
 
 def confident_language(words: list[str]) -> str | None:

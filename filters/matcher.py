@@ -28,7 +28,7 @@ from vigile.filters.normalize import (
     squeeze,
 )
 from vigile.filters.patterns import SLIP, SPELLINGS, Gap, PatternError, Word, parse
-from vigile.filters.phrases import Pattern, anchors_of, compile_pattern, fold_word
+from vigile.filters.phrases import Pattern, anchors_of, compile_pattern, fold_word, shared_words
 from vigile.filters.reading import (
     ANCHOR,
     LETTER,
@@ -59,6 +59,7 @@ CharHit = tuple[Rule, int, int, tuple[str, ...], str]
 # A text's normalised form, tokens, their spans, and what they and its characters meet
 _Candidates = tuple[Normalized, list[Token], list[tuple[int, int]], list[TokenHit], list[CharHit]]
 _UNSEEN = object()
+_STRING_SET_SEPARATOR = "\0"
 
 
 def hashtag_keys(tag: str) -> list[str]:
@@ -297,10 +298,25 @@ class CompiledRules(TokenReader):
         memories = ("_tokens", "_typed_tokens", "_memo", "_candidates")
         state = {k: v for k, v in self.__dict__.items() if k not in memories}
         state["_regexes"] = [(rule, hints) for _, rule, hints in self._regexes]
+        state["_patterns"], state["_squashed"] = shared_words(self._patterns, self._squashed)
+        # Sets of strings (tens of thousands of word pieces) as one string each: split and
+        # hashed at C speed on load rather than unpickled string by string.
+        state["_string_sets"] = {
+            name: _STRING_SET_SEPARATOR.join(found)
+            for name, found in state.items()
+            if type(found) is frozenset
+            and found
+            and all(type(s) is str and _STRING_SET_SEPARATOR not in s for s in found)
+        }
+        for name in state["_string_sets"]:
+            del state[name]
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
+        joined = state.pop("_string_sets", {})
         self.__dict__.update(state)
+        for name, strings in joined.items():
+            setattr(self, name, frozenset(strings.split(_STRING_SET_SEPARATOR)))
         self._regexes = [(compile_rule_regex(r.regex), r, h) for r, h in state["_regexes"]]
         self._tokens = _TokenCache(self._resolve)
         self._typed_tokens = {}

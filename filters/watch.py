@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from vigile.filters.rules import RulePackError, load_packs
-from vigile.filters.suggestions import PACK_NAME as SUGGESTIONS
 from vigile.filters.triage import RulesVersion, Triage
 
-log = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    import logging
 
 Signature = tuple[tuple[int, int, int] | None, ...]
 Rejected = Callable[[RulePackError], None]
@@ -60,6 +60,8 @@ class PackWatcher:
             if all(live.get(p.origin) == p.text for p in packs):
                 return None  # saved without a change, or the desk's editor wrote what is live
             # packs that did not come from these files (accepted suggestions) stay live
+            from vigile.filters.suggestions import PACK_NAME as SUGGESTIONS
+
             kept = [p for p in self.triage.history[-1].packs if p.origin == SUGGESTIONS]
             version = self.triage.swap([*packs, *kept], self.author, "file")
         except RulePackError as error:
@@ -67,10 +69,10 @@ class PackWatcher:
             if self.on_rejected:  # the caller tells the user, once, in its own words
                 self.on_rejected(error)
             else:
-                log.warning("rule edit refused, running rules kept: %s", error)
+                _log().warning("rule edit refused, running rules kept: %s", error)
             return error
         self.last_error = None
-        log.info("rules v%d live from %s", version.version, ", ".join(map(str, self.paths)))
+        _log().info("rules v%d live from %s", version.version, ", ".join(map(str, self.paths)))
         return version
 
     async def run(self) -> None:
@@ -79,3 +81,9 @@ class PackWatcher:
         while True:
             await asyncio.sleep(self.interval)
             self.check()
+
+
+def _log() -> logging.Logger:
+    import logging  # loaded by the first edit: `vigile check` starts without it
+
+    return logging.getLogger(__name__)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import os
 import sys
 from pathlib import Path
@@ -64,6 +63,8 @@ def parse_listen(value: str) -> tuple[str, int]:
 
 
 def _is_loopback(host: str) -> bool:
+    import ipaddress  # read for the hub's --listen only, not at every start of the command line
+
     try:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:

@@ -8,7 +8,6 @@ import json
 import os
 import signal
 import sys
-import tempfile
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,7 +21,7 @@ from vigile.filters.rules import (
 )
 from vigile.replay.counts import count
 from vigile.replay.files import require, require_writable, session_count
-from vigile.replay.importers.detect import FORMATS as IMPORT_FORMATS
+from vigile.replay.importers.formats import FORMATS as IMPORT_FORMATS
 from vigile.team.command import add_hub_parser
 from vigile.tui.accounts import add_login_parser, eventsub_sources, live_moderation
 from vigile.tui.cli_errors import (
@@ -150,12 +149,11 @@ def cmd_label(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from vigile.filters.check import check_stream
+    from vigile.filters.check import check_stream, lasting_triage
     from vigile.filters.read_ahead import worth_a_second_process
-    from vigile.filters.triage import Triage
 
     try:
-        triage = Triage(_packs(args.rules), author="cli", origin="file")
+        triage = lasting_triage(_packs(args.rules), author="cli", origin="file")
     except RulePackError as exc:
         return _fail("check", str(exc))
     for name in args.protect or ():
@@ -596,6 +594,8 @@ async def _record(
 
 
 def _default_recording(stem: str, db: str | None) -> Path:
+    import tempfile
+
     if db:
         return Path(db)
     folder = Path(tempfile.mkdtemp(prefix="vigile-"))

@@ -7,17 +7,8 @@ import re
 from vigile.replay.importers.archive import Archive
 from vigile.replay.importers.clock import date_in_name
 from vigile.replay.importers.csvlog import REQUIRED, fields_of
+from vigile.replay.importers.formats import FORMATS
 from vigile.replay.importers.items import ImportFailed
-
-FORMATS = (
-    "ytdlp",
-    "twitchdownloader",
-    "twitchdownloader-text",
-    "chat-downloader",
-    "irc",
-    "text",
-    "csv",
-)
 
 _IRC = re.compile(
     r"^(@\S+ )?:\S+ (PRIVMSG|CLEARCHAT|CLEARMSG|USERNOTICE|ROOMSTATE|NOTICE|JOIN|\d{3}) "
