@@ -18,9 +18,7 @@ except ImportError:  # pragma: no cover - a Python without it: no hints, every r
 _LITERAL = "LITERAL"
 _BRANCH = "BRANCH"
 _SUBPATTERN = "SUBPATTERN"
-_AT = "AT"  # \b, ^, $: they consume nothing
-# Nodes a literal after them is still required behind: anchors, classes, repeats of a class.
-_SKIPPABLE = frozenset({_AT, "IN", "ANY", "CATEGORY", "NOT_LITERAL", "MAX_REPEAT", "MIN_REPEAT"})
+_REPEATS = ("MAX_REPEAT", "MIN_REPEAT")
 
 
 def literal_hints(pattern: str) -> frozenset[str] | None:
@@ -38,25 +36,32 @@ def literal_hints(pattern: str) -> frozenset[str] | None:
 
 
 def _sequence(items: list[Any]) -> set[str] | None:
-    """Hints of a sequence of nodes: its first literal run, or its first group's. What comes
-    before it (\\b, a class, a repeat: `[\\w-]+\\.com`) is skipped: the literal is still in
-    every match."""
-    prefix = ""
+    """Hints of a sequence of nodes: of the literal runs and groups every match goes through,
+    the one whose shortest hint is longest (`(?:^|[^0-9])(?:1488|14 88)` needs "14" though its
+    first group needs nothing). Classes, anchors and optional parts guarantee nothing."""
+    best: set[str] | None = None
+    run = ""
+
+    def consider(found: set[str] | None) -> None:
+        nonlocal best
+        if found and all(found) and (best is None or min(map(len, found)) > min(map(len, best))):
+            best = found
+
     for op, value in items:
         name = str(op)
         if name == _LITERAL:
-            prefix += chr(value)
+            run += chr(value)
             continue
-        if name in _SKIPPABLE and not prefix:
-            continue
-        if prefix:
-            return {prefix}
+        consider({run} if run else None)
+        run = ""
         if name == _BRANCH:
-            return _alternatives(value[1])
-        if name == _SUBPATTERN:
-            return _sequence(list(value[-1]))
-        return None  # a class, a repeat, an anchor…: no safe literal at the start
-    return {prefix} if prefix else None
+            consider(_alternatives(value[1]))
+        elif name == _SUBPATTERN:
+            consider(_sequence(list(value[-1])))
+        elif name in _REPEATS and value[0] >= 1:  # there at least once: what it needs, too
+            consider(_sequence(list(value[2])))
+    consider({run} if run else None)
+    return best
 
 
 def _alternatives(branches: list[Any]) -> set[str] | None:

@@ -135,7 +135,8 @@ class CompiledRules(TokenReader):
         hashtags: dict[str, list[tuple[Rule, str]]] = defaultdict(list)
         fuzzy_edits: dict[str, int] = {}
         self._allow: dict[str, frozenset[str]] = {}
-        self._regexes: list[tuple[Any, Rule, frozenset[str] | None]] = []  # RE2 programs
+        # each regex rule's RE2 program, and a search for the literals it needs (None: unknown)
+        self._regexes: list[tuple[Any, Rule, Callable[[str], Any] | None]] = []
         self._patterns: list[Pattern] = []
         for rule in self.rules:
             self._allow[rule.id] = frozenset(normalize_term(a) for a in rule.allow)
@@ -179,8 +180,7 @@ class CompiledRules(TokenReader):
                 if key:
                     hashtags[key].append((rule, f"#{key}"))
             if rule.regex:
-                pattern = compile_rule_regex(rule.regex)  # linear time: no time-out needed
-                self._regexes.append((pattern, rule, literal_hints(rule.regex)))
+                self._regexes.append(_rule_regex(rule))
         # A word written in both languages' packs means the same in both ("sexy", "onlyfans"):
         # it needs no language check; "bite" or "con", in one language's pack only, does.
         checked = {
@@ -281,7 +281,7 @@ class CompiledRules(TokenReader):
         }
         self._phrase_pieces = frozenset(pieces - words)  # "self" of yourself; not "your"
         # One search for every regex rule's literals at once: most chat has none of them.
-        hints = [h for _, _, h in self._regexes]
+        hints = [literal_hints(rule.regex) for _, rule, _ in self._regexes]
         self._regex_hints = (
             re.compile("|".join(re.escape(h) for h in sorted(set().union(*hints))))
             if hints and None not in hints
@@ -297,7 +297,7 @@ class CompiledRules(TokenReader):
         RE2 programs (compiled again on load, from their rules)."""
         memories = ("_tokens", "_typed_tokens", "_memo", "_candidates")
         state = {k: v for k, v in self.__dict__.items() if k not in memories}
-        state["_regexes"] = [(rule, hints) for _, rule, hints in self._regexes]
+        state["_regexes"] = [rule for _, rule, _ in self._regexes]
         state["_patterns"], state["_squashed"] = shared_words(self._patterns, self._squashed)
         # Sets of strings (tens of thousands of word pieces) as one string each: split and
         # hashed at C speed on load rather than unpickled string by string.
@@ -317,7 +317,7 @@ class CompiledRules(TokenReader):
         self.__dict__.update(state)
         for name, strings in joined.items():
             setattr(self, name, frozenset(strings.split(_STRING_SET_SEPARATOR)))
-        self._regexes = [(compile_rule_regex(r.regex), r, h) for r, h in state["_regexes"]]
+        self._regexes = [_rule_regex(rule) for rule in state["_regexes"]]
         self._tokens = _TokenCache(self._resolve)
         self._typed_tokens = {}
         self._memo, self._candidates = {}, {}
@@ -590,8 +590,8 @@ class CompiledRules(TokenReader):
         hits: list[CharHit] = []
         if self._regex_hints is not None and not self._regex_hints.search(body):
             return hits  # none of the literals every rule regex needs: none can match
-        for pattern, rule, hints in self._regexes:
-            if hints is not None and not any(hint in body for hint in hints):
+        for pattern, rule, needed in self._regexes:
+            if needed is not None and needed(body) is None:
                 continue  # lacks every literal the pattern needs: cannot match
             for m in pattern.finditer(body):
                 if m.end() > m.start():
@@ -624,6 +624,14 @@ def _one_deletion_index(words: set[str]) -> dict[str, tuple[str, ...]]:
         for at in range(len(word)):
             index[word[:at] + word[at + 1 :]].add(word)
     return {key: tuple(sorted(found)) for key, found in index.items()}
+
+
+def _rule_regex(rule: Rule) -> tuple[Any, Rule, Callable[[str], Any] | None]:
+    """A regex rule's RE2 program (linear time: no time-out needed), with one search for the
+    literals it cannot match without (filters/literals.py), or None when there are none."""
+    hints = literal_hints(rule.regex)
+    needed = re.compile("|".join(map(re.escape, sorted(hints)))).search if hints else None
+    return compile_rule_regex(rule.regex), rule, needed
 
 
 def _joined_key(left: str, right: str) -> str:

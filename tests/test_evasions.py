@@ -116,13 +116,18 @@ def test_words_ordinary_in_the_other_language_need_their_own(triage, text, flagg
 
 
 def test_regex_literal_hints_skip_only_what_cannot_match() -> None:
-    assert literal_hints(r"(?:https?://|www\.)\S+|\.(?:com|fr)/") == {"http", "www.", "."}
-    assert literal_hints(r"\bfree\s+vbucks") == {"free"}
-    # what comes before the first literal is skipped: the literal is in every match
+    assert literal_hints(r"(?:https?://|www\.)\S+|\.(?:com|fr)/") == {"http", "www.", "com", "fr"}
+    # of what every match holds, the longest: "vbucks" is rarer in chat than "free"
+    assert literal_hints(r"\bfree\s+vbucks") == {"vbucks"}
+    # what comes before a literal is skipped: the literal is in every match
     assert literal_hints(r"\b[\w-]+\.xyz") == {".xyz"}
     assert literal_hints(r"a*b") == {"b"}
     assert literal_hints(r"[a-z]+\d*") is None  # no literal anywhere: always run
-    assert literal_hints(r"(?:a|\d+)x") is None  # one branch has no literal of its own
+    assert literal_hints(r"(?:a|\d+)") is None  # one branch has no literal of its own
+    assert literal_hints(r"(?:a|\d+)x") == {"x"}  # but what follows is needed either way
+    assert literal_hints(r"(?:^|[^0-9])(?:1488|14 88)(?:[^0-9]|$)|\bheil\s*88") == {"14", "heil"}
+    assert literal_hints(r"k+i+l+\s*(?:ur|you)") == {"ur", "you"}
+    assert literal_hints(r"(?!xyz)ab?c") == {"a"}  # what must not be there is no hint
     pack = parse_pack('[[rules]]\nid = "l"\ncategory = "link"\nregex = "https?://\\\\S+"\n')
     triage = Triage([pack])
     assert triage.judge_text("see HTTPS://scam.example").flagged
