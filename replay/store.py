@@ -404,10 +404,15 @@ class SessionStore:
 
     async def _close(self) -> None:
         if self._writer:
-            # Never cancel the writer: a flush cut in half would leave its transaction open.
+            # The writer ends after its batch, written or queued again. A Ctrl-C may have
+            # cancelled it (asyncio.run cancels every task): the final flush below still runs.
             self._closing = True
             self._wake.set()
-            await self._writer
+            try:
+                await self._writer
+            except asyncio.CancelledError:
+                if not self._writer.cancelled():
+                    raise
             self._writer = None
         try:
             await self.flush()
