@@ -132,11 +132,37 @@ class SourceHub:
                 running -= 1
                 continue
             name, item = entry  # type: ignore[misc]
-            status = self._status[name]
-            if isinstance(item, ChatMessage):
-                status.messages += 1
-                status.lag_s = max(0.0, utc_now() - item.received_at)
+            self._handed(name, item)
             yield item
+
+    async def batches(self, most: int) -> AsyncIterator[list[Item]]:
+        """Like iterating the hub, an item at a time, but hands over what is already waiting
+        (up to `most` items) at once: a consumer that is behind works through its backlog
+        without a turn of the event loop per item, and one that keeps up gets each item alone,
+        as soon as it comes (nothing waits for a batch to fill)."""
+        self.start()
+        queue, running = self._queue, len(self._sources)
+        while running:
+            batch: list[Item] = []
+            entry = await queue.get()
+            while True:
+                if entry is _END:
+                    running -= 1
+                else:
+                    name, item = entry  # type: ignore[misc]
+                    self._handed(name, item)
+                    batch.append(item)
+                if not running or len(batch) >= most or queue.empty():
+                    break
+                entry = queue.get_nowait()
+            if batch:
+                yield batch
+
+    def _handed(self, name: str, item: Item) -> None:
+        if isinstance(item, ChatMessage):
+            status = self._status[name]
+            status.messages += 1
+            status.lag_s = max(0.0, utc_now() - item.received_at)
 
     async def stop(self) -> None:
         for task in self._tasks:

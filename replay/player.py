@@ -8,11 +8,12 @@ import heapq
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
+from sqlite3 import Row
 
 from vigile.connectors.model import ChatMessage, PlatformEvent, utc_now
 from vigile.connectors.sources import SourceState, StatusChange
 from vigile.replay.reads import FIRST_SENT
-from vigile.replay.store import SessionStore, StoredMessage
+from vigile.replay.store import SENT_AT_OF_REPLAYED, SessionStore, replayed_message
 
 # Events a replay passes on: what happened on the platform, not what our own desk said about it
 # (source status, alerts and gaps of the original recording are recomputed by this run).
@@ -85,9 +86,9 @@ class ReplaySource:
             while True:
                 self._seek_to = None
                 since = origin + offset
-                async with contextlib.aclosing(store.messages(since=since)) as stored:
-                    later = [e for e in events if e.ts >= since]
-                    async with contextlib.aclosing(_merge_by_time(stored, later)) as merged:
+                later = [e for e in events if e.ts >= since]
+                async with contextlib.aclosing(store.replayed_rows(since)) as rows:
+                    async with contextlib.aclosing(_merge_by_time(rows, later)) as merged:
                         async for item in self._paced(merged, since, origin):
                             yield item
                             if self._seek_to is not None:
@@ -98,39 +99,47 @@ class ReplaySource:
             yield StatusChange(SourceState.ENDED, "end of recording")
 
     async def _paced(
-        self, items: AsyncIterator[ChatMessage | PlatformEvent], since: float, origin: float
+        self, chunks: AsyncIterator[list[Row | PlatformEvent]], since: float, origin: float
     ) -> AsyncIterator[ChatMessage | PlatformEvent]:
-        """Items at the recording's pace × speed, from recording time `since` on."""
+        """Items at the recording's pace × speed, from recording time `since` on. A message is
+        made when it is handed over, with that moment as its `received_at`."""
         start_wall, start_sent = utc_now(), since
-        async for item in items:
-            sent = item.sent_at if isinstance(item, ChatMessage) else item.ts
-            if self.paused:
-                paused_at = utc_now()
-                await self._running.wait()
-                start_wall += utc_now() - paused_at  # the pause does not count as lateness
-                if self._seek_to is not None:
-                    return
-            if self.speed is not None:
-                delay = start_wall + (sent - start_sent) / self.speed - utc_now()
-                if delay > 0:
-                    await asyncio.sleep(delay)
-            self.position = max(0.0, sent - origin)
-            now = utc_now()
-            if isinstance(item, ChatMessage):
-                yield replace(item, received_at=now)
-            else:
-                yield replace(item, ts=now, data={**item.data, "original_ts": item.ts})
+        async for chunk in chunks:
+            for item in chunk:
+                is_event = isinstance(item, PlatformEvent)
+                sent = item.ts if is_event else item[SENT_AT_OF_REPLAYED]
+                if self.paused:
+                    paused_at = utc_now()
+                    await self._running.wait()
+                    start_wall += utc_now() - paused_at  # the pause does not count as lateness
+                    if self._seek_to is not None:
+                        return
+                if self.speed is not None:
+                    delay = start_wall + (sent - start_sent) / self.speed - utc_now()
+                    if delay > 0:
+                        await asyncio.sleep(delay)
+                self.position = max(0.0, sent - origin)
+                now = utc_now()
+                if is_event:
+                    yield replace(item, ts=now, data={**item.data, "original_ts": item.ts})
+                else:
+                    yield replayed_message(item, now)
 
 
 async def _merge_by_time(
-    stored: AsyncIterator[StoredMessage], events: list[PlatformEvent]
-) -> AsyncIterator[ChatMessage | PlatformEvent]:
+    chunks: AsyncIterator[list[Row]], events: list[PlatformEvent]
+) -> AsyncIterator[list[Row | PlatformEvent]]:
+    """The stored messages' rows and the events, merged in time order, a chunk at a time (an
+    event comes before the messages sent at or after it)."""
     pending = [(e.ts, i, e) for i, e in enumerate(events)]
     heapq.heapify(pending)
-    async for row in stored:
-        message = row.message
-        while pending and pending[0][0] <= message.sent_at:
-            yield heapq.heappop(pending)[2]
-        yield message
-    while pending:
-        yield heapq.heappop(pending)[2]
+    async for rows in chunks:
+        merged: list[Row | PlatformEvent] = []
+        for row in rows:
+            sent_at = row[SENT_AT_OF_REPLAYED]
+            while pending and pending[0][0] <= sent_at:
+                merged.append(heapq.heappop(pending)[2])
+            merged.append(row)
+        yield merged
+    if pending:
+        yield [heapq.heappop(pending)[2] for _ in range(len(pending))]

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import aiosqlite
+import orjson
 
 from vigile.connectors.model import (
     ChatMessage,
@@ -23,6 +25,7 @@ from vigile.connectors.model import (
     Verdict,
     utc_now,
 )
+from vigile.replay.batch_write import Batch, seal, write_batch
 from vigile.replay.chain import GENESIS_HASH, KIND_OF_TABLE, SEALED_KINDS, link_hash, row_digest
 from vigile.replay.chain import canonical_json as _json  # stored JSON columns are canonical too
 from vigile.replay.counts import count
@@ -40,7 +43,6 @@ from vigile.replay.schema import (
     CHAIN_INSERT,
     DROP_MESSAGE_INDEXES,
     INSERTS,
-    MARK_DELETED,
     MESSAGE_COLUMNS,
     SCHEMA,
     SCHEMA_VERSION,
@@ -94,6 +96,49 @@ def _message_from_row(row: sqlite3.Row) -> ChatMessage:
 
 
 _RECEIVED_AT = MESSAGE_COLUMNS.index("received_at")
+
+# What a replay reads of each message, by position: everything but its seq, label and seal.
+REPLAYED_COLUMNS = (
+    "platform, channel, msg_id, author_id, author_name, text, sent_at, roles, kind, amount,"
+    " currency, reply_to, first_message, raw"
+)
+SENT_AT_OF_REPLAYED = 6
+_KINDS = {str(kind): kind for kind in MessageKind}
+
+
+@functools.lru_cache(maxsize=256)  # a chat has a handful of role sets, read on every message
+def _roles(stored: str) -> frozenset[Role]:
+    return frozenset(Role(r) for r in json.loads(stored))
+
+
+def _json_value(stored: str) -> Any:
+    try:
+        return orjson.loads(stored)
+    except orjson.JSONDecodeError:  # what orjson refuses (an integer past 64 bits) json reads
+        return json.loads(stored)
+
+
+def replayed_message(values: Sequence[Any], received_at: float) -> ChatMessage:
+    """A message from its REPLAYED_COLUMNS, received at `received_at` (a replay's now)."""
+    (platform, channel, msg_id, author_id, author_name, text, sent_at, roles, kind, amount,
+     currency, reply_to, first_message, raw) = values  # fmt: skip
+    return ChatMessage(
+        platform,
+        channel,
+        msg_id,
+        author_id,
+        author_name,
+        text,
+        sent_at,
+        received_at,
+        _roles(roles),
+        _KINDS.get(kind) or MessageKind(kind),
+        amount,
+        currency,
+        reply_to,
+        bool(first_message),
+        _json_value(raw),
+    )
 
 
 def message_fields(m: ChatMessage) -> tuple[Any, ...]:
@@ -360,10 +405,15 @@ class SessionStore:
 
     async def _close(self) -> None:
         if self._writer:
-            # Never cancel the writer: a flush cut in half would leave its transaction open.
+            # The writer ends after its batch, written or queued again. A Ctrl-C may have
+            # cancelled it (asyncio.run cancels every task): the final flush below still runs.
             self._closing = True
             self._wake.set()
-            await self._writer
+            try:
+                await self._writer
+            except asyncio.CancelledError:
+                if not self._writer.cancelled():
+                    raise
             self._writer = None
         try:
             await self.flush()
@@ -492,9 +542,8 @@ class SessionStore:
         await self._db.executescript(SCHEMA)  # what was left out: the message indexes
         async with self._flush_lock:
             if self._deferred_marks:
-                async with self._transaction():
-                    link, chained = await self._write_batch({"deletions": self._deferred_marks})
-                self._link, self._last_hash = link, chained
+                marks = {"deletions": self._deferred_marks}
+                self._link, self._last_hash = await self._written(marks)
                 self._deferred_marks = []
         async with self._db.execute("PRAGMA journal_mode = WAL") as cursor:
             await cursor.fetchall()
@@ -507,61 +556,62 @@ class SessionStore:
             batch["deletions"] = []
         count = self.pending
         self._batch, self.pending = {table: [] for table in INSERTS}, 0
-        try:
-            async with self._transaction():
-                link, chained = await self._write_batch(batch)
-        except BaseException as exc:
+        writing = asyncio.ensure_future(self._written(batch))
+        cancelled = False
+        while not writing.done():  # a cancellation waits: the call on the thread cannot stop
+            try:
+                await asyncio.wait([writing])  # (never cancels it, nor raises its failure)
+            except asyncio.CancelledError:
+                cancelled = True
+        committed = None
+        if writing.cancelled():  # cancelled from outside (a loop shutting down): ask the file
+            committed = await self._committed_end()
+        elif writing.exception() is None:
+            committed = writing.result()
+        if committed is None:
             # Put the batch back in front of what arrived meanwhile: nothing is lost, the next
-            # tick (or close) retries. A cancellation is passed on once the batch is safe.
+            # tick (or close) retries.
             for table, rows in batch.items():
                 self._batch[table][:0] = rows
             self.pending += count
+            exc = writing.exception() if not writing.cancelled() else None
             if not isinstance(exc, sqlite3.Error | OSError):
-                raise
+                if cancelled or exc is None:
+                    raise asyncio.CancelledError
+                raise exc
             if self.last_error != str(exc):
                 log.error("session store %s: write failed, %d rows kept: %s", self.path, count, exc)
             self.last_error = str(exc)
-            return
-        self._link, self._last_hash = link, chained
-        self.committed_messages += len(batch["messages"])
-        self.last_error = None
-        if self.commit_listeners and batch["messages"]:
-            committed_at = utc_now()
-            received = [row[_RECEIVED_AT] for row in batch["messages"]]
-            for listener in self.commit_listeners:
-                listener(received, committed_at)
+        else:
+            self._link, self._last_hash = committed
+            self.committed_messages += len(batch["messages"])
+            self.last_error = None
+            if self.commit_listeners and batch["messages"]:
+                committed_at = utc_now()
+                received = [row[_RECEIVED_AT] for row in batch["messages"]]
+                for listener in self.commit_listeners:
+                    listener(received, committed_at)
+        if cancelled:  # passed on once the batch is safe: committed, or queued again
+            raise asyncio.CancelledError
 
-    async def _write_batch(self, batch: dict[str, list[tuple[Any, ...]]]) -> tuple[int, str]:
-        """Write a batch inside the open transaction, each row sealed in the order it is
-        written; returns the chain's new end (kept only once the transaction commits)."""
-        link, chained = self._link, self._last_hash
-        links: list[tuple[Any, ...]] = []
-        for table, queued in batch.items():
-            if not queued:
-                continue
-            rows = queued
-            if table == "deletions":
-                rows = [await self._mark(row) for row in queued]
-            kind = KIND_OF_TABLE[table].name
-            hashes = []
-            for row in rows:
-                digest = row_digest(kind, row)
-                link += 1
-                chained = link_hash(chained, digest)
-                links.append((link, kind, row[0], digest, chained))
-                hashes.append(chained)
-            if table == "messages":  # a message row carries its own link's hash too
-                rows = [(*row, h) for row, h in zip(rows, hashes, strict=True)]
-            await self._db.executemany(INSERTS[table], rows)
-        await self._db.executemany(CHAIN_INSERT, links)
-        return link, chained
+    async def _committed_end(self) -> tuple[int, str] | None:
+        """The chain's end in the file, if it is past the one known here: the batch whose call
+        was cut off from us committed after all. (Calls run in order: this one runs after.)"""
+        async with self._db.execute(
+            "SELECT link, hash FROM chain ORDER BY link DESC LIMIT 1"
+        ) as cur:
+            last = await cur.fetchone()
+        return (last["link"], last["hash"]) if last and last["link"] > self._link else None
 
-    async def _mark(self, row: tuple[Any, ...]) -> tuple[Any, ...]:
-        """Apply one deletion mark; the row to store, with the seqs it marked."""
-        _, _, ts, platform, scope, target = row
-        async with self._db.execute(MARK_DELETED[scope], (ts, platform, target)) as cur:
-            marked = sorted(r[0] for r in await cur.fetchall())
-        return (*row, _json(marked))
+    async def _written(self, batch: Batch) -> tuple[int, str]:
+        """Write and seal `batch` in one transaction, as one call on the database's own thread;
+        returns the chain's new end. aiosqlite runs each statement as a call of its own, and
+        between two calls the writer waits for the event loop, which a flood keeps busy: a
+        batch written statement by statement took 100-400 ms under load, most of it waiting.
+        (aiosqlite has no public call that runs a function on its thread; its version is
+        pinned in pyproject.toml.)"""
+        db, sealed = self._db, seal(batch, self._link, self._last_hash)
+        return await db._execute(lambda: write_batch(db._conn, sealed))
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -626,6 +676,15 @@ class SessionStore:
                     row["hash"],
                     label,
                 )
+
+    async def replayed_rows(self, since: float) -> AsyncIterator[list[sqlite3.Row]]:
+        """The messages sent at or after `since`, in recording order, as chunks of rows of
+        REPLAYED_COLUMNS (`replayed_message` makes each a message): a replay at full speed
+        reads a chunk per thread hop and builds each message once, when it hands it over."""
+        query = f"SELECT {REPLAYED_COLUMNS} FROM messages WHERE sent_at >= ? ORDER BY seq"
+        async with self._db.execute(query, (since,)) as cur:
+            while rows := await cur.fetchmany(500):
+                yield rows
 
     async def events(self, session_id: int | None = None) -> list[PlatformEvent]:
         query, params = "SELECT * FROM events", ()
