@@ -213,11 +213,6 @@ class CompiledRules(TokenReader):
         self._four_surfaces = dict(four_surfaces)
         self._vocabulary = frozenset(fuzzy_edits) | frozenset(single)
         self._fuzzy_edits = fuzzy_edits
-        # A fuzzy key's terms as written, double letters kept: a slip is also counted on them
-        self._fuzzy_surfaces = {
-            key: tuple(sorted({t.surfaces[0] for t in self._single[key] if len(t.keys) == 1}))
-            for key in fuzzy_edits
-        }
         # Fuzzy candidates grouped by first letter: comparing a token only with terms that share
         # its first letter and length ±2 keeps rapidfuzz's work tiny (and spares real words).
         index: dict[tuple[str, int], list[str]] = defaultdict(list)
@@ -289,13 +284,14 @@ class CompiledRules(TokenReader):
         )
         self._tokens = _TokenCache(self._resolve)
         self._typed_tokens: dict[str, tuple[str, int] | None] = {}
+        self._written_surfaces: dict[str, tuple[str, ...]] = {}
         self._memo: dict[tuple[str, Context | None], tuple[Match, ...]] = {}
         self._candidates: dict[str, _Candidates | None] = {}
 
     def __getstate__(self) -> dict[str, object]:
         """What the disk cache keeps: the indexes, not the memories of messages read, nor the
         RE2 programs (compiled again on load, from their rules)."""
-        memories = ("_tokens", "_typed_tokens", "_memo", "_candidates")
+        memories = ("_tokens", "_typed_tokens", "_written_surfaces", "_memo", "_candidates")
         state = {k: v for k, v in self.__dict__.items() if k not in memories}
         state["_regexes"] = [rule for _, rule, _ in self._regexes]
         state["_patterns"], state["_squashed"] = shared_words(self._patterns, self._squashed)
@@ -319,7 +315,7 @@ class CompiledRules(TokenReader):
             setattr(self, name, frozenset(strings.split(_STRING_SET_SEPARATOR)))
         self._regexes = [_rule_regex(rule) for rule in state["_regexes"]]
         self._tokens = _TokenCache(self._resolve)
-        self._typed_tokens = {}
+        self._typed_tokens, self._written_surfaces = {}, {}
         self._memo, self._candidates = {}, {}
 
     @staticmethod

@@ -51,7 +51,8 @@ LETTER = 16  # a letter alone: a word may be spelt out
 class TokenReader:
     """The token-reading half of a compiled rule set (filters/matcher.py): it reads the indexes
     the rule set builds (_vocabulary, _single, _fuzzy_index, _four_letters, _surfaces, _anchors,
-    _slip_neighbours…) and never changes them."""
+    _slip_neighbours…) and never changes them; it remembers what it read (_tokens,
+    _typed_tokens, _written_surfaces)."""
 
     def _resolve(self, raw: str) -> Token | None:
         token = self._resolve_word(raw)
@@ -337,15 +338,13 @@ class TokenReader:
             compared = word
             if longer and not any(
                 len(s) == len(reading) + 1 and OSA.distance(reading, s) == 1
-                for s in self._fuzzy_surfaces.get(word, ())
+                for s in self._written(word)
             ):
                 continue  # as typed too, a letter dropped: not spiss for "spics"
             if distance == 2 and len(word) < SHORTEST_TWO_EDITS:
                 # pusksy: one letter typed inside the double s of pussy is two edits once
                 # squeezed, one as typed
-                typed = [
-                    s for s in self._fuzzy_surfaces.get(word, ()) if OSA.distance(reading, s) == 1
-                ]
+                typed = [s for s in self._written(word) if OSA.distance(reading, s) == 1]
                 if stretched or not typed:
                     continue
                 distance, compared = 1, typed[0]
@@ -355,14 +354,23 @@ class TokenReader:
                 return word, int(distance)
         return None
 
+    def _written(self, key: str) -> tuple[str, ...]:
+        """A fuzzy key's terms as written, double letters kept: a slip is also counted on them.
+        Worked out on first need (remembered), not for every term at each compile."""
+        found = self._written_surfaces.get(key)
+        if found is None:
+            terms = self._single.get(key, ()) if key in self._fuzzy_edits else ()
+            found = tuple(sorted({t.surfaces[0] for t in terms if len(t.keys) == 1}))
+            self._written_surfaces[key] = found
+        return found
+
     def _dropped_letter(self, reading: str) -> tuple[str, int] | None:
         """whre → whore, whiy → whiny: a four-letter token that is no word, one letter short of
         a five-letter term allowed one edit (the first letter kept, the others in order)."""
         for size in (4, 5):  # pussy squeezes to pusy
             for word in self._fuzzy_index.get((reading[0], size), ()):
                 if self._fuzzy_edits[word] and any(
-                    len(s) == 5 and OSA.distance(reading, s) == 1
-                    for s in self._fuzzy_surfaces.get(word, ())
+                    len(s) == 5 and OSA.distance(reading, s) == 1 for s in self._written(word)
                 ):
                     return word, 1
         return None
