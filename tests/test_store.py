@@ -286,14 +286,20 @@ async def test_closing_while_the_writer_is_busy_loses_nothing(tmp_path: Path) ->
         assert await reopened.count("messages") == 2_000
 
 
+async def queued_store(path: Path, messages: int) -> SessionStore:
+    """A store holding `messages` queued rows, none written yet (no tick before a minute)."""
+    store = await SessionStore.open(path, batch_rows=10_000, batch_interval=60)
+    await store.start_session("s", "live", [])
+    for n in range(messages):
+        store.add_message(message(n))
+    return store
+
+
 async def test_a_flush_cancelled_midway_keeps_its_rows(tmp_path: Path) -> None:
     import asyncio
 
     path = tmp_path / "s.db"
-    store = await SessionStore.open(path, batch_rows=10_000, batch_interval=60)
-    await store.start_session("s", "live", [])
-    for n in range(5_000):
-        store.add_message(message(n))
+    store = await queued_store(path, 5_000)
     flushing = asyncio.create_task(store.flush())
     await asyncio.sleep(0.001)  # inside the transaction
     flushing.cancel()
@@ -316,10 +322,7 @@ async def test_a_flush_cancelled_at_any_step_leaves_no_transaction_open(tmp_path
     import asyncio
 
     path = tmp_path / "s.db"
-    store = await SessionStore.open(path, batch_rows=10_000, batch_interval=60)
-    await store.start_session("s", "live", [])
-    for n in range(300):
-        store.add_message(message(n))
+    store = await queued_store(path, 300)
     flushing = asyncio.create_task(store.flush())
     for _ in range(steps):
         await asyncio.sleep(0)  # the flush runs up to its next wait
@@ -341,10 +344,7 @@ async def test_a_close_cancelled_twice_still_seals_the_session_end(tmp_path: Pat
     import asyncio
 
     path = tmp_path / "s.db"
-    store = await SessionStore.open(path, batch_rows=10_000, batch_interval=60)
-    await store.start_session("s", "live", [])
-    for n in range(5_000):
-        store.add_message(message(n))
+    store = await queued_store(path, 5_000)
     closing = asyncio.create_task(store.close())
     for _ in range(2):
         await asyncio.sleep(0.001)  # inside the final flush, then further on
