@@ -225,6 +225,9 @@ class Answers:
         if self._ahead is None:
             self._ahead = ReadAhead(triage.rules)
         self._ahead.read(list(texts))
+        if self._ahead.gone:  # read here all along from now on
+            self.close()
+            self._second_process = False
 
     def _read(self, raw: bytes) -> tuple[str, dict[str, Any] | None] | None:
         """A line not read before: remembered when it holds text alone."""

@@ -26,6 +26,7 @@ class ReadAhead:
 
     def __init__(self, rules: CompiledRules) -> None:
         self.rules = rules
+        self.gone = False  # the other process ended (killed, out of memory): not used again
         fork = multiprocessing.get_context("fork")
         self._pipe, theirs = fork.Pipe()
         self._process = fork.Process(target=_serve, args=(rules, theirs, self._pipe), daemon=True)
@@ -37,10 +38,21 @@ class ReadAhead:
         the rules know, for each, what it holds or that it holds nothing."""
         theirs = round(len(texts) * _SHARE)
         handed, kept = texts[:theirs], texts[theirs:]
-        self._pipe.send(handed)
+        try:
+            self._pipe.send(handed)
+        except OSError:  # the other process is gone: this one reads everything
+            handed, kept, self.gone = [], texts, True
         for text in kept:
             self.rules.read_once(text)
-        found = self._pipe.recv_bytes()
+        if not handed:
+            return
+        try:
+            found = self._pipe.recv_bytes()
+        except (EOFError, OSError):  # gone midway: its share is read here, nothing is skipped
+            self.gone = True
+            for text in handed:
+                self.rules.read_once(text)
+            return
         self.rules.remember_empty(
             t for t, something in zip(handed, found, strict=True) if not something
         )

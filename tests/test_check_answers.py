@@ -1,6 +1,8 @@
 """`vigile check` remembers the answers to lines of text alone: a remembered answer must be the
 one the line would get judged afresh, as the chat's language and the rules change."""
 
+import os
+import signal
 import subprocess
 import sys
 import time
@@ -100,6 +102,25 @@ def test_a_second_process_reads_with_the_rules_swapped_in() -> None:
         assert all(orjson.loads(remembering(raw))["matches"][0]["rule"] == "b" for raw in second)
     finally:
         remembering.close()
+
+
+def test_a_second_process_gone_midway_loses_no_line() -> None:
+    fresh = Triage(load_starter_packs())
+    remembering = Answers(Triage(load_starter_packs()), second_process=True)
+    batches = [[line.encode() for line in many_lines(300).splitlines()[n::3]] for n in range(3)]
+    try:
+        answers = []
+        for number, batch in enumerate(batches):
+            if number == 1:
+                os.kill(remembering._ahead._process.pid, signal.SIGKILL)
+                remembering._ahead._process.join()
+            remembering.read_ahead(batch)
+            answers += [remembering(raw) for raw in batch]
+        assert remembering._ahead is None  # not used again
+    finally:
+        remembering.close()
+    expected = [answer(fresh, raw.decode()) for batch in batches for raw in batch]
+    assert answers == expected
 
 
 def children_of(pid: int) -> list[int]:
