@@ -246,7 +246,7 @@ class Hits:
         if rule.exempt and rule.exempt & self._context.roles:
             return  # the channel's own people and bots posting links and promotions
         allow = self._allow[rule.id]
-        if allow and self._norm.text[start:end] in allow:
+        if allow and self._allowed(allow, start, end):
             return
         span = self._norm.original_span(start, end)
         key = (rule.id, *span)
@@ -256,6 +256,20 @@ class Hits:
         explanation = "+".join(sorted(kinds)) if kinds else "exact"
         weight = rule.severity if severity is None else severity
         self._matches[key] = Match(rule.id, rule.category, weight, span, explanation, term)
+
+    def _allowed(self, allow: frozenset[str], start: int, end: int) -> bool:
+        """The match is an allowed word ("trashcan"), or lies inside an allowed phrase written
+        around it ("shut up and take my money", "the witch costume")."""
+        text = self._norm.text
+        if text[start:end] in allow:
+            return True
+        for phrase in allow:
+            at = text.find(phrase, max(0, end - len(phrase)))
+            while 0 <= at <= start:
+                if at + len(phrase) >= end:
+                    return True
+                at = text.find(phrase, at + 1)
+        return False
 
     def result(self) -> tuple[Match, ...]:
         matches = self._matches.values()

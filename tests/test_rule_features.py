@@ -297,3 +297,15 @@ def test_check_reads_who_wrote_a_json_line() -> None:
         refused
         == "unknown role 'king' (use broadcaster, moderator, vip, subscriber, verified or bot)"
     )
+
+
+def test_an_allowed_phrase_spares_the_term_inside_it_and_only_there() -> None:
+    triage = rules(
+        '[[rules]]\nid = "a"\ncategory = "harassment"\nterms = ["shut up", "witch"]\n'
+        'allow = ["shut up and take my money", "witch costume", "trashcan"]\n'
+    )
+    assert not rule_ids(triage, "shut up and take my money")
+    assert not rule_ids(triage, "the witch costume was great")
+    spans = [m.span for m in triage.judge_text("shut up and take my money, witch").matches]
+    assert spans == [(27, 32)]  # the witch after the idiom is still matched
+    assert rule_ids(triage, "money? shut up") == {"a"}
