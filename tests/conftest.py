@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.fakes.helix import FakeHelix
+from vigile.connectors.twitch_auth import use_base_url
 from vigile.scenarios.format import Scenario, load_scenario
 from vigile.scenarios.generate import write_session
 
@@ -87,3 +89,12 @@ async def judged(tmp_path: Path, tiny_session: Path) -> Path:
 
     await run_session(plan, Triage(load_starter_packs()), on_ready=act)
     return out
+
+
+@pytest.fixture
+async def helix():
+    """A fake Helix on 127.0.0.1 that this process's Twitch clients call, for one test."""
+    async with FakeHelix() as server:
+        use_base_url(server.url)
+        yield server
+    use_base_url(None)

@@ -13,7 +13,7 @@ from tests.fakes import twitch_eventsub as es
 from tests.fakes.helix import ALL_SCOPES, MOD_TOOLS_SCOPES, Account, FakeHelix
 from vigile.connectors.actions import Moderation
 from vigile.connectors.model import ActionResult, ChatMessage, PlatformEvent, Verdict
-from vigile.connectors.twitch_auth import TwitchCredentials, use_base_url
+from vigile.connectors.twitch_auth import TwitchCredentials
 from vigile.connectors.twitch_eventsub import EventSubSource
 from vigile.connectors.twitch_mod import TwitchModerator
 from vigile.connectors.twitch_tools import TwitchTools
@@ -29,14 +29,6 @@ from vigile.tui.twitch_desk import HELD_PRIORITY, HELD_TAG
 
 FULL = Account("2", "modo", scopes=ALL_SCOPES + MOD_TOOLS_SCOPES)
 SUBSCRIPTIONS = 9
-
-
-@pytest.fixture
-async def helix():
-    async with FakeHelix() as server:
-        use_base_url(server.url)
-        yield server
-    use_base_url(None)
 
 
 class LiveDesk:

@@ -16,19 +16,10 @@ from vigile.connectors.twitch_auth import (
     device_login,
     load_credentials,
     save_credentials,
-    use_base_url,
 )
 from vigile.connectors.twitch_mod import TwitchModerator
 
 MODO = Account(user_id="2", login="modo")
-
-
-@pytest.fixture
-async def helix():
-    async with FakeHelix() as server:
-        use_base_url(server.url)
-        yield server
-    use_base_url(None)
 
 
 async def moderator(helix: FakeHelix, account: Account = MODO, **kwargs) -> TwitchModerator:

@@ -18,7 +18,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.asyncio.server import ServerConnection
+
+from tests.fakes.websocket_server import LocalWebSocketServer
 
 
 @dataclass
@@ -81,7 +83,7 @@ class _Connection:
 
 
 @dataclass
-class FakeEventSub:
+class FakeEventSub(LocalWebSocketServer):
     scripts: list[list[Step]] = field(default_factory=list)
     keepalive_s: int = 10
     unused_after_s: float = 10.0
@@ -89,26 +91,14 @@ class FakeEventSub:
     sent: list[dict[str, Any]] = field(default_factory=list)  # every frame, for assertions
     connections: list[_Connection] = field(default_factory=list)
     _live: dict[str, _Connection] = field(default_factory=dict)  # session id → its connection
-    _server: Server | None = None
     _ids: itertools.count[int] = field(default_factory=itertools.count)
 
     @property
     def url(self) -> str:
-        assert self._server is not None
-        host, port = self._server.sockets[0].getsockname()[:2]
-        return f"ws://{host}:{port}/ws"
+        return self.address + "/ws"
 
     def live_session(self, session_id: str) -> bool:
         return session_id in self._live
-
-    async def __aenter__(self) -> FakeEventSub:
-        self._server = await serve(self._handle, "127.0.0.1", 0)
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        assert self._server is not None
-        self._server.close()
-        await self._server.wait_closed()
 
     # -- what Helix's side calls --------------------------------------------------------------
 

@@ -6,7 +6,9 @@ import asyncio
 import contextlib
 from dataclasses import dataclass, field
 
-from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.asyncio.server import ServerConnection
+
+from tests.fakes.websocket_server import LocalWebSocketServer
 
 
 @dataclass
@@ -60,7 +62,7 @@ def privmsg(channel: str, user: str, text: str, msg_id: str, **tags: str) -> str
 
 
 @dataclass
-class FakeTwitch:
+class FakeTwitch(LocalWebSocketServer):
     """Connection number i plays scripts[i]; a connection past the last script stays idle.
 
     Records what clients sent, so tests can check the login, the JOINs and the PONGs."""
@@ -68,22 +70,10 @@ class FakeTwitch:
     scripts: list[list[Step]]
     received: list[list[str]] = field(default_factory=list)
     refuse_login: bool = False
-    _server: Server | None = None
 
     @property
     def url(self) -> str:
-        assert self._server is not None
-        host, port = self._server.sockets[0].getsockname()[:2]
-        return f"ws://{host}:{port}"
-
-    async def __aenter__(self) -> FakeTwitch:
-        self._server = await serve(self._handle, "127.0.0.1", 0)
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        assert self._server is not None
-        self._server.close()
-        await self._server.wait_closed()
+        return self.address
 
     async def _handle(self, ws: ServerConnection) -> None:
         number = len(self.received)
