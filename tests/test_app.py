@@ -475,7 +475,7 @@ async def test_actions_after_every_source_ended_are_still_recorded(tmp_path, tin
         pane = app.query_one(PriorityPane)
         statuses = lambda: app.pipeline.hub.statuses() if app.pipeline else []  # noqa: E731
         await wait_for(pilot, lambda: statuses() and all(s.state == "ended" for s in statuses()))
-        await pilot.pause(0.3)  # the chat is over; the queue still holds work
+        await wait_for(pilot, lambda: app.caught_up)  # the chat is over; the queue holds work
         pane.focus()
         await pilot.press("x")
         await wait_for(pilot, lambda: app.notices and app.notices[-1].startswith("delete"))

@@ -49,7 +49,7 @@ async def rehearse(tmp_path: Path, source: Path, keys: list[str]) -> Path:
         pane = app.query_one(PriorityPane)
         # the whole recording first: then the queue only changes when the moderator acts
         await wait_for(pilot, lambda: app.pipeline and app.pipeline.stats.messages == total)
-        await pilot.pause(0.5)
+        await wait_for(pilot, lambda: app.caught_up)  # a loaded machine draws late
         pane.focus()
         for key in keys:
             top = pane.selected()

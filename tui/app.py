@@ -195,6 +195,11 @@ class VigileApp(TwitchToolKeys, App[None]):
     def rules_error(self) -> str | None:
         return self.desk.rules_error
 
+    @property
+    def caught_up(self) -> bool:
+        """Everything the pipeline has handed over is in the feed and the queue."""
+        return not self._inbox and not self.query_one(PriorityPane).waiting
+
     def compose(self) -> ComposeResult:
         yield DeskHeader(id="header")
         with Horizontal(id="panes"):

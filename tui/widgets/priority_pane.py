@@ -218,6 +218,11 @@ class PriorityPane(ScrollView, can_focus=True):
         return [self.items[key] for key in self._order]
 
     @property
+    def waiting(self) -> int:
+        """Items handed over and not shown yet (the next flush shows them)."""
+        return len(self._pending)
+
+    @property
     def cursor_row(self) -> int:
         if self._cursor_key is None or self._cursor_key not in self.items:
             return -1
