@@ -1,11 +1,20 @@
+import asyncio
+import sys
 import time
 from pathlib import Path
 
+from tests.helpers import FedSource
 from vigile.connectors.model import ChatMessage, PlatformEvent
 from vigile.connectors.sources import SourceHub
 from vigile.filters.rules import load_starter_packs
 from vigile.filters.triage import Triage
-from vigile.replay.pipeline import Pipeline, RateMeter, SessionPlan, run_session
+from vigile.replay.pipeline import (
+    SWITCH_INTERVAL_S,
+    Pipeline,
+    RateMeter,
+    SessionPlan,
+    run_session,
+)
 from vigile.replay.player import ReplaySource
 from vigile.replay.store import SessionStore
 
@@ -184,3 +193,29 @@ async def test_a_replay_read_faster_than_the_disk_waits_for_the_store(
     assert unbounded >= total and stored == total
     bounded, stored = await most_pending(50)
     assert bounded <= 50 + 10 and stored == total  # the last message's rows, an event or two
+
+
+async def test_the_switch_interval_is_short_while_any_pipeline_runs(tmp_path: Path) -> None:
+    """Two sessions in one process: the first to end leaves the other its short interval, and
+    the last gives the process its own back."""
+    before = sys.getswitchinterval()
+    sources = [FedSource(), FedSource()]
+    started = [asyncio.Event(), asyncio.Event()]
+
+    def session(n: int) -> asyncio.Task:
+        plan = SessionPlan(f"s{n}", "replay", [sources[n]], tmp_path / f"s{n}.db")
+        ready = lambda p: p.listeners.append(lambda *_: started[n].set())  # noqa: E731
+        return asyncio.create_task(run_session(plan, Triage(load_starter_packs()), ready))
+
+    runs = []
+    for n, source in enumerate(sources):  # one after the other: the first to start ends first
+        runs.append(session(n))
+        source.say("hello")
+        await asyncio.wait_for(started[n].wait(), 10)
+    assert sys.getswitchinterval() == SWITCH_INTERVAL_S < before
+    sources[0].queue.put_nowait(None)
+    await runs[0]
+    assert sys.getswitchinterval() == SWITCH_INTERVAL_S
+    sources[1].queue.put_nowait(None)
+    await runs[1]
+    assert sys.getswitchinterval() == before
