@@ -98,9 +98,11 @@ def load_blobs(kind: str, key: str) -> list[bytes] | None:
     return blobs
 
 
-def store(kind: str, key: str, value: Any, keep: int = 1) -> None:
+def store(kind: str, key: str, value: Any, keep: int = 2) -> None:
     """Written to a private temporary file and renamed, so a reader never sees half a file.
-    Only the `keep` newest files of a kind stay (the others were built from older inputs)."""
+    Only the `keep` newest files of a kind stay (the others were built from older inputs); two
+    at least, so that two Vigiles of different versions (an upgrade tried and rolled back, a
+    second install) started in turn do not rebuild each other's."""
 
     def write(out: Any) -> None:
         _Pickler(out, pickle.HIGHEST_PROTOCOL).dump(value)
@@ -108,7 +110,7 @@ def store(kind: str, key: str, value: Any, keep: int = 1) -> None:
     _write(kind, key, ".pickle", write, keep)
 
 
-def store_blobs(kind: str, key: str, blobs: list[bytes], keep: int = 1) -> None:
+def store_blobs(kind: str, key: str, blobs: list[bytes], keep: int = 2) -> None:
     """Byte strings kept as they are, for data read back without unpickling (a memory-mapped
     word trie, arrays of numbers): counted, sized and checksummed, so that a damaged file is
     seen as such."""

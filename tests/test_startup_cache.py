@@ -128,6 +128,24 @@ def test_damaged_word_tables_are_rebuilt_with_the_same_answers(fresh_tables, cac
     assert disk_cache.load_blobs("lexicon", stored.stem.split("-", 1)[1]) is not None
 
 
+def test_two_versions_started_in_turn_keep_each_its_own_build(cache: Path) -> None:
+    """Word tables of two versions (different keys): both stay; a third build evicts the
+    oldest."""
+
+    def build(key: str) -> None:
+        for earlier in cache.glob("probe-*"):  # older than this one, whatever the clock's grain
+            os.utime(earlier, ns=(earlier.stat().st_mtime_ns - 10**9,) * 2)
+        disk_cache.store_blobs("probe", key, [key.encode()])
+
+    build("old")
+    build("new")
+    assert disk_cache.load_blobs("probe", "old") == [b"old"]
+    assert disk_cache.load_blobs("probe", "new") == [b"new"]
+    build("newer")
+    assert disk_cache.load_blobs("probe", "old") is None
+    assert disk_cache.load_blobs("probe", "new") == [b"new"]
+
+
 def test_blobs_are_read_back_only_when_whole_and_private(cache: Path) -> None:
     disk_cache.store_blobs("probe", "k", [b"trie", b"", b"levels" * 1000])
     assert disk_cache.load_blobs("probe", "k") == [b"trie", b"", b"levels" * 1000]
