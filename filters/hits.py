@@ -51,6 +51,20 @@ STREAMER_WORDS = _keys(
 # beautiful woman" in a book is no one in particular.
 POINTED_PERSONS = _keys("woman girl chick lady meuf nana gonzesse fille invitee")
 POINTERS = _keys("this that cette")
+# A sentence that opens with one of these asks, "?" or not: "is it cotton", "how long is the
+# drop open", "combien le sweat"; so does French "c'est quoi / où / quand…", "est-ce que", and a
+# line ending on its question word ("les soldes finissent quand").
+QUESTION_OPENERS = _keys(
+    "is are was were does do did can could will would should has have got r any anyone anybody"
+    " when where how what whats wheres hows which who why"
+    " combien quand comment quel quelle quels quelles pourquoi qui"
+)
+AFTER_CEST = _keys("quoi ou quand combien comment qui")
+QUESTION_ENDERS = _keys("quand combien comment pourquoi")
+# What comes before the question itself: "@lea hey, is it cotton", "ok et sinon c'est quoi…"
+PREAMBLE = _keys(
+    "hey hi hello yo ok okay btw also and so but et mais sinon salut bonjour coucou slt"
+)
 
 
 class Context(NamedTuple):
@@ -245,6 +259,8 @@ class Hits:
     ) -> None:
         if rule.exempt and rule.exempt & self._context.roles:
             return  # the channel's own people and bots posting links and promotions
+        if rule.asked and not self._asks(start):
+            return  # "sold out in 3 minutes lol", "merci pour la livraison rapide"
         allow = self._allow[rule.id]
         if allow and self._allowed(allow, start, end):
             return
@@ -256,6 +272,32 @@ class Hits:
         explanation = "+".join(sorted(kinds)) if kinds else "exact"
         weight = rule.severity if severity is None else severity
         self._matches[key] = Match(rule.id, rule.category, weight, span, explanation, term)
+
+    def _asks(self, start: int) -> bool:
+        """The sentence holding the match asks something: a "?" after it, or a question's
+        opening words (after any greeting or @mention), or a French question word to end it."""
+        text = self._norm.text
+        if "?" in text[start:]:
+            return True
+        opening = max(text.rfind(mark, 0, start) for mark in ".!?") + 1
+        words = [
+            token.key
+            for token, (at, _) in zip(self._tokens, self._spans, strict=True)
+            if at >= opening and text[at - token.lead : at] != "@"
+        ]
+        while words and words[0] in PREAMBLE:
+            del words[0]
+        if not words:
+            return False
+        first, second = words[0], words[1] if len(words) > 1 else ""
+        if first in QUESTION_OPENERS:
+            # "can't wait for the drop", "what a deal": exclamations, not questions
+            return second != "t" and not (first == "what" and second == "a")
+        if first == "est" and second == "ce" or first == "qu" and second == "est":
+            return True
+        if first == "c" and second == "est" and len(words) > 2:
+            return words[2] in AFTER_CEST
+        return words[-1] in QUESTION_ENDERS
 
     def _allowed(self, allow: frozenset[str], start: int, end: int) -> bool:
         """The match is an allowed word ("trashcan"), or lies inside an allowed phrase written

@@ -35,6 +35,7 @@ _RULE_KEYS = {
     "patterns",
     "directed",
     "undirected_severity",
+    "asked",
     "exempt",
     "scope",
     "examples",
@@ -67,6 +68,7 @@ class Rule:
     patterns: tuple[str, ...] = ()  # word patterns with gaps and choices (filters/patterns.py)
     directed: bool = False  # counts only when aimed at someone: you, @name, a reply, the streamer
     undirected_severity: int = 0  # a directed rule's weight when aimed at no one; 0: no match
+    asked: bool = False  # counts only in a line that asks ("is the hoodie cotton?")
     exempt: frozenset[str] = frozenset()  # roles the rule never applies to
     scope: str = "text"  # "names": display names and logins instead of messages
     examples: tuple[str, ...] = ()  # what the rule is for: each must be flagged by it
@@ -186,6 +188,9 @@ def _parse_rule(raw: Any, index: int, file: str, lines: dict[str, int]) -> Rule:
         fail("undirected_severity must be a whole number from 0 to 5", "undirected_severity")
     if undirected and not directed:
         fail("undirected_severity only applies to a directed rule", "undirected_severity")
+    asked = raw.get("asked", False)
+    if not isinstance(asked, bool):
+        fail("asked must be true or false", "asked")
     default_exempt = STAFF if category.strip().lower() in PROMOTION_CATEGORIES else ()
     exempt = _str_list(raw.get("exempt", list(default_exempt)), "exempt", fail)
     unknown_roles = set(exempt) - set(ROLES)
@@ -220,6 +225,7 @@ def _parse_rule(raw: Any, index: int, file: str, lines: dict[str, int]) -> Rule:
         patterns=patterns,
         directed=directed,
         undirected_severity=undirected,
+        asked=asked,
         exempt=frozenset(exempt),
         scope=scope,
         examples=examples,

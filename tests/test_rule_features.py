@@ -173,6 +173,45 @@ def test_undirected_insults_weigh_less_and_only_ask_for_a_look() -> None:
     assert loose.action == "review" and loose.priority < aimed.priority
 
 
+ASKED = """
+[[rules]]
+id = "product"
+category = "question"
+action = "reply"
+asked = true
+terms = ["hoodie", "soldes", "matière"]
+"""
+
+
+def test_an_asked_rule_counts_only_in_a_line_that_asks() -> None:
+    triage = rules(ASKED)
+    for text in (
+        "is the hoodie cotton?",
+        "hoodie in black??",
+        "does the hoodie run small",
+        "@lea hey, is the hoodie unisex",
+        "ok. when does the hoodie ship",
+        "c'est quoi la matière du sweat",
+        "est-ce que les soldes durent encore",
+        "les soldes finissent quand",
+    ):
+        assert "product" in rule_ids(triage, text), text
+    for text in (
+        "the hoodie sold out in 3 minutes lol",
+        "can't wait for the hoodie",
+        "what a hoodie",
+        "ready? the hoodie is here",  # the "?" closed another sentence
+        "merci pour les soldes",
+    ):
+        assert "product" not in rule_ids(triage, text), text
+
+
+def test_asked_must_be_true_or_false() -> None:
+    with pytest.raises(RulePackError, match="asked must be true or false") as refused:
+        parse_pack(ASKED.replace("asked = true", 'asked = "yes"'), "shop.toml")
+    assert str(refused.value).startswith("shop.toml:6: ")
+
+
 def test_links_and_promotions_spare_the_channel_s_own_people_unless_a_rule_says_so() -> None:
     triage = rules(
         '[[rules]]\nid = "link"\ncategory = "link"\nregex = "https?://\\\\S+"\n'
