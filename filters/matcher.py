@@ -26,6 +26,7 @@ from vigile.filters.normalize import (
     normalize,
     normalize_term,
     squeeze,
+    word_key,
 )
 from vigile.filters.patterns import SLIP, SPELLINGS, Gap, PatternError, Word, parse
 from vigile.filters.phrases import Pattern, anchors_of, compile_pattern, fold_word, shared_words
@@ -80,12 +81,15 @@ def _term_forms(
     words = TOKEN.findall(term)
     if not words:
         return None
-    surfaces = tuple(deleet(w)[0] if LEET_CHARS.intersection(w) else w for w in words)
+    # A word written in digits is a number ("1488", "0 iq", "à -90%"), not leet for letters.
+    surfaces = tuple(
+        deleet(w)[0] if LEET_CHARS.intersection(w) and not w.isdigit() else w for w in words
+    )
     written = tuple(TOKEN.findall(unicodedata.normalize("NFC", raw_term).lower()))
     # A single word that is ordinary in another language needs the message not to read as
     # that language; a phrase is its own context.
     elsewhere = bool(lang) and len(words) == 1 and bool(lexicon.common_in(surfaces[0]) - {lang})
-    keys = tuple(squeeze(s) for s in surfaces)
+    keys = tuple(s if s.isdigit() else squeeze(s) for s in surfaces)
     return term, keys, surfaces, written if len(written) == len(words) else surfaces, elsewhere
 
 
@@ -146,7 +150,11 @@ class CompiledRules(TokenReader):
                 term = self._compile_term(rule, raw_term)
                 if term is None:
                     continue
-                if len(term.keys) > 1 and max(map(len, term.keys)) <= 2:
+                if (
+                    len(term.keys) > 1
+                    and max(map(len, term.keys)) <= 2
+                    and "".join(term.keys).isalpha()
+                ):
                     single["".join(term.keys)].append(term)  # a.g., l.a.n: letters, one word
                     continue
                 if len(term.keys) > 1:  # a phrase: a pattern of its words, and joined up
@@ -155,11 +163,14 @@ class CompiledRules(TokenReader):
                     self._patterns.append(phrase)
                     # Joined up as chat spells it and as the term is written: "got ur
                     # address" is both gotyouraddress and goturaddress.
-                    for squashed in {
+                    joined = {
                         squeeze("".join(SPELLINGS.get(k, k) for k in term.keys)),
                         squeeze("".join(term.keys)),
-                    }:
-                        if len(squashed) >= _SHORTEST_SQUASHED_PHRASE and not _number_lost(term):
+                    }
+                    if not _number_lost(term):  # follow4follow: its number read as a letter
+                        joined.add(squeeze("".join(_leet_keys(term))))
+                    for squashed in joined:
+                        if len(squashed) >= _SHORTEST_SQUASHED_PHRASE:
                             squashed_phrases[squashed].append(phrase)
                             single[squashed].append(term)  # killyourself, uglycow
                     continue
@@ -643,10 +654,17 @@ def _cut_elsewhere(tokens: list[Token], keys: tuple[str, ...]) -> bool:
     )
 
 
+def _leet_keys(term: Term) -> tuple[str, ...]:
+    """The term's keys with its numbers read as letters, as chat joins them into a word."""
+    return tuple(
+        word_key(s) if s.isdigit() else k for s, k in zip(term.surfaces, term.keys, strict=True)
+    )
+
+
 def _number_lost(term: Term) -> bool:
     """A number read as a letter that joining would swallow: "à 4 pattes" joined is "apattes",
     which "à pattes" is too."""
-    keys = term.keys
+    keys = _leet_keys(term)
     return any(
         written.isdigit()
         and len(key) == 1

@@ -30,6 +30,9 @@ def fold_word(written: str) -> tuple[tuple[str, str], ...]:
     into "as", "off" into "of", "butt" into "but") keeps its double letter."""
     folded = []
     for token in TOKEN.findall(normalize_term(written)):
+        if token.isdigit():  # "0 iq", "à -90%": a number, not leet for "o" or "go"
+            folded.append((token, token))
+            continue
         key = SPELLINGS.get(word_key(token), word_key(token))
         if key != token and doubled(token) != key and lexicon.is_real_word(key):
             key = doubled(token)

@@ -138,7 +138,8 @@ class TokenReader:
                 return Token(raw, 0, 0, deleet(raw)[0], None, deleet(raw)[0])
             return None
         if core.isdigit():  # a number, or leet digits in a word taken apart (s 4 l o p e)
-            return Token(core, lead, trail, word_key(core), None)
+            number = core if core in self._vocabulary else None  # a term's number: "1488"
+            return Token(core, lead, trail, word_key(core), number, core if number else "")
         token = self._read(core, lead, trail)
         if token.word is None and trail and raw[lead + len(core)] == "$":
             # 8oo8a$: a leet "s" ending the word rather than a decoration, when that reading is

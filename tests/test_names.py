@@ -53,7 +53,7 @@ def test_a_name_is_read_as_the_words_it_is_made_of(name: str, words: str) -> Non
 
 
 def test_ordinary_names_are_never_flagged(triage: Triage) -> None:
-    names = chat_authors() + listed("clean.txt")
+    names = sorted(set(chat_authors()) - set(listed("hateful.txt"))) + listed("clean.txt")
     assert len(names) > 3_000
     flagged = {n: sorted(m.rule_id for m in triage.judge_name(n).matches) for n in names}
     assert {n: r for n, r in flagged.items() if r} == {}

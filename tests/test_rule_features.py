@@ -173,6 +173,18 @@ def test_undirected_insults_weigh_less_and_only_ask_for_a_look() -> None:
     assert loose.action == "review" and loose.priority < aimed.priority
 
 
+def test_a_number_in_a_term_is_that_number_not_letters() -> None:
+    triage = rules(
+        '[[rules]]\nid = "n"\ncategory = "spam"\n'
+        'terms = ["0 iq", "1488", "à -90%", "follow 4 follow", "à 4 pattes"]\n'
+    )
+    for text in ("ur 0 iq", "1488", "maillots à -90% ici", "follow 4 follow", "follow4follow"):
+        assert "n" in rule_ids(triage, text), text
+    for text in ("o iq", "iabb", "a g o", "à pattes", "room 14880"):  # leet "o", "ia bb", "a go"
+        assert "n" not in rule_ids(triage, text), text
+    assert "n" in rule_ids(triage, "à 4 pattes")
+
+
 ASKED = """
 [[rules]]
 id = "product"
