@@ -55,9 +55,9 @@ POINTERS = _keys("this that cette")
 # drop open", "combien le sweat"; so does French "c'est quoi / où / quand…", "est-ce que", and a
 # line ending on its question word ("les soldes finissent quand").
 QUESTION_OPENERS = _keys(
-    "is are was were does do did can could will would should has have got r any anyone anybody"
+    "is are was were does do did can could will would should has have r any anyone anybody"
     " when where how what whats wheres hows which who why"
-    " combien quand comment quel quelle quels quelles pourquoi qui"
+    " combien cmb quand comment quel quelle quels quelles pourquoi qui hw"
 )
 AFTER_CEST = _keys("quoi ou quand combien comment qui")
 QUESTION_ENDERS = _keys("quand combien comment pourquoi")
