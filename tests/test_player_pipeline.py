@@ -208,14 +208,19 @@ async def test_the_switch_interval_is_short_while_any_pipeline_runs(tmp_path: Pa
         return asyncio.create_task(run_session(plan, Triage(load_starter_packs()), ready))
 
     runs = []
-    for n, source in enumerate(sources):  # one after the other: the first to start ends first
-        runs.append(session(n))
-        source.say("hello")
-        await asyncio.wait_for(started[n].wait(), 10)
-    assert sys.getswitchinterval() == SWITCH_INTERVAL_S < before
-    sources[0].queue.put_nowait(None)
-    await runs[0]
-    assert sys.getswitchinterval() == SWITCH_INTERVAL_S
-    sources[1].queue.put_nowait(None)
-    await runs[1]
-    assert sys.getswitchinterval() == before
+    try:
+        for n, source in enumerate(sources):  # one after the other: the first started ends first
+            runs.append(session(n))
+            source.say("hello")
+            await asyncio.wait_for(started[n].wait(), 10)
+        assert sys.getswitchinterval() == SWITCH_INTERVAL_S < before
+        sources[0].queue.put_nowait(None)
+        await runs[0]
+        assert sys.getswitchinterval() == SWITCH_INTERVAL_S
+        sources[1].queue.put_nowait(None)
+        await runs[1]
+        assert sys.getswitchinterval() == before
+    finally:  # a failed check leaves no session running
+        for source, run in zip(sources, runs, strict=False):
+            source.queue.put_nowait(None)
+            await run
