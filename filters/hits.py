@@ -283,7 +283,7 @@ class Hits:
         words = [
             token.key
             for token, (at, _) in zip(self._tokens, self._spans, strict=True)
-            if at >= opening and text[at - token.lead : at] != "@"
+            if at >= opening and "@" not in text[at - token.lead : at]
         ]
         while words and words[0] in PREAMBLE:
             del words[0]

@@ -202,6 +202,7 @@ def test_an_asked_rule_counts_only_in_a_line_that_asks() -> None:
         "hoodie in black??",
         "does the hoodie run small",
         "@lea hey, is the hoodie unisex",
+        "(@@lea) is the hoodie unisex",
         "ok. when does the hoodie ship",
         "c'est quoi la matière du sweat",
         "est-ce que les soldes durent encore",
