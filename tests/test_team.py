@@ -272,8 +272,9 @@ async def test_a_link_survives_a_broken_hub_and_says_what_was_wrong() -> None:
         link = TeamLink(f"ws://127.0.0.1:{port}", "desk", "token")
         task = asyncio.create_task(link.run())
         try:
-            await until(lambda: len(greetings) >= 2, seconds=10)  # it came back to try again
-            assert link.state == "offline" and "malformed state frame" in link.problem
+            # it came back to try again, and (between two welcomes) is offline with the reason
+            await until(lambda: len(greetings) >= 2 and link.state == "offline", seconds=10)
+            assert "malformed state frame" in link.problem
         finally:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
