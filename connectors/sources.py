@@ -124,16 +124,8 @@ class SourceHub:
             ]
 
     async def __aiter__(self) -> AsyncIterator[Item]:
-        self.start()
-        running = len(self._sources)
-        while running:
-            entry = await self._queue.get()
-            if entry is _END:
-                running -= 1
-                continue
-            name, item = entry  # type: ignore[misc]
-            self._handed(name, item)
-            yield item
+        async for batch in self.batches(1):
+            yield batch[0]
 
     async def batches(self, most: int) -> AsyncIterator[list[Item]]:
         """Like iterating the hub, an item at a time, but hands over what is already waiting

@@ -8,6 +8,7 @@ neither, and the regex is skipped. Patterns we cannot read this way always run.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 
 try:  # the standard library's regex parser: private, so used defensively
@@ -21,6 +22,7 @@ _SUBPATTERN = "SUBPATTERN"
 _REPEATS = ("MAX_REPEAT", "MIN_REPEAT")
 
 
+@lru_cache(maxsize=1024)  # asked twice per regex rule at each compile
 def literal_hints(pattern: str) -> frozenset[str] | None:
     """Lower-case substrings of which every match contains at least one, or None if unknown."""
     if sre_parse is None:
