@@ -44,19 +44,27 @@ def seal(batch: Batch, link: int, chained: str) -> SealedBatch:
     for table, queued in batch.items():
         if not queued or table == "deletions":
             continue
-        kind = KIND_OF_TABLE[table].name
-        hashes = []
-        for row in queued:
-            digest = row_digest(kind, row)
-            link += 1
-            chained = link_hash(chained, digest)
-            links.append((link, kind, row[0], digest, chained))
-            hashes.append(chained)
+        link, chained, hashes = _chained(KIND_OF_TABLE[table].name, queued, link, chained, links)
         if table == "messages":  # a message row carries its own link's hash too
             rows[table] = [(*row, h) for row, h in zip(queued, hashes, strict=True)]
         else:
             rows[table] = queued
     return SealedBatch(rows, links, (link, chained), batch.get("deletions", []))
+
+
+def _chained(
+    kind: str, rows: Sequence[tuple[Any, ...]], link: int, chained: str, links: list[Link]
+) -> tuple[int, str, list[str]]:
+    """Seal `rows` of one kind after link `link` (hash `chained`), their links appended to
+    `links`: the chain's new end, and each row's hash."""
+    hashes = []
+    for row in rows:
+        digest = row_digest(kind, row)
+        link += 1
+        chained = link_hash(chained, digest)
+        links.append((link, kind, row[0], digest, chained))
+        hashes.append(chained)
+    return link, chained, hashes
 
 
 def write_batch(db: sqlite3.Connection, sealed: SealedBatch) -> tuple[int, str]:
@@ -71,11 +79,7 @@ def write_batch(db: sqlite3.Connection, sealed: SealedBatch) -> tuple[int, str]:
             links = list(links)
             marks = [_mark(db, row) for row in sealed.marks]
             kind = KIND_OF_TABLE["deletions"].name
-            for row in marks:
-                digest = row_digest(kind, row)
-                link += 1
-                chained = link_hash(chained, digest)
-                links.append((link, kind, row[0], digest, chained))
+            link, chained, _ = _chained(kind, marks, link, chained, links)
             insert_many(db, "deletions", marks)
         insert_many(db, "chain", links)
         db.execute("COMMIT")
